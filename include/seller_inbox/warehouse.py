@@ -1,0 +1,195 @@
+"""The warehouse: where it is, how to reach it, and its versioned schema.
+
+Resolution order for the connection URL (``dsn()``):
+1. ``SELLER_INBOX_WAREHOUSE_URL`` (tests, scripts),
+2. the Airflow connection ``warehouse`` (production; read at execution time),
+3. the embedded PostgreSQL from the ``pgserver`` wheel, data under ``$SELLER_INBOX_HOME/pgdata``.
+
+Migrations are plain SQL files ``sql/migrations/NNNN_name.sql`` applied in order, each in
+its own transaction, recorded with a checksum in ``ops.schema_migrations``; an advisory lock
+keeps concurrent tasks from applying the same file twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from seller_inbox.paths import home
+
+MIGRATIONS = Path(__file__).resolve().parent / "sql" / "migrations"
+ENV_URL = "SELLER_INBOX_WAREHOUSE_URL"
+WAREHOUSE_CONN_ID = "warehouse"
+_LOCK_KEY = 727_001  # pg_advisory_lock key for migrations
+_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class WarehouseError(RuntimeError):
+    pass
+
+
+def embedded_dir() -> Path:
+    return home() / "pgdata"
+
+
+def start_embedded(database: str = "postgres"):
+    """Start (or attach to) the embedded PostgreSQL; it keeps running after this process exits."""
+    import pgserver  # heavy-ish; only when the embedded default is really used
+
+    srv = pgserver.get_server(embedded_dir(), cleanup_mode=None)
+    return srv
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server if its data folder has one running. Returns True if stopped."""
+    d = embedded_dir()
+    if not (d / "postmaster.pid").exists():
+        return False
+    from pgserver._commands import pg_ctl  # the wheel's own pg_ctl wrapper
+
+    user = "pgserver" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=d, user=user)
+    return True
+
+
+def embedded_url() -> str:
+    return start_embedded().get_uri()
+
+
+def dsn() -> str:
+    """The warehouse URL for this process (see module docstring for the order)."""
+    url = os.environ.get(ENV_URL)
+    if url:
+        return url
+    if os.environ.get(f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}") or os.environ.get("AIRFLOW__CORE__EXECUTOR") or _in_airflow_task():
+        try:
+            from airflow.sdk import BaseHook
+
+            conn = BaseHook.get_connection(WAREHOUSE_CONN_ID)
+            return _conn_to_url(conn)
+        except Exception as exc:  # noqa: BLE001 - fall through to embedded only if simply not defined
+            if "isn't defined" not in str(exc) and "not found" not in str(exc).lower():
+                raise WarehouseError(f"connection {WAREHOUSE_CONN_ID!r}: {exc}") from exc
+    return embedded_url()
+
+
+def _in_airflow_task() -> bool:
+    return "AIRFLOW_CTX_DAG_ID" in os.environ
+
+
+def _conn_to_url(conn) -> str:
+    extra = conn.extra_dejson or {}
+    if extra.get("url"):
+        return extra["url"]
+    from urllib.parse import quote
+
+    auth = ""
+    if conn.login:
+        auth = quote(conn.login, safe="")
+        if conn.password:
+            auth += ":" + quote(conn.password, safe="")
+        auth += "@"
+    host = conn.host or ""
+    port = f":{conn.port}" if conn.port else ""
+    db = conn.schema or "postgres"
+    q = ""
+    if host.startswith("/"):  # unix socket directory
+        q, host = f"?host={quote(host, safe='/')}", ""
+    return f"postgresql://{auth}{host}{port}/{db}{q}"
+
+
+def connect(url: str | None = None, autocommit: bool = False):
+    import psycopg2
+
+    conn = psycopg2.connect(url or dsn())
+    conn.autocommit = autocommit
+    return conn
+
+
+@contextmanager
+def cursor(url: str | None = None) -> Iterator:
+    """One transaction: commit on success, roll back on error."""
+    conn = connect(url)
+    try:
+        with conn:
+            with conn.cursor() as cur:
+                yield cur
+    finally:
+        conn.close()
+
+
+def migration_files() -> list[Path]:
+    files = sorted(p for p in MIGRATIONS.glob("*.sql") if _FILE.match(p.name))
+    versions = [p.name[:4] for p in files]
+    dup = {v for v in versions if versions.count(v) > 1}
+    if dup:
+        raise WarehouseError(f"{MIGRATIONS}: two migrations share version {sorted(dup)[0]}")
+    return files
+
+
+def migrate(url: str | None = None) -> list[str]:
+    """Apply pending migrations; return the names applied. Safe to call concurrently."""
+    conn = connect(url)
+    applied_now: list[str] = []
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+            cur.execute("CREATE SCHEMA IF NOT EXISTS ops")
+            cur.execute(
+                """CREATE TABLE IF NOT EXISTS ops.schema_migrations (
+                       version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                       applied_at timestamptz NOT NULL DEFAULT now())"""
+            )
+        with conn.cursor() as cur:
+            cur.execute("SELECT version, name, checksum FROM ops.schema_migrations")
+            done = {v: (n, c) for v, n, c in cur.fetchall()}
+        conn.commit()
+        for f in migration_files():
+            sql = f.read_text(encoding="utf-8")
+            digest = hashlib.sha256(sql.encode()).hexdigest()[:16]
+            version = f.name[:4]
+            if version in done:
+                if done[version][1] != digest:
+                    raise WarehouseError(
+                        f"{f.name}: changed after it was applied (checksum {done[version][1]} -> {digest}); "
+                        "add a new migration instead of editing an applied one"
+                    )
+                continue
+            try:
+                with conn, conn.cursor() as cur:
+                    cur.execute(sql)
+                    cur.execute(
+                        "INSERT INTO ops.schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                        (version, f.name, digest),
+                    )
+            except Exception as exc:
+                raise WarehouseError(f"{f.name}: {str(exc).strip().splitlines()[0]}") from exc
+            applied_now.append(f.name)
+    finally:
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock_all()")
+            conn.commit()
+        finally:
+            conn.close()
+    return applied_now
+
+
+def table_counts(url: str | None = None) -> dict[str, int]:
+    """Row count of every table in the project's schemas (used by the idempotency check)."""
+    with cursor(url) as cur:
+        cur.execute(
+            """SELECT table_schema || '.' || table_name FROM information_schema.tables
+               WHERE table_schema IN ('raw','core','kpi','ops') AND table_type = 'BASE TABLE'
+               ORDER BY 1"""
+        )
+        names = [r[0] for r in cur.fetchall()]
+        out = {}
+        for n in names:
+            cur.execute(f"SELECT count(*) FROM {n}")
+            out[n] = cur.fetchone()[0]
+        return out
