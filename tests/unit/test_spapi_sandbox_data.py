@@ -58,3 +58,11 @@ def test_extra_sellers_are_generated():
     extra = sellers(extra=5)
     assert len(extra) == 8 and len({s.seller_id for s in extra}) == 8
     assert generate_orders(extra[-1].seller_id, *WEEK)
+
+
+def test_order_found_by_id():
+    from seller_inbox.sandbox.data import find_order
+    orders = generate_orders("A2DEMOEUHOME", *WEEK)
+    for o in orders[::50]:
+        assert find_order("A2DEMOEUHOME", o.amazon_order_id) == o
+    assert find_order("A2DEMOEUHOME", "123-1234567-1234567") is None

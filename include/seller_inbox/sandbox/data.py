@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from functools import lru_cache
 
 from seller_inbox import marketplaces as mp
 
@@ -219,9 +220,38 @@ _ORDER_PREFIX = {"na": (111, 112, 113, 114), "eu": (302, 303, 304, 305, 306, 28)
 _SERVICE = {"AFN": ("Expedited", "Standard", "NextDay"), "MFN": ("Std US D2D Dom", "Standard", "Expedited")}
 
 
+_EPOCH = date(2010, 1, 1)
+
+
+def order_day(amazon_order_id: str) -> date | None:
+    """The UTC purchase day encoded in a simulated order id (None if not one of ours)."""
+    try:
+        return _EPOCH + timedelta(days=int(amazon_order_id.split("-")[1][:4]))
+    except (IndexError, ValueError):
+        return None
+
+
+def find_order(seller_id: str, amazon_order_id: str, seed: int = 42, *,
+               orders_per_day: int | None = None) -> SimOrder | None:
+    """The simulated order with this id (final state), or None."""
+    day = order_day(amazon_order_id)
+    if day is None:
+        return None
+    for o in day_orders(seller_id, day, seed, orders_per_day):
+        if o.amazon_order_id == amazon_order_id:
+            return o
+    return None
+
+
 def _rng(seed: int, seller_id: str, day: date, salt: str = "") -> random.Random:
     key = f"{seed}:{seller_id}:{day.isoformat()}:{salt}".encode()
     return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+
+
+@lru_cache(maxsize=4096)
+def day_orders(seller_id: str, day: date, seed: int = 42, orders_per_day: int | None = None) -> tuple["SimOrder", ...]:
+    """All orders of one seller purchased on one UTC day (final state), cached."""
+    return tuple(_day_orders(seller_id, day, seed, orders_per_day))
 
 
 def _day_orders(seller_id: str, day: date, seed: int, orders_per_day: int | None) -> list[SimOrder]:
@@ -233,6 +263,7 @@ def _day_orders(seller_id: str, day: date, seed: int, orders_per_day: int | None
     n = max(0, round(mean * factor)) if mean else 0
     cat = catalogue(seller_id)
     day_start = datetime.combine(day, time(0), tzinfo=UTC)
+    dayno = (day - _EPOCH).days
     secs = sorted(rng.randrange(86400) for _ in range(n))
     out: list[SimOrder] = []
     for k, s in enumerate(secs):
@@ -241,7 +272,9 @@ def _day_orders(seller_id: str, day: date, seed: int, orders_per_day: int | None
         m = mp.get(code)
         afn = rng.random() < prof.afn_share
         channel = "AFN" if afn else "MFN"
-        oid = (f"{rng.choice(_ORDER_PREFIX[prof.region]):03d}-{rng.randrange(10**7):07d}"
+        # the middle group carries the purchase day, so the simulator finds any order by id
+        # without an index: days since 2010-01-01 (4 digits) + 3 random digits
+        oid = (f"{rng.choice(_ORDER_PREFIX[prof.region]):03d}-{dayno:04d}{rng.randrange(1000):03d}"
                f"-{rng.randrange(10**7):07d}")
         # items: mostly one line, sometimes two or three
         nlines = rng.choices((1, 2, 3), (0.78, 0.17, 0.05))[0]
@@ -314,7 +347,7 @@ def generate_orders(seller_id: str, start: datetime, end: datetime, seed: int = 
     out: list[SimOrder] = []
     day = start.date()
     while datetime.combine(day, time(0), tzinfo=UTC) < end:
-        for o in _day_orders(seller_id, day, seed, orders_per_day):
+        for o in day_orders(seller_id, day, seed, orders_per_day):
             if start <= o.purchase_date < end:
                 if as_of is not None:
                     o = o.as_of(as_of)
