@@ -108,6 +108,20 @@ class AlertChannel(_Strict):
         return self
 
 
+class Schedules(_Strict):
+    """Cron expressions (UTC) of the store's DAGs; each run owns the interval before it."""
+
+    pipeline: str = "0 * * * *"
+    auth: str = "0 */6 * * *"
+
+    @field_validator("pipeline", "auth")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        if len(v.split()) != 5:
+            raise ValueError(f"{v!r} is not a 5-field cron expression")
+        return v
+
+
 class StoreConfig(_Strict):
     id: str
     name: str
@@ -121,6 +135,8 @@ class StoreConfig(_Strict):
     alert_channels: list[AlertChannel] = Field(default_factory=lambda: [AlertChannel(type="log")])
     alert_language: Literal["zh", "en"] = "en"
     mail_folders: dict[str, str] = Field(default_factory=lambda: {"inbox": "INBOX", "sent": "Sent"})
+    schedules: Schedules = Schedules()
+    max_reply_age_hours: int = Field(default=36, ge=1)  # never auto-reply to older messages (backfills)
     enabled: bool = True
     kill_switch: bool = False  # true: this store never sends, whatever its modes say
 

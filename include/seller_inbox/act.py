@@ -1,0 +1,122 @@
+"""The act stage: decide, per classified buyer message, what the store allows us to do.
+
+``listen`` records nothing; ``draft`` renders a reply and queues it for human approval;
+``auto`` renders, lints and queues it for sending. Safety first, in this order: the global
+and per-store kill switches, messages already answered, stale messages (a backfill never
+replies to old mail), low-confidence labels and templates that need a human (demoted to
+draft), compliance findings (blocked). Every decision is one ``core.outbox`` row keyed by an
+idempotency key, inserted once: no retry, rerun or backfill can queue the same reply twice.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from seller_inbox import compliance, templating
+from seller_inbox.config import StoreConfig, get_registry
+
+# intents answered with facts we hold; everything else gets a draft skeleton for a person
+AUTO_TEMPLATES = {"order_status": "order_status"}
+GENERIC = "generic_reply"
+
+_SELECT = """
+SELECT m.message_id, m.marketplace, m.order_id, m.intent, m.language, m.low_confidence,
+       m.received_at, m.first_reply_at, m.topic,
+       o.order_status, o.latest_ship_date, o.earliest_delivery_date, o.latest_delivery_date,
+       (SELECT max(i.quantity) FROM raw.order_items i WHERE i.amazon_order_id = o.amazon_order_id) AS qty
+FROM core.message m
+LEFT JOIN raw.orders o ON o.amazon_order_id = m.order_id
+WHERE m.store_id = %s AND m.kind = 'buyer_message' AND m.intent IS NOT NULL
+  AND m.received_at >= %s AND m.received_at < %s
+ORDER BY m.received_at
+"""
+
+
+def idempotency_key(store_id: str, message_id: str, action: str = "reply") -> str:
+    return f"{action}:{store_id}:{message_id}"
+
+
+def _order_context(row: dict, tz) -> dict:
+    def d(v):
+        return v.astimezone(tz).date().isoformat() if v else None
+
+    window = None
+    if row["earliest_delivery_date"] and row["latest_delivery_date"]:
+        a, b = d(row["earliest_delivery_date"]), d(row["latest_delivery_date"])
+        window = a if a == b else f"{a} – {b}"
+    return {
+        "id": row["order_id"], "status": row["order_status"], "ship_by": d(row["latest_ship_date"]),
+        "ship_date": None, "delivery_window": window,
+    }
+
+
+def decide(store: StoreConfig, row: dict, now: datetime, global_kill: bool) -> dict | None:
+    """The outbox row for one message, or None when the store only listens."""
+    mode = store.mode_for(row["intent"])
+    if mode == "listen":
+        return None
+    m = store.marketplace(row["marketplace"]) if row["marketplace"] in store.marketplace_codes else store.marketplaces[0]
+    template = AUTO_TEMPLATES.get(row["intent"], GENERIC)
+    reason = None
+    if template == AUTO_TEMPLATES.get(row["intent"]) and not row["order_status"]:
+        template, reason = GENERIC, "order not loaded yet: needs a person"
+    if mode == "auto" and (row["low_confidence"] or template == GENERIC):
+        mode, reason = "draft", reason or ("low-confidence label" if row["low_confidence"] else "needs a person")
+    locale = templating.resolve_locale(template, [row["language"], m.info.language]) or "en"
+    ctx = {
+        "store": {"id": store.id, "name": store.name},
+        "order": _order_context(row, m.zone) if row["order_id"] else {"id": None},
+        "message": {"subject_topic": row["topic"], "intent": row["intent"]},
+    }
+    subject, body = templating.render(template, locale, ctx)
+    findings = [f.as_dict() for f in compliance.lint(subject, body, order_id=row["order_id"])]
+    if global_kill or store.kill_switch:
+        status, reason = "blocked", "kill switch on (" + ("global" if global_kill else "store") + ")"
+    elif row["first_reply_at"] is not None:
+        status, reason = "skipped", "already answered"
+    elif now - row["received_at"] > timedelta(hours=store.max_reply_age_hours):
+        status, reason = "skipped", f"stale: older than {store.max_reply_age_hours} h (backfill or outage)"
+    elif mode == "draft":
+        status = "pending_approval"
+    elif findings:
+        status, reason = "blocked", "compliance: " + ", ".join(f["code"] for f in findings)
+    else:
+        status = "queued"
+        local = now.astimezone(m.zone).time()
+        if store.quiet_hours.contains(local):
+            reason = f"quiet hours in {m.zone.key} until {store.quiet_hours.end:%H:%M}"
+    return {
+        "idempotency_key": idempotency_key(store.id, row["message_id"]),
+        "store_id": store.id, "message_id": row["message_id"], "order_id": row["order_id"],
+        "action": "reply", "template": template, "locale": locale, "subject": subject, "body": body,
+        "mode": mode, "status": status, "status_reason": reason, "lint_findings": json.dumps(findings),
+    }
+
+
+def act_on_messages(store: StoreConfig, dsn: str, start: datetime, end: datetime,
+                    now: datetime | None = None) -> dict:
+    import psycopg2
+    import psycopg2.extras
+
+    now = now or datetime.now(timezone.utc)
+    global_kill = get_registry().defaults.global_kill_switch
+    conn = psycopg2.connect(dsn)
+    counts: dict[str, int] = {}
+    try:
+        with conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute(_SELECT, (store.id, start, end))
+            rows = [decide(store, r, now, global_kill) for r in cur.fetchall()]
+            rows = [r for r in rows if r]
+            if rows:
+                cols = list(rows[0])
+                psycopg2.extras.execute_values(
+                    cur,
+                    f"INSERT INTO core.outbox ({', '.join(cols)}) VALUES %s ON CONFLICT (idempotency_key) DO NOTHING",
+                    [tuple(r[c] for c in cols) for r in rows],
+                )
+            for r in rows:
+                counts[r["status"]] = counts.get(r["status"], 0) + 1
+    finally:
+        conn.close()
+    return {"decisions": counts}
