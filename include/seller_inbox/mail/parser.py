@@ -1,0 +1,573 @@
+"""THE mail parser: one relay mail (bytes) in, one redacted ``ParsedMail`` out.
+
+Handles Amazon's buyer-seller relay mails of every marketplace (subjects, markers and
+footers in English, German, French, Italian, Spanish and Japanese), the seller's own
+replies, Amazon's notices (A-to-z claims, account health, policy warnings), bounces and
+out-of-office replies. Uses the stdlib ``email`` package with ``compat32`` (fast) and a
+regex HTML-to-text converter; charsets are decoded with fallbacks for mislabelled mail.
+
+Nothing here keeps the raw mail: ``ParsedMail`` holds only redacted text, the hashed
+buyer alias and metadata.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email import message_from_bytes
+from email.header import decode_header
+from email.policy import compat32
+from email.utils import getaddresses, parsedate_to_datetime
+
+from seller_inbox import marketplaces as mp
+from seller_inbox.mail.redact import redact
+
+UTC = timezone.utc
+KINDS = ("buyer_message", "seller_reply", "amazon_notice", "auto_reply", "unknown")
+MAX_TEXT = 20_000          # characters of body text kept
+MAX_PART_BYTES = 2_000_000  # bytes of one text part decoded
+MAX_SUBJECT = 500
+MAX_ATTACHMENTS = 50
+
+
+class MailParseError(ValueError):
+    """The mail cannot be parsed; ``reason`` says why (goes to ops.quarantine)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class ParsedMail:
+    kind: str
+    message_id: str
+    in_reply_to: str | None
+    references: list[str]
+    received_at: datetime
+    marketplace: str | None
+    order_id: str | None
+    asin: str | None
+    buyer_alias: str | None          # hashed alias (hex), never the raw address
+    topic: str | None
+    subject: str                     # redacted
+    text: str                        # redacted buyer/seller text (no footer, no quotes)
+    language: str | None
+    attachments: list[dict] = field(default_factory=list)
+    direction: str = "inbound"
+    no_response_needed: bool = False
+    auto_submitted: bool = False
+    size_bytes: int = 0
+    truncated: bool = False
+    source: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "message_id": self.message_id,
+            "in_reply_to": self.in_reply_to,
+            "received_at": self.received_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "marketplace": self.marketplace,
+            "order_id": self.order_id,
+            "asin": self.asin,
+            "buyer_alias": self.buyer_alias,
+            "topic": self.topic,
+            "subject": self.subject,
+            "text": self.text,
+            "language": self.language,
+            "attachments": self.attachments,
+            "direction": self.direction,
+            "references": self.references,
+            "no_response_needed": self.no_response_needed,
+            "size_bytes": self.size_bytes,
+            "truncated": self.truncated,
+        }
+
+
+# --------------------------------------------------------------------------- salt / hashing
+def hash_alias(alias: str, salt: bytes | str) -> str:
+    key = salt.encode() if isinstance(salt, str) else salt
+    return hmac.new(key, alias.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def normalise_alias(addr: str) -> str:
+    local, _, domain = addr.strip().lower().partition("@")
+    local = local.split("+", 1)[0]
+    return f"{local}@{domain}"
+
+
+# --------------------------------------------------------------------------- charsets
+_CHARSET_MAP = {
+    "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932", "ms_kanji": "cp932",
+    "windows-31j": "cp932", "iso-2022-jp": "iso2022_jp_ext", "csiso2022jp": "iso2022_jp_ext",
+    "iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "ascii", "ascii": "ascii",
+    "iso-8859-15": "iso8859_15", "euc-jp": "euc_jp", "gb2312": "gb18030", "gbk": "gb18030",
+    "unknown-8bit": "", "x-unknown": "", "default": "", "unknown": "", "utf8": "utf-8",
+}
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode with the declared charset, falling back sensibly for mislabelled mail."""
+    if not data:
+        return ""
+    cs = (charset or "").strip().strip('"').lower()
+    cs = _CHARSET_MAP.get(cs, cs)
+    if b"\x1b$" in data or b"\x1b(" in data:  # ISO-2022-JP escape sequences, whatever the label
+        for c in ("iso2022_jp_ext", "iso2022_jp_2", "iso2022_jp"):
+            try:
+                return data.decode(c)
+            except (UnicodeDecodeError, LookupError):
+                pass
+    if cs in ("ascii", "cp1252", "iso8859_15", ""):
+        # mislabelled UTF-8 is the most common lie
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        if not cs:
+            cs = "cp1252"
+        if cs == "ascii":
+            cs = "cp1252"
+    if cs:
+        try:
+            return data.decode(cs)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    for c in ("utf-8", "cp932", "cp1252"):
+        try:
+            return data.decode(c)
+        except UnicodeDecodeError:
+            pass
+    return data.decode("utf-8", "replace")
+
+
+def _hval(v) -> str:
+    """A header value as str (compat32 may hand us surrogate-escaped 8-bit text)."""
+    if v is None:
+        return ""
+    if not isinstance(v, str):
+        v = str(v)
+    if any("\udc80" <= c <= "\udcff" for c in v):
+        v = decode_bytes(v.encode("ascii", "surrogateescape"), None)
+    if "=?" in v:
+        try:
+            parts = decode_header(v)
+        except Exception:  # noqa: BLE001 - keep the undecoded header
+            parts = [(v, None)]
+        out = []
+        for chunk, cs in parts:
+            out.append(decode_bytes(chunk, cs) if isinstance(chunk, bytes) else chunk)
+        v = "".join(out)
+    return " ".join(v.split())
+
+
+# --------------------------------------------------------------------------- html
+_HTML_DROP = re.compile(r"(?is)<(script|style|head|title)\b.*?</\1\s*>|<!--.*?-->")
+_HTML_BREAK = re.compile(r"(?i)<\s*(br|/p|/div|/tr|/h[1-6]|/li|/table|hr|p|div|tr|li|blockquote|/blockquote)\b[^>]*>")
+_HTML_TAG = re.compile(r"<[^>]+>")
+_BLANKS = re.compile(r"\n[ \t\xa0]*\n(?:[ \t\xa0]*\n)+")
+
+
+def html_to_text(s: str) -> str:
+    s = _HTML_DROP.sub("", s)
+    s = re.sub(r"(?is)<a\s[^>]*>(.*?)</a>", r"\1", s)
+    s = _HTML_BREAK.sub("\n", s)
+    s = _HTML_TAG.sub("", s)
+    s = html.unescape(s).replace("\xa0", " ").replace("\r", "")
+    s = "\n".join(line.strip() for line in s.split("\n"))
+    return _BLANKS.sub("\n\n", s).strip()
+
+
+# --------------------------------------------------------------------------- relay patterns
+ORDER_RE = re.compile(r"(?<!\d)(\d{3}-\d{7}-\d{7})(?!\d)")
+_ASIN_LABEL = re.compile(r"ASIN\s*[:：#]?\s*([A-Z0-9]{10})\b")
+_ASIN_B0 = re.compile(r"\b(B0[0-9A-Z]{8})\b")
+_ALIAS_DOMAIN = re.compile(r"@marketplace\.amazon\.([a-z.]+)$")
+_AMAZON_DOMAIN = re.compile(r"@(?:[\w-]+\.)*amazon\.([a-z.]+)$")
+_SC_DOMAIN = re.compile(r"(?:sellercentral(?:-europe|-japan)?|www)\.amazon\.([a-z]{2,3}(?:\.[a-z]{2})?)\b")
+_MARKER = re.compile(r"^[ \t]*[-=_~－ー─]{5,}[ \t]*([^\n]*?)[ \t]*[-=_~－ー─]{5,}[ \t]*$", re.M)
+_BEGIN_WORDS = re.compile(
+    r"(?i)begin|start|beginn|anfang|début|debut|inizio|comienzo|inicio|principio|開始|ここから|本文")
+_END_WORDS = re.compile(r"(?i)\bend\b|ende|fin\b|fine\b|final|終了|ここまで")
+_TOKEN = re.compile(r"\[?commMgrTok:[A-Za-z0-9_-]+\]?")
+_URL = re.compile(r"<?(?:https?://|www\.)[^\s<>\"')\]]+>?")
+_SUBJ_PREFIX = re.compile(
+    r"^(?:\s*(?:re|aw|wg|fw|fwd|tr|r|rif|rv|res|sv|vs|antw|antwort|返信|転送|回复|答复)\s*(?:\[\d+\])?\s*[:：]\s*)+",
+    re.I)
+_SUBJ_ORDER = re.compile(
+    r"\s*[(\[（]?\s*(?:Order|Bestellung|Bestellnummer|Commande|Ordine|Pedido|Encomenda|Orden|注文番号|注文|Bestelling|"
+    r"Zamówienie|Order ID|Order #)\s*(?:ID|Nr\.?|n[°º.]|#|番号)?\s*[:：#]?\s*\d{3}-\d{7}-\d{7}\s*[)\]）]?")
+# "<topic> from Amazon customer <Name>" and its localised forms; group "topic" and "name".
+_SUBJ_RELAY = [re.compile(p, re.I) for p in (
+    r"^(?P<topic>.*?)\s+(?:from|by)\s+(?:an\s+)?Amazon\s+customer\s+(?P<name>[^()\[\]]*?)\s*(?=$|[(\[])",
+    r"^(?P<topic>.*?)\s+(?:von|vom)\s+(?:dem\s+|einem\s+)?Amazon[- ]Kunde[n]?\s+(?P<name>[^()\[\]]*?)\s*(?=$|[(\[])",
+    r"^(?P<topic>.*?)\s+(?:de la part du|de la part d'un|du)\s+client\s+Amazon\s+(?P<name>[^()\[\]]*?)\s*(?=$|[(\[])",
+    r"^(?P<topic>.*?)\s+(?:dal|da un|dal\s+)?\s*cliente\s+(?:di\s+)?Amazon\s+(?P<name>[^()\[\]]*?)\s*(?=$|[(\[])",
+    r"^(?P<topic>.*?)\s+(?:del|de un|de)\s+cliente\s+(?:de\s+)?Amazon\s+(?P<name>[^()\[\]]*?)\s*(?=$|[(\[])",
+    r"^(?:Amazon(?:\.co\.jp)?\s*の?\s*(?:お客様|購入者)\s*)(?P<name>[^()\[\]（）]*?)\s*(?:様|さん)?\s*(?:から|より)の?\s*(?P<topic>[^()\[\]（）]*?)\s*(?=$|[(\[（])",
+    r"^(?P<topic>[^()\[\]（）]*?)\s*[:：]?\s*(?:Amazon(?:\.co\.jp)?\s*の?\s*)?(?:お客様|購入者)\s*(?P<name>[^()\[\]（）]*?)\s*(?:様|さん)?\s*(?:から|より)(?:の)?(?:お問い合わせ|問い合わせ|メッセージ)?\s*(?=$|[(\[（])",
+)]
+_SUBJ_LANG = [  # subject language hints -> marketplace when nothing better is known
+    (re.compile(r"Amazon-Kunde|Bestellung|Anfrage"), "DE"),
+    (re.compile(r"client Amazon|Commande|Demande"), "FR"),
+    (re.compile(r"cliente Amazon|Ordine|Richiesta"), "IT"),
+    (re.compile(r"cliente de Amazon|Pedido|Consulta"), "ES"),
+    (re.compile(r"[\u3040-\u30ff]|注文"), "JP"),
+]
+# Where the buyer's own text ends and Amazon's footer begins (any language).
+_FOOTER = re.compile(
+    r"(?im)^[ \t>]*(?:For Your Information\s*:|To help arbitrate disputes|Was this email helpful|Was this e-mail helpful|"
+    r"Mark as no response needed|Do not reply|Please do not reply|We want you to buy with confidence|"
+    r"Zu Ihrer Information|Zur Information|Um bei der Schlichtung|War diese E-Mail hilfreich|Als .?keine Antwort erforderlich|"
+    r"Pour information|Pour votre information|Afin de faciliter|Cet e-mail vous a-t-il été utile|Marquer comme .?aucune réponse|"
+    r"Per tua informazione|Per vostra informazione|Per aiutare a risolvere|Questa e-mail ti è stata utile|Contrassegna come|"
+    r"Para tu información|Para su información|Para ayudar a resolver|¿Te ha resultado útil|Marcar como .?no se necesita|"
+    r"ご参考|トラブル防止のため|このメールは役に立ちましたか|「返信不要」|返信不要としてマーク|"
+    r"Sent from Amazon Seller Central|Amazon Services)"
+)
+# Start of quoted history (first match cuts the rest).
+_QUOTE = re.compile(
+    r"(?im)^[ \t]*(?:"
+    r"On\b[^\n]{3,200}\bwrote:?[ \t]*$|"
+    r"Am\b[^\n]{3,200}\bschrieb[^\n]{0,100}:[ \t]*$|"
+    r"Le\b[^\n]{3,200}\ba écrit[ \t]*:?[ \t]*$|"
+    r"Il\b[^\n]{3,200}\bha scritto[ \t]*:?[ \t]*$|"
+    r"El\b[^\n]{3,200}\bescribió[ \t]*:?[ \t]*$|"
+    r"[^\n]{0,100}(?:wrote|schrieb|a écrit|ha scritto|escribió)[ \t]*:[ \t]*$|"
+    r"\d{4}年\d{1,2}月\d{1,2}日[^\n]{0,120}(?::|：|書きました)[ \t]*$|"
+    r"[^\n]{0,80}のメッセージ[:：]?[ \t]*$|"
+    r"-{2,}[ \t]*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Messaggio originale|Mensaje original|"
+    r"元のメッセージ|Forwarded message|Weitergeleitete Nachricht)[ \t]*-{2,}|"
+    r"_{10,}[ \t]*$|"
+    r"(?:From|Von|De|Da|差出人)[ \t]*:[^\n]*\n(?:[^\n]*\n){0,2}[ \t]*(?:Sent|Gesendet|Envoyé|Inviato|Enviado|送信日時|Date|Datum|To|An|À|A|Para)[ \t]*:"
+    r")"
+)
+_QUOTED_LINE = re.compile(r"(?m)^[ \t]*>.*(?:\n|$)")
+_ORDER_LINE = re.compile(r"(?im)^[ \t]*(?:Order ID|Bestellnummer|N° de commande|Numéro de commande|Numero ordine|"
+                         r"N\.? ordine|Número de pedido|N[ºo°] de pedido|注文番号|Order #)[^\n]*$")
+_ITEM_LINE = re.compile(r"(?m)^[ \t]*\d+\s*(?:of|von|sur|de|di|x|×|点)?[^\n]*\[ASIN[^\]]*\][^\n]*$")
+_AUTO_SUBJ = re.compile(
+    r"(?i)^(?:automatic reply|auto[- ]?reply|autoreply|auto:|out of (?:the )?office|abwesenheitsnotiz|"
+    r"automatische antwort|abwesend|réponse automatique|absence|risposta automatica|fuori sede|"
+    r"respuesta automática|fuera de la oficina|自動返信|自動応答|不在)")
+_BOUNCE_SUBJ = re.compile(
+    r"(?i)(?:undeliverable|undelivered mail|delivery status notification|mail delivery fail|delivery failure|"
+    r"returned mail|could not be delivered|failure notice|unzustellbar|nicht zustellbar|non remis|"
+    r"échec de la remise|non recapitabile|mancato recapito|no se puede entregar|no entregado|"
+    r"配信できません|配信不能|送信できませんでした)")
+_NO_RESPONSE = re.compile(r"(?i)x-no-response-needed|\$?noresponseneeded")
+
+_STOP = {
+    "en": frozenset("the and you my to is it for of was this have not with please order i me can your are".split()),
+    "de": frozenset("der die das und ich nicht ist mit bitte meine ein eine habe sie wann noch den zu für".split()),
+    "fr": frozenset("le la les et je pas est avec mon ma une des vous commande bonjour pour que reçu".split()),
+    "it": frozenset("il la che non sono con per mio mia una ho ordine buongiorno grazie del è ancora".split()),
+    "es": frozenset("el la que no es con mi una los por pedido hola gracias para del he todavía".split()),
+}
+_WORD = re.compile(r"[a-zà-ÿß]+")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+
+
+def guess_language(text: str, default: str | None) -> str | None:
+    if not text:
+        return default
+    if _KANA.search(text):
+        return "ja"
+    words = _WORD.findall(text[:1500].lower())[:250]
+    if not words:
+        return default
+    best, score = default, 1
+    for lang, sw in _STOP.items():
+        s = sum(1 for w in words if w in sw)
+        if s > score:
+            best, score = lang, s
+    return best
+
+
+# --------------------------------------------------------------------------- helpers
+def _addresses(v: str) -> list[tuple[str, str]]:
+    return [(n, a.lower()) for n, a in getaddresses([v]) if a]
+
+
+def _mp_from_tld(tld: str) -> str | None:
+    m = mp.BY_DOMAIN.get(tld.lower().rstrip("."))
+    return m.code if m else None
+
+
+def _parse_date(v: str) -> datetime | None:
+    if not v:
+        return None
+    try:
+        d = parsedate_to_datetime(v.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if d is None:
+        return None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=UTC)
+    if not (1990 <= d.year <= 2100):
+        return None
+    return d.astimezone(UTC)
+
+
+def _msgids(v: str) -> list[str]:
+    return re.findall(r"<[^<>\s]+>", v or "")
+
+
+def _cut_quotes(t: str) -> str:
+    m = _QUOTE.search(t)
+    if m:
+        t = t[: m.start()]
+    return _QUOTED_LINE.sub("", t)
+
+
+def _clean(t: str) -> str:
+    t = _TOKEN.sub("", t)
+    t = _URL.sub("", t)
+    t = "\n".join(line.rstrip() for line in t.replace("\r", "").split("\n"))
+    return _BLANKS.sub("\n\n", t).strip()
+
+
+def extract_text(body: str, kind: str) -> str:
+    """Only what the buyer (or seller) wrote: between the markers, or above the quotes."""
+    markers = list(_MARKER.finditer(body))
+    begin = end = None
+    for m in markers:
+        label = m.group(1)
+        if begin is None and _BEGIN_WORDS.search(label):
+            begin = m
+        elif begin is not None and _END_WORDS.search(label):
+            end = m
+            break
+    if begin is not None:
+        t = body[begin.end(): end.start() if end is not None else len(body)]
+        if end is None:
+            f = _FOOTER.search(t)
+            if f:
+                t = t[: f.start()]
+        t = _cut_quotes(t)
+    else:
+        t = body
+        if kind in ("buyer_message", "seller_reply", "auto_reply"):
+            t = _cut_quotes(t)
+        f = _FOOTER.search(t)
+        if f:
+            t = t[: f.start()]
+        if kind == "buyer_message":
+            t = _ORDER_LINE.sub("", t)
+            t = _ITEM_LINE.sub("", t)
+    return _clean(t)
+
+
+# --------------------------------------------------------------------------- main entry
+def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role: str | None = None,
+                internal_date: datetime | None = None, flags: str | tuple = "") -> ParsedMail:
+    """Parse one mail. ``folder_role`` ('inbox'/'sent') and ``internal_date`` come from the
+    mailbox when known; ``flags`` are IMAP flags/keywords (``$NoResponseNeeded`` honoured)."""
+    if not raw or not raw.strip():
+        raise MailParseError("empty message")
+    size = len(raw)
+    head = raw[:4096]
+    if b"\x00" in head:
+        raise MailParseError("binary data, not a mail message")
+    msg = message_from_bytes(raw, policy=compat32)
+    hdr: dict[str, str] = {}
+    for k, v in msg.raw_items():
+        k = k.lower()
+        if k not in hdr:
+            hdr[k] = v
+    if not hdr or not any(k in hdr for k in ("from", "subject", "message-id", "date")):
+        raise MailParseError("no mail headers found")
+    if "from" not in hdr:
+        raise MailParseError("missing From header")
+    from_list = _addresses(_hval(hdr.get("from")))
+    if not from_list:
+        raise MailParseError("From header has no address")
+    from_name, from_addr = from_list[0]
+    to_list = _addresses(_hval(hdr.get("to"))) + _addresses(_hval(hdr.get("cc")))
+    subject_raw = _hval(hdr.get("subject"))[:MAX_SUBJECT]
+
+    # dates: top Received header, then Date, then the mailbox's internal date
+    received_at = None
+    rcv = hdr.get("received")
+    if rcv:
+        received_at = _parse_date(_hval(rcv).rsplit(";", 1)[-1])
+    if received_at is None:
+        received_at = _parse_date(_hval(hdr.get("date")))
+    if received_at is None and internal_date is not None:
+        received_at = internal_date.astimezone(UTC) if internal_date.tzinfo else internal_date.replace(tzinfo=UTC)
+    if received_at is None:
+        raise MailParseError("no usable date (Received/Date headers missing or invalid)")
+
+    mid_list = _msgids(_hval(hdr.get("message-id")))
+    message_id = mid_list[0] if mid_list else "<%s@seller-inbox.invalid>" % hashlib.sha256(raw).hexdigest()[:40]
+    irt = _msgids(_hval(hdr.get("in-reply-to")))
+    refs = _msgids(_hval(hdr.get("references")))
+    in_reply_to = irt[0] if irt else (refs[-1] if refs else None)
+
+    # ---- body parts
+    plains: list[str] = []
+    htmls: list[str] = []
+    attachments: list[dict] = []
+    is_report = msg.get_content_type() == "multipart/report"
+    truncated = False
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        disp = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
+        fname = part.get_filename()
+        if ctype in ("message/delivery-status", "message/disposition-notification"):
+            is_report = True
+            continue
+        if (ctype in ("text/plain", "text/html") and disp != "attachment" and not fname):
+            payload = part.get_payload(decode=True) or b""
+            if len(payload) > MAX_PART_BYTES:
+                payload, truncated = payload[:MAX_PART_BYTES], True
+            text = decode_bytes(payload, part.get_content_charset())
+            (plains if ctype == "text/plain" else htmls).append(text)
+            continue
+        if len(attachments) >= MAX_ATTACHMENTS:
+            truncated = True
+            continue
+        enc = (part.get("Content-Transfer-Encoding") or "").strip().lower()
+        p = part.get_payload()
+        if isinstance(p, str):
+            n = len(p)
+            if enc == "base64":
+                b64 = "".join(p.split())
+                asize = len(b64) * 3 // 4 - (2 if b64.endswith("==") else 1 if b64.endswith("=") else 0)
+            else:
+                asize = n
+        else:
+            asize = 0
+        name = _hval(fname) if fname else None
+        attachments.append({"name": redact(name) if name else None, "type": ctype, "size": asize})
+
+    if plains:
+        body = "\n".join(plains)
+    elif htmls:
+        body = html_to_text("\n".join(htmls))
+    else:
+        body = ""
+
+    # ---- kind
+    from_is_alias = bool(_ALIAS_DOMAIN.search(from_addr))
+    to_alias = next((a for _, a in to_list if _ALIAS_DOMAIN.search(a)), None)
+    auto_hdr = (hdr.get("auto-submitted") or "").strip().lower()
+    auto = (auto_hdr not in ("", "no")) or "x-autoreply" in hdr or "x-autorespond" in hdr \
+        or (hdr.get("precedence") or "").strip().lower() == "auto_reply" \
+        or (hdr.get("x-auto-response-suppress") or "").strip().lower() in ("all", "oof") and _AUTO_SUBJ.search(subject_raw) is not None
+    subj_plain = _SUBJ_PREFIX.sub("", subject_raw)
+    local = from_addr.split("@", 1)[0]
+    bounce = is_report or local in ("mailer-daemon", "postmaster") or bool(_BOUNCE_SUBJ.search(subject_raw))
+    autosubj = bool(_AUTO_SUBJ.search(subj_plain)) or bool(_AUTO_SUBJ.search(subject_raw))
+    amazon_sender = (not from_is_alias) and bool(_AMAZON_DOMAIN.search(from_addr))
+    if bounce or autosubj or (auto and not amazon_sender):
+        kind = "auto_reply"
+    elif from_is_alias:
+        kind = "buyer_message"
+    elif amazon_sender:
+        kind = "amazon_notice"
+    elif to_alias or folder_role == "sent":
+        kind = "seller_reply" if to_alias else "unknown"
+    else:
+        kind = "unknown"
+    direction = "outbound" if (folder_role == "sent" or (to_alias and not from_is_alias and not amazon_sender)) else "inbound"
+
+    # ---- alias, marketplace
+    alias_addr = from_addr if from_is_alias else (to_alias if direction == "outbound" else None)
+    buyer_alias = hash_alias(normalise_alias(alias_addr), salt) if alias_addr else None
+    marketplace = None
+    if alias_addr:
+        m = _ALIAS_DOMAIN.search(alias_addr)
+        marketplace = _mp_from_tld(m.group(1)) if m else None
+    if marketplace is None:
+        m = _SC_DOMAIN.search(body)
+        if m:
+            marketplace = _mp_from_tld(m.group(1))
+    if marketplace is None and amazon_sender:
+        m = _AMAZON_DOMAIN.search(from_addr)
+        marketplace = _mp_from_tld(m.group(1)) if m else None
+    if marketplace is None:
+        for rx, code in _SUBJ_LANG:
+            if rx.search(subject_raw):
+                marketplace = code
+                break
+
+    # ---- subject: topic and buyer first name
+    names: list[str] = []
+    if from_is_alias and from_name:
+        n = _hval(from_name)
+        n = re.split(r"\s+[-–]\s+Amazon|\s*[-–]\s*Amazon|\s+via\s+Amazon", n, maxsplit=1, flags=re.I)[0]
+        n = n.strip(" \"'")
+        if n and "amazon" not in n.lower():
+            names.append(n)
+            names.extend(w for w in n.split() if len(w) > 1)
+    topic = None
+    subj_core = _SUBJ_ORDER.sub("", subj_plain).strip()
+    for rx in _SUBJ_RELAY:
+        m = rx.search(subj_core)
+        if m and m.group("topic") is not None:
+            nm = (m.group("name") or "").strip(" \"'")
+            if nm:
+                names.append(nm)
+                names.extend(w for w in nm.split() if len(w) > 1)
+            topic = m.group("topic")
+            break
+    if topic is None and kind in ("buyer_message", "seller_reply"):
+        topic = subj_core
+    if topic is not None:
+        topic = re.sub(r"[\s:：\-–,.!?]+$", "", " ".join(topic.split())).lower() or None
+    if kind in ("amazon_notice", "auto_reply", "unknown"):
+        topic = " ".join(subj_core.split()).lower()[:200] or None
+
+    # ---- order, asin
+    om = ORDER_RE.search(subject_raw) or ORDER_RE.search(body)
+    order_id = om.group(1) if om else None
+    am = _ASIN_LABEL.search(body) or _ASIN_B0.search(body) or _ASIN_B0.search(subject_raw)
+    asin = am.group(1) if am else None
+
+    # ---- text
+    text = extract_text(body, kind)
+    if len(text) > MAX_TEXT:
+        text, truncated = text[:MAX_TEXT], True
+    names = sorted(set(names), key=len, reverse=True)
+    text = redact(text, names)
+    subject = redact(subject_raw, names)
+    if topic:
+        topic = redact(topic, names)
+    mp_lang = mp.get(marketplace).language if marketplace else None
+    language = guess_language(text, mp_lang) if kind in ("buyer_message", "seller_reply") else mp_lang
+    if kind not in ("buyer_message", "seller_reply") and text:
+        language = guess_language(text, mp_lang)
+
+    if isinstance(flags, str):
+        flags = tuple(flags.split())
+    nrn = any(_NO_RESPONSE.fullmatch(f.strip("\\")) for f in flags) or "x-no-response-needed" in hdr
+    return ParsedMail(
+        kind=kind, message_id=message_id, in_reply_to=in_reply_to, references=refs,
+        received_at=received_at, marketplace=marketplace, order_id=order_id, asin=asin,
+        buyer_alias=buyer_alias, topic=topic, subject=subject, text=text, language=language,
+        attachments=attachments, direction=direction, no_response_needed=nrn,
+        auto_submitted=auto, size_bytes=size, truncated=truncated, source=source,
+    )
+
+
+def parse_file(path, *, salt: bytes | str) -> ParsedMail:
+    with open(path, "rb") as fh:
+        return parse_bytes(fh.read(), salt=salt, source=str(path))
+
+
+def thread_key(store_id: str, alias_hash: str | None, order_id: str | None) -> str:
+    """Stable thread id for (store, buyer alias hash, order id)."""
+    h = hashlib.sha256(f"{store_id}\x1f{alias_hash or ''}\x1f{order_id or ''}".encode()).hexdigest()
+    return "t_" + h[:24]
+
+
+def sla_due(received_at: datetime) -> datetime:
+    return received_at + timedelta(hours=24)
