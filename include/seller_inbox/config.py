@@ -48,7 +48,10 @@ class MarketplaceConfig(_Strict):
     @field_validator("code")
     @classmethod
     def _known(cls, v: str) -> str:
-        mp.get(v)  # raises with the list of known codes
+        try:
+            mp.get(v)
+        except KeyError as err:
+            raise ValueError(err.args[0]) from None
         return v.upper()
 
     @field_validator("time_zone")
@@ -225,7 +228,7 @@ def _describe(err: ValidationError, data: dict, path: Path) -> str:
         sid = stores[loc[1]].get("id", f"#{loc[1] + 1}") if loc[1] < len(stores) and isinstance(stores[loc[1]], dict) else f"#{loc[1] + 1}"
         where = f"store {sid!r}"
         loc = loc[2:]
-    field = ".".join(str(p) for p in loc if not isinstance(p, int) or True) or "(store)"
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "(store)"
     msg = e["msg"].removeprefix("Value error, ")
     if e["type"] == "missing":
         msg = "is required"

@@ -1,0 +1,5 @@
+import sys
+
+from seller_inbox.cli import main
+
+sys.exit(main())

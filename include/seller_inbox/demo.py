@@ -1,0 +1,308 @@
+"""The run command: the whole system on one machine, with the demo stores.
+
+Embedded PostgreSQL (pgserver) as the warehouse, the local SP-API simulator, demo Maildirs
+filled with realistic relay mail for the last DAYS days, and Airflow on SQLite with the
+LocalExecutor. Connections are passed the way Airflow reads them in production
+(``AIRFLOW_CONN_*``), so the DAGs run exactly the code a real installation runs.
+
+* ``--once`` (headless): runs every store's pipeline for each day with ``dag.test()``, then
+  prints the KPI table and exits; a second run over the same days changes nothing.
+* interactive: starts ``airflow standalone``, creates one backfill per store over the days,
+  waits for them, prints the KPI table, the UI address and login, and stays up until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from seller_inbox.config import get_registry, registry_path
+from seller_inbox.paths import DAGS, PLUGINS, REPO_ROOT, home
+
+DEMO_REGISTRY = REPO_ROOT / "include" / "stores.yaml"
+LWA_CLIENT_ID, LWA_CLIENT_SECRET = "sandbox-client", "sandbox-secret"
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def airflow_env(base: Path, ui_port: int = 8080) -> dict[str, str]:
+    """Airflow's settings for the embedded default (SQLite, LocalExecutor, small parallelism)."""
+    af = base / "airflow"
+    af.mkdir(parents=True, exist_ok=True)
+    return {
+        "AIRFLOW_HOME": str(af),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{af / 'airflow.db'}",
+        "AIRFLOW__API__PORT": str(ui_port),
+        "AIRFLOW__API__BASE_URL": f"http://localhost:{ui_port}",
+        "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+    }
+
+
+def connection_env(stores, spapi_url: str, maildir_root: Path, smtp_port: int | None, warehouse_url: str) -> dict[str, str]:
+    """AIRFLOW_CONN_* for every demo connection: credentials live only here, never in the registry."""
+    env = {"AIRFLOW_CONN_WAREHOUSE": json.dumps({"conn_type": "postgres", "extra": {"url": warehouse_url}})}
+    today = datetime.now(timezone.utc).date()
+    for s in stores:
+        env[f"AIRFLOW_CONN_{s.connections.spapi.upper()}"] = json.dumps({
+            "conn_type": "spapi", "login": LWA_CLIENT_ID, "password": LWA_CLIENT_SECRET,
+            "extra": {
+                "refresh_token": f"Atzr|sandbox-{s.seller_id}", "region": s.region,
+                "endpoint": spapi_url, "lwa_endpoint": f"{spapi_url}/auth/o2/token",
+                "authorized_at": (today - timedelta(days=120)).isoformat(),
+                "client_secret_created_at": (today - timedelta(days=60)).isoformat(),
+            },
+        })
+        env[f"AIRFLOW_CONN_{s.connections.mailbox.upper()}"] = json.dumps(
+            {"conn_type": "maildir", "extra": {"path": str(maildir_root / s.id)}})
+        env[f"AIRFLOW_CONN_{s.connections.smtp.upper()}"] = json.dumps(
+            {"conn_type": "smtp", "host": "127.0.0.1", "port": smtp_port or 2525, "extra": {"disable_tls": True, "disable_ssl": True}})
+    return env
+
+
+class Stack:
+    """The embedded pieces this process owns: warehouse (persistent), simulator (thread)."""
+
+    def __init__(self, days: int, seed: int, ui_port: int = 8080):
+        self.base = home()
+        self.days = days
+        self.seed = seed
+        self.ui_port = ui_port
+        self.sim = None
+
+    def start(self) -> dict[str, str]:
+        from seller_inbox import warehouse
+        from seller_inbox.mail.demo import write_demo_mail
+        from seller_inbox.sandbox.server import start as start_sim
+
+        os.environ.setdefault("SELLER_INBOX_STORES", str(DEMO_REGISTRY))
+        reg = get_registry()
+        _say(f"• store registry: {registry_path()} ({len(reg.enabled_stores)} stores)")
+        url = os.environ.get(warehouse.ENV_URL) or warehouse.embedded_url()
+        applied = warehouse.migrate(url)
+        _say(f"• warehouse: {url}" + (f" (migrations applied: {len(applied)})" if applied else " (schema up to date)"))
+        self.sim = start_sim(host="127.0.0.1", port=0, seed=self.seed)
+        _say(f"• SP-API simulator: {self.sim.url}  (LWA client id {LWA_CLIENT_ID})")
+        end = self.window_end()
+        start = end - timedelta(days=self.days)
+        maildir = self.base / "maildir"
+        stats = write_demo_mail(maildir, reg.enabled_stores, start, end, seed=self.seed)
+        _say(f"• demo mailboxes: {maildir} ({_mail_summary(stats)})")
+        env = {
+            **airflow_env(self.base, self.ui_port),
+            **connection_env(reg.enabled_stores, self.sim.url, maildir, None, url),
+            "SELLER_INBOX_HOME": str(self.base),
+            "SELLER_INBOX_STORES": str(registry_path()),
+            "SELLER_INBOX_WAREHOUSE_URL": url,
+        }
+        return env
+
+    def window_end(self) -> datetime:
+        """End of the last complete day (UTC): the demo pipelines run daily intervals."""
+        now = datetime.now(timezone.utc)
+        return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def stop(self) -> None:
+        if self.sim is not None:
+            self.sim.stop()
+
+
+def _mail_summary(stats) -> str:
+    if isinstance(stats, dict):
+        total = stats.get("total") or sum(v for v in stats.values() if isinstance(v, int))
+        return f"{total} mails"
+    return str(stats)
+
+
+def _airflow(args: list[str], env: dict, check: bool = True, **kw) -> subprocess.CompletedProcess:
+    exe = str(Path(sys.executable).with_name("airflow"))
+    return subprocess.run([exe, *args], env={**os.environ, **env}, check=check, text=True,
+                          capture_output=kw.pop("capture_output", True), **kw)
+
+
+def print_kpis(url: str, d0, d1) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from seller_inbox.kpi import summary
+
+    cols, rows = summary(url, d0, d1)
+    labels = {
+        "store_id": "store 店铺", "marketplaces": "mkts", "days": "days", "buyer_messages": "msgs 消息",
+        "responded": "replied 已回复", "late": "late 超时", "late_rate": "late rate 超时率",
+        "avg_response_h": "avg resp h 平均响应", "high_risk": "high risk 高风险", "wismo_share": "WISMO",
+        "orders": "orders 订单", "a_to_z": "A-to-z", "a_to_z_rate": "A-to-z rate",
+    }
+    t = Table(title=f"KPIs {d0} – {d1} (marketplace-local days)")
+    for c in cols:
+        t.add_column(labels.get(c, c), justify="left" if c in ("store_id", "marketplaces") else "right")
+    for r in rows:
+        t.add_row(*["-" if v is None else (f"{v:.2%}" if c.endswith("rate") or c == "wismo_share" else str(v)) for c, v in zip(cols, r)])
+    Console(width=160).print(t)
+
+
+def run_once(stack: Stack, env: dict) -> int:
+    """Headless: every store's pipeline for each day via dag.test(), then the KPI table."""
+    os.environ.update(env)
+    _say("• Airflow metadata DB (SQLite): migrating…")
+    _airflow(["db", "migrate"], env)
+    import logging
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    for name in ("airflow", "airflow.task", "great_expectations"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    bag = DagBag(dag_folder=str(DAGS))
+    if bag.import_errors:
+        for f, err in bag.import_errors.items():
+            _say(f"DAG import error in {f}: {err.strip().splitlines()[-1]}")
+        return 1
+    reg = get_registry()
+    end = stack.window_end()
+    days = [end - timedelta(days=i) for i in range(stack.days, 0, -1)]
+    failed: list[str] = []
+    jobs = [(s, "auth", None) for s in reg.enabled_stores] + [(s, "pipeline", d) for d in days for s in reg.enabled_stores]
+    log_path = stack.base / "logs" / "demo-once.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as prog, \
+            open(log_path, "a", encoding="utf-8") as logf:
+        bar = prog.add_task("pipeline runs", total=len(jobs))
+        for store, kind, day in jobs:
+            dag = bag.dags[f"si_{store.id}_{kind}"]
+            label = f"{store.id} {kind}" + (f" {day:%Y-%m-%d}" if day else "")
+            prog.update(bar, description=label.ljust(38))
+            # a run owns the interval ending at its logical date (see CronDataIntervalTimetable)
+            when = (day + timedelta(days=1)) if day else datetime.now(timezone.utc)
+            old_out, old_err = sys.stdout, sys.stderr
+            sys.stdout = sys.stderr = logf
+            try:
+                dr = dag.test(logical_date=when)
+            finally:
+                sys.stdout, sys.stderr = old_out, old_err
+            if str(dr.state) not in ("success", "DagRunState.SUCCESS"):
+                bad = [ti.task_id for ti in dr.get_task_instances() if str(ti.state) in ("failed", "upstream_failed", "TaskInstanceState.FAILED")]
+                failed.append(f"{label}: {dr.state} ({', '.join(bad) or '?'})")
+            prog.advance(bar)
+    d0 = (end - timedelta(days=stack.days)).date()
+    d1 = (end - timedelta(days=1)).date()
+    print_kpis(env["SELLER_INBOX_WAREHOUSE_URL"], d0, d1)
+    if failed:
+        _say("Some runs failed (task logs: " + str(log_path) + "):")
+        for f in failed:
+            _say(f"  ✗ {f}")
+        return 1
+    _say(f"All {len(jobs)} runs succeeded. Query the tables: seller-inbox warehouse psql")
+    return 0
+
+
+def _wait_http(url: str, timeout: float) -> bool:
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status < 500:
+                    return True
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(1)
+    return False
+
+
+def run_interactive(stack: Stack, env: dict) -> int:
+    """airflow standalone + one backfill per store; stays up until Ctrl-C."""
+    _say("• Airflow metadata DB (SQLite): migrating…")
+    _airflow(["db", "migrate"], env)
+    logs = stack.base / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    out = open(logs / "airflow-standalone.log", "a", encoding="utf-8")
+    exe = str(Path(sys.executable).with_name("airflow"))
+    proc = subprocess.Popen([exe, "standalone"], env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    base_url = f"http://localhost:{stack.ui_port}"
+    try:
+        _say(f"• airflow standalone starting (log: {logs / 'airflow-standalone.log'})…")
+        if not _wait_http(f"{base_url}/api/v2/monitor/health", 180):
+            _say("error: Airflow did not come up within 180 s; see the log above")
+            return 1
+        _airflow(["dags", "reserialize"], env)
+        reg = get_registry()
+        end = stack.window_end()
+        frm, to = end - timedelta(days=stack.days), end - timedelta(days=1)
+        for s in reg.enabled_stores:
+            _airflow(["dags", "unpause", f"si_{s.id}_pipeline"], env, check=False)
+            _airflow(["dags", "unpause", f"si_{s.id}_auth"], env, check=False)
+            r = _airflow(["backfill", "create", "--dag-id", f"si_{s.id}_pipeline",
+                          "--from-date", frm.isoformat(), "--to-date", to.isoformat(),
+                          "--reprocess-behavior", "completed"], env, check=False)
+            _say(f"• backfill {s.id}: {frm:%Y-%m-%d} … {to:%Y-%m-%d}" + ("" if r.returncode == 0 else f" (failed: {r.stderr.strip().splitlines()[-1:]})"))
+        _wait_backfills(env, [f"si_{s.id}_pipeline" for s in reg.enabled_stores], stack.days)
+        print_kpis(env["SELLER_INBOX_WAREHOUSE_URL"], frm.date(), to.date())
+        pw_file = Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
+        login = ""
+        if pw_file.exists():
+            creds = json.loads(pw_file.read_text())
+            login = ", ".join(f"{u} / {p}" for u, p in creds.items())
+        _say(f"\nAirflow UI / 界面: {base_url}   login 登录: {login or 'see ' + str(pw_file)}")
+        _say("Warehouse for SQL: seller-inbox warehouse psql   (Ctrl-C stops Airflow and the simulator)")
+        while proc.poll() is None:
+            time.sleep(1)
+        return proc.returncode or 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        out.close()
+
+
+def _wait_backfills(env: dict, dag_ids: list[str], days: int, timeout: float = 1200) -> None:
+    """Show progress of the backfill runs until every one has finished."""
+    import sqlite3
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    db = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
+    total = len(dag_ids) * days
+    q = ("SELECT count(*) FROM dag_run WHERE run_type = 'backfill' AND state IN ('success', 'failed') "
+         f"AND dag_id IN ({','.join('?' * len(dag_ids))})")
+    deadline = time.time() + timeout
+    with Progress(TextColumn("backfill runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as prog:
+        bar = prog.add_task("runs", total=total)
+        while time.time() < deadline:
+            with sqlite3.connect(db, timeout=10) as c:
+                done = c.execute(q, dag_ids).fetchone()[0]
+            prog.update(bar, completed=done)
+            if done >= total:
+                return
+            time.sleep(3)
+
+
+def main(days: int = 7, once: bool = False, seed: int = 42, port: int = 8080) -> int:
+    stack = Stack(days=days, seed=seed, ui_port=port)
+    try:
+        env = stack.start()
+        return run_once(stack, env) if once else run_interactive(stack, env)
+    finally:
+        stack.stop()
