@@ -83,7 +83,7 @@ def validate_frame(df, expectations: list[dict], key: list[str], store: StoreCon
             "expectation": cfg.type,
             "column": cfg.kwargs.get("column") or f"{cfg.kwargs.get('column_A')},{cfg.kwargs.get('column_B')}",
             "unexpected_count": res.get("unexpected_count"),
-            "observed_value": res.get("observed_value"),
+            "observed_value": _jsonable(res.get("observed_value")),
         })
         for row in (res.get("unexpected_index_list") or [])[:MAX_FAILING_ROWS]:
             rows.append({"expectation": cfg.type, **{k: _jsonable(v) for k, v in row.items()}})
@@ -91,6 +91,8 @@ def validate_frame(df, expectations: list[dict], key: list[str], store: StoreCon
 
 
 def _jsonable(v):
+    if isinstance(v, float) and v != v:  # pandas' NaN for a NULL: JSON has no NaN
+        return None
     if isinstance(v, datetime):
         return v.isoformat()
     if isinstance(v, (str, int, float, bool)) or v is None:

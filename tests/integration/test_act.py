@@ -1,0 +1,101 @@
+"""The act stage: modes per intent, safety guards, and one outbox row per message forever."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from seller_inbox import config
+from seller_inbox.act import act_on_messages
+
+from .rows import add_message, add_order
+
+# 15:00 in New York: outside the demo store's quiet hours
+NOW = datetime(2026, 11, 20, 20, 0, tzinfo=timezone.utc)
+START, END = NOW - timedelta(hours=6), NOW
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    """A copy of the demo registry the test may change (kill switches)."""
+    src = Path(config.DEFAULT_REGISTRY)
+    data = yaml.safe_load(src.read_text())
+
+    def write(**defaults):
+        data["defaults"].update(defaults)
+        p = tmp_path / "stores.yaml"
+        p.write_text(yaml.safe_dump(data))
+        monkeypatch.setenv("SELLER_INBOX_STORES", str(p))
+        return config.load_registry(p)
+
+    return write
+
+
+def _outbox(db):
+    with db.cursor() as cur:
+        cur.execute("SELECT message_id, mode, status, status_reason, template, locale, body FROM core.outbox ORDER BY message_id")
+        return cur.fetchall()
+
+
+def test_modes_and_guards(db, warehouse_dsn, registry):
+    us = registry().store("us-outdoor")
+    add_order(db, us.id, "111-0000001-0000001", NOW - timedelta(days=3))
+    add_message(db, us.id, "<1-auto>", NOW - timedelta(hours=2))                               # order_status: auto
+    add_message(db, us.id, "<2-lowconf>", NOW - timedelta(hours=2), low_confidence=True)       # auto → draft
+    add_message(db, us.id, "<3-question>", NOW - timedelta(hours=3), intent="product_question", order_id=None)  # draft
+    add_message(db, us.id, "<4-damaged>", NOW - timedelta(hours=3), intent="damaged_defective")  # listen
+    add_message(db, us.id, "<5-answered>", NOW - timedelta(hours=4), first_reply_at=NOW - timedelta(hours=1))
+    add_message(db, us.id, "<6-unknown-order>", NOW - timedelta(hours=1), order_id="111-9999999-9999999")
+    out = act_on_messages(us, warehouse_dsn, START, END, now=NOW)
+    rows = {r[0]: r for r in _outbox(db)}
+    assert set(rows) == {"<1-auto>", "<2-lowconf>", "<3-question>", "<5-answered>", "<6-unknown-order>"}
+    assert rows["<1-auto>"][1:3] == ("auto", "queued")
+    assert "111-0000001-0000001" in rows["<1-auto>"][6] and "[ANSWER]" not in rows["<1-auto>"][6]
+    assert rows["<2-lowconf>"][1:4] == ("draft", "pending_approval", "low-confidence label")
+    assert rows["<3-question>"][1:3] == ("draft", "pending_approval") and rows["<3-question>"][4] == "generic_reply"
+    assert rows["<5-answered>"][2:4] == ("skipped", "already answered")
+    assert rows["<6-unknown-order>"][1:3] == ("draft", "pending_approval")
+    assert out["decisions"] == {"queued": 1, "pending_approval": 3, "skipped": 1}
+
+
+def test_rerun_and_backfill_never_queue_twice(db, warehouse_dsn, registry):
+    us = registry().store("us-outdoor")
+    add_order(db, us.id, "111-0000001-0000001", NOW - timedelta(days=3))
+    add_message(db, us.id, "<1>", NOW - timedelta(hours=2))
+    act_on_messages(us, warehouse_dsn, START, END, now=NOW)
+    first = _outbox(db)
+    act_on_messages(us, warehouse_dsn, START, END, now=NOW + timedelta(minutes=5))
+    assert _outbox(db) == first and len(first) == 1
+
+
+def test_backfill_of_old_mail_sends_nothing(db, warehouse_dsn, registry):
+    us = registry().store("us-outdoor")
+    old = NOW - timedelta(days=5)
+    add_order(db, us.id, "111-0000001-0000001", old - timedelta(days=3))
+    add_message(db, us.id, "<old>", old)
+    act_on_messages(us, warehouse_dsn, old - timedelta(hours=1), old + timedelta(hours=1), now=NOW)
+    ((mid, mode, status, reason, *_),) = _outbox(db)
+    assert (mode, status) == ("auto", "skipped") and reason.startswith("stale")
+
+
+def test_global_kill_switch_blocks_automatic_replies(db, warehouse_dsn, registry):
+    us = registry(global_kill_switch=True).store("us-outdoor")
+    add_order(db, us.id, "111-0000001-0000001", NOW - timedelta(days=3))
+    add_message(db, us.id, "<1>", NOW - timedelta(hours=2))
+    act_on_messages(us, warehouse_dsn, START, END, now=NOW)
+    ((_, mode, status, reason, *_),) = _outbox(db)
+    assert status == "blocked" and reason == "kill switch on (global)"
+
+
+def test_replies_are_written_in_the_buyers_language(db, warehouse_dsn, registry):
+    eu = registry().store("eu-home")  # order_status: draft
+    add_order(db, eu.id, "302-0000001-0000001", NOW - timedelta(days=3), marketplace="FR")
+    add_message(db, eu.id, "<fr>", NOW - timedelta(hours=2), marketplace="FR", language="fr",
+                order_id="302-0000001-0000001")
+    act_on_messages(eu, warehouse_dsn, START, END, now=NOW)
+    ((_, mode, status, _, template, locale, body),) = _outbox(db)
+    assert (mode, status, template, locale) == ("draft", "pending_approval", "order_status", "fr")
+    assert body.startswith("Bonjour")

@@ -1,0 +1,85 @@
+"""KPI rows: Amazon's definitions, marketplace-local days, and convergence on rerun."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from seller_inbox.config import load_registry
+from seller_inbox.kpi import compute_store_daily, summary
+
+from .rows import add_message, add_order
+
+# 2026-11-20 00:00 in New York is 05:00 UTC
+DAY = datetime(2026, 11, 20, 5, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def us():
+    return load_registry().store("us-outdoor")
+
+
+def _row(db, store, mp, day):
+    with db.cursor() as cur:
+        cur.execute("""SELECT buyer_messages, needing_response, responded, responded_within_24h, late_responses,
+                              pending_within_sla, late_response_rate, avg_response_minutes, orders,
+                              a_to_z_claims, high_risk_messages, wismo_messages, computed_at
+                       FROM kpi.store_daily WHERE store_id=%s AND marketplace=%s AND day=%s""", (store, mp, day))
+        return cur.fetchone()
+
+
+def test_response_time_and_late_rate_follow_amazons_rules(db, warehouse_dsn, us):
+    h = timedelta(hours=1)
+    add_message(db, us.id, "<m1>", DAY + 1 * h, first_reply_at=DAY + 3 * h)            # 2 h
+    add_message(db, us.id, "<m2>", DAY + 2 * h, first_reply_at=DAY + 2 * h + 30 * h)   # 30 h: late
+    add_message(db, us.id, "<m3>", DAY + 3 * h)                                          # never: late
+    add_message(db, us.id, "<m4>", DAY + 4 * h, no_response_needed=True)                 # excluded
+    add_message(db, us.id, "<m5>", DAY + 5 * h, intent="not_received", risk="high", first_reply_at=DAY + 9 * h)  # 4 h
+    add_message(db, us.id, "<n1>", DAY + 6 * h, kind="amazon_notice", intent="a_to_z_claim", risk="high",
+                order_id="111-0000009-0000009")
+    add_message(db, us.id, "<late-night>", DAY - 1 * h)  # 23:00 local the day before: not this day
+    for i in range(4):
+        add_order(db, us.id, f"111-000000{i}-0000000", DAY + timedelta(hours=i + 1))
+    now = DAY + timedelta(days=3)
+    compute_store_daily(us, warehouse_dsn, DAY, DAY + timedelta(days=1), now=now)
+    row = _row(db, us.id, "US", DAY.date())
+    (msgs, needing, responded, within, late, pending, late_rate, avg_min, orders, claims, high, wismo, _) = row
+    assert (msgs, needing, responded, within, late, pending) == (5, 4, 3, 2, 2, 0)
+    assert float(late_rate) == 0.5
+    assert float(avg_min) == round((120 + 1800 + 240) / 3, 1)
+    assert (orders, claims, high, wismo) == (4, 1, 1, 5)
+    assert _row(db, us.id, "US", (DAY - timedelta(days=1)).date())[0] == 1
+
+
+def test_unanswered_message_is_pending_until_24h_then_late(db, warehouse_dsn, us):
+    add_message(db, us.id, "<m1>", DAY + timedelta(hours=1))
+    compute_store_daily(us, warehouse_dsn, DAY, DAY + timedelta(days=1), now=DAY + timedelta(hours=10))
+    r = _row(db, us.id, "US", DAY.date())
+    assert (r[4], r[5], r[6]) == (0, 1, None)
+    compute_store_daily(us, warehouse_dsn, DAY, DAY + timedelta(days=1), now=DAY + timedelta(hours=26))
+    r = _row(db, us.id, "US", DAY.date())
+    assert (r[4], r[5], float(r[6])) == (1, 0, 1.0)
+
+
+def test_rerun_converges_without_touching_rows(db, warehouse_dsn, us):
+    add_message(db, us.id, "<m1>", DAY + timedelta(hours=1), first_reply_at=DAY + timedelta(hours=2))
+    now = DAY + timedelta(days=2)
+    first = compute_store_daily(us, warehouse_dsn, DAY, DAY + timedelta(days=1), now=now)
+    assert first["rows_changed"] > 0
+    before = _row(db, us.id, "US", DAY.date())
+    again = compute_store_daily(us, warehouse_dsn, DAY, DAY + timedelta(days=1), now=now)
+    assert again["rows_changed"] == 0
+    assert _row(db, us.id, "US", DAY.date()) == before  # computed_at included
+
+
+def test_days_are_marketplace_local(db, warehouse_dsn):
+    jp = load_registry().store("jp-gadgets")
+    # 2026-11-20 16:00 UTC is 2026-11-21 01:00 in Tokyo
+    add_message(db, jp.id, "<j1>", datetime(2026, 11, 20, 16, tzinfo=timezone.utc), marketplace="JP", language="ja")
+    compute_store_daily(jp, warehouse_dsn, datetime(2026, 11, 20, tzinfo=timezone.utc),
+                        datetime(2026, 11, 21, tzinfo=timezone.utc), now=datetime(2026, 11, 25, tzinfo=timezone.utc))
+    assert _row(db, jp.id, "JP", datetime(2026, 11, 21).date())[0] == 1
+    assert _row(db, jp.id, "JP", datetime(2026, 11, 20).date())[0] == 0
+    cols, rows = summary(warehouse_dsn, datetime(2026, 11, 18).date(), datetime(2026, 11, 21).date())
+    assert rows[0][cols.index("store_id")] == "jp-gadgets" and rows[0][cols.index("buyer_messages")] == 1
