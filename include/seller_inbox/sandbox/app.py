@@ -815,7 +815,8 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         r = next((r for r in state.reports.values() if r["documentId"] == document_id and r["seller"] == seller), None)
         if r is None or report_view(r).get("reportDocumentId") != document_id:
             raise Problem(404, "NotFound", "Invalid input", f"Report document {document_id} not found.")
-        base = str(request.base_url).rstrip("/")
+        host, port = request.scope.get("server") or ("127.0.0.1", 80)
+        base = f"{request.url.scheme}://{host}:{port}"
         return _ok(state, "getReportDocument", {"reportDocumentId": document_id,
                                                 "url": f"{base}/_sandbox/documents/{document_id}"})
 
