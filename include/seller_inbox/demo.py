@@ -158,6 +158,9 @@ def print_kpis(url: str, d0, d1) -> None:
 
 def run_once(stack: Stack, env: dict) -> int:
     """Headless: every store's pipeline for each day via dag.test(), then the KPI table."""
+    from seller_inbox import clock
+
+    env = {**env, clock.ENV: stack.window_end().isoformat()}  # reproducible: "as of" the window end
     os.environ.update(env)
     _say("• Airflow metadata DB (SQLite): migrating…")
     _airflow(["db", "migrate"], env)

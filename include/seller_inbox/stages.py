@@ -41,7 +41,9 @@ class RunInfo:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    from seller_inbox import clock
+
+    return clock.now()
 
 
 def preflight(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
