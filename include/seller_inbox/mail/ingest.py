@@ -1,0 +1,344 @@
+"""Mailbox ingestion into the warehouse: exactly once, threaded, with SLA fields.
+
+Per store and folder (``inbox``: buyer mails, Amazon notices, bounces; ``sent``: the seller's
+own replies) and the run's window [start, end) on the mailbox's receive time:
+
+1. list the folder's items in the window; items whose ``source_ref`` (``uidvalidity:uid``
+   or Maildir unique name) is already in ``raw.mail_message`` are not fetched again;
+2. parse + redact each new mail (``parser.parse_bytes``); failures go to ``ops.quarantine``
+   with the reason, the rest of the batch lands;
+3. per batch, in ONE transaction: ``raw.mail_message`` and ``core.message`` inserted with
+   ``ON CONFLICT DO NOTHING`` on (store, Message-ID), threads created, seller replies
+   attached to their buyer thread (In-Reply-To, else alias + order id, else the alias's
+   latest thread), reply links and thread stats recomputed for the threads touched, and the
+   folder's watermark (UIDVALIDITY, last UID) advanced. A crash mid-batch rolls the whole
+   batch back; a rerun redoes it; nothing is lost or doubled.
+
+SLA: buyer messages get ``sla_due_at = received_at + 24 h``; ``first_reply_at`` and
+``reply_message_id`` point at the first later ``seller_reply`` in the thread (auto-replies
+never count). ``no_response_needed`` mirrors the mailbox keyword ``$NoResponseNeeded``
+(IMAP keyword / Dovecot Maildir keyword) each time the window is read.
+
+Test hook: ``SELLER_INBOX_MAIL_CRASH_AFTER=N`` SIGKILLs the process after N mails were
+parsed in this run (mid-batch, before its commit) - used by the crash/rerun test.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from datetime import datetime, timedelta, timezone
+from typing import Iterable
+
+from seller_inbox.mail.parser import MailParseError, ParsedMail, parse_bytes, thread_key
+
+log = logging.getLogger(__name__)
+UTC = timezone.utc
+BATCH_SIZE = 200
+CRASH_ENV = "SELLER_INBOX_MAIL_CRASH_AFTER"
+CORE_KINDS = ("buyer_message", "seller_reply", "amazon_notice", "auto_reply")
+
+
+def ingest_mailbox(store, dsn: str, start: datetime, end: datetime, *, batch_size: int = BATCH_SIZE,
+                   since_watermark: bool = False) -> dict:
+    """Ingest the store's mailbox (Airflow connection ``store.connections.mailbox``) for [start, end).
+
+    Returns counts: seen, stored, duplicates, quarantined (plus per-kind and per-folder detail).
+    ``since_watermark=True`` (IMAP only) additionally limits each folder to UIDs above the
+    stored watermark (cheap polling); the default re-reads the whole window so a backfill
+    sees exactly that window.
+    """
+    from airflow.sdk import BaseHook
+
+    from seller_inbox.mail.sources import folders_for, open_source
+
+    conn = BaseHook.get_connection(store.connections.mailbox)
+    source = open_source(conn)
+    try:
+        return ingest_source(store, dsn, source, start, end, folders=folders_for(store, conn.extra_dejson),
+                             batch_size=batch_size, since_watermark=since_watermark)
+    finally:
+        source.close()
+
+
+def ingest_source(store, dsn: str, source, start: datetime, end: datetime, *, folders: dict[str, str] | None = None,
+                  batch_size: int = BATCH_SIZE, since_watermark: bool = False, salt: bytes | None = None) -> dict:
+    """Same as ``ingest_mailbox`` with an already opened reader (``sources.MaildirSource``/``ImapSource``)."""
+    import psycopg2
+
+    from seller_inbox.mail.redact import installation_salt
+    from seller_inbox.mail.sources import FolderState
+
+    salt = salt or installation_salt()
+    folders = folders or dict(store.mail_folders)
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    end = end if end.tzinfo else end.replace(tzinfo=UTC)
+    crash_after = int(os.environ.get(CRASH_ENV) or 0)
+    counts = {"seen": 0, "stored": 0, "duplicates": 0, "quarantined": 0, "skipped_known": 0,
+              "kinds": {}, "folders": {}}
+    parsed_total = 0
+    pg = psycopg2.connect(dsn)
+    try:
+        # inbox first so that replies in the same run find their buyer messages
+        order = sorted(folders.items(), key=lambda kv: (kv[0] != "inbox", kv[0]))
+        for role, folder in order:
+            src_name = f"{source.kind}:{folder}"
+            with pg.cursor() as cur:
+                cur.execute("SELECT source_ref FROM raw.mail_message WHERE store_id=%s AND source=%s",
+                            (store.id, src_name))
+                known = {r[0] for r in cur.fetchall()}
+                cur.execute("SELECT uidvalidity, last_uid FROM ops.ingest_watermark WHERE store_id=%s AND source=%s",
+                            (store.id, src_name))
+                wm = cur.fetchone()
+            pg.commit()
+            state = FolderState(src_name)
+            kwargs = {}
+            if since_watermark and source.kind == "imap" and wm and wm[1] is not None:
+                kwargs["after_uid"] = int(wm[1])
+            fcounts = {"seen": 0, "stored": 0, "duplicates": 0, "quarantined": 0}
+            batch: list = []
+            nrn_known: dict[str, bool] = {}
+            for item in source.scan(folder, role, start, end, known.__contains__, state, **kwargs):
+                counts["seen"] += 1
+                fcounts["seen"] += 1
+                if not item.raw:  # already stored: only keep its "no response needed" mark current
+                    counts["duplicates"] += 1
+                    counts["skipped_known"] += 1
+                    fcounts["duplicates"] += 1
+                    nrn_known[item.source_ref] = _is_nrn(item.flags)
+                    continue
+                try:
+                    p = parse_bytes(item.raw, salt=salt, source=src_name, folder_role=role,
+                                    internal_date=item.internal_date, flags=item.flags)
+                    batch.append((item, p, None))
+                except MailParseError as exc:
+                    batch.append((item, None, exc.reason))
+                except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the batch
+                    batch.append((item, None, f"parser error: {type(exc).__name__}: {exc}"[:500]))
+                parsed_total += 1
+                if crash_after and parsed_total >= crash_after:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                if len(batch) >= batch_size:
+                    _store_batch(pg, store, src_name, batch, state, counts, fcounts, final=False)
+                    batch = []
+            _store_batch(pg, store, src_name, batch, state, counts, fcounts, final=True)
+            if nrn_known:
+                _update_nrn(pg, store, src_name, nrn_known)
+            counts["folders"][src_name] = fcounts
+    finally:
+        pg.close()
+    log.info("mail ingest %s [%s, %s): %s", store.id, start, end, counts)
+    return counts
+
+
+def _is_nrn(flags: Iterable[str]) -> bool:
+    return any(f.strip("\\").lower() in ("$noresponseneeded", "noresponseneeded") for f in flags)
+
+
+def _store_batch(pg, store, src_name: str, batch: list, state, counts: dict, fcounts: dict, *, final: bool) -> None:
+    """Store one batch and advance the watermark, all in one transaction."""
+    from psycopg2.extras import Json, execute_values
+
+    sid = store.id
+    good = [(it, p) for it, p, err in batch if p is not None]
+    bad = [(it, err) for it, p, err in batch if p is None]
+    with pg:  # one transaction
+        with pg.cursor() as cur:
+            # one row per Message-ID even when the same mail appears twice inside this batch
+            uniq: dict[str, tuple] = {}
+            for it, p in good:
+                uniq.setdefault(p.message_id, (it, p))
+            new_ids: set[str] = set()
+            if uniq:
+                rows = [(sid, p.message_id, src_name, it.source_ref, p.received_at, p.kind, p.subject,
+                         Json(p.to_dict()), p.size_bytes) for it, p in uniq.values()]
+                res = execute_values(
+                    cur,
+                    """INSERT INTO raw.mail_message (store_id, message_id, source, source_ref, received_at, kind,
+                                                     subject, parsed, size_bytes) VALUES %s
+                       ON CONFLICT (store_id, message_id) DO NOTHING RETURNING message_id""",
+                    rows, page_size=500, fetch=True)
+                new_ids = {r[0] for r in res}
+            dup = len(good) - len(new_ids)
+            counts["stored"] += len(new_ids)
+            counts["duplicates"] += dup
+            fcounts["stored"] += len(new_ids)
+            fcounts["duplicates"] += dup
+            fresh = [p for it, p in uniq.values() if p.message_id in new_ids and p.kind in CORE_KINDS]
+            for p in uniq.values():
+                if p[1].message_id in new_ids:
+                    counts["kinds"][p[1].kind] = counts["kinds"].get(p[1].kind, 0) + 1
+            touched: set[str] = set()
+            if fresh:
+                threads = {}
+                msg_rows = []
+                for p in fresh:
+                    tid = None
+                    if p.buyer_alias:
+                        tid = thread_key(sid, p.buyer_alias, p.order_id)
+                        threads.setdefault(tid, (tid, sid, p.marketplace, p.buyer_alias, p.order_id))
+                    msg_rows.append((
+                        sid, p.message_id, tid, p.kind, p.direction, p.marketplace, p.order_id, p.asin,
+                        p.buyer_alias, p.in_reply_to, p.topic, p.subject, p.text, p.language,
+                        Json(p.attachments), p.received_at, p.no_response_needed,
+                        p.received_at + timedelta(hours=24) if p.kind == "buyer_message" else None))
+                if threads:
+                    execute_values(
+                        cur,
+                        """INSERT INTO core.thread (thread_id, store_id, marketplace, buyer_alias_hash, order_id)
+                           VALUES %s ON CONFLICT (thread_id) DO NOTHING""", list(threads.values()))
+                execute_values(
+                    cur,
+                    """INSERT INTO core.message (store_id, message_id, thread_id, kind, direction, marketplace,
+                           order_id, asin, buyer_alias_hash, in_reply_to, topic, subject, body_text, language_hint,
+                           attachments, received_at, no_response_needed, sla_due_at) VALUES %s
+                       ON CONFLICT (store_id, message_id) DO NOTHING""", msg_rows, page_size=500)
+                touched |= set(threads)
+                ids = [p.message_id for p in fresh]
+                touched |= _attach_replies(cur, sid, ids)
+            if good:
+                cur.execute("DELETE FROM ops.quarantine WHERE store_id=%s AND source_ref = ANY(%s)",
+                            (sid, [f"{src_name}/{it.source_ref}" for it, _ in good]))
+            if bad:
+                execute_values(
+                    cur,
+                    """INSERT INTO ops.quarantine (store_id, source_ref, message_id, reason) VALUES %s
+                       ON CONFLICT (store_id, source_ref) DO UPDATE SET reason = EXCLUDED.reason,
+                           message_id = EXCLUDED.message_id, quarantined_at = now()""",
+                    [(sid, f"{src_name}/{it.source_ref}", _sniff_message_id(it.raw), err) for it, err in bad])
+                counts["quarantined"] += len(bad)
+                fcounts["quarantined"] += len(bad)
+            if touched:
+                recompute_threads(cur, sid, sorted(touched))
+            if batch or final:
+                _advance_watermark(cur, sid, src_name, state, batch, final)
+
+
+def _sniff_message_id(raw: bytes) -> str | None:
+    import re
+
+    m = re.search(rb"(?im)^message-id:\s*(<[^>\s]{1,300}>)", raw[:65536])
+    return m.group(1).decode("ascii", "replace") if m else None
+
+
+def _advance_watermark(cur, sid: str, src_name: str, state, batch: list, final: bool) -> None:
+    uids = [it.uid for it, _, _ in batch if it.uid is not None]
+    last = max(uids) if uids else None
+    if final and state.max_uid is not None:
+        last = max(last or 0, state.max_uid)
+    cur.execute(
+        """INSERT INTO ops.ingest_watermark AS w (store_id, source, uidvalidity, last_uid, updated_at)
+           VALUES (%s, %s, %s, %s, now())
+           ON CONFLICT (store_id, source) DO UPDATE SET
+             last_uid = CASE WHEN w.uidvalidity IS DISTINCT FROM EXCLUDED.uidvalidity THEN EXCLUDED.last_uid
+                             ELSE GREATEST(w.last_uid, EXCLUDED.last_uid) END,
+             uidvalidity = EXCLUDED.uidvalidity, updated_at = now()""",
+        (sid, src_name, state.uidvalidity, last))
+
+
+def _attach_replies(cur, sid: str, new_ids: list[str]) -> set[str]:
+    """Put outbound mails into their buyer's thread; return every thread id touched."""
+    touched: set[str] = set()
+    # 1. outbound mails answering a known message (In-Reply-To): that message's thread.
+    #    Covers both new replies and older replies whose buyer message arrives only now.
+    cur.execute(
+        """UPDATE core.message m SET thread_id = x.new_tid
+           FROM (
+             SELECT m2.message_id, m2.thread_id AS old_tid, p.thread_id AS new_tid
+             FROM core.message m2 JOIN core.message p ON p.store_id = m2.store_id AND p.message_id = m2.in_reply_to
+             WHERE m2.store_id = %(s)s AND m2.direction = 'outbound' AND p.thread_id IS NOT NULL
+               AND m2.thread_id IS DISTINCT FROM p.thread_id
+               AND (m2.message_id = ANY(%(ids)s) OR p.message_id = ANY(%(ids)s))
+           ) x
+           WHERE m.store_id = %(s)s AND m.message_id = x.message_id
+           RETURNING x.old_tid, x.new_tid""", {"s": sid, "ids": new_ids})
+    touched |= {t for r in cur.fetchall() for t in r if t}
+    # 2. outbound mails without order id and no resolvable In-Reply-To: the alias's latest thread
+    #    with a buyer message before the reply.
+    cur.execute(
+        """UPDATE core.message m SET thread_id = x.thread_id
+           FROM (
+             SELECT DISTINCT ON (r.message_id) r.message_id, b.thread_id, r.thread_id AS old_tid
+             FROM core.message r
+             JOIN core.message b ON b.store_id = r.store_id AND b.buyer_alias_hash = r.buyer_alias_hash
+                                 AND b.kind = 'buyer_message' AND b.received_at <= r.received_at
+             WHERE r.store_id = %(s)s AND r.message_id = ANY(%(ids)s) AND r.direction = 'outbound'
+               AND r.order_id IS NULL AND r.buyer_alias_hash IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM core.message p WHERE p.store_id = r.store_id
+                               AND p.message_id = r.in_reply_to AND p.thread_id IS NOT NULL)
+             ORDER BY r.message_id, b.received_at DESC
+           ) x
+           WHERE m.store_id = %(s)s AND m.message_id = x.message_id AND m.thread_id IS DISTINCT FROM x.thread_id
+           RETURNING x.old_tid, x.thread_id""", {"s": sid, "ids": new_ids})
+    touched |= {t for r in cur.fetchall() for t in r if t}
+    cur.execute("SELECT DISTINCT thread_id FROM core.message WHERE store_id=%s AND message_id = ANY(%s) "
+                "AND thread_id IS NOT NULL", (sid, new_ids))
+    touched |= {r[0] for r in cur.fetchall()}
+    return touched
+
+
+def recompute_threads(cur, sid: str, thread_ids: list[str]) -> None:
+    """Reply links (first later seller reply per buyer message) and thread stats for these threads."""
+    cur.execute(
+        """UPDATE core.message b SET first_reply_at = x.reply_at, reply_message_id = x.reply_id
+           FROM (
+             SELECT DISTINCT ON (b2.message_id) b2.message_id AS bid, r.received_at AS reply_at, r.message_id AS reply_id
+             FROM core.message b2
+             LEFT JOIN core.message r ON r.store_id = b2.store_id AND r.thread_id = b2.thread_id
+                  AND r.kind = 'seller_reply' AND r.received_at > b2.received_at
+             WHERE b2.store_id = %(s)s AND b2.thread_id = ANY(%(t)s) AND b2.kind = 'buyer_message'
+             ORDER BY b2.message_id, r.received_at NULLS LAST, r.message_id
+           ) x
+           WHERE b.store_id = %(s)s AND b.message_id = x.bid
+             AND (b.first_reply_at IS DISTINCT FROM x.reply_at OR b.reply_message_id IS DISTINCT FROM x.reply_id)""",
+        {"s": sid, "t": thread_ids})
+    cur.execute(
+        """UPDATE core.thread t SET
+             first_buyer_message_at = s.fb, first_seller_reply_at = s.fr, last_message_at = s.lm,
+             message_count = s.n, marketplace = COALESCE(t.marketplace, s.mp),
+             status = CASE WHEN s.nb > 0 AND s.nb = s.nrn THEN 'no_response_needed'
+                           WHEN s.unanswered > 0 THEN 'open' ELSE 'answered' END
+           FROM (
+             SELECT thread_id,
+                    min(received_at) FILTER (WHERE kind = 'buyer_message') AS fb,
+                    min(first_reply_at) FILTER (WHERE kind = 'buyer_message') AS fr,
+                    max(received_at) AS lm, count(*) AS n, max(marketplace) AS mp,
+                    count(*) FILTER (WHERE kind = 'buyer_message') AS nb,
+                    count(*) FILTER (WHERE kind = 'buyer_message' AND no_response_needed) AS nrn,
+                    count(*) FILTER (WHERE kind = 'buyer_message' AND NOT no_response_needed
+                                       AND first_reply_at IS NULL) AS unanswered
+             FROM core.message WHERE store_id = %(s)s AND thread_id = ANY(%(t)s) GROUP BY thread_id
+           ) s
+           WHERE t.thread_id = s.thread_id""", {"s": sid, "t": thread_ids})
+    cur.execute(
+        """DELETE FROM core.thread t WHERE t.store_id = %(s)s AND t.thread_id = ANY(%(t)s)
+             AND NOT EXISTS (SELECT 1 FROM core.message m WHERE m.thread_id = t.thread_id)""",
+        {"s": sid, "t": thread_ids})
+
+
+def _update_nrn(pg, store, src_name: str, marks: dict[str, bool]) -> None:
+    """Mirror the mailbox's "no response needed" keyword onto already stored messages."""
+    with pg, pg.cursor() as cur:
+        cur.execute(
+            """UPDATE core.message m SET no_response_needed = v.nrn
+               FROM raw.mail_message r, unnest(%s::text[], %s::boolean[]) AS v(ref, nrn)
+               WHERE r.store_id = %s AND r.source = %s AND r.source_ref = v.ref
+                 AND m.store_id = r.store_id AND m.message_id = r.message_id
+                 AND m.no_response_needed IS DISTINCT FROM v.nrn
+               RETURNING m.thread_id""",
+            (list(marks), list(marks.values()), store.id, src_name))
+        touched = sorted({r[0] for r in cur.fetchall() if r[0]})
+        if touched:
+            recompute_threads(cur, store.id, touched)
+
+
+def parse_many(raws: Iterable[bytes], salt: bytes) -> list[ParsedMail]:
+    """Parse a sequence of mails, skipping the unparseable (benchmarks, tools)."""
+    out = []
+    for r in raws:
+        try:
+            out.append(parse_bytes(r, salt=salt))
+        except MailParseError:
+            pass
+    return out
