@@ -1,0 +1,111 @@
+"""Language identification restricted to the languages the desk serves.
+
+Contract (taxonomy.md): ISO 639-1 code of the message body; kana anywhere means ``ja``;
+Han-only or very short text falls back to the marketplace's language.
+
+py3langid (naive Bayes over byte n-grams, 4.6 MB, ~13k messages/s) restricted to the
+served languages decides the rest. Its model is loaded lazily, once per process.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from seller_inbox import marketplaces as mp
+
+# Languages of our marketplaces plus Chinese (the sellers' own language).
+SERVED = ("en", "de", "fr", "it", "es", "nl", "pl", "sv", "pt", "ja", "zh")
+
+_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[^\W\d_]{2,}")
+_URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+")
+_ORDER = re.compile(r"\b\d{3}-\d{7}-\d{7}\b|\bB0[0-9A-Z]{8}\b")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+
+# "very short": fewer than this many letters (after removing links, ids and digits)
+# or fewer than MIN_WORDS words. Chosen on the corpus: below it py3langid is a coin toss.
+MIN_LETTERS = 12
+MIN_WORDS = 3
+
+_lock = threading.Lock()
+_identifier = None
+
+
+def _get_identifier():
+    global _identifier
+    if _identifier is None:
+        with _lock:
+            if _identifier is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+                ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+                ident.set_languages(list(SERVED))
+                _identifier = ident
+    return _identifier
+
+
+def marketplace_language(marketplace: str | None, default: str = "en") -> str:
+    if not marketplace:
+        return default
+    try:
+        return mp.get(marketplace).language
+    except KeyError:
+        return default
+
+
+def clean_for_language(text: str) -> str:
+    text = _URL.sub(" ", text or "")
+    text = _ORDER.sub(" ", text)
+    return text
+
+
+def fallback_reason(text: str) -> str | None:
+    """Why the contract's script/length rules decide this text's language, or None.
+
+    ``kana`` (always ja), ``empty``, ``han`` (Han-only/Han-dominant), ``short``.
+    """
+    text = clean_for_language(text)
+    if _KANA.search(text):
+        return "kana"
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "empty"
+    han = sum(1 for c in letters if _HAN.match(c))
+    non_han = len(letters) - han
+    if han and (non_han < 4 or han * 3 >= non_han):
+        return "han"
+    if non_han < MIN_LETTERS or len(_LATIN_WORD.findall(text)) < MIN_WORDS:
+        return "short"
+    return None
+
+
+def detect_language(text: str, marketplace: str | None = None) -> tuple[str, float, str]:
+    """Return ``(language, confidence, method)`` for a message body.
+
+    method is one of ``kana``, ``han_fallback``, ``short_fallback``, ``empty_fallback``,
+    ``langid``. Confidence is py3langid's normalised probability (1.0 for script rules,
+    0.5 for fallbacks).
+    """
+    fallback = marketplace_language(marketplace)
+    text = clean_for_language(text)
+    if _KANA.search(text):
+        return "ja", 1.0, "kana"
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return fallback, 0.5, "empty_fallback"
+    han = sum(1 for c in letters if _HAN.match(c))
+    non_han = [c for c in letters if not _HAN.match(c)]
+    if han and (len(non_han) < 4 or han * 3 >= len(non_han)):
+        # Han-only or Han-dominant (stray Latin letters such as "OK" or a model number do
+        # not count): the contract says fall back to the marketplace's language.
+        return fallback, 0.5, "han_fallback"
+    words = _LATIN_WORD.findall(text)
+    if len(non_han) < MIN_LETTERS or len(words) < MIN_WORDS:
+        return fallback, 0.5, "short_fallback"
+    if han:
+        # mixed Han + Latin: identify the Latin part (the Han part would drag it to zh)
+        text = _HAN.sub(" ", text)
+    lang, conf = _get_identifier().classify(text)
+    return lang, round(float(conf), 4), "langid"

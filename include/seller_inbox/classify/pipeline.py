@@ -1,0 +1,151 @@
+"""classify_batch: rules -> language -> intent model -> risk, for a list of messages.
+
+Deterministic: the same batch gives the same output (one thread, fixed weights,
+probabilities rounded to 4 decimals).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from seller_inbox.classify import taxonomy as tx
+from seller_inbox.classify.lang import detect_language
+from seller_inbox.classify.lexicon import load_lexicon, shouting
+from seller_inbox.classify.rules import buyer_text, header_intent
+
+PIPELINE_VERSION = "1.0"
+# below this the prediction is flagged: `auto` mode must never act on it
+LOW_CONFIDENCE = 0.6
+# a sentence's intent becomes a precedence candidate when the model is this sure of it
+SEGMENT_MIN = 0.5
+RULE_CONFIDENCE = 0.99
+_MAX_TEXT = 4000
+_INSULT_WORDS = re.compile(r"!{3,}|\?{3,}")
+
+
+class InvalidItem(ValueError):
+    pass
+
+
+def classifier_version() -> str:
+    from seller_inbox.classify.model import get_model
+
+    m = get_model()
+    return f"{PIPELINE_VERSION}+{load_lexicon().version}+m{m.fingerprint}"
+
+
+def _validate(item: Any) -> dict:
+    if not isinstance(item, dict):
+        raise InvalidItem("item is not an object")
+    if item.get("id") in (None, ""):
+        raise InvalidItem("missing id")
+    body = item.get("body")
+    subject = item.get("subject")
+    if body is not None and not isinstance(body, str):
+        raise InvalidItem("body must be a string")
+    if subject is not None and not isinstance(subject, str):
+        raise InvalidItem("subject must be a string")
+    if body is None and subject is None:
+        raise InvalidItem("missing body")
+    mk = item.get("marketplace")
+    if mk is not None and not isinstance(mk, str):
+        raise InvalidItem("marketplace must be a string")
+    fa = item.get("from_addr")
+    if fa is not None and not isinstance(fa, str):
+        raise InvalidItem("from_addr must be a string")
+    return item
+
+
+def risk_for(intent: str, text: str, language: str) -> tuple[str, list[str]]:
+    """Taxonomy risk: intent floor, lexicon hits (high/medium) and shouting (medium)."""
+    risk = tx.intent_risk(intent)
+    reasons: list[str] = [f"intent:{intent}"] if risk != "low" else []
+    if intent == "auto_reply":
+        return "low", []
+    hits = load_lexicon().find(text, (language,))
+    for h in hits:
+        if tx.RISK_ORDER[h.risk] > 0:
+            reasons.append(f"{h.category}:{h.term}")
+        risk = tx.max_risk(risk, h.risk)
+    if risk != "high" and shouting(text):
+        risk = tx.max_risk(risk, "medium")
+        reasons.append("shouting")
+    return risk, reasons
+
+
+def decide(msg_probs, seg_probs, classes: list[str], segment_min: float = SEGMENT_MIN) -> tuple[str, float, list]:
+    """Taxonomy precedence over the message's requests.
+
+    Each sentence the model is sure about (top intent >= segment_min, ``_none`` = greeting,
+    closing, complaint or threat ignored) proposes its intent; the proposal with the highest
+    precedence wins. With no confident sentence, the message-level top intent is used.
+    Confidence is the larger of the sentence's and the message's probability for it.
+    """
+    real = [i for i, c in enumerate(classes) if not c.startswith("_")]
+    cands: dict[int, float] = {}
+    for sp in seg_probs:
+        j = max(range(len(classes)), key=lambda i: (float(sp[i]), -i))
+        if classes[j].startswith("_") or float(sp[j]) < segment_min:
+            continue
+        cands[j] = max(cands.get(j, 0.0), float(sp[j]), float(msg_probs[j]))
+    if not cands:
+        top = max(real, key=lambda i: (float(msg_probs[i]), -i))
+        cands[top] = float(msg_probs[top])
+    choice = min(cands, key=lambda i: tx.RANK[classes[i]])
+    return classes[choice], cands[choice], sorted((classes[i], round(p, 4)) for i, p in cands.items())
+
+
+def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
+    """Classify messages: ``{id, subject, body, marketplace, from_addr[, kind]}`` ->
+    ``{id, intent, risk, language, confidence, low_confidence}`` in the same order.
+
+    Invalid items give ``{id, error}`` instead of raising.
+    """
+    from seller_inbox.classify.model import get_model
+
+    results: list[dict | None] = [None] * len(items)
+    pending: list[tuple[int, dict, str, str, float]] = []  # index, item, text, language, lang_conf
+    for idx, raw in enumerate(items):
+        try:
+            item = _validate(raw)
+        except InvalidItem as exc:
+            rid = raw.get("id") if isinstance(raw, dict) else None
+            results[idx] = {"id": rid, "error": str(exc)}
+            continue
+        body = (item.get("body") or "")[: _MAX_TEXT * 3]
+        text = buyer_text(body)[:_MAX_TEXT]
+        if not text.strip():
+            text = (item.get("subject") or "").strip()
+        lang, lconf, lmethod = detect_language(text, item.get("marketplace"))
+        rule = header_intent(item.get("subject"), item.get("from_addr"), body, item.get("kind"), item.get("headers"))
+        if rule is not None:
+            intent, why = rule
+            risk, reasons = risk_for(intent, text, lang)
+            res = {"id": item["id"], "intent": intent, "risk": risk, "language": lang,
+                   "confidence": RULE_CONFIDENCE, "low_confidence": False}
+            if explain:
+                res["explain"] = {"rule": why, "risk": reasons, "language_method": lmethod}
+            results[idx] = res
+            continue
+        pending.append((idx, item, text, lang, lmethod))
+    if pending:
+        model = get_model()
+        msg_p, seg_p, owner = model.predict([p[2] for p in pending])
+        msg_p = msg_p.round(4)
+        seg_p = seg_p.round(4)
+        by_owner: dict[int, list] = {}
+        for row, o in zip(seg_p, owner.tolist()):
+            by_owner.setdefault(o, []).append(row)
+        for k, ((idx, item, text, lang, lmethod), pr) in enumerate(zip(pending, msg_p)):
+            intent, conf, cands = decide(pr, by_owner.get(k, []), model.classes)
+            risk, reasons = risk_for(intent, text, lang)
+            empty = not text.strip()
+            res = {"id": item["id"], "intent": "other" if empty else intent, "risk": risk, "language": lang,
+                   "confidence": 0.0 if empty else round(conf, 4),
+                   "low_confidence": bool(empty or conf < LOW_CONFIDENCE)}
+            if explain:
+                top = sorted(((c, float(p)) for c, p in zip(model.classes, pr)), key=lambda t: -t[1])[:3]
+                res["explain"] = {"rule": None, "top": top, "candidates": cands, "risk": reasons, "language_method": lmethod}
+            results[idx] = res
+    return results  # type: ignore[return-value]
