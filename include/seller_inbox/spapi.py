@@ -159,7 +159,7 @@ class SpApiCredentials:
     conn_id: str | None = None
     # client tuning (connection extra; defaults are right for Amazon)
     rate_scale: float = 1.0              # multiply the usage plans (only for a simulator run faster)
-    max_attempts: int = 6
+    max_attempts: int = 8
     backoff_base: float = 1.0            # seconds; doubles per attempt, with jitter
     backoff_cap: float = 60.0
     timeout: float = 30.0
@@ -222,7 +222,7 @@ class SpApiCredentials:
             client_id=conn.login, client_secret=conn.password, refresh_token=extra["refresh_token"],
             region=region, endpoint=extra.get("endpoint") or None, lwa_endpoint=extra.get("lwa_endpoint") or None,
             authorized_at=day("authorized_at"), client_secret_created_at=day("client_secret_created_at"),
-            conn_id=cid, rate_scale=num("rate_scale", 1.0), max_attempts=num("max_attempts", 6, int),
+            conn_id=cid, rate_scale=num("rate_scale", 1.0), max_attempts=num("max_attempts", 8, int),
             backoff_base=num("backoff_base", 1.0), backoff_cap=num("backoff_cap", 60.0),
             timeout=num("timeout", 30.0),
         )
@@ -376,8 +376,10 @@ def _recording_transport(timeout: float):
 class SpApiClient:
     """SP-API access for one store: buckets, retries, call log, typed errors. No Airflow needed."""
 
-    def __init__(self, credentials: SpApiCredentials, store_id: str, dsn: str | None = None,
-                 marketplace_ids: list[str] | None = None, sleep: Callable[[float], None] = time.sleep):
+    def __init__(self, credentials: SpApiCredentials | None = None, store_id: str | None = None,
+                 dsn: str | None = None, marketplace_ids: list[str] | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        # defaults only so that Airflow's cooperative __init__ chain (SpApiHook) can pass through
         self._init_core(credentials, store_id, dsn, marketplace_ids, sleep)
 
     def _init_core(self, credentials, store_id, dsn, marketplace_ids, sleep) -> None:
@@ -388,7 +390,7 @@ class SpApiClient:
         self._sleep = sleep
         self._clients: dict[tuple[str, str], Any] = {}
         self._db = None
-        self._buckets = PgBuckets(self._conn) if dsn else LocalBuckets()
+        self._buckets = PgBuckets(self._warehouse_conn) if dsn else LocalBuckets()
         self._rng = random.Random()
         self.stats = {"calls": 0, "throttled": 0, "retries": 0, "errors": 0, "waited_s": 0.0}
 
@@ -397,7 +399,7 @@ class SpApiClient:
     def credentials(self) -> SpApiCredentials:
         return self._creds
 
-    def _conn(self):
+    def _warehouse_conn(self):
         if self._db is None or self._db.closed:
             import psycopg2
 
@@ -464,7 +466,7 @@ class SpApiClient:
         self._clients[key] = c
         return c
 
-    def _log(self, operation: str, status: int | None, latency_ms: int | None, attempt: int, outcome: str,
+    def _record_call(self, operation: str, status: int | None, latency_ms: int | None, attempt: int, outcome: str,
              error_code: str | None = None, waited_ms: int | None = None) -> None:
         self.stats["calls"] += 1
         if outcome == "throttled":
@@ -476,7 +478,7 @@ class SpApiClient:
         if not self.dsn:
             return
         try:
-            with self._conn().cursor() as cur:
+            with self._warehouse_conn().cursor() as cur:
                 cur.execute(
                     "INSERT INTO ops.api_calls (store_id, operation, status, latency_ms, attempt, outcome, "
                     "error_code, waited_ms) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
@@ -537,6 +539,7 @@ class SpApiClient:
         rate, burst = self.plan(operation)
         creds = self.credentials
         last_error: SpApiError | None = None
+        evicted = False
         for attempt in range(1, creds.max_attempts + 1):
             wait = self._buckets.reserve(self.store_id, operation, rate, burst)
             if wait > 0:
@@ -552,7 +555,7 @@ class SpApiClient:
                     code, message = f"HTTP{status}", (resp.text[:200] if resp is not None else "")
             except AuthorizationError as exc:
                 err = self._map_lwa_error(exc)
-                self._log(LWA_OPERATION, err.status, int((time.monotonic() - t0) * 1000), attempt,
+                self._record_call(LWA_OPERATION, err.status, int((time.monotonic() - t0) * 1000), attempt,
                           "retry" if isinstance(err, SpApiUnavailable) else "error", err.code)
                 if isinstance(err, SpApiFinalError):
                     raise err from None
@@ -574,10 +577,10 @@ class SpApiClient:
             latency = int((time.monotonic() - t0) * 1000)
             waited = int(wait * 1000)
             if status is not None and 200 <= status < 300 and code is None:
-                self._log(operation, status, latency, attempt, "ok", waited_ms=waited)
+                self._record_call(operation, status, latency, attempt, "ok", waited_ms=waited)
                 return result
             if status == 429:
-                self._log(operation, status, latency, attempt, "throttled", code or "QuotaExceeded", waited)
+                self._record_call(operation, status, latency, attempt, "throttled", code or "QuotaExceeded", waited)
                 self._buckets.drain(self.store_id, operation, rate, burst)
                 last_error = SpApiThrottled(
                     f"store {self.store_id}: {operation} still throttled (429) after {attempt} attempts; the store's "
@@ -591,16 +594,24 @@ class SpApiClient:
                     f"after {attempt} attempts; Amazon (or the network) is unavailable — retry later.",
                     store_id=self.store_id, operation=operation, status=status, code=code)
                 if not idempotent:
-                    self._log(operation, status, latency, attempt, "error", code, waited)
+                    self._record_call(operation, status, latency, attempt, "error", code, waited)
                     last_error.args = (f"store {self.store_id}: {operation} outcome unknown ({status or code}: "
                                        f"{message}); not retried because it may have been delivered — check "
                                        f"before sending again.",)
                     raise last_error
-                self._log(operation, status, latency, attempt, "retry", code, waited)
+                self._record_call(operation, status, latency, attempt, "retry", code, waited)
                 self._sleep(self._backoff(attempt))
                 continue
+            if status == 403 and not evicted:
+                # the cached access token may be stale (revoked authorization, server restart, clock
+                # skew): drop it and try once more with a fresh LWA exchange, which reports a revoked
+                # authorization as invalid_grant (AuthorizationRevoked) instead of a bare 403
+                self._record_call(operation, status, latency, attempt, "retry", code, waited)
+                self._evict_token(client)
+                evicted = True
+                continue
             # 4xx other than 429: final
-            self._log(operation, status, latency, attempt, "error", code, waited)
+            self._record_call(operation, status, latency, attempt, "error", code, waited)
             if status == 403:
                 raise AccessDenied(f"store {self.store_id}: {operation} denied (403 {code}: {message}); "
                                    f"{self._what_to_do('denied')}.", store_id=self.store_id, operation=operation,
@@ -613,6 +624,12 @@ class SpApiClient:
         raise last_error
 
     # ---- LWA
+    def _evict_token(self, client: Any) -> None:
+        try:
+            _sp_api().cache.pop(client._auth._get_cache_key(), None)
+        except Exception:  # noqa: BLE001
+            pass
+
     def refresh_access_token(self) -> dict:
         """Exchange the refresh token now (bypassing the cache), cache the new token, return
         ``{"expires_in": seconds, "expires_at": datetime}``. Raises AuthorizationRevoked etc."""
@@ -632,18 +649,18 @@ class SpApiClient:
                 token = tc._request(tc.scheme + tc.host + tc.path, tc.data, tc.headers)
             except atc.AuthorizationError as exc:
                 err = self._map_lwa_error(exc)
-                self._log(LWA_OPERATION, err.status, int((time.monotonic() - t0) * 1000), attempt,
+                self._record_call(LWA_OPERATION, err.status, int((time.monotonic() - t0) * 1000), attempt,
                           "error" if isinstance(err, SpApiFinalError) else "retry", err.code)
                 if isinstance(err, SpApiFinalError) or attempt == creds.max_attempts:
                     raise err from None
             except (httpx.TransportError, ValueError) as exc:
-                self._log(LWA_OPERATION, None, int((time.monotonic() - t0) * 1000), attempt,
+                self._record_call(LWA_OPERATION, None, int((time.monotonic() - t0) * 1000), attempt,
                           "error" if attempt == creds.max_attempts else "retry", type(exc).__name__)
                 if attempt == creds.max_attempts:
                     raise SpApiUnavailable(f"store {self.store_id}: LWA unreachable at {creds.lwa_url} ({exc}); "
                                            f"retry later.", store_id=self.store_id, operation=LWA_OPERATION) from None
             else:
-                self._log(LWA_OPERATION, 200, int((time.monotonic() - t0) * 1000), attempt, "ok")
+                self._record_call(LWA_OPERATION, 200, int((time.monotonic() - t0) * 1000), attempt, "ok")
                 atc.cache[tc._get_cache_key()] = token
                 secs = int(token.get("expires_in", 3600))
                 return {"expires_in": secs, "expires_at": datetime.now(UTC) + timedelta(seconds=secs)}

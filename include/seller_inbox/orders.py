@@ -1,0 +1,197 @@
+"""Orders ingestion: the orders changed in a run's data interval, loaded idempotently.
+
+``ingest_orders`` asks getOrders for ``LastUpdatedAfter = start`` / ``LastUpdatedBefore = end``
+(both inclusive at Amazon, so a boundary order may come twice: the upsert makes that
+harmless), pages with NextToken, fetches each new order's items with getOrderItems and
+upserts ``raw.orders`` / ``raw.order_items`` on the order id. No buyer personal data is
+requested or stored. An order never moves backwards: an older LastUpdateDate does not
+overwrite a newer one (backfills after newer runs are safe).
+
+The Orders API serves data only up to about two minutes before now: a window whose end is
+that fresh is waited for (up to ``max_wait`` seconds) or, beyond that, clamped and reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from seller_inbox import marketplaces as mp
+
+log = logging.getLogger(__name__)
+UTC = timezone.utc
+FRESHNESS = timedelta(minutes=2, seconds=5)   # Amazon's 2 minutes plus a little clock slack
+
+
+def _utc(t: datetime) -> datetime:
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _ts(v: str | None) -> datetime | None:
+    if not v:
+        return None
+    return datetime.fromisoformat(v.replace("Z", "+00:00"))
+
+
+def _money(m: dict | None) -> tuple[Decimal | None, str | None]:
+    if not m or m.get("Amount") in (None, ""):
+        return None, (m or {}).get("CurrencyCode")
+    return Decimal(str(m["Amount"])), m.get("CurrencyCode")
+
+
+def order_row(store_id: str, o: dict) -> dict:
+    """Map one Orders v0 ``Order`` to a raw.orders row (no buyer data is read)."""
+    total, ccy = _money(o.get("OrderTotal"))
+    m = mp.BY_ID.get(o.get("MarketplaceId", ""))
+    return {
+        "amazon_order_id": o["AmazonOrderId"], "store_id": store_id,
+        "marketplace": m.code if m else (o.get("MarketplaceId") or "?"),
+        "marketplace_id": o.get("MarketplaceId"),
+        "order_status": o["OrderStatus"], "fulfillment_channel": o.get("FulfillmentChannel"),
+        "purchase_date": _ts(o["PurchaseDate"]), "last_update_date": _ts(o["LastUpdateDate"]),
+        "earliest_ship_date": _ts(o.get("EarliestShipDate")), "latest_ship_date": _ts(o.get("LatestShipDate")),
+        "earliest_delivery_date": _ts(o.get("EarliestDeliveryDate")),
+        "latest_delivery_date": _ts(o.get("LatestDeliveryDate")),
+        "order_total": total, "currency": ccy or (m.currency if m else None),
+        "items_shipped": o.get("NumberOfItemsShipped"), "items_unshipped": o.get("NumberOfItemsUnshipped"),
+        "sales_channel": o.get("SalesChannel"), "ship_service_level": o.get("ShipServiceLevel"),
+        "is_prime": o.get("IsPrime"), "is_business_order": o.get("IsBusinessOrder"),
+    }
+
+
+def item_row(order_id: str, it: dict) -> dict:
+    price, _ = _money(it.get("ItemPrice"))
+    return {"amazon_order_id": order_id, "order_item_id": it["OrderItemId"], "asin": it["ASIN"],
+            "seller_sku": it.get("SellerSKU"), "title": it.get("Title"), "quantity": int(it["QuantityOrdered"]),
+            "quantity_shipped": it.get("QuantityShipped"), "item_price": price}
+
+
+_ORDER_COLS = ("amazon_order_id", "store_id", "marketplace", "marketplace_id", "order_status", "fulfillment_channel",
+               "purchase_date", "last_update_date", "earliest_ship_date", "latest_ship_date",
+               "earliest_delivery_date", "latest_delivery_date", "order_total", "currency", "items_shipped",
+               "items_unshipped", "sales_channel", "ship_service_level", "is_prime", "is_business_order")
+_UPSERT_ORDER = (
+    f"INSERT INTO raw.orders ({', '.join(_ORDER_COLS)}) VALUES ({', '.join('%(' + c + ')s' for c in _ORDER_COLS)}) "
+    "ON CONFLICT (amazon_order_id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _ORDER_COLS if c != "amazon_order_id")
+    + ", loaded_at = now() WHERE raw.orders.last_update_date < EXCLUDED.last_update_date "
+    "RETURNING (xmax = 0) AS inserted"
+)
+_ITEM_COLS = ("amazon_order_id", "order_item_id", "asin", "seller_sku", "title", "quantity", "quantity_shipped",
+              "item_price")
+_UPSERT_ITEM = (
+    f"INSERT INTO raw.order_items ({', '.join(_ITEM_COLS)}) VALUES ({', '.join('%(' + c + ')s' for c in _ITEM_COLS)}) "
+    "ON CONFLICT (amazon_order_id, order_item_id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _ITEM_COLS[2:])
+)
+
+
+def effective_end(end: datetime, now: datetime | None = None) -> datetime:
+    """The latest LastUpdatedBefore the Orders API accepts for ``end`` right now."""
+    now = _utc(now or datetime.now(UTC))
+    return min(_utc(end), now - FRESHNESS)
+
+
+def ingest_orders(store: Any, dsn: str, start: datetime, end: datetime, *, client: Any = None,
+                  max_wait: float = 180.0, refresh_items: bool = False) -> dict:
+    """Load the orders of ``store`` last updated in ``[start, end]``; return counts.
+
+    ``client``: an SpApiClient/SpApiHook to use (default: ``SpApiHook`` on the store's
+    ``spapi`` connection). Orders whose items are already stored are not asked for items
+    again unless ``refresh_items``: reruns and overlapping backfills cost few calls.
+    """
+    import psycopg2.extras
+
+    from seller_inbox.auth import assert_store_usable
+
+    start, end = _utc(start), _utc(end)
+    if end < start:
+        raise ValueError(f"store {store.id}: orders window ends ({end}) before it starts ({start})")
+    assert_store_usable(store, dsn)
+    eff = effective_end(end)
+    if eff < end:
+        gap = (end - eff).total_seconds()
+        if gap <= max_wait:
+            log.info("store %s: window end %s is within the Orders API's 2-minute freshness limit; waiting %.0f s",
+                     store.id, end.isoformat(), gap)
+            time.sleep(gap)
+            eff = end
+        else:
+            log.warning("store %s: window end %s is in the future or too fresh; loading up to %s only",
+                        store.id, end.isoformat(), eff.isoformat())
+    if eff < start:
+        return {"store_id": store.id, "window_start": start.isoformat(), "window_end": end.isoformat(),
+                "loaded_until": None, "orders": 0, "new_orders": 0, "updated_orders": 0, "unchanged_orders": 0,
+                "items": 0, "pages": 0, "item_calls": 0, "note": "window not yet available from the Orders API"}
+
+    mids = [m.info.marketplace_id for m in store.marketplaces]
+    own = client is None
+    if own:
+        from seller_inbox.spapi import SpApiHook
+
+        client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn, marketplace_ids=mids)
+    pages = [0]
+    try:
+        seen: dict[str, dict] = {}
+        for o in client.get_orders(mids, last_updated_after=start, last_updated_before=eff,
+                                   on_page=lambda n: pages.__setitem__(0, n)):
+            prev = seen.get(o["AmazonOrderId"])
+            if prev is None or prev["LastUpdateDate"] <= o["LastUpdateDate"]:
+                seen[o["AmazonOrderId"]] = o   # paging duplicates collapse to the newest version
+        rows = [order_row(store.id, o) for o in seen.values()]
+
+        conn = psycopg2.connect(dsn)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT DISTINCT amazon_order_id FROM raw.order_items WHERE amazon_order_id = ANY(%s)",
+                            ([r["amazon_order_id"] for r in rows],))
+                have_items = {r[0] for r in cur.fetchall()}
+            conn.commit()
+            new = updated = unchanged = n_items = item_calls = 0
+            batch: list[tuple[dict, list[dict] | None]] = []
+
+            def flush() -> None:
+                nonlocal new, updated, unchanged, n_items
+                with conn, conn.cursor() as cur:
+                    for row, items in batch:
+                        cur.execute(_UPSERT_ORDER, row)
+                        res = cur.fetchone()
+                        if res is None:
+                            unchanged += 1
+                        elif res[0]:
+                            new += 1
+                        else:
+                            updated += 1
+                        if items:
+                            psycopg2.extras.execute_batch(cur, _UPSERT_ITEM, items)
+                            n_items += len(items)
+                batch.clear()
+
+            for row in sorted(rows, key=lambda r: (r["purchase_date"], r["amazon_order_id"])):
+                items = None
+                if refresh_items or row["amazon_order_id"] not in have_items:
+                    items = [item_row(row["amazon_order_id"], it) for it in client.get_order_items(row["amazon_order_id"])]
+                    item_calls += 1
+                batch.append((row, items))
+                if len(batch) >= 100:
+                    flush()
+            flush()
+            with conn, conn.cursor() as cur:
+                cur.execute(
+                    "INSERT INTO ops.orders_window (store_id, window_start, window_end, orders, items, pages) "
+                    "VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (store_id, window_start, window_end) DO UPDATE SET "
+                    "orders = EXCLUDED.orders, items = EXCLUDED.items, pages = EXCLUDED.pages, finished_at = now()",
+                    (store.id, start, eff, len(rows), n_items, pages[0]))
+        finally:
+            conn.close()
+        stats = getattr(client, "stats", {})
+        return {"store_id": store.id, "window_start": start.isoformat(), "window_end": end.isoformat(),
+                "loaded_until": eff.isoformat(), "orders": len(rows), "new_orders": new, "updated_orders": updated,
+                "unchanged_orders": unchanged, "items": n_items, "pages": pages[0], "item_calls": item_calls,
+                "api_throttled": stats.get("throttled", 0), "api_retries": stats.get("retries", 0)}
+    finally:
+        if own:
+            client.close()
