@@ -132,7 +132,6 @@ class SandboxState:
             self.reports.clear()
             self.documents.clear()
             self.stats.clear()
-            self.tokens.clear()
         if time_scale is not None:
             self.config.time_scale = float(time_scale)
         self.buckets.reset(time_scale, rate_overrides)
