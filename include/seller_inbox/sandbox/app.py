@@ -233,7 +233,10 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
 
     @app.exception_handler(Problem)
     async def _on_problem(request: Request, exc: Problem):
-        return _problem(state, getattr(request.state, "op", None), exc)
+        r = _problem(state, getattr(request.state, "op", None), exc)
+        if request.url.path.startswith(("/messaging/", "/solicitations/")):
+            r.headers["content-type"] = "application/hal+json"
+        return r
 
     @app.middleware("http")
     async def _count(request: Request, call_next):
