@@ -150,14 +150,16 @@ class Dovecot:
     PASSWORD = "secret"
 
     def add_user(self, user: str, password: str) -> None:
-        """Add a user. Dovecot notices passwd-file changes by mtime (seconds), so the mtime is
-        moved forward explicitly; tests prefer ``new_user()`` from the pool made at start."""
+        """Add a user. Dovecot re-reads a changed passwd-file at most once a second (and by
+        mtime), so this moves the mtime forward and waits that second; tests prefer the
+        instant ``new_user()`` from the pool made at start."""
         p = self.base / "users"
         before = p.stat().st_mtime
         with open(p, "a", encoding="utf-8") as fh:
             fh.write(f"{user}:{{PLAIN}}{password}::::::\n")
         stamp = max(time.time(), before + 1)
         os.utime(p, (stamp, stamp))
+        time.sleep(1.1)
 
     def new_user(self) -> tuple[str, str]:
         """A fresh (user, password) from the pool provisioned at start (empty mailbox)."""
