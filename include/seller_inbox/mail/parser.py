@@ -446,7 +446,7 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
         else:
             asize = 0
         name = _hval(fname) if fname else None
-        attachments.append({"name": redact(name) if name else None, "type": ctype, "size": asize})
+        attachments.append({"name": name, "type": ctype, "size": asize})
 
     if plains:
         body = "\n".join(plains)
@@ -539,6 +539,9 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
     names = sorted(set(names), key=len, reverse=True)
     text = redact(text, names)
     subject = redact(subject_raw, names)
+    for a in attachments:
+        if a["name"]:
+            a["name"] = _redact_filename(a["name"], names)
     if topic:
         topic = redact(topic, names)
     mp_lang = mp.get(marketplace).language if marketplace else None
@@ -556,6 +559,15 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
         attachments=attachments, direction=direction, no_response_needed=nrn,
         auto_submitted=auto, size_bytes=size, truncated=truncated, source=source,
     )
+
+
+def _redact_filename(name: str, names: list[str]) -> str:
+    name = redact(name, names)
+    for n in names:
+        if len(n) >= 2:
+            name = re.sub(re.escape(n), "[NAME]", name, flags=re.I)
+    # a capitalised word joined to a known first name is the surname: John_Miller_receipt.pdf
+    return re.sub(r"\[NAME\]([ _.-])[A-ZÀ-Þ][a-zà-ÿß'-]+", r"[NAME]\1[NAME]", name)
 
 
 def parse_file(path, *, salt: bytes | str) -> ParsedMail:

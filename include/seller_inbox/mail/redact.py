@@ -24,7 +24,7 @@ NAME = "[NAME]"
 _ORDER = re.compile(r"\b\d{3}-\d{7}-\d{7}\b")
 _EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # Phones: optional +/00 country code, digits with spaces, dots, dashes, slashes, parentheses.
-_PHONE_RE = re.compile(r"(?<![\w\[])(?:\+|00)?\(?\d[\d \t().\-/\u2010-\u2015\u30fc]{5,22}\d(?![\w\]])")
+_PHONE_RE = re.compile(r"(?<![0-9A-Za-z\[])(?:\+|00)?\(?\d[\d \t().\-/\u2010-\u2015\u30fc]{5,22}\d(?![0-9A-Za-z\]])")
 _DATE_LIKE = re.compile(r"^\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})\s*$")
 _CAP = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿß'’\-]+"
 _CAPW = rf"(?:{_CAP}|[A-Z]\.)"
@@ -45,7 +45,7 @@ _STREET_ROMANCE = re.compile(
     r"\b[^\n,;]{2,50})"
     r"|(?i:\b(?:via|viale|piazza|corso|vicolo|largo|strada|calle|c/|avenida|avda\.?|plaza|paseo|camino|carrer|rúa)"
     r"[ \t]+)[A-ZÀ-Ýa-zà-ÿ'][^\n,;]{1,40}?,?[ \t]*(?:n[ºo°.]?[ \t]*)?\d{1,4}[a-zA-Z]?"
-    r"(?:,?[ \t]*\d{1,2}[ºª°]?[ \t]*[A-Za-z]?)?"
+    r"(?:,?[ \t]*\d{1,2}[ºª°][ \t]*[A-Za-z]?)?"
 )
 _POSTCODE_CITY = re.compile(
     r"\b(?:[A-Z]{1,2}-)?\d{5}[ \t]+[A-ZÀ-Ý][\wà-ÿ'-]+(?:[ \t]+(?:am|an|sur|de|del|di)?[ \t]*[A-ZÀ-Ý][\wà-ÿ'-]+)?"
@@ -88,6 +88,7 @@ _JP_CLOSING = re.compile(r"(?:よろしくお願い(?:いた)?します|宜し�
 _JP_SAMA = re.compile(r"([一-龥ァ-ヶー]{1,6}|[ぁ-ん]{2,6})(様|さま|さん|殿)")
 _JP_SAMA_KEEP = {"お客", "客", "皆", "お", "ご", "皆々", "各位", "お疲れ", "お世話", "ご苦労", "奥"}
 _JP_MOUSHIMASU = re.compile(r"(?:私は)?([一-龥ァ-ヶー]{1,4}[ 　]?[一-龥ぁ-んァ-ヶー]{0,4})(と申します|です。?$)", re.M)
+_NAME_TAIL = re.compile(rf"\[NAME\]((?:[ \t]+{_CAP}){{1,2}})")
 _PLACEHOLDER_RUN = re.compile(r"\[(EMAIL|PHONE|ADDRESS|NAME)\](?:[ \t,]*\[\1\])+")
 # Words that look like names after "I am"/"sono" but are not.
 _NOT_NAMES = {
@@ -99,12 +100,28 @@ _NOT_NAMES = {
 }
 
 
+_SENTENCE_WORDS = {
+    "I", "We", "Please", "Thanks", "Thank", "My", "Our", "You", "Your", "Is", "Can", "Could", "Would", "Will",
+    "Do", "Does", "Did", "Hello", "Hi", "Dear", "Ich", "Wir", "Bitte", "Danke", "Mein", "Meine", "Je", "Nous",
+    "Merci", "Mon", "Ma", "Io", "Grazie", "Il", "La", "Yo", "Gracias", "Mi", "El", "Los", "Las", "Le", "Les",
+    "Der", "Die", "Das", "And", "Or", "But", "If", "When", "Where", "What", "How", "Why", "Here", "There",
+}
+
+
 def _fix_intro(m: re.Match) -> str:
     name = m.group(0)[len(m.group(1)):]
     first = name.split()[0].rstrip(".,")
     if first in _NOT_NAMES:
         return m.group(0)
     return m.group(1) + NAME
+
+
+def _fix_tail(m: re.Match) -> str:
+    """``[NAME] Miller``: a capitalised word right after a known first name is its surname."""
+    words = m.group(1).split()
+    if words[0] in _NOT_NAMES or words[0] in _SENTENCE_WORDS:
+        return m.group(0)
+    return NAME
 
 
 def _fix_greeting(m: re.Match) -> str:
@@ -140,17 +157,18 @@ def redact(text: str, names: Iterable[str] = ()) -> str:
     t = _EMAIL_RE.sub(EMAIL, t)
     t = _JP_ADDRESS.sub(ADDRESS, t)
     t = _PHONE_RE.sub(_phone, t)
+    t = _POSTCODE_CITY.sub(ADDRESS, t)
+    t = _US_CITY_ZIP.sub(ADDRESS, t)
     t = _STREET_EN.sub(ADDRESS, t)
     t = _STREET_DE.sub(ADDRESS, t)
     t = _STREET_ROMANCE.sub(ADDRESS, t)
-    t = _US_CITY_ZIP.sub(ADDRESS, t)
-    t = _POSTCODE_CITY.sub(ADDRESS, t)
     t = _UK_POSTCODE.sub(ADDRESS, t)
     t = _CA_POSTCODE.sub(ADDRESS, t)
     for n in names:
         n = (n or "").strip()
         if len(n) >= 2 and n not in _NOT_NAMES:
             t = re.sub(rf"(?<![\w\[]){re.escape(n)}(?![\w\]])", NAME, t)
+        t = _NAME_TAIL.sub(_fix_tail, t)
     t = _HONORIFIC.sub(NAME, t)
     t = _GREETING.sub(_fix_greeting, t)
     t = _INTRO.sub(_fix_intro, t)
