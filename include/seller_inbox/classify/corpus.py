@@ -51,7 +51,7 @@ def load_bank(path: Path = BANK_FILE) -> dict[str, dict[str, dict[str, list[str]
             continue
         if line.startswith("@"):
             section = line[1:].strip()
-            bank[section] = {"train": {}, "held": {}}
+            bank.setdefault(section, {"train": {}, "held": {}})
             continue
         head, _, rest = line.partition(":")
         held = head.endswith("!")
@@ -256,7 +256,7 @@ class _Gen:
         else:
             tags.append("short")
         body = sep.join(p.strip(" ") if not p.startswith("\n") else p for p in parts).replace(" \n", "\n").replace("\n ", "\n")
-        if rng.random() < 0.08 and lang not in ("ja", "zh"):
+        if rng.random() < (0.08 if self.split == "heldout" else 0.2) and lang not in ("ja", "zh"):
             body = _typo(body, rng)
             tags.append("typo")
         if rng.random() < 0.05 and lang not in ("ja", "zh") and len(body) > 25:
@@ -390,4 +390,6 @@ def segment_rows(split: str = "train", seed: int = SEED) -> list[dict]:
             for ph in phrases:
                 text = ph.replace("{item}", rng.choice(items)) if "{item}" in ph else ph
                 rows.append({"text": text, "intent": label, "lang": lang})
+                if lang not in ("ja", "zh") and label != NONE:  # augmentation: one misspelt copy
+                    rows.append({"text": _typo(text, rng), "intent": label, "lang": lang})
     return rows

@@ -72,7 +72,11 @@ MAX_SEGMENTS = 6
 
 def segments(text: str) -> list[str]:
     """Sentences of a message (at most MAX_SEGMENTS, order-id-only lines dropped)."""
-    segs = [s.strip() for s in _SEG_SPLIT.split(text or "") if s and s.strip()]
+    text = text or ""
+    letters = [c for c in text if c.isalpha() and c.isascii() or c in "ÄÖÜÀÉÈÇÑ"]
+    if len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.6:
+        text = text.lower()  # the encoder reads SHOUTING as noise
+    segs = [s.strip() for s in _SEG_SPLIT.split(text) if s and s.strip()]
     segs = [s for s in segs if sum(c.isalpha() for c in s) >= 2 and not _ORDER_ONLY.match(s)]
     if len(segs) > MAX_SEGMENTS:
         segs = segs[: MAX_SEGMENTS - 1] + [" ".join(segs[MAX_SEGMENTS - 1:])]

@@ -19,6 +19,10 @@ PIPELINE_VERSION = "1.0"
 LOW_CONFIDENCE = 0.6
 # a sentence's intent becomes a precedence candidate when the model is this sure of it
 SEGMENT_MIN = 0.5
+# kinds of mail, not requests a sentence can make: only the whole message decides them
+MESSAGE_LEVEL = frozenset({"auto_reply", "a_to_z_claim", "account_health"})
+# "other" is what is left when no sentence asks for anything: never a sentence's proposal
+NOT_PROPOSED = MESSAGE_LEVEL | {"other"}
 RULE_CONFIDENCE = 0.99
 _MAX_TEXT = 4000
 _INSULT_WORDS = re.compile(r"!{3,}|\?{3,}")
@@ -86,11 +90,11 @@ def decide(msg_probs, seg_probs, classes: list[str], segment_min: float = SEGMEN
     cands: dict[int, float] = {}
     for sp in seg_probs:
         j = max(range(len(classes)), key=lambda i: (float(sp[i]), -i))
-        if classes[j].startswith("_") or float(sp[j]) < segment_min:
+        if classes[j].startswith("_") or classes[j] in NOT_PROPOSED or float(sp[j]) < segment_min:
             continue
         cands[j] = max(cands.get(j, 0.0), float(sp[j]), float(msg_probs[j]))
-    if not cands:
-        top = max(real, key=lambda i: (float(msg_probs[i]), -i))
+    top = max(real, key=lambda i: (float(msg_probs[i]), -i))
+    if not cands or (classes[top] in MESSAGE_LEVEL and float(msg_probs[top]) >= segment_min):
         cands[top] = float(msg_probs[top])
     choice = min(cands, key=lambda i: tx.RANK[classes[i]])
     return classes[choice], cands[choice], sorted((classes[i], round(p, 4)) for i, p in cands.items())
