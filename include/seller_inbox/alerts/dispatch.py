@@ -1,0 +1,268 @@
+"""dispatch_alerts: risk alerts, SLA reminders and fan-out of other components' alerts,
+exactly once per (store, alert_kind, subject_key, channel).
+
+The guard is ``ops.alert_log``'s primary key: a delivery is *claimed* by
+``INSERT ... ON CONFLICT DO NOTHING`` (status ``sending``) before anything is sent, and
+marked ``sent`` or ``failed`` afterwards. A rerun, a retry, a backfill or a concurrent task
+finds the row and sends nothing. Failed deliveries (channel down) are retried by later
+dispatches (up to MAX_ATTEMPTS within RETRY_WINDOW); a claim left in ``sending`` by a
+crashed worker is taken over after STALE_CLAIM. A backfill does not alert about messages
+received more than MAX_AGE before ``now`` unless ``realert=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import Counter
+from datetime import datetime, timedelta
+
+from seller_inbox.alerts import channels as ch
+from seller_inbox.alerts.templates import excerpt, render
+
+log = logging.getLogger(__name__)
+
+MAX_AGE = timedelta(hours=48)
+SLA_STEPS = (("sla_12h", timedelta(hours=12)), ("sla_20h", timedelta(hours=20)))
+SLA_WINDOW = timedelta(hours=24)
+MAX_ATTEMPTS = 5
+RETRY_WINDOW = timedelta(hours=48)
+STALE_CLAIM = timedelta(minutes=15)
+RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
+FANOUT_KINDS = ("auth_revoked", "reauth_due", "secret_rotation", "gate_failed")
+
+
+def channel_keys(store) -> list[tuple[str, str | None, str, str]]:
+    """(alert_log channel key, conn_id, type, min_risk) per configured channel."""
+    seen: Counter = Counter()
+    out = []
+    for c in store.alert_channels:
+        seen[c.type] += 1
+        key = c.type if seen[c.type] == 1 else f"{c.type}:{c.conn_id}"
+        out.append((key, c.conn_id, c.type, c.min_risk))
+    return out
+
+
+def message_link(message_id: str, store_id: str, run_url: str | None) -> str | None:
+    base = os.environ.get("SELLER_INBOX_UI_URL")
+    if base:
+        from urllib.parse import quote
+
+        return f"{base.rstrip('/')}/messages?store={quote(store_id)}&message={quote(message_id, safe='')}"
+    return run_url
+
+
+def _claim(cur, store_id: str, kind: str, subject: str, channel: str, payload: dict, now: datetime) -> bool:
+    cur.execute(
+        """INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, created_at, updated_at, attempts)
+           VALUES (%s, %s, %s, %s, 'sending', %s, %s, now(), 1)
+           ON CONFLICT DO NOTHING RETURNING 1""",
+        (store_id, kind, subject, channel, json.dumps(payload, default=str, ensure_ascii=False), now))
+    return cur.fetchone() is not None
+
+
+def _finish(cur, store_id: str, kind: str, subject: str, channel: str, error: str | None) -> None:
+    cur.execute(
+        """UPDATE ops.alert_log SET status = %s, sent_at = CASE WHEN %s THEN now() ELSE sent_at END,
+                  error = %s, updated_at = now()
+           WHERE store_id = %s AND alert_kind = %s AND subject_key = %s AND channel = %s""",
+        ("failed" if error else "sent", error is None, error, store_id, kind, subject, channel))
+
+
+def _deliver(conn, store_id, kind, subject, channel_key, conn_id, ctype, payload, now, stats, *, claimed=False) -> None:
+    with conn.cursor() as cur:
+        if not claimed and not _claim(cur, store_id, kind, subject, channel_key, payload, now):
+            conn.commit()
+            stats["already_sent"] += 1
+            return
+    conn.commit()  # the claim is durable before anything leaves the building
+    error = None
+    try:
+        ch.send(ctype, conn_id, payload["title"], payload["markdown"], payload["text"])
+    except Exception as exc:  # noqa: BLE001 - any channel failure is recorded, never fatal
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        log.error("store %s: %s alert %s via %s failed: %s", store_id, kind, subject, channel_key, error)
+    with conn.cursor() as cur:
+        _finish(cur, store_id, kind, subject, channel_key, error)
+    conn.commit()
+    stats["failed" if error else "sent"] += 1
+    if not error:
+        stats[f"sent_{kind}"] += 1
+
+
+def _message_ctx(store, row: dict, run_url: str | None) -> dict:
+    zone = None
+    try:
+        zone = store.marketplace(row["marketplace"]).zone.key if row.get("marketplace") else None
+    except KeyError:
+        zone = None
+    return {
+        "store_id": store.id, "store_name": store.name, "marketplace": row.get("marketplace"),
+        "message_id": row["message_id"], "order_id": row.get("order_id"), "intent": row.get("intent"),
+        "risk": row.get("risk"), "received_at": row.get("received_at"), "sla_due_at": row.get("sla_due_at"),
+        "excerpt": excerpt(row.get("body_text") or row.get("subject") or ""), "time_zone": zone,
+        "link": message_link(row["message_id"], store.id, run_url), "run_url": run_url,
+    }
+
+
+def _payload(kind: str, lang: str, ctx: dict) -> dict:
+    title, md, plain = render(kind, lang, ctx)
+    facts = {k: v for k, v in ctx.items() if k in ("message_id", "order_id", "intent", "risk", "marketplace",
+                                                   "received_at", "sla_due_at", "run_url", "link", "excerpt", "message")}
+    return {**facts, "title": title, "markdown": md, "text": plain, "language": lang}
+
+
+_MSG_COLS = "message_id, marketplace, order_id, intent, risk, received_at, sla_due_at, subject, body_text"
+
+
+def dispatch_alerts(store, dsn: str, start: datetime, end: datetime, now: datetime, *, run_url: str | None = None,
+                    realert: bool = False, max_age: timedelta = MAX_AGE, sla: bool = True, fanout: bool = True) -> dict:
+    """Send this store's alerts for the interval; return counts.
+
+    * risk alerts for inbound messages received in [start, end) whose risk reaches a
+      channel's ``min_risk`` (kind ``high_risk`` / ``medium_risk`` / ``low_risk``), unless
+      received more than ``max_age`` before ``now`` (``realert=True`` sends them anyway);
+    * SLA reminders ``sla_12h`` / ``sla_20h`` for buyer messages without a reply and not
+      marked "no response needed", 12 h / 20 h after receipt and before the 24 h deadline;
+    * fan-out of other components' alerts (auth, gates) from the ``log`` channel to the
+      store's other channels, and delivery of rows queued as ``pending``;
+    * retries of failed deliveries.
+    """
+    import psycopg2
+    import psycopg2.extras
+
+    lang = store.alert_language
+    keys = channel_keys(store)
+    stats: Counter = Counter()
+    conn = psycopg2.connect(dsn)
+    try:
+        # 1. risk alerts for the window
+        min_needed = min((RISK_ORDER[m] for _, _, _, m in keys), default=2)
+        risks = [r for r, v in RISK_ORDER.items() if v >= min_needed]
+        oldest = None if realert else now - max_age
+        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute(
+                f"""SELECT {_MSG_COLS} FROM core.message
+                    WHERE store_id = %s AND direction = 'inbound' AND received_at >= %s AND received_at < %s
+                      AND risk = ANY(%s) ORDER BY received_at, message_id""",
+                (store.id, start, end, risks))
+            rows = cur.fetchall()
+        conn.commit()
+        for row in rows:
+            if oldest is not None and row["received_at"] < oldest:
+                stats["skipped_old"] += 1
+                continue
+            kind = f"{row['risk']}_risk"
+            payload = _payload(kind, lang, _message_ctx(store, row, run_url))
+            for key, conn_id, ctype, min_risk in keys:
+                if RISK_ORDER[row["risk"]] >= RISK_ORDER[min_risk]:
+                    _deliver(conn, store.id, kind, row["message_id"], key, conn_id, ctype, payload, now, stats)
+        # 2. SLA reminders (time-driven: whatever is open now, regardless of the window)
+        if sla:
+            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                cur.execute(
+                    f"""SELECT {_MSG_COLS} FROM core.message
+                        WHERE store_id = %s AND direction = 'inbound' AND kind = 'buyer_message'
+                          AND first_reply_at IS NULL AND NOT no_response_needed
+                          AND coalesce(intent, '') NOT IN ('auto_reply', 'a_to_z_claim', 'account_health')
+                          AND received_at > %s AND received_at <= %s
+                        ORDER BY received_at, message_id""",
+                    (store.id, now - SLA_WINDOW, now - SLA_STEPS[0][1]))
+                open_rows = cur.fetchall()
+            conn.commit()
+            for row in open_rows:
+                age = now - row["received_at"]
+                due = [k for k, after in SLA_STEPS if age >= after]
+                if not due:
+                    continue
+                kind = due[-1]  # only the latest step: a late run does not send 12 h after 20 h
+                if row.get("sla_due_at") is None:
+                    row["sla_due_at"] = row["received_at"] + SLA_WINDOW
+                payload = _payload(kind, lang, _message_ctx(store, row, run_url))
+                for key, conn_id, ctype, _ in keys:
+                    _deliver(conn, store.id, kind, row["message_id"], key, conn_id, ctype, payload, now, stats)
+        # 3. other components' alerts: fan out from 'log', deliver 'pending'
+        if fanout:
+            _fanout(conn, store, keys, lang, now, run_url, stats)
+        # 4. retries
+        _retry(conn, store, keys, now, stats)
+    finally:
+        conn.close()
+    out = {"store_id": store.id, **{k: stats[k] for k in ("sent", "failed", "already_sent", "skipped_old", "retried")},
+           "by_kind": {k[5:]: v for k, v in sorted(stats.items()) if k.startswith("sent_")}}
+    log.info("store %s: alerts %s", store.id, out)
+    return out
+
+
+def _fanout(conn, store, keys, lang, now, run_url, stats) -> None:
+    import psycopg2.extras
+
+    others = [(k, c, t) for k, c, t, _ in keys if t != "log"]
+    with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        cur.execute(
+            """SELECT alert_kind, subject_key, channel, status, payload, created_at FROM ops.alert_log
+               WHERE store_id = %s AND created_at > %s
+                 AND ((channel = 'log' AND status = 'sent' AND alert_kind = ANY(%s)) OR status = 'pending')
+               ORDER BY created_at, alert_kind, subject_key""",
+            (store.id, now - MAX_AGE, list(FANOUT_KINDS)))
+        rows = cur.fetchall()
+    conn.commit()
+    by_type = {k: (c, t) for k, c, t, _ in keys}
+    for r in rows:
+        src = r["payload"] or {}
+        ctx = {"store_id": store.id, "store_name": store.name,
+               "message": src.get("message") or src.get("summary") or json.dumps(src, ensure_ascii=False, default=str)[:300],
+               "link": run_url}
+        payload = src if {"title", "markdown", "text"} <= set(src) else {**src, **_payload(r["alert_kind"], lang, ctx)}
+        if r["status"] == "pending":  # queued by another component for one channel
+            key = r["channel"]
+            conn_id, ctype = by_type.get(key, (None, key.split(":")[0]))
+            with conn.cursor() as cur:
+                cur.execute(
+                    """UPDATE ops.alert_log SET status = 'sending', payload = %s, updated_at = now()
+                       WHERE store_id = %s AND alert_kind = %s AND subject_key = %s AND channel = %s AND status = 'pending'
+                       RETURNING 1""",
+                    (json.dumps(payload, default=str, ensure_ascii=False), store.id, r["alert_kind"], r["subject_key"], key))
+                got = cur.fetchone() is not None
+            conn.commit()
+            if got:
+                _deliver(conn, store.id, r["alert_kind"], r["subject_key"], key, conn_id, ctype, payload, now, stats, claimed=True)
+            continue
+        for key, conn_id, ctype in others:
+            _deliver(conn, store.id, r["alert_kind"], r["subject_key"], key, conn_id, ctype, payload, now, stats)
+
+
+def _retry(conn, store, keys, now, stats) -> None:
+    import psycopg2.extras
+
+    by_key = {k: (c, t) for k, c, t, _ in keys}
+    with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        cur.execute(
+            """SELECT alert_kind, subject_key, channel FROM ops.alert_log
+               WHERE store_id = %s AND created_at > %s AND attempts < %s AND channel = ANY(%s)
+                 AND ((status = 'failed' AND updated_at < now() - interval '30 seconds')
+                      OR (status = 'sending' AND updated_at < now() - %s))
+               ORDER BY created_at""",
+            (store.id, now - RETRY_WINDOW, MAX_ATTEMPTS, list(by_key), STALE_CLAIM))
+        rows = cur.fetchall()
+    conn.commit()
+    for r in rows:
+        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute(  # conditional claim: a concurrent dispatcher gets nothing
+                """UPDATE ops.alert_log SET status = 'sending', attempts = attempts + 1, updated_at = now()
+                   WHERE store_id = %s AND alert_kind = %s AND subject_key = %s AND channel = %s
+                     AND ((status = 'failed' AND updated_at < now() - interval '30 seconds')
+                          OR (status = 'sending' AND updated_at < now() - %s))
+                   RETURNING payload""",
+                (store.id, r["alert_kind"], r["subject_key"], r["channel"], STALE_CLAIM))
+            got = cur.fetchone()
+        conn.commit()
+        if not got:
+            continue
+        payload = got["payload"] or {}
+        if not {"title", "markdown", "text"} <= set(payload):
+            continue
+        conn_id, ctype = by_key[r["channel"]]
+        stats["retried"] += 1
+        _deliver(conn, store.id, r["alert_kind"], r["subject_key"], r["channel"], conn_id, ctype, payload, now, stats, claimed=True)

@@ -1,0 +1,130 @@
+"""Alert texts in the team's language (``StoreConfig.alert_language``: zh or en).
+
+``render(kind, lang, ctx)`` returns ``(title, markdown, plain)``: markdown for WeCom,
+DingTalk and Slack (mrkdwn-compatible subset: bold, line breaks, links), plain text for
+e-mail and the task log. Every alert carries the store, marketplace, order id, intent, risk,
+a short redacted excerpt, the SLA due time and a link to the Airflow task run (or the
+message's page in the UI when ``SELLER_INBOX_UI_URL`` is set).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+INTENT_ZH = {
+    "order_status": "物流查询", "not_received": "未收到货", "damaged_defective": "货物损坏/故障",
+    "wrong_item": "发错货", "return_refund": "退货退款", "cancel_order": "取消订单",
+    "address_change": "修改地址", "size_fit": "尺码问题", "product_question": "产品咨询",
+    "invoice_request": "索要发票", "feedback_review": "评价相关", "other": "其他",
+    "a_to_z_claim": "A-to-z 索赔", "account_health": "账户健康", "auto_reply": "自动回复",
+}
+INTENT_EN = {k: k.replace("_", " ") for k in INTENT_ZH}
+RISK_ZH = {"high": "高", "medium": "中", "low": "低"}
+
+KIND_TITLE = {
+    "en": {
+        "high_risk": "[HIGH RISK] {store} {marketplace}: {intent}",
+        "medium_risk": "[MEDIUM RISK] {store} {marketplace}: {intent}",
+        "low_risk": "[INFO] {store} {marketplace}: {intent}",
+        "sla_12h": "[SLA 12h] {store} {marketplace}: buyer message unanswered for 12 hours",
+        "sla_20h": "[SLA 20h] {store} {marketplace}: 4 hours left to answer",
+        "auth_revoked": "[AUTH] {store}: SP-API authorization revoked",
+        "reauth_due": "[AUTH] {store}: re-authorization due soon",
+        "secret_rotation": "[AUTH] {store}: LWA client secret must be rotated",
+        "gate_failed": "[DATA QUALITY] {store}: a gate failed",
+    },
+    "zh": {
+        "high_risk": "【高风险】{store} {marketplace}：{intent}",
+        "medium_risk": "【中风险】{store} {marketplace}：{intent}",
+        "low_risk": "【提示】{store} {marketplace}：{intent}",
+        "sla_12h": "【SLA 提醒】{store} {marketplace}：买家消息已 12 小时未回复",
+        "sla_20h": "【SLA 紧急】{store} {marketplace}：距回复截止仅剩 4 小时",
+        "auth_revoked": "【授权】{store}：SP-API 授权已被撤销",
+        "reauth_due": "【授权】{store}：即将需要重新授权",
+        "secret_rotation": "【授权】{store}：LWA 客户端密钥需要轮换",
+        "gate_failed": "【数据质量】{store}：数据检查未通过",
+    },
+}
+LABELS = {
+    "en": {"store": "Store", "marketplace": "Marketplace", "order": "Order", "intent": "Intent", "risk": "Risk",
+           "excerpt": "Excerpt", "sla": "Reply due (SLA)", "link": "Open", "why": "Why", "message": "Message",
+           "received": "Received", "none": "—"},
+    "zh": {"store": "店铺", "marketplace": "站点", "order": "订单号", "intent": "意图", "risk": "风险",
+           "excerpt": "摘要", "sla": "回复截止 (SLA)", "link": "查看", "why": "原因", "message": "说明",
+           "received": "收到时间", "none": "—"},
+}
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<!\d)(?:\+?\d[\d ()./-]{7,}\d)(?!\d)")
+_URL = re.compile(r"https?://\S+")
+_ORDER = re.compile(r"\b\d{3}-\d{7}-\d{7}\b")
+EXCERPT_CHARS = 140
+
+
+def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
+    """A short, re-redacted excerpt (no e-mail addresses, phone numbers or links)."""
+    from seller_inbox.classify.rules import buyer_text
+
+    t = buyer_text(text or "")
+    t = _EMAIL.sub("[email]", t)
+    t = _URL.sub("[link]", t)
+    orders = {m.group(0): f"\x00{i}\x00" for i, m in enumerate(_ORDER.finditer(t))}
+    for o, k in orders.items():
+        t = t.replace(o, k)
+    t = _PHONE.sub("[phone]", t)
+    for o, k in orders.items():
+        t = t.replace(k, o)
+    t = " ".join(t.split())
+    return t if len(t) <= limit else t[: limit - 1].rstrip() + "…"
+
+
+def _fmt_time(t: datetime | str | None, zone: str | None) -> str:
+    if t is None:
+        return ""
+    if isinstance(t, str):
+        t = datetime.fromisoformat(t)
+    utc = t.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M UTC")
+    if zone:
+        local = t.astimezone(ZoneInfo(zone)).strftime("%m-%d %H:%M %Z")
+        return f"{utc} ({local})"
+    return utc
+
+
+def render(kind: str, lang: str, ctx: dict) -> tuple[str, str, str]:
+    lang = lang if lang in LABELS else "en"
+    L = LABELS[lang]
+    intent = ctx.get("intent") or ""
+    intent_txt = (f"{INTENT_ZH.get(intent, intent)} ({intent})" if lang == "zh" else INTENT_EN.get(intent, intent)) if intent else ""
+    risk = ctx.get("risk") or ""
+    risk_txt = f"{RISK_ZH.get(risk, risk)} ({risk})" if lang == "zh" and risk else risk
+    store_txt = f"{ctx.get('store_name') or ctx.get('store_id')}"
+    title_tpl = KIND_TITLE[lang].get(kind) or ("【提醒】{store}：" + kind if lang == "zh" else "[ALERT] {store}: " + kind)
+    title = title_tpl.format(store=store_txt, marketplace=ctx.get("marketplace") or "", intent=intent_txt or kind).replace("  ", " ")
+    rows: list[tuple[str, str]] = [(L["store"], f"{store_txt} ({ctx.get('store_id')})")]
+    if ctx.get("marketplace"):
+        rows.append((L["marketplace"], ctx["marketplace"]))
+    if ctx.get("message_id") or intent:
+        rows.append((L["order"], ctx.get("order_id") or L["none"]))
+    if intent:
+        rows.append((L["intent"], intent_txt))
+    if risk:
+        rows.append((L["risk"], risk_txt))
+    if ctx.get("received_at"):
+        rows.append((L["received"], _fmt_time(ctx["received_at"], ctx.get("time_zone"))))
+    if ctx.get("sla_due_at"):
+        rows.append((L["sla"], _fmt_time(ctx["sla_due_at"], ctx.get("time_zone"))))
+    if ctx.get("reasons"):
+        rows.append((L["why"], ", ".join(ctx["reasons"][:4])))
+    if ctx.get("excerpt"):
+        rows.append((L["excerpt"], ctx["excerpt"]))
+    if ctx.get("message"):
+        rows.append((L["message"], str(ctx["message"])[:400]))
+    link = ctx.get("link")
+    md = f"**{title}**\n\n" + "\n".join(f"**{k}**: {v}" for k, v in rows)
+    plain = title + "\n\n" + "\n".join(f"{k}: {v}" for k, v in rows)
+    if link:
+        md += f"\n\n[{L['link']}]({link})"
+        plain += f"\n\n{L['link']}: {link}"
+    return title, md, plain
