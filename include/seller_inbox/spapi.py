@@ -352,7 +352,10 @@ def _token_client_class(lwa_url: str) -> type:
     return _TokenClient
 
 
-def _recording_transport(timeout: float):
+_THREAD_CLIENTS = threading.local()
+
+
+def _recording_transport(timeout: float, verify: bool = True):
     from sp_api.base._transport_httpx import HttpxTransport
 
     class _Recording(HttpxTransport):
@@ -369,7 +372,7 @@ def _recording_transport(timeout: float):
             self.last = r
             return r
 
-    return _Recording(timeout=timeout)
+    return _Recording(timeout=timeout, verify=verify)
 
 
 # --------------------------------------------------------------------------- the client
@@ -405,15 +408,13 @@ class SpApiClient:
 
             self._db = psycopg2.connect(self.dsn)
             self._db.autocommit = True
+            with self._db.cursor() as cur:
+                # bucket reservations and the call log are bookkeeping: no fsync wait per API call
+                cur.execute("SET synchronous_commit = off")
         return self._db
 
     def close(self) -> None:
-        for c in self._clients.values():
-            try:
-                c.close()
-            except Exception:  # noqa: BLE001
-                pass
-        self._clients.clear()
+        self._clients.clear()   # the library clients stay cached for this thread's next hook
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -428,9 +429,9 @@ class SpApiClient:
         """(rate/s, burst) this client keeps to: the usage plan, a hair under the server's."""
         op = OPERATIONS[operation]
         rate = op.rate * self.credentials.rate_scale
-        # 3% under the rate and one token of burst kept back absorb network jitter, so requests
-        # released on schedule never reach Amazon early.
-        return rate * 0.97, max(1.0, op.burst - 1.0)
+        # 3% under the rate and a tenth of the burst (at least one token) kept back absorb network
+        # and scheduling jitter, so requests released on schedule never reach Amazon early.
+        return rate * 0.97, max(1.0, op.burst - max(1.0, op.burst // 10))
 
     def _marketplace(self, marketplace_id: str | None):
         from sp_api.base import Marketplaces
@@ -451,6 +452,19 @@ class SpApiClient:
         c = self._clients.get(key)
         if c is not None:
             return c
+        creds = self.credentials
+        # library clients are reused per thread (building one costs TLS contexts); they keep
+        # per-request state, so they are never shared between threads
+        tkey = (creds.base_url, creds.lwa_url, creds.client_id, creds.refresh_token, creds.timeout, api,
+                marketplace_id or "")
+        cache = _THREAD_CLIENTS.__dict__.setdefault("clients", {})
+        c = cache.get(tkey)
+        if c is None:
+            c = cache[tkey] = self._new_client(api, marketplace_id)
+        self._clients[key] = c
+        return c
+
+    def _new_client(self, api: str, marketplace_id: str | None):
         _sp_api()
         from sp_api.api import Messaging, Orders, Reports, Solicitations, Tokens
         from sp_api.api.orders.orders_2026_01_01 import OrdersV20260101
@@ -458,12 +472,14 @@ class SpApiClient:
         cls = {"orders": Orders, "orders2026": OrdersV20260101, "messaging": Messaging,
                "solicitations": Solicitations, "reports": Reports, "tokens": Tokens}[api]
         creds = self.credentials
+        plain_http = creds.base_url.startswith("http://") and creds.lwa_url.startswith("http://")
         c = cls(self._marketplace(marketplace_id), refresh_token=creds.refresh_token,
                 credentials={"lwa_app_id": creds.client_id, "lwa_client_secret": creds.client_secret},
-                timeout=creds.timeout, auth_token_client_class=_token_client_class(creds.lwa_url))
+                timeout=creds.timeout, auth_token_client_class=_token_client_class(creds.lwa_url),
+                verify=not plain_http)  # no TLS context to build for a plain-HTTP simulator
         c.endpoint = creds.base_url
-        c._transport = _recording_transport(creds.timeout)
-        self._clients[key] = c
+        c._transport.close()
+        c._transport = _recording_transport(creds.timeout, verify=not plain_http)
         return c
 
     def _record_call(self, operation: str, status: int | None, latency_ms: int | None, attempt: int, outcome: str,
