@@ -23,6 +23,7 @@ existing files and adds nothing.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import random
@@ -236,14 +237,28 @@ def ensure_maildir(root: Path, folders: tuple[str, ...] = ("Sent",)) -> None:
         subs.write_text("".join(f + "\n" for f in folders), encoding="utf-8")
 
 
-def deliver(folder_dir: Path, raw: bytes, when: datetime, key: str, *, nrn: bool = False) -> bool:
-    """Write one mail into a Maildir folder with a stable name; mtime = ``when``. False if it existed."""
+def _existing(folder_dir: Path) -> set[str]:
+    out = set()
+    for sub in ("cur", "new"):
+        try:
+            out.update(n.split(":", 1)[0] for n in os.listdir(folder_dir / sub))
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def deliver(folder_dir: Path, raw: bytes, when: datetime, key: str, *, nrn: bool = False,
+            existing: set[str] | None = None) -> bool:
+    """Write one mail into a Maildir folder with a stable name; mtime = ``when``. False if it existed.
+
+    ``existing``: the folder's unique names (``_existing``), kept up to date, to avoid a listing per mail."""
     stamp = int(when.timestamp())
     unique = f"{stamp}.M{hashlib.sha256(key.encode()).hexdigest()[:16]}P0.demo"
-    for sub in ("cur", "new"):
-        d = folder_dir / sub
-        if any(d.glob(unique + "*")):
-            return False
+    if existing is None:
+        existing = _existing(folder_dir)
+    if unique in existing:
+        return False
+    existing.add(unique)
     flags = "a" if nrn else ""
     final = folder_dir / "cur" / f"{unique}:2,{flags}"
     tmp = folder_dir / "tmp" / unique
@@ -291,6 +306,7 @@ def _day_plan(store, day: date, seed: int, orders: list, store_addr: str) -> lis
     rng = random.Random(int(_h(seed, store.id, day.isoformat())[:16], 16))
     day0 = datetime.combine(day, time(0), tzinfo=UTC)
     out: list[tuple] = []
+    pdates = [o.purchase_date for o in orders]
     codes = store.marketplace_codes
     autoresponder = int(_h("autoresponder", store.id)[:8], 16) % 3 == 0  # some stores run one
     n = rng.randint(10, 40)
@@ -305,8 +321,9 @@ def _day_plan(store, day: date, seed: int, orders: list, store_addr: str) -> lis
         if needs_order:
             lo, hi = {"order_status": (0.2, 6), "cancel_order": (0.05, 1), "address_change": (0.05, 2),
                       "presale": (0, 0)}.get(intent, (2, 25))
-            cands = [o for o in orders if when - timedelta(days=hi) <= o.purchase_date <= when - timedelta(days=lo)
-                     and o.marketplace in codes]
+            i0 = bisect.bisect_left(pdates, when - timedelta(days=hi))
+            i1 = bisect.bisect_right(pdates, when - timedelta(days=lo))
+            cands = [o for o in orders[i0:i1] if o.marketplace in codes]
             if cands:
                 order = rng.choice(cands)
         if order is not None:
@@ -422,13 +439,14 @@ def write_demo_mail(maildir_root: Path, stores: list, start: datetime, end: date
                          end, seed)
         store_addr = f"{store.name} <support@{store.id}.demo.example>"
         counts = {"written": 0, "existing": 0}
+        seen = {"INBOX": _existing(root), "Sent": _existing(root / f".{sent}")}
         day = first_day
         while datetime.combine(day, time(0), tzinfo=UTC) < end:
             for folder, when, key, raw, kind, nrn in _day_plan(store, day, seed, orders, store_addr):
                 if not (start <= when < end):
                     continue
                 fdir = root if folder == "INBOX" else root / f".{sent}"
-                if deliver(fdir, raw, when, key, nrn=nrn):
+                if deliver(fdir, raw, when, key, nrn=nrn, existing=seen[folder]):
                     counts["written"] += 1
                     counts[kind] = counts.get(kind, 0) + 1
                 else:
