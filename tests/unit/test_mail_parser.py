@@ -78,7 +78,7 @@ def test_no_raw_alias_or_name_in_output():
         s = json.dumps(parse_bytes(_raw(name), salt=SALT).to_dict(), ensure_ascii=False)
         assert "@marketplace.amazon" not in s, name
         for first in ("Cherri", "Oliver", "Liam", "Lukas", "Marie", "Giulia", "Carlos", "Sofia", "Francesca"):
-            assert first not in s, (name, first)
+            assert first.lower() not in s.lower(), (name, first)
 
 
 def test_huge_message_is_capped():

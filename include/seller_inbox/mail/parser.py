@@ -254,6 +254,10 @@ _AUTO_SUBJ = re.compile(
     r"(?i)^(?:automatic reply|auto[- ]?reply|autoreply|auto:|out of (?:the )?office|abwesenheitsnotiz|"
     r"automatische antwort|abwesend|réponse automatique|absence|risposta automatica|fuori sede|"
     r"respuesta automática|fuera de la oficina|自動返信|自動応答|不在)")
+_AUTO_PREFIX = re.compile(
+    r"(?i)^(?:\s*(?:automatic reply|auto[- ]?reply|autoreply|auto|out of (?:the )?office|abwesenheitsnotiz|"
+    r"automatische antwort|réponse automatique|risposta automatica|respuesta automática|自動返信|自動応答|"
+    r"undeliverable|unzustellbar|non remis)\s*[:：]\s*)+")
 _BOUNCE_SUBJ = re.compile(
     r"(?i)(?:undeliverable|undelivered mail|delivery status notification|mail delivery fail|delivery failure|"
     r"returned mail|could not be delivered|failure notice|unzustellbar|nicht zustellbar|non remis|"
@@ -510,6 +514,7 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
             names.extend(w for w in n.split() if len(w) > 1)
     topic = None
     subj_core = _SUBJ_ORDER.sub("", subj_plain).strip()
+    subj_core = _SUBJ_PREFIX.sub("", _AUTO_PREFIX.sub("", subj_core)).strip()
     for rx in _SUBJ_RELAY:
         m = rx.search(subj_core)
         if m and m.group("topic") is not None:
@@ -519,12 +524,8 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
                 names.extend(w for w in nm.split() if len(w) > 1)
             topic = m.group("topic")
             break
-    if topic is None and kind in ("buyer_message", "seller_reply"):
-        topic = subj_core
-    if topic is not None:
-        topic = re.sub(r"[\s:：\-–,.!?]+$", "", " ".join(topic.split())).lower() or None
-    if kind in ("amazon_notice", "auto_reply", "unknown"):
-        topic = " ".join(subj_core.split()).lower()[:200] or None
+    if topic is None:
+        topic = ORDER_RE.sub("", subj_core)
 
     # ---- order, asin
     om = ORDER_RE.search(subject_raw) or ORDER_RE.search(body)
@@ -542,8 +543,9 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
     for a in attachments:
         if a["name"]:
             a["name"] = _redact_filename(a["name"], names)
-    if topic:
+    if topic:  # redact first (names are case-sensitive), then normalise
         topic = redact(topic, names)
+        topic = re.sub(r"[\s:：\-–,.!?#(（]+$", "", " ".join(topic.split())).lower()[:200] or None
     mp_lang = mp.get(marketplace).language if marketplace else None
     language = guess_language(text, mp_lang) if kind in ("buyer_message", "seller_reply") else mp_lang
     if kind not in ("buyer_message", "seller_reply") and text:
