@@ -6,12 +6,12 @@ import imaplib
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from seller_inbox.mail.demo import write_demo_mail
+from seller_inbox.mail.demo import upload_maildir_to_imap, write_demo_mail
 from seller_inbox.mail.ingest import ingest_mailbox
 from tests.servers.dovecot import dovecot_server  # noqa: F401 - pytest fixture
 
@@ -20,17 +20,13 @@ from .test_mail_support import buyer_mail, make_store, one, rows, t
 UTC = timezone.utc
 
 
-def _append_maildir(imap: imaplib.IMAP4, maildir: Path) -> int:
-    """Upload a Maildir++ mailbox: internal date = file mtime, keywords kept."""
-    n = 0
-    for folder, d in (("INBOX", maildir), ("Sent", maildir / ".Sent")):
-        for f in sorted((d / "cur").iterdir()):
-            flags = "($NoResponseNeeded)" if f.name.endswith(",a") else None
-            when = datetime.fromtimestamp(f.stat().st_mtime, UTC)
-            typ, data = imap.append(folder, flags, imaplib.Time2Internaldate(when), f.read_bytes())
-            assert typ == "OK", data
-            n += 1
-    return n
+def _append_maildir(imap: imaplib.IMAP4, maildir: Path, mailbox: dict | None = None) -> int:
+    """Deliver a demo Maildir to Dovecot with the project's own uploader (idempotent)."""
+    srv = mailbox["server"]
+    c = upload_maildir_to_imap(maildir, srv.host, srv.port, mailbox["user"], mailbox["pw"])
+    again = upload_maildir_to_imap(maildir, srv.host, srv.port, mailbox["user"], mailbox["pw"])
+    assert again == {"appended": 0, "existing": c["appended"]}
+    return c["appended"]
 
 
 @pytest.fixture
@@ -49,7 +45,7 @@ def test_imap_window_twice_overlap_watermark_and_read_only(db, warehouse_dsn, tm
     store = make_store("us-outdoor", mailbox_conn=mailbox["conn_id"])
     start, mid, end = t("2026-11-10T00:00:00"), t("2026-11-11T12:00:00"), t("2026-11-13T00:00:00")
     total = write_demo_mail(tmp_path / "demo", [store], start, end, seed=11)[store.id]["written"]
-    assert _append_maildir(mailbox["imap"], tmp_path / "demo" / store.id) == total
+    assert _append_maildir(mailbox["imap"], tmp_path / "demo" / store.id, mailbox) == total
 
     a = ingest_mailbox(store, warehouse_dsn, start, mid)
     assert a["stored"] == a["seen"] > 0 and a["quarantined"] == 0
@@ -125,7 +121,7 @@ def test_imap_ingest_killed_mid_batch_then_rerun(db, warehouse_dsn, tmp_path, ma
     demo_store = make_store("us-outdoor")
     start, end = t("2026-11-10T00:00:00"), t("2026-11-11T00:00:00")
     total = write_demo_mail(tmp_path / "demo", [demo_store], start, end, seed=5)["us-outdoor"]["written"]
-    _append_maildir(mailbox["imap"], tmp_path / "demo" / "us-outdoor")
+    _append_maildir(mailbox["imap"], tmp_path / "demo" / "us-outdoor", mailbox)
     args = [sys.executable, "-c", _CRASH, "crash-store", mailbox["conn_id"], warehouse_dsn,
             start.isoformat()[:19], end.isoformat()[:19]]
     env = {**os.environ, "SELLER_INBOX_MAIL_CRASH_AFTER": "15"}

@@ -3,8 +3,9 @@
 ``register(subparsers)`` adds:
 - ``parse-email FILE...``: one JSON object per file (redacted parse, or ``{"file", "error"}``);
   exit status 1 if any file failed.
-- ``mail demo --out DIR [--days N] [--end YYYY-MM-DD] [--seed S]``: write the demo relay mails
-  for the registry's stores into ``DIR/<store_id>/`` (Maildir).
+- ``mail demo --out DIR [--days N] [--end YYYY-MM-DD] [--seed S] [--store ID] [--to-imap]``: write the
+  demo relay mails for the registry's stores into ``DIR/<store_id>/`` (Maildir++), and with
+  ``--to-imap`` also deliver them to each store's IMAP mailbox connection (idempotent).
 - ``mail ingest --store ID [--dsn URL] --start ISO --end ISO``: ingest one store's mailbox window.
 
 Standalone: ``python -m seller_inbox.mail.cli parse-email FILE...``.
@@ -62,6 +63,19 @@ def _demo(args) -> int:
     if args.store:
         stores = [s for s in stores if s.id in args.store]
     counts = write_demo_mail(Path(args.out), stores, start, end, seed=args.seed)
+    if args.to_imap:
+        from airflow.sdk import BaseHook
+
+        from seller_inbox.mail.demo import upload_maildir_to_imap
+
+        for s in stores:
+            conn = BaseHook.get_connection(s.connections.mailbox)
+            if (conn.conn_type or "").lower() not in ("imap", "imaps"):
+                continue
+            extra = conn.extra_dejson or {}
+            counts[s.id]["imap"] = upload_maildir_to_imap(
+                Path(args.out) / s.id, conn.host, conn.port or 143, conn.login, conn.password,
+                sent_folder=s.mail_folders.get("sent", "Sent"), use_ssl=bool(extra.get("use_ssl")))
     print(json.dumps({"start": start.isoformat(), "end": end.isoformat(), "stores": counts}, indent=1))
     return 0
 
@@ -93,6 +107,8 @@ def register(subparsers) -> None:
     d.add_argument("--end", help="window end (exclusive) as ISO date; default: tomorrow 00:00 UTC")
     d.add_argument("--seed", type=int, default=42)
     d.add_argument("--store", action="append", help="only this store id (repeatable)")
+    d.add_argument("--to-imap", action="store_true",
+                   help="also APPEND the mails to each store's mailbox connection when it is IMAP (e.g. Dovecot)")
     d.set_defaults(func=_demo)
     i = msub.add_parser("ingest", help="ingest one store's mailbox for a window")
     i.add_argument("--store", required=True)

@@ -454,3 +454,53 @@ def write_demo_mail(maildir_root: Path, stores: list, start: datetime, end: date
             day += timedelta(days=1)
         result[store.id] = counts
     return result
+
+
+# --------------------------------------------------------------------------- IMAP delivery
+def upload_maildir_to_imap(maildir: Path, host: str, port: int, login: str, password: str, *,
+                           sent_folder: str = "Sent", use_ssl: bool = False) -> dict:
+    """Deliver a demo Maildir++ mailbox to an IMAP server (e.g. Dovecot) with APPEND.
+
+    The internal date is the file's mtime, the ``$NoResponseNeeded`` keyword is kept.
+    Idempotent: a mail whose Message-ID the folder already holds is not appended again.
+    """
+    import imaplib
+    import re
+
+    conn = imaplib.IMAP4_SSL(host, port) if use_ssl else imaplib.IMAP4(host, port)
+    conn.login(login, password)
+    counts = {"appended": 0, "existing": 0}
+    try:
+        for folder, d in (("INBOX", Path(maildir)), (sent_folder, Path(maildir) / f".{sent_folder}")):
+            if not (d / "cur").exists():
+                continue
+            conn.create(folder)  # fails harmlessly if it exists
+            conn.select(folder)
+            have: set[bytes] = set()
+            typ, data = conn.uid("SEARCH", None, "ALL")
+            uids = (data[0] or b"").split()
+            if uids:
+                typ, data = conn.uid("FETCH", b",".join(uids).decode(), "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+                for part in data:
+                    if isinstance(part, tuple):
+                        m = re.search(rb"<[^>\s]+>", part[1])
+                        if m:
+                            have.add(m.group(0))
+            for f in sorted((d / "cur").iterdir()):
+                raw = f.read_bytes()
+                m = re.search(rb"(?im)^message-id:\s*(<[^>\s]+>)", raw)
+                if m and m.group(1) in have:
+                    counts["existing"] += 1
+                    continue
+                flags = f"({NRN_KEYWORD})" if f.name.split(":2,")[-1].find("a") >= 0 and ":2," in f.name else None
+                when = datetime.fromtimestamp(f.stat().st_mtime, UTC)
+                typ, data = conn.append(folder, flags, imaplib.Time2Internaldate(when), raw)
+                if typ != "OK":
+                    raise RuntimeError(f"IMAP APPEND to {folder} failed: {data!r}")
+                counts["appended"] += 1
+    finally:
+        try:
+            conn.logout()
+        except Exception:  # noqa: BLE001
+            pass
+    return counts
