@@ -1,0 +1,189 @@
+"""Every label the seller-inbox UI shows, in English and Chinese (one table, one lookup).
+
+Language choice (``pick_language``): ``?lang=zh|en`` first, then the browser's
+``Accept-Language`` (highest q-value among the languages we serve), else English.
+"""
+
+from __future__ import annotations
+
+LANGS = ("en", "zh")
+DEFAULT_LANG = "en"
+
+# key: (English, 中文)
+_LABELS: dict[str, tuple[str, str]] = {
+    # chrome
+    "app_title": ("Seller Inbox", "买家消息中心"),
+    "nav_kpis": ("KPIs", "KPI 看板"),
+    "nav_health": ("Store health", "店铺健康"),
+    "nav_approvals": ("Approvals", "待审批回复"),
+    "nav_messages": ("Open messages", "待回复消息"),
+    "signed_in_as": ("Signed in as", "当前用户"),
+    "language": ("Language", "语言"),
+    "all_stores": ("All stores", "全部店铺"),
+    "store": ("Store", "店铺"),
+    "marketplace": ("Marketplace", "站点"),
+    "filter": ("Filter", "筛选"),
+    "no_data": ("No data yet.", "暂无数据。"),
+    "days": ("days", "天"),
+    "day": ("Day", "日期"),
+    "generated_at": ("Generated at", "生成时间"),
+    # KPIs
+    "kpis_title": ("KPIs per store and marketplace", "各店铺与站点 KPI"),
+    "kpis_intro": ("Amazon's response windows (last 7 / 30 / 90 days), the 60-day A-to-z claim rate and daily trends.",
+                   "亚马逊考核窗口（近 7 / 30 / 90 天）、60 天 A-to-z 索赔率与每日趋势。"),
+    "response_windows": ("Response windows", "响应时效窗口"),
+    "window": ("Window", "窗口"),
+    "window_days": ("{n} days", "近 {n} 天"),
+    "late_response_rate": ("Late response rate", "超时回复率"),
+    "avg_response_time": ("Average response time", "平均响应时间"),
+    "buyer_messages": ("Buyer messages", "买家消息"),
+    "needing_response": ("Needing response", "需回复"),
+    "late_responses": ("Late responses", "超时回复"),
+    "a_to_z_claims": ("A-to-z claims", "A-to-z 索赔"),
+    "a_to_z_claim_rate_60d": ("A-to-z claim rate (60 days)", "A-to-z 索赔率（60 天）"),
+    "orders_60d": ("Orders (60 days)", "订单（60 天）"),
+    "high_risk": ("High risk", "高风险"),
+    "high_risk_period": ("High-risk messages ({n} days)", "高风险消息（近 {n} 天）"),
+    "high_risk_open": ("High-risk messages still open", "未回复的高风险消息"),
+    "daily_charts": ("Daily trends (last {n} days)", "每日趋势（近 {n} 天）"),
+    "chart_period": ("Chart period", "图表周期"),
+    "hours_short": ("h", "小时"),
+    "minutes_short": ("min", "分钟"),
+    "target_late": ("Amazon target: under 10 %", "亚马逊要求：低于 10%"),
+    # store health
+    "health_title": ("Store health", "店铺健康"),
+    "authorization": ("SP-API authorization", "SP-API 授权"),
+    "status": ("Status", "状态"),
+    "seller_id": ("Seller ID", "卖家编号"),
+    "last_success": ("Last success", "最近成功"),
+    "last_error": ("Last error", "最近错误"),
+    "days_until_reauth": ("Days until re-authorization", "距重新授权（天）"),
+    "secret_age": ("Client secret age (days)", "客户端密钥已用（天）"),
+    "checked_at": ("Checked at", "检查时间"),
+    "due": ("due", "即将到期"),
+    "overdue": ("overdue", "已逾期"),
+    "gate_failures": ("Latest data-quality gate failures", "最近的数据质量检查失败"),
+    "stage": ("Stage", "阶段"),
+    "interval": ("Interval", "时间区间"),
+    "evaluated_at": ("Evaluated at", "检查于"),
+    "rows_checked": ("Rows checked", "检查行数"),
+    "failing_expectation": ("Failing expectation", "未通过的检查项"),
+    "sample_rows": ("Sample failing rows", "失败样例行"),
+    "no_gate_failures": ("No gate failures recorded.", "没有数据质量检查失败记录。"),
+    "api_calls_24h": ("SP-API calls in the last 24 h (throttling)", "近 24 小时 SP-API 调用（限流）"),
+    "outcome_ok": ("OK", "成功"),
+    "outcome_throttled": ("Throttled (429)", "被限流 (429)"),
+    "outcome_retry": ("Retried", "重试"),
+    "outcome_error": ("Errors", "错误"),
+    "total": ("Total", "合计"),
+    "throttle_share": ("Throttled share", "限流占比"),
+    "auth_ok": ("ok", "正常"),
+    "auth_revoked": ("revoked", "已撤销"),
+    "auth_error": ("error", "错误"),
+    "auth_unknown": ("unknown", "未知"),
+    # approvals
+    "approvals_title": ("Replies waiting for approval", "待审批的回复"),
+    "approvals_intro": ("Approve only compliant text: the compliance linter runs again on approval; edit the body to fix findings.",
+                        "仅批准合规内容：批准时会重新运行合规检查；如有问题请先修改正文。"),
+    "no_pending": ("Nothing waiting for approval.", "没有待审批的回复。"),
+    "subject": ("Subject", "主题"),
+    "body": ("Body", "正文"),
+    "action": ("Action", "类型"),
+    "template": ("Template", "模板"),
+    "locale": ("Locale", "语种"),
+    "order_id": ("Order", "订单号"),
+    "created_at": ("Created", "创建时间"),
+    "lint_findings": ("Compliance findings", "合规问题"),
+    "lint_clean": ("No findings", "无合规问题"),
+    "approve": ("Approve", "批准"),
+    "reject": ("Reject", "拒绝"),
+    "reject_reason": ("Reason (optional)", "拒绝原因（可选）"),
+    "approved_ok": ("Approved: {key}", "已批准：{key}"),
+    "rejected_ok": ("Rejected: {key}", "已拒绝：{key}"),
+    "approve_refused": ("Not approved: the text still breaks the compliance rules. Edit the body and try again.",
+                        "未批准：内容仍不符合合规规则，请修改正文后重试。"),
+    "not_pending": ("This reply is no longer waiting for approval (status: {status}).",
+                    "该回复已不在待审批状态（状态：{status}）。"),
+    "not_found": ("No such reply.", "找不到该回复。"),
+    "csrf_failed": ("The form expired or did not come from this page. Reload and try again.",
+                    "表单已过期或来源无效，请刷新页面后重试。"),
+    "recent_decisions": ("Recent decisions", "最近的审批记录"),
+    "decided_by": ("Decided by", "审批人"),
+    "decided_at": ("Decided at", "审批时间"),
+    "reason": ("Reason", "原因"),
+    "edited_by_reviewer": ("body edited by the reviewer", "审批人已修改正文"),
+    # open messages
+    "messages_title": ("Open buyer messages, most urgent first", "待回复买家消息（按紧急程度排序）"),
+    "message_id": ("Message", "消息"),
+    "intent": ("Intent", "意图"),
+    "risk": ("Risk", "风险"),
+    "msg_language": ("Language", "语言"),
+    "received_at": ("Received", "收到时间"),
+    "sla_due_at": ("Reply due", "回复截止"),
+    "hours_left": ("Hours left", "剩余小时"),
+    "risk_high": ("high", "高"),
+    "risk_medium": ("medium", "中"),
+    "risk_low": ("low", "低"),
+    "risk_none": ("unclassified", "未分类"),
+    "overdue_count": ("Overdue", "已超时"),
+    "open_count": ("Open", "待回复"),
+    "no_open": ("No open buyer messages.", "没有待回复的买家消息。"),
+    # errors
+    "forbidden": ("You are not allowed to use the Seller Inbox pages.", "您无权访问买家消息中心页面。"),
+    "warehouse_down": ("The warehouse database cannot be reached: {error}", "无法连接数据仓库：{error}"),
+}
+
+
+def t(label: str, lang: str, /, **kw) -> str:
+    """The label ``label`` in ``lang``, formatted with ``kw``."""
+    en, zh = _LABELS[label]
+    text = zh if lang == "zh" else en
+    return text.format(**kw) if kw else text
+
+
+def labels(lang: str) -> dict[str, str]:
+    """The whole table in one language (templates use ``L.key``)."""
+    i = 1 if lang == "zh" else 0
+    return {k: v[i] for k, v in _LABELS.items()}
+
+
+def keys() -> list[str]:
+    return list(_LABELS)
+
+
+def _parse_accept_language(header: str) -> list[tuple[float, int, str]]:
+    out = []
+    for pos, part in enumerate(header.split(",")):
+        bits = part.strip().split(";")
+        tag = bits[0].strip().lower()
+        if not tag:
+            continue
+        q = 1.0
+        for b in bits[1:]:
+            b = b.strip()
+            if b.startswith("q="):
+                try:
+                    q = float(b[2:])
+                except ValueError:
+                    q = 0.0
+        out.append((q, pos, tag))
+    return out
+
+
+def pick_language(query_lang: str | None, accept_language: str | None) -> str:
+    """``?lang=`` if it names a served language, else the best Accept-Language match, else English."""
+    if query_lang:
+        q = query_lang.strip().lower()
+        if q in LANGS:
+            return q
+        if q.startswith("zh"):
+            return "zh"
+    if accept_language:
+        ranked = sorted(_parse_accept_language(accept_language), key=lambda x: (-x[0], x[1]))
+        for q, _, tag in ranked:
+            if q <= 0:
+                continue
+            primary = tag.split("-")[0]
+            if primary in LANGS:
+                return primary
+    return DEFAULT_LANG

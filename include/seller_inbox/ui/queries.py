@@ -1,0 +1,274 @@
+"""Every warehouse read and write of the UI: parameterised SQL over one psycopg2 connection.
+
+The connection comes from ``seller_inbox.warehouse.dsn()`` at request time (``connect``).
+Reads return plain dicts; the two writes (``approve``, ``reject``) lock the outbox row and
+change it only while it is still ``pending_approval``.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any, Iterator
+
+REAUTH_WARN_DAYS = 30          # Amazon's self-authorization lasts 365 days: warn 30 days ahead
+SECRET_ROTATION_DAYS = 180     # LWA client secrets must be rotated every 180 days
+SECRET_WARN_DAYS = 30
+CHART_DAYS = (7, 30, 90)
+MAX_ROWS = 500
+
+
+@contextmanager
+def connect() -> Iterator[Any]:
+    """One connection per request, to the warehouse ``dsn()`` names right now."""
+    import psycopg2
+
+    from seller_inbox.warehouse import dsn
+
+    conn = psycopg2.connect(dsn(), connect_timeout=5, application_name="seller-inbox-ui")
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _rows(conn, sql: str, params: dict | tuple | None = None) -> list[dict]:
+    from psycopg2.extras import RealDictCursor
+
+    with conn.cursor(cursor_factory=RealDictCursor) as cur:
+        cur.execute(sql, params)
+        return [dict(r) for r in cur.fetchall()]
+
+
+def _read(conn, sql: str, params: dict | tuple | None = None) -> list[dict]:
+    """A read in its own short transaction (never leaves the connection idle in transaction)."""
+    try:
+        return _rows(conn, sql, params)
+    finally:
+        conn.rollback()
+
+
+def store_ids(conn) -> list[str]:
+    rows = _read(conn, """SELECT store_id FROM kpi.store_daily
+                          UNION SELECT store_id FROM core.outbox
+                          UNION SELECT store_id FROM ops.store_auth ORDER BY 1""")
+    return [r["store_id"] for r in rows]
+
+
+def store_names() -> dict[str, str]:
+    """Display names from the store registry, best effort (ids alone are fine too)."""
+    try:
+        from seller_inbox.config import get_registry
+
+        return {s.id: s.name for s in get_registry().stores}
+    except Exception:  # noqa: BLE001 - the registry is optional for the UI
+        return {}
+
+
+# ---------------------------------------------------------------- KPIs
+def kpi_overview(conn, store: str | None, chart_days: int) -> dict:
+    """Windows (7/30/90 d), 60-day claims, high-risk counts and daily series per store+marketplace."""
+    p = {"store": store}
+    windows = _read(conn, """
+        SELECT store_id, marketplace, window_days, buyer_messages, needing_response, late_responses,
+               late_response_rate, avg_response_minutes
+        FROM kpi.response_windows
+        WHERE (%(store)s::text IS NULL OR store_id = %(store)s)
+        ORDER BY store_id, marketplace, window_days""", p)
+    claims = _read(conn, """
+        SELECT store_id, marketplace, orders, a_to_z_claims, a_to_z_claim_rate
+        FROM kpi.claims_60d WHERE (%(store)s::text IS NULL OR store_id = %(store)s)""", p)
+    end = _read(conn, "SELECT max(day) AS d FROM kpi.store_daily WHERE (%(store)s::text IS NULL OR store_id = %(store)s)", p)[0]["d"]
+    daily: list[dict] = []
+    start = None
+    if end is not None:
+        start = end - timedelta(days=chart_days - 1)
+        daily = _read(conn, """
+            SELECT store_id, marketplace, day, buyer_messages, late_responses, a_to_z_claims,
+                   high_risk_messages, late_response_rate, avg_response_minutes
+            FROM kpi.store_daily
+            WHERE (%(store)s::text IS NULL OR store_id = %(store)s) AND day BETWEEN %(start)s AND %(end)s
+            ORDER BY store_id, marketplace, day""", {**p, "start": start, "end": end})
+    open_high = _read(conn, """
+        SELECT store_id, marketplace, count(*) AS n FROM core.open_messages
+        WHERE risk = 'high' AND (%(store)s::text IS NULL OR store_id = %(store)s)
+        GROUP BY store_id, marketplace""", p)
+
+    groups: dict[tuple[str, str], dict] = {}
+
+    def g(store_id: str, mkt: str) -> dict:
+        return groups.setdefault((store_id, mkt), {
+            "store_id": store_id, "marketplace": mkt, "windows": {}, "claims": None,
+            "high_risk_period": 0, "high_risk_open": 0, "series": {}})
+
+    for w in windows:
+        g(w["store_id"], w["marketplace"])["windows"][w["window_days"]] = w
+    for c in claims:
+        g(c["store_id"], c["marketplace"])["claims"] = c
+    for d in daily:
+        e = g(d["store_id"], d["marketplace"])
+        e["series"][d["day"]] = d
+        e["high_risk_period"] += d["high_risk_messages"] or 0
+    for o in open_high:
+        g(o["store_id"], o["marketplace"] or "-")["high_risk_open"] = o["n"]
+    days = [start + timedelta(days=i) for i in range(chart_days)] if start else []
+    for e in groups.values():
+        e["days"] = days
+    return {"groups": [groups[k] for k in sorted(groups)], "start": start, "end": end}
+
+
+# ---------------------------------------------------------------- store health
+def store_health(conn, store: str | None, today: date | None = None) -> dict:
+    p = {"store": store}
+    auth = _read(conn, "SELECT * FROM ops.store_auth WHERE (%(store)s::text IS NULL OR store_id = %(store)s) ORDER BY store_id", p)
+    today = today or date.today()
+    for a in auth:
+        days_left = a.get("days_until_reauth")
+        if days_left is None and a.get("reauth_due_on"):
+            days_left = (a["reauth_due_on"] - today).days
+        age = a.get("client_secret_age_days")
+        if age is None and a.get("client_secret_created_at"):
+            age = (today - a["client_secret_created_at"]).days
+        a["reauth_days_left"] = days_left
+        a["secret_age"] = age
+        a["reauth_due"] = days_left is not None and days_left <= REAUTH_WARN_DAYS
+        a["reauth_overdue"] = days_left is not None and days_left < 0
+        a["secret_due"] = age is not None and age >= SECRET_ROTATION_DAYS - SECRET_WARN_DAYS
+        a["secret_overdue"] = age is not None and age >= SECRET_ROTATION_DAYS
+    gates = _read(conn, """
+        SELECT id, store_id, stage, interval_start, interval_end, rows_checked, failed_expectations,
+               failing_rows, run_id, evaluated_at
+        FROM ops.gate_run
+        WHERE NOT success AND (%(store)s::text IS NULL OR store_id = %(store)s)
+        ORDER BY evaluated_at DESC, id DESC LIMIT 20""", p)
+    for gr in gates:
+        for k in ("failed_expectations", "failing_rows"):
+            if isinstance(gr[k], str):
+                gr[k] = json.loads(gr[k])
+        cols: list[str] = []
+        for r in gr["failing_rows"][:10]:
+            for c in r:
+                if c not in cols:
+                    cols.append(c)
+        gr["sample_columns"] = cols
+        gr["sample_rows"] = gr["failing_rows"][:10]
+    calls = _read(conn, """
+        SELECT store_id, outcome, count(*) AS n FROM ops.api_calls
+        WHERE called_at > now() - interval '24 hours' AND (%(store)s::text IS NULL OR store_id = %(store)s)
+        GROUP BY store_id, outcome ORDER BY store_id, outcome""", p)
+    throttled_ops = _read(conn, """
+        SELECT store_id, operation, count(*) AS n FROM ops.api_calls
+        WHERE called_at > now() - interval '24 hours' AND outcome = 'throttled'
+          AND (%(store)s::text IS NULL OR store_id = %(store)s)
+        GROUP BY store_id, operation ORDER BY n DESC, store_id, operation LIMIT 20""", p)
+    per_store: dict[str, dict] = {}
+    for c in calls:
+        s = per_store.setdefault(c["store_id"], {"store_id": c["store_id"], "ok": 0, "throttled": 0, "retry": 0, "error": 0, "total": 0})
+        s[c["outcome"]] = s.get(c["outcome"], 0) + c["n"]
+        s["total"] += c["n"]
+    for s in per_store.values():
+        s["throttle_share"] = (s["throttled"] / s["total"]) if s["total"] else None
+    return {"auth": auth, "gates": gates, "calls": [per_store[k] for k in sorted(per_store)],
+            "throttled_ops": throttled_ops}
+
+
+# ---------------------------------------------------------------- approvals
+_OUTBOX_COLS = """idempotency_key, store_id, message_id, order_id, action, template, locale, subject, body,
+                  mode, status, status_reason, lint_findings, created_at, decided_at, decided_by"""
+
+
+def pending_approvals(conn, store: str | None) -> list[dict]:
+    return _read(conn, f"""
+        SELECT {_OUTBOX_COLS} FROM core.outbox
+        WHERE status = 'pending_approval' AND (%(store)s::text IS NULL OR store_id = %(store)s)
+        ORDER BY created_at, idempotency_key LIMIT {MAX_ROWS}""", {"store": store})
+
+
+def recent_decisions(conn, store: str | None, limit: int = 10) -> list[dict]:
+    return _read(conn, f"""
+        SELECT {_OUTBOX_COLS} FROM core.outbox
+        WHERE status IN ('approved', 'rejected') AND decided_at IS NOT NULL
+          AND (%(store)s::text IS NULL OR store_id = %(store)s)
+        ORDER BY decided_at DESC LIMIT %(limit)s""", {"store": store, "limit": limit})
+
+
+def get_outbox(conn, key: str) -> dict | None:
+    rows = _read(conn, f"SELECT {_OUTBOX_COLS} FROM core.outbox WHERE idempotency_key = %s", (key,))
+    return rows[0] if rows else None
+
+
+class Decision(dict):
+    """Outcome of approve/reject: ``ok``, and on refusal ``error`` (not_found, not_pending, lint)."""
+
+
+def approve(conn, key: str, user: str, *, subject: str | None = None, body: str | None = None) -> Decision:
+    """Approve a pending reply, re-linting the (possibly edited) text; refuse on any finding."""
+    from seller_inbox.compliance import lint
+
+    try:
+        rows = _rows(conn, f"SELECT {_OUTBOX_COLS} FROM core.outbox WHERE idempotency_key = %s FOR UPDATE", (key,))
+        if not rows:
+            conn.rollback()
+            return Decision(ok=False, error="not_found")
+        row = rows[0]
+        if row["status"] != "pending_approval":
+            conn.rollback()
+            return Decision(ok=False, error="not_pending", status=row["status"])
+        new_subject = (row["subject"] or "") if subject is None else subject.strip()
+        new_body = (row["body"] or "").strip() if body is None else body.replace("\r\n", "\n").strip()
+        edited = new_subject != (row["subject"] or "").strip() or new_body != (row["body"] or "").strip()
+        findings = [f.as_dict() for f in lint(new_subject, new_body, order_id=row["order_id"],
+                                              proactive=row["action"] != "reply")]
+        if not new_body:
+            findings.append({"code": "empty_body", "detail": "the body is empty"})
+        if findings:
+            conn.rollback()
+            return Decision(ok=False, error="lint", findings=findings, subject=new_subject, body=new_body)
+        reason = "body edited by the reviewer" if edited else None
+        with conn.cursor() as cur:
+            cur.execute(
+                """UPDATE core.outbox
+                   SET status = 'approved', subject = %s, body = %s, lint_findings = '[]'::jsonb,
+                       decided_by = %s, decided_at = now(), status_reason = coalesce(%s, status_reason)
+                   WHERE idempotency_key = %s AND status = 'pending_approval'""",
+                (new_subject, new_body, user, reason, key))
+            done = cur.rowcount == 1
+        conn.commit()
+        return Decision(ok=done, edited=edited) if done else Decision(ok=False, error="not_pending", status="?")
+    except Exception:
+        conn.rollback()
+        raise
+
+
+def reject(conn, key: str, user: str, reason: str | None = None) -> Decision:
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                """UPDATE core.outbox
+                   SET status = 'rejected', decided_by = %s, decided_at = now(),
+                       status_reason = %s
+                   WHERE idempotency_key = %s AND status = 'pending_approval'""",
+                (user, (reason or "").strip()[:500] or "rejected by reviewer", key))
+            done = cur.rowcount == 1
+            if not done:
+                cur.execute("SELECT status FROM core.outbox WHERE idempotency_key = %s", (key,))
+                r = cur.fetchone()
+        conn.commit()
+        if done:
+            return Decision(ok=True)
+        return Decision(ok=False, error="not_found") if r is None else Decision(ok=False, error="not_pending", status=r[0])
+    except Exception:
+        conn.rollback()
+        raise
+
+
+# ---------------------------------------------------------------- open messages
+def open_messages(conn, store: str | None, risk: str | None = None) -> list[dict]:
+    return _read(conn, f"""
+        SELECT store_id, marketplace, message_id, order_id, intent, risk, language, received_at,
+               sla_due_at, hours_left
+        FROM core.open_messages
+        WHERE (%(store)s::text IS NULL OR store_id = %(store)s)
+          AND (%(risk)s::text IS NULL OR risk = %(risk)s)
+        ORDER BY sla_due_at NULLS LAST, received_at LIMIT {MAX_ROWS}""", {"store": store, "risk": risk})

@@ -1,0 +1,487 @@
+"""The Seller Inbox UI inside a real Airflow API server, against a real warehouse.
+
+One ``airflow api-server`` per module (SQLite metadata DB in a temp AIRFLOW_HOME, the
+project's plugins folder, the simple auth manager with two test users), so the plugin is
+mounted exactly as in production and tokens come from Airflow's own ``POST /auth/token``.
+Rows go into the session warehouse with the ``db`` fixture; the pages read them over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.rows import add_message
+
+ROOT = Path(__file__).resolve().parents[2]
+PREFIX = "/seller-inbox"
+PASSWORDS = {"lead": secrets.token_urlsafe(12), "viewer": secrets.token_urlsafe(12)}
+JWT_SECRET = secrets.token_urlsafe(64)
+UTC = timezone.utc
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def airflow_api(request, tmp_path_factory):
+    """A real Airflow 3 API server with the project's plugin; yields its base URL."""
+    home = tmp_path_factory.mktemp("airflow_ui")
+    (home / "dags").mkdir()
+    pw_file = home / "passwords.json"
+    pw_file.write_text(json.dumps(PASSWORDS))
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not (k.startswith("AIRFLOW__") or k.startswith("AIRFLOW_CONN_") or k == "AIRFLOW_HOME")}
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__LAZY_LOAD_PLUGINS": "False",
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "lead:op,viewer:viewer",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(pw_file),
+        "AIRFLOW__API_AUTH__JWT_SECRET": JWT_SECRET,
+        "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+    })
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    # Airflow's metadata DB (JWT revocation list, ...) migrates while the warehouse is prepared
+    mig = subprocess.Popen([airflow, "db", "migrate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env["SELLER_INBOX_WAREHOUSE_URL"] = request.getfixturevalue("warehouse_dsn")
+    out, _ = mig.communicate(timeout=120)
+    assert mig.returncode == 0, out[-2000:]
+    log = open(home / "api-server.log", "w")
+    proc = subprocess.Popen([airflow, "api-server", "--apps", "core", "-H", "127.0.0.1", "-p", str(port), "-w", "1"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            assert proc.poll() is None, (home / "api-server.log").read_text()[-3000:]
+            try:
+                if httpx.get(f"{base}/api/v2/monitor/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.time() < deadline, "api-server did not start: " + (home / "api-server.log").read_text()[-3000:]
+            time.sleep(0.3)
+        yield base
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+        log.close()
+
+
+def _login(base: str, user: str) -> str:
+    """A JWT issued by Airflow itself (the simple auth manager's token endpoint)."""
+    r = httpx.post(f"{base}/auth/token", json={"username": user, "password": PASSWORDS[user]}, timeout=10)
+    assert r.status_code in (200, 201), r.text
+    return r.json()["access_token"]
+
+
+@pytest.fixture(scope="module")
+def tokens(airflow_api):
+    return {u: _login(airflow_api, u) for u in PASSWORDS}
+
+
+@pytest.fixture
+def lead(airflow_api, tokens):
+    """A browser session of user 'lead' (role op): the Airflow UI's ``_token`` cookie."""
+    with httpx.Client(base_url=airflow_api, cookies={"_token": tokens["lead"]}, timeout=20) as c:
+        yield c
+
+
+@pytest.fixture
+def anon(airflow_api):
+    with httpx.Client(base_url=airflow_api, timeout=20) as c:
+        yield c
+
+
+def _csrf(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
+    assert m, "no CSRF token in the form"
+    return m.group(1)
+
+
+# ------------------------------------------------------------------ rows
+def _daily(db, store, mkt, day, *, msgs, needing, late, pending=0, avg=None, responded=None, claims=0, orders=10,
+           high=0):
+    responded = needing - pending if responded is None else responded
+    with db.cursor() as cur:
+        cur.execute(
+            """INSERT INTO kpi.store_daily (store_id, marketplace, day, buyer_messages, needing_response, responded,
+                   responded_within_24h, late_responses, pending_within_sla, avg_response_minutes, median_response_minutes,
+                   late_response_rate, high_risk_messages, wismo_messages, wismo_share, orders, a_to_z_claims, a_to_z_claim_rate)
+               VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,0,0,%s,%s,%s)""",
+            (store, mkt, day, msgs, needing, responded, responded - late, late, pending, avg, avg,
+             (late / (needing - pending)) if needing - pending else None, high, orders, claims,
+             claims / orders if orders else None))
+
+
+def _outbox(db, key, *, store="us-outdoor", status="pending_approval", subject="Re: your order", body="Hello",
+            findings=(), action="reply", order_id="111-0000001-0000001"):
+    with db.cursor() as cur:
+        cur.execute(
+            """INSERT INTO core.outbox (idempotency_key, store_id, message_id, order_id, action, template, locale,
+                   subject, body, mode, status, lint_findings)
+               VALUES (%s,%s,%s,%s,%s,'generic_reply','en',%s,%s,'draft',%s,%s)""",
+            (key, store, key.split(":")[-1], order_id, action, subject, body, status, json.dumps(list(findings))))
+
+
+def _outbox_row(db, key) -> dict:
+    with db.cursor() as cur:
+        cur.execute("SELECT status, decided_by, decided_at, body, lint_findings, status_reason FROM core.outbox "
+                    "WHERE idempotency_key = %s", (key,))
+        r = cur.fetchone()
+    return dict(zip(("status", "decided_by", "decided_at", "body", "lint_findings", "status_reason"), r))
+
+
+# ------------------------------------------------------------------ protection
+def test_every_route_needs_an_airflow_login(db, anon, airflow_api, tokens):
+    _outbox(db, "reply:us-outdoor:<m1@x>")
+    for path in ("/api/kpis", "/api/health", "/api/approvals", "/api/messages"):
+        r = anon.get(PREFIX + path)
+        assert r.status_code == 401, (path, r.status_code)
+        assert r.headers.get("www-authenticate") == "Bearer"
+    for path in ("/", "/kpis", "/health", "/approvals", "/messages", "/kpis?lang=zh"):
+        r = anon.get(PREFIX + path)
+        assert r.status_code == 303, (path, r.status_code)
+        loc = r.headers["location"]
+        assert loc.startswith("/auth/login") and "next=" in loc, loc
+    # a POST without login changes nothing and is sent to the login page
+    r = anon.post(PREFIX + "/approvals/approve", data={"key": "reply:us-outdoor:<m1@x>", "body": "ok"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/auth/login")
+    r = anon.post(PREFIX + "/api/approvals/approve", json={"key": "reply:us-outdoor:<m1@x>"})
+    assert r.status_code == 401
+    assert _outbox_row(db, "reply:us-outdoor:<m1@x>")["status"] == "pending_approval"
+    # garbage, forged (another secret) and expired-looking tokens are refused
+    import jwt
+
+    claims = jwt.decode(tokens["lead"], options={"verify_signature": False})
+    header = jwt.get_unverified_header(tokens["lead"])
+    forged = jwt.encode({**claims, "role": "admin"}, secrets.token_urlsafe(64), algorithm="HS512", headers=header)
+    past = int(time.time()) - 7200
+    expired = jwt.encode({**claims, "iat": past, "nbf": past, "exp": past + 60}, JWT_SECRET, algorithm="HS512",
+                         headers=header)
+    for bad in ("garbage", forged, expired):
+        assert anon.get(PREFIX + "/api/kpis", headers={"Authorization": f"Bearer {bad}"}).status_code == 401
+        r = anon.get(PREFIX + "/kpis", cookies={"_token": bad})
+        assert r.status_code == 303 and r.headers["location"].startswith("/auth/login")
+    # Airflow's own token works as a Bearer header and as the UI's cookie
+    assert anon.get(PREFIX + "/api/approvals", headers={"Authorization": f"Bearer {tokens['lead']}"}).status_code == 200
+    assert anon.get(PREFIX + "/approvals", cookies={"_token": tokens["viewer"]}).status_code == 200
+
+
+def test_plugin_imports_cheaply_and_registers_the_app():
+    probe = r"""
+import importlib.util, json, sys, time
+import airflow.plugins_manager
+before = set(sys.modules)
+t0 = time.perf_counter()
+spec = importlib.util.spec_from_file_location("seller_inbox_plugin", sys.argv[1])
+mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+dt = time.perf_counter() - t0
+new = set(sys.modules) - before
+p = mod.SellerInboxPlugin
+app = p.fastapi_apps[0]["app"]
+heavy = sorted(m for m in ("fastapi", "psycopg2", "seller_inbox.ui.app", "seller_inbox.compliance", "matplotlib") if m in new)
+built = app.app
+print("JSON" + json.dumps({
+    "seconds": dt, "heavy": heavy, "is_plugin": issubclass(p, airflow.plugins_manager.AirflowPlugin),
+    "apps": [{k: v for k, v in a.items() if k != "app"} for a in p.fastapi_apps],
+    "views": p.external_views, "built": type(built).__module__ + "." + type(built).__name__,
+    "routes": sorted(getattr(r, "path", "") for r in built.routes)}))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "SELLER_INBOX_WAREHOUSE_URL"}
+    out = subprocess.run([sys.executable, "-c", probe, str(ROOT / "plugins" / "seller_inbox_plugin.py")],
+                         env=env, capture_output=True, text=True, timeout=120)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("JSON")), None)
+    assert line, out.stderr[-2000:]
+    info = json.loads(line[4:])
+    assert info["is_plugin"]
+    assert info["apps"] == [{"url_prefix": "/seller-inbox", "name": "Seller Inbox"}]
+    assert info["heavy"] == [], f"plugin import pulled in {info['heavy']}"
+    assert info["seconds"] < 0.5
+    assert info["built"] == "fastapi.applications.FastAPI"
+    for path in ("/kpis", "/health", "/approvals", "/messages", "/approvals/approve", "/approvals/reject", "/api/kpis"):
+        assert path in info["routes"]
+    hrefs = {v["href"] for v in info["views"]}
+    assert hrefs == {"seller-inbox/kpis", "seller-inbox/health", "seller-inbox/approvals", "seller-inbox/messages"}
+    assert all(v["destination"] == "nav" and v["url_route"] for v in info["views"])
+
+
+def test_plugin_is_listed_by_the_api_server(lead, tokens):
+    r = lead.get("/api/v2/plugins", headers={"Authorization": f"Bearer {tokens['lead']}"})
+    assert r.status_code == 200
+    plugin = next(p for p in r.json()["plugins"] if p["name"] == "seller_inbox")
+    assert plugin["fastapi_apps"][0]["url_prefix"] == "/seller-inbox"
+    assert len(plugin["external_views"]) == 4
+
+
+# ------------------------------------------------------------------ pages
+def test_kpis_page_in_both_languages_with_numbers_and_charts(db, lead):
+    today = date.today()
+    # us-outdoor/US: 10 days ending yesterday; day i has 10 messages, 8 needing response, i % 3 late
+    for i in range(1, 11):
+        _daily(db, "us-outdoor", "US", today - timedelta(days=i), msgs=10 + i, needing=8, late=i % 3,
+               avg=60.0 + i, claims=1 if i == 2 else 0, orders=20, high=1 if i in (1, 4) else 0)
+    _daily(db, "eu-home", "DE", today - timedelta(days=1), msgs=5, needing=4, late=0, avg=30.0)
+    add_message(db, "us-outdoor", "<open-high@x>", datetime.now(UTC) - timedelta(hours=3), risk="high", intent="a_to_z_claim")
+
+    # 7-day window = days 1..6 (day > current_date - 7)
+    late7 = sum(i % 3 for i in range(1, 7))
+    rate7 = f"{late7 / (8 * 6) * 100:.2f} %"
+    late30 = sum(i % 3 for i in range(1, 11))
+    rate30 = f"{late30 / 80 * 100:.2f} %"
+    avg7 = sum((60 + i) * 8 for i in range(1, 7)) / 48 / 60
+
+    en = lead.get(PREFIX + "/kpis?lang=en")
+    assert en.status_code == 200, en.text[:500]
+    assert en.headers["content-language"] == "en"
+    for label in ("KPIs per store and marketplace", "Late response rate", "Average response time",
+                  "A-to-z claim rate (60 days)", "High-risk messages still open", "Store health", "Approvals"):
+        assert label in en.text, label
+    row = re.search(r'<tr data-store="us-outdoor" data-marketplace="US">(.*?)</tr>', en.text, re.S).group(1)
+    assert rate7 in row and rate30 in row
+    assert f"{avg7:.1f} h" in row
+    assert re.search(r'class="num high-risk"><span class="badge high">2</span>', row)
+    assert re.search(r'class="num high-open"><span class="badge high">1</span>', row)
+    assert "1 / 200" in row  # A-to-z claims / orders over 60 days
+    assert "<script" not in en.text.lower(), en.text[en.text.lower().find("<script") - 300:][:1500]
+    assert not re.search(r"(src|href)=\"https?://", en.text)  # nothing loaded from the network
+
+    # one bar / point per day with a row; the 30-day charts show the 10 days there are
+    card = re.search(r'<div class="card kpi-group" data-store="us-outdoor" data-marketplace="US">(.*?)</div>', en.text, re.S).group(1)
+    svgs = re.findall(r"<svg .*?</svg>", card, re.S)
+    assert len(svgs) == 3
+    msgs_bars = re.findall(r'<rect class="bar"[^>]*data-day="([\d-]+)" data-value="(\d+)"', svgs[0])
+    assert len(msgs_bars) == 10
+    assert dict(msgs_bars)[(today - timedelta(days=3)).isoformat()] == "13"
+    late_pts = re.findall(r'<circle class="point"[^>]*data-day="([\d-]+)" data-value="(\d+)"', svgs[1])
+    assert len(late_pts) == 10 and dict(late_pts)[(today - timedelta(days=5)).isoformat()] == "2"
+    assert len(re.findall(r'<rect class="bar"', svgs[2])) == 10
+
+    # the 7-day charts: exactly 7 bars, the last 7 days of data
+    wk = lead.get(PREFIX + "/kpis?lang=en&days=7&store=us-outdoor")
+    card = re.search(r'<div class="card kpi-group" data-store="us-outdoor".*?</div>', wk.text, re.S).group(0)
+    assert len(re.findall(r'<rect class="bar"', re.findall(r"<svg .*?</svg>", card, re.S)[0])) == 7
+    assert 'data-store="eu-home"' not in wk.text  # store filter
+
+    zh = lead.get(PREFIX + "/kpis?lang=zh")
+    assert zh.headers["content-language"] == "zh-CN"
+    for label in ("KPI 看板", "各店铺与站点 KPI", "超时回复率", "平均响应时间", "A-to-z 索赔率（60 天）", "店铺健康", "待审批回复", "近 7 天"):
+        assert label in zh.text, label
+    assert rate7 in zh.text and "买家消息" in zh.text
+    assert "Late response rate" not in zh.text
+    # language from Accept-Language when there is no ?lang=
+    r = lead.get(PREFIX + "/kpis", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    assert "超时回复率" in r.text
+    r = lead.get(PREFIX + "/kpis", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert "Late response rate" in r.text
+
+    api = lead.get(PREFIX + "/api/kpis").json()
+    g = next(x for x in api["groups"] if x["store_id"] == "us-outdoor")
+    assert g["windows"]["7"]["late_responses"] == late7 and len(g["daily"]) == 10
+
+
+def test_store_health_page(db, lead):
+    now = datetime.now(UTC)
+    with db.cursor() as cur:
+        cur.execute("""INSERT INTO ops.store_auth (store_id, seller_id, status, last_success_at, authorized_at,
+                           days_until_reauth, client_secret_created_at, client_secret_age_days, checked_at)
+                       VALUES ('us-outdoor', 'A1DEMOUSOUTDOOR', 'ok', %s, current_date - 100, 265, current_date - 40, 40, %s),
+                              ('eu-home', 'A2DEMOEUHOME', 'ok', %s, current_date - 353, 12, current_date - 171, 171, %s)""",
+                    (now, now, now, now))
+        cur.execute("""INSERT INTO ops.store_auth (store_id, seller_id, status, last_error_at, last_error, checked_at)
+                       VALUES ('jp-gadgets', 'A3DEMOJPGADGETS', 'revoked', %s, 'invalid_grant: refresh token revoked', %s)""",
+                    (now, now))
+        cur.execute("""INSERT INTO ops.gate_run (store_id, stage, interval_start, interval_end, success, rows_checked,
+                           failed_expectations, failing_rows, run_id, evaluated_at)
+                       VALUES ('eu-home', 'classify', %s, %s, false, 42, %s, %s, 'scheduled__x', %s),
+                              ('eu-home', 'ingest', %s, %s, true, 40, '[]', '[]', 'scheduled__y', %s)""",
+                    (now - timedelta(days=1), now, json.dumps([{"batch": "messages", "expectation": "ExpectColumnValuesToNotBeNull",
+                                                               "column": "intent", "unexpected_count": 2, "observed_value": None}]),
+                     json.dumps([{"batch": "messages", "expectation": "ExpectColumnValuesToNotBeNull",
+                                  "message_id": "<gate-bad-1@x>", "intent": None}]), now,
+                     now - timedelta(days=1), now, now))
+        rows = ([("us-outdoor", "getOrders", "ok", 1)] * 5 + [("us-outdoor", "getOrders", "throttled", 1)] * 3
+                + [("us-outdoor", "getOrderItems", "error", 1)] + [("eu-home", "getOrders", "ok", 1)] * 2)
+        for s, op, outcome, h in rows:
+            cur.execute("INSERT INTO ops.api_calls (store_id, operation, status, outcome, called_at) VALUES (%s,%s,%s,%s, now() - %s * interval '1 hour')",
+                        (s, op, 429 if outcome == "throttled" else 200, outcome, h))
+        for _ in range(4):  # older than 24 h: not counted
+            cur.execute("INSERT INTO ops.api_calls (store_id, operation, status, outcome, called_at) VALUES ('us-outdoor','getOrders',429,'throttled', now() - interval '30 hours')")
+
+    en = lead.get(PREFIX + "/health?lang=en")
+    assert en.status_code == 200
+    for label in ("SP-API authorization", "Days until re-authorization", "Client secret age (days)",
+                  "Latest data-quality gate failures", "SP-API calls in the last 24 h (throttling)"):
+        assert label in en.text, label
+    eu = re.search(r'<tr data-store="eu-home">(.*?)</tr>', en.text, re.S).group(1)
+    assert re.search(r'class="num reauth due">12', eu) and re.search(r'class="num secret due">171', eu)
+    us = re.search(r'<tr data-store="us-outdoor">(.*?)</tr>', en.text, re.S).group(1)
+    assert re.search(r'class="num reauth">265', us) and re.search(r'class="num secret">40', us)
+    jp = re.search(r'<tr data-store="jp-gadgets">(.*?)</tr>', en.text, re.S).group(1)
+    assert "badge bad" in jp and "invalid_grant" in jp
+    gates = re.findall(r'<div class="card gate-failure" data-store="([^"]+)" data-stage="([^"]+)"', en.text)
+    assert gates == [("eu-home", "classify")]
+    assert "ExpectColumnValuesToNotBeNull" in en.text and "&lt;gate-bad-1@x&gt;" in en.text
+    calls = re.search(r'<table class="api-calls">.*?<tr data-store="us-outdoor">(.*?)</tr>', en.text, re.S).group(1)
+    assert re.search(r'class="num ok">5<', calls) and re.search(r'class="num throttled due">3<', calls)
+    assert re.search(r'class="num err overdue">1<', calls) and re.search(r'class="num total">9<', calls)
+
+    zh = lead.get(PREFIX + "/health?lang=zh")
+    for label in ("店铺健康", "SP-API 授权", "距重新授权（天）", "客户端密钥已用（天）", "即将到期", "已撤销", "被限流 (429)"):
+        assert label in zh.text, label
+
+
+def test_open_messages_most_urgent_first(db, lead):
+    now = datetime.now(UTC)
+    add_message(db, "us-outdoor", "<late@x>", now - timedelta(hours=30), risk="medium", intent="return_request")
+    add_message(db, "eu-home", "<soon@x>", now - timedelta(hours=20), marketplace="DE", risk="high", intent="a_to_z_claim", language="de")
+    add_message(db, "us-outdoor", "<fresh@x>", now - timedelta(hours=1), risk="low")
+    add_message(db, "us-outdoor", "<answered@x>", now - timedelta(hours=5), first_reply_at=now - timedelta(hours=4))
+    add_message(db, "us-outdoor", "<nrn@x>", now - timedelta(hours=5), no_response_needed=True)
+
+    en = lead.get(PREFIX + "/messages?lang=en")
+    assert en.status_code == 200
+    order = re.findall(r'<tr class="msg[^"]*" data-message="([^"]+)"', en.text)
+    assert order == ["&lt;late@x&gt;", "&lt;soon@x&gt;", "&lt;fresh@x&gt;"]
+    rows = dict(zip(order, re.findall(r'<tr class="msg([^"]*)" data-message', en.text)))
+    assert rows["&lt;late@x&gt;"] == " overdue" and rows["&lt;soon@x&gt;"] == " due"
+    assert '<span class="badge risk high">high</span>' in en.text
+    assert re.search(r'class="v open-count">3<', en.text) and re.search(r'class="v overdue-count"[^>]*>1<', en.text)
+    zh = lead.get(PREFIX + "/messages?lang=zh")
+    assert "待回复买家消息（按紧急程度排序）" in zh.text and '<span class="badge risk high">高</span>' in zh.text
+    assert "回复截止" in zh.text
+    only_eu = lead.get(PREFIX + "/api/messages?store=eu-home").json()["messages"]
+    assert [m["message_id"] for m in only_eu] == ["<soon@x>"]
+
+
+# ------------------------------------------------------------------ approvals
+def test_approve_relints_refuses_findings_and_records_the_reviewer(db, lead):
+    key = "reply:us-outdoor:<draft-1@x>"
+    bad_body = "Hi, please write to support@example.com or leave a 5-star review."
+    _outbox(db, key, body=bad_body, findings=[{"code": "email_address", "detail": "remove the e-mail address"}])
+    page = lead.get(PREFIX + "/approvals?lang=en")
+    assert page.status_code == 200
+    assert "Replies waiting for approval" in page.text and "email_address" in page.text
+    assert "support@example.com" in page.text
+    token = _csrf(page.text)
+
+    # approving the unchanged text is refused, with the findings, and nothing changes
+    r = lead.post(PREFIX + "/approvals/approve?lang=en", data={"csrf_token": token, "key": key, "subject": "Re: your order", "body": bad_body})
+    assert r.status_code == 422
+    assert "Not approved: the text still breaks the compliance rules" in r.text
+    assert "email_address" in r.text and "positive_review_only" in r.text
+    assert _outbox_row(db, key)["status"] == "pending_approval"
+    # so is a body edited but still not compliant; the Chinese message in zh
+    r = lead.post(PREFIX + "/approvals/approve?lang=zh", data={"csrf_token": token, "key": key, "subject": "Re: your order",
+                                                               "body": "Call us at +1 555 123 4567."})
+    assert r.status_code == 422 and "未批准：内容仍不符合合规规则" in r.text and "phone_number" in r.text
+    assert "Call us at +1 555 123 4567." in r.text  # the reviewer's edit is kept in the form
+    # without the CSRF token (or with a wrong one) the form is refused
+    for bad in ({}, {"csrf_token": "0" * 40}):
+        r = lead.post(PREFIX + "/approvals/approve", data={"key": key, "body": "Fine text.", **bad})
+        assert r.status_code == 403
+    assert _outbox_row(db, key)["status"] == "pending_approval"
+
+    fixed = "Hello, your parcel left our warehouse yesterday and should arrive within three days."
+    r = lead.post(PREFIX + "/approvals/approve?lang=en", data={"csrf_token": token, "key": key, "subject": "Re: your order", "body": fixed})
+    assert r.status_code == 303
+    assert "done=approved" in r.headers["location"]
+    row = _outbox_row(db, key)
+    assert row["status"] == "approved" and row["decided_by"] == "lead" and row["decided_at"] is not None
+    assert row["body"] == fixed and row["lint_findings"] == [] and row["status_reason"] == "body edited by the reviewer"
+    done = lead.get(r.headers["location"])
+    assert "Approved: " + key.replace("<", "&lt;").replace(">", "&gt;") in done.text
+    assert "Nothing waiting for approval." in done.text
+    assert re.search(r'<td class="decided-by">lead</td>', done.text)
+
+    # a row that is no longer pending cannot be approved (or rejected) again
+    for action in ("approve", "reject"):
+        r = lead.post(PREFIX + f"/approvals/{action}?lang=en", data={"csrf_token": token, "key": key, "body": fixed})
+        assert r.status_code == 409 and "no longer waiting for approval (status: approved)" in r.text
+    assert _outbox_row(db, key)["decided_by"] == "lead"
+
+
+def test_approve_clean_text_reject_and_non_pending(db, lead, tokens, airflow_api):
+    _outbox(db, "reply:us-outdoor:<clean@x>", body="Your order has shipped and should arrive on Friday.")
+    _outbox(db, "reply:eu-home:<nope@x>", store="eu-home", body="Bonjour, votre colis est en route.")
+    _outbox(db, "reply:us-outdoor:<sent@x>", status="sent", body="Already sent.")
+    _outbox(db, "reply:us-outdoor:<blocked@x>", status="blocked", body="Contact me at a@b.co")
+    token = _csrf(lead.get(PREFIX + "/approvals").text)
+
+    # unchanged compliant text: approved as is
+    r = lead.post(PREFIX + "/approvals/approve", data={"csrf_token": token, "key": "reply:us-outdoor:<clean@x>",
+                                                       "subject": "Re: your order",
+                                                       "body": "Your order has shipped and should arrive on Friday."})
+    assert r.status_code == 303
+    row = _outbox_row(db, "reply:us-outdoor:<clean@x>")
+    assert row["status"] == "approved" and row["decided_by"] == "lead" and row["status_reason"] is None
+
+    r = lead.post(PREFIX + "/approvals/reject?lang=zh", data={"csrf_token": token, "key": "reply:eu-home:<nope@x>",
+                                                             "reason": "wrong language"})
+    assert r.status_code == 303
+    row = _outbox_row(db, "reply:eu-home:<nope@x>")
+    assert row["status"] == "rejected" and row["decided_by"] == "lead" and row["decided_at"] is not None
+    assert row["status_reason"] == "wrong language"
+    assert "已拒绝：reply:eu-home:&lt;nope@x&gt;" in lead.get(r.headers["location"]).text
+
+    for key, status in (("reply:us-outdoor:<sent@x>", "sent"), ("reply:us-outdoor:<blocked@x>", "blocked")):
+        r = lead.post(PREFIX + "/approvals/approve", data={"csrf_token": token, "key": key, "body": "Clean text now."})
+        assert r.status_code == 409
+        row = _outbox_row(db, key)
+        assert row["status"] == status and row["decided_by"] is None
+    r = lead.post(PREFIX + "/approvals/approve", data={"csrf_token": token, "key": "reply:none:<x>", "body": "x"})
+    assert r.status_code == 404
+
+    # the JSON API with a Bearer token (no cookie, so no CSRF token needed)
+    _outbox(db, "reply:us-outdoor:<api@x>", body="Visit www.my-shop.example for a discount.")
+    bearer = {"Authorization": f"Bearer {tokens['lead']}"}
+    with httpx.Client(base_url=airflow_api, timeout=20) as api:
+        r = api.post(PREFIX + "/api/approvals/approve", json={"key": "reply:us-outdoor:<api@x>"}, headers=bearer)
+        assert r.status_code == 422 and {f["code"] for f in r.json()["findings"]} >= {"external_link"}
+        r = api.post(PREFIX + "/api/approvals/approve", headers=bearer,
+                     json={"key": "reply:us-outdoor:<api@x>", "body": "Your parcel is on its way."})
+        assert r.status_code == 200 and r.json() == {"key": "reply:us-outdoor:<api@x>", "status": "approved", "decided_by": "lead"}
+    # a cookie session must send the CSRF token on the JSON API too
+    _outbox(db, "reply:us-outdoor:<api2@x>", body="Fine.")
+    assert lead.post(PREFIX + "/api/approvals/reject", json={"key": "reply:us-outdoor:<api2@x>"}).status_code == 403
+    r = lead.post(PREFIX + "/api/approvals/reject", json={"key": "reply:us-outdoor:<api2@x>"}, headers={"X-CSRF-Token": token})
+    assert r.status_code == 200 and _outbox_row(db, "reply:us-outdoor:<api2@x>")["status"] == "rejected"
+
+
+def test_viewer_can_read_but_not_decide(db, airflow_api, tokens):
+    _outbox(db, "reply:us-outdoor:<v@x>", body="Your order has shipped.")
+    with httpx.Client(base_url=airflow_api, cookies={"_token": tokens["viewer"]}, timeout=20) as viewer:
+        page = viewer.get(PREFIX + "/approvals?lang=en")
+        assert page.status_code == 200 and "Signed in as" in page.text and ">viewer<" in page.text
+        r = viewer.post(PREFIX + "/approvals/approve", data={"csrf_token": _csrf(page.text), "key": "reply:us-outdoor:<v@x>",
+                                                             "body": "Your order has shipped."})
+        assert r.status_code == 403 and "not allowed" in r.text
+    assert _outbox_row(db, "reply:us-outdoor:<v@x>")["status"] == "pending_approval"
