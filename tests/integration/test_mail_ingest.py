@@ -237,3 +237,14 @@ def test_demo_mail_covers_the_taxonomy_and_uses_simulator_orders(db, warehouse_d
     dump += one(db, "SELECT string_agg(row_to_json(r)::text, ' ') FROM raw.mail_message r")
     assert not [n for n in names if n in dump]
     assert "@marketplace.amazon" not in dump
+
+
+def test_cli_mail_demo_writes_maildirs(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "seller_inbox.mail.cli", "mail", "demo", "--out", str(tmp_path),
+                        "--days", "1", "--end", "2026-11-02", "--store", "jp-gadgets"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert list(out["stores"]) == ["jp-gadgets"] and out["start"].startswith("2026-11-01")
+    files = list((tmp_path / "jp-gadgets" / "cur").iterdir()) + list((tmp_path / "jp-gadgets" / ".Sent" / "cur").iterdir())
+    assert len(files) == out["stores"]["jp-gadgets"]["written"] > 10
