@@ -15,7 +15,7 @@ from seller_inbox.mail.demo import upload_maildir_to_imap, write_demo_mail
 from seller_inbox.mail.ingest import ingest_mailbox
 from tests.servers.dovecot import dovecot_server  # noqa: F401 - pytest fixture
 
-from .test_mail_support import buyer_mail, make_store, one, rows, t
+from .test_mail_support import buyer_mail, make_store, one, reply_mail, rows, t
 
 UTC = timezone.utc
 
@@ -151,3 +151,35 @@ def test_dovecot_helper_adds_users_at_runtime(dovecot_server):  # noqa: F811
         c = imaplib.IMAP4(dovecot_server.host, dovecot_server.port)
         assert c.login(name, "pw-" + name)[0] == "OK"
         c.logout()
+
+
+def test_imap_folder_override_sent_fallback_and_uidvalidity_change(db, warehouse_dsn, mailbox, monkeypatch):
+    srv = mailbox["server"]
+    conn_id = mailbox["conn_id"]
+    # the connection overrides the folders; "Gesendet" does not exist: the \Sent folder is used
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", srv.connection_json(
+        mailbox["user"], mailbox["pw"], folders={"inbox": "Orders", "sent": "Gesendet"}))
+    store = make_store(mailbox_conn=conn_id)
+    imap = mailbox["imap"]
+    w = t("2026-11-02T10:00:00")
+    mails = [buyer_mail(f"<v{i}@a>", w, f"m{i}") for i in range(3)]
+    assert imap.create("Orders")[0] == "OK"
+    for m in mails:
+        imap.append("Orders", None, imaplib.Time2Internaldate(w), m)
+    imap.append("Sent", None, imaplib.Time2Internaldate(w + timedelta(hours=1)),
+                reply_mail("<vr@s>", w + timedelta(hours=1), "ok", in_reply_to="<v0@a>"))
+    window = (t("2026-11-02T00:00:00"), t("2026-11-03T00:00:00"))
+    c = ingest_mailbox(store, warehouse_dsn, *window)
+    assert c["stored"] == 4 and set(c["folders"]) == {"imap:Orders", "imap:Sent"}
+    assert rows(db, "SELECT reply_message_id FROM core.message WHERE message_id='<v0@a>'") == [("<vr@s>",)]
+    (uv1,) = rows(db, "SELECT uidvalidity FROM ops.ingest_watermark WHERE source='imap:Orders'")[0]
+    # the folder is recreated (new UIDVALIDITY) holding the same mails: nothing is stored twice
+    imap.select("INBOX")
+    assert imap.delete("Orders")[0] == "OK" and imap.create("Orders")[0] == "OK"
+    for m in mails:
+        imap.append("Orders", None, imaplib.Time2Internaldate(w), m)
+    c2 = ingest_mailbox(store, warehouse_dsn, *window)
+    assert (c2["stored"], c2["duplicates"]) == (0, 4)
+    (uv2, last) = rows(db, "SELECT uidvalidity, last_uid FROM ops.ingest_watermark WHERE source='imap:Orders'")[0]
+    assert uv2 != uv1 and last == 3
+    assert one(db, "SELECT count(*) FROM raw.mail_message") == 4

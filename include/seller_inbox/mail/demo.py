@@ -504,3 +504,23 @@ def upload_maildir_to_imap(maildir: Path, host: str, port: int, login: str, pass
         except Exception:  # noqa: BLE001
             pass
     return counts
+
+
+# --------------------------------------------------------------------------- wiring helpers
+def default_demo_root() -> Path:
+    """Where the embedded demo keeps its mailboxes: ``$SELLER_INBOX_HOME/mail`` (git-ignored)."""
+    from seller_inbox.paths import home
+
+    return home() / "mail"
+
+
+def demo_connections(stores: list, root: Path | None = None) -> dict[str, str]:
+    """``{AIRFLOW_CONN_<ID>: json}`` env entries pointing each store's mailbox at its demo Maildir."""
+    import json
+
+    root = Path(root or default_demo_root())
+    return {
+        f"AIRFLOW_CONN_{s.connections.mailbox.upper()}": json.dumps(
+            {"conn_type": "maildir", "extra": {"path": str(root / s.id)}})
+        for s in stores
+    }

@@ -83,6 +83,7 @@ def ingest_source(store, dsn: str, source, start: datetime, end: datetime, *, fo
         # inbox first so that replies in the same run find their buyer messages
         order = sorted(folders.items(), key=lambda kv: (kv[0] != "inbox", kv[0]))
         for role, folder in order:
+            folder = source.resolve_folder(folder, role)
             src_name = f"{source.kind}:{folder}"
             with pg.cursor() as cur:
                 cur.execute("SELECT source_ref FROM raw.mail_message WHERE store_id=%s AND source=%s",

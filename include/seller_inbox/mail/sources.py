@@ -99,6 +99,8 @@ class MaildirSource:
              state: FolderState) -> Iterator[MailItem]:
         fdir = self.folder_path(folder)
         source = f"maildir:{folder}"
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"Maildir root {self.root} does not exist (check the connection's extra.path)")
         kw = self._keywords(fdir)
         start, end = _utc(start).timestamp(), _utc(end).timestamp()
         state.flagged_refs = {}
@@ -137,6 +139,9 @@ class MaildirSource:
                     continue
                 raw = matches[0].read_bytes()
             yield MailItem(role, source, unique, datetime.fromtimestamp(mtime, UTC), flags, raw)
+
+    def resolve_folder(self, folder: str, role: str) -> str:
+        return folder
 
     def close(self) -> None:
         pass
@@ -244,6 +249,30 @@ class ImapSource:
                 if uid in got:
                     d, f = meta[uid]
                     yield MailItem(role, source, f"{uidvalidity}:{uid}", d, f, got[uid], uid, uidvalidity)
+
+    def resolve_folder(self, folder: str, role: str) -> str:
+        """The folder to read: ``folder`` if it exists; for the sent role a missing name falls
+        back to the server's ``\\Sent`` special-use folder ("Sent Items", "Gesendet"...)."""
+        typ, _ = self.conn.select(_quote_folder(folder), readonly=True)
+        if typ == "OK" or role != "sent":
+            return folder
+        return self.special_use_folder("\\Sent") or folder
+
+    def special_use_folder(self, attr: str) -> str | None:
+        """The folder carrying a special-use attribute (RFC 6154), e.g. ``\\Sent``."""
+        typ, data = self.conn.list()
+        if typ != "OK":
+            return None
+        for line in data or []:
+            if isinstance(line, tuple):
+                line = line[0]
+            m = re.match(rb'\(([^)]*)\) (?:"[^"]*"|NIL) (.+)$', line or b"")
+            if m and attr.lower().encode() in m.group(1).lower().split():
+                name = m.group(2).strip()
+                if name.startswith(b'"') and name.endswith(b'"'):
+                    name = name[1:-1].replace(b'\\"', b'"').replace(b"\\\\", b"\\")
+                return name.decode("utf-8", "replace")
+        return None
 
     def close(self) -> None:
         try:
