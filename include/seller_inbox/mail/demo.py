@@ -511,7 +511,7 @@ def default_demo_root() -> Path:
     """Where the embedded demo keeps its mailboxes: ``$SELLER_INBOX_HOME/mail`` (git-ignored)."""
     from seller_inbox.paths import home
 
-    return home() / "mail"
+    return home() / "maildir"
 
 
 def demo_connections(stores: list, root: Path | None = None) -> dict[str, str]:

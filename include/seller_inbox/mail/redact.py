@@ -167,7 +167,7 @@ def redact(text: str, names: Iterable[str] = ()) -> str:
     for n in names:
         n = (n or "").strip()
         if len(n) >= 2 and n not in _NOT_NAMES:
-            t = re.sub(rf"(?<![\w\[]){re.escape(n)}(?![\w\]])", NAME, t)
+            t = re.sub(rf"(?<![0-9A-Za-zÀ-ÖØ-öø-ÿ\[]){re.escape(n)}(?![0-9A-Za-zÀ-ÖØ-öø-ÿ\]])", NAME, t)
         t = _NAME_TAIL.sub(_fix_tail, t)
     t = _HONORIFIC.sub(NAME, t)
     t = _GREETING.sub(_fix_greeting, t)
