@@ -248,3 +248,22 @@ def test_cli_mail_demo_writes_maildirs(tmp_path):
     assert list(out["stores"]) == ["jp-gadgets"] and out["start"].startswith("2026-11-01")
     files = list((tmp_path / "jp-gadgets" / "cur").iterdir()) + list((tmp_path / "jp-gadgets" / ".Sent" / "cur").iterdir())
     assert len(files) == out["stores"]["jp-gadgets"]["written"] > 10
+
+
+def test_concurrent_runs_of_one_store_converge(db, warehouse_dsn, tmp_path):
+    """A backfill and the scheduled run reading the same mailbox at once (here: one reads the
+    inbox, the other the sent folder, both at the same time) end with the same links as one run."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ref, conc = make_store("ref-store"), make_store("conc-store")
+    root = tmp_path / "demo"
+    start, end = t("2026-11-10T00:00:00"), t("2026-11-12T00:00:00")
+    write_demo_mail(root, [make_store("us-outdoor")], start, end, seed=9)
+    box = root / "us-outdoor"
+    _ingest(ref, warehouse_dsn, box, start, end)
+    with ThreadPoolExecutor(2) as ex:
+        futs = [ex.submit(ingest_source, conc, warehouse_dsn, MaildirSource(box), start, end, folders=f, batch_size=5)
+                for f in ({"inbox": "INBOX"}, {"sent": "Sent"})]
+        for f in futs:
+            f.result()
+    assert _snapshot(db, conc.id) == _snapshot(db, ref.id)

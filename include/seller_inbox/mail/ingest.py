@@ -146,6 +146,9 @@ def _store_batch(pg, store, src_name: str, batch: list, state, counts: dict, fco
     bad = [(it, err) for it, p, err in batch if p is None]
     with pg:  # one transaction
         with pg.cursor() as cur:
+            # batches of one store are serialised (a backfill beside the scheduled run): each
+            # recompute then sees the other's committed rows, so reply links never go stale
+            cur.execute("SELECT pg_advisory_xact_lock(727200, hashtext(%s))", (sid,))
             # one row per Message-ID even when the same mail appears twice inside this batch
             uniq: dict[str, tuple] = {}
             for it, p in good:
@@ -321,6 +324,7 @@ def recompute_threads(cur, sid: str, thread_ids: list[str]) -> None:
 def _update_nrn(pg, store, src_name: str, marks: dict[str, bool]) -> None:
     """Mirror the mailbox's "no response needed" keyword onto already stored messages."""
     with pg, pg.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(727200, hashtext(%s))", (store.id,))
         cur.execute(
             """UPDATE core.message m SET no_response_needed = v.nrn
                FROM raw.mail_message r, unnest(%s::text[], %s::boolean[]) AS v(ref, nrn)
