@@ -485,3 +485,26 @@ def test_viewer_can_read_but_not_decide(db, airflow_api, tokens):
                                                              "body": "Your order has shipped."})
         assert r.status_code == 403 and "not allowed" in r.text
     assert _outbox_row(db, "reply:us-outdoor:<v@x>")["status"] == "pending_approval"
+
+
+def test_every_template_label_is_in_the_i18n_table_in_both_languages():
+    from seller_inbox.ui import i18n
+
+    used: set[str] = set()
+    for tpl in (ROOT / "include" / "seller_inbox" / "ui" / "templates").glob("*.html"):
+        text = tpl.read_text(encoding="utf-8")
+        used |= set(re.findall(r"\bL\.(\w+)", text)) - {"get"}
+        used |= set(re.findall(r"\bt\('(\w+)'", text))
+    app_src = (ROOT / "include" / "seller_inbox" / "ui" / "app.py").read_text(encoding="utf-8")
+    used |= set(re.findall(r'i18n\.t\("(\w+)"', app_src))
+    missing = used - set(i18n.keys())
+    assert not missing, missing
+    for key in i18n.keys():
+        en, zh = i18n.t(key, "en", n=1, key="k", status="s", error="e"), i18n.t(key, "zh", n=1, key="k", status="s", error="e")
+        assert en and zh
+    assert i18n.pick_language("zh", "en-US") == "zh"
+    assert i18n.pick_language("zh-CN", None) == "zh"
+    assert i18n.pick_language("xx", "fr-FR;q=0.9, zh-TW;q=0.8, en;q=0.5") == "zh"
+    assert i18n.pick_language(None, "en;q=0.4, zh;q=0.6") == "zh"
+    assert i18n.pick_language(None, "zh;q=0, de") == "en"
+    assert i18n.pick_language(None, None) == "en"
