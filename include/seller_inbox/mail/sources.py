@@ -7,9 +7,10 @@ skipped before any body is fetched.
 
 Connection formats (Airflow connection named by ``store.connections.mailbox``):
 - ``conn_type=imap``: host, port (default 143, 993 with SSL), login, password;
-  extra ``{"use_ssl": bool, "folders": {"inbox": "INBOX", "sent": "Sent"}}`` (``folders``
-  optional: overrides ``store.mail_folders``; a list of names is accepted too, roles then
-  guessed from the names).
+  extra ``{"use_ssl": bool, "starttls": bool, "folders": {"inbox": "INBOX", "sent": "Sent"}}``
+  (``folders`` optional: overrides ``store.mail_folders``; a list of names is accepted too,
+  roles then guessed from the names). A sent folder that does not exist falls back to the
+  server's ``\\Sent`` special-use folder.
 - ``conn_type=maildir``: extra ``{"path": "/abs/maildir/root"}``. Layout is Maildir++ as
   Dovecot uses it: the inbox is the root (``cur/ new/ tmp/``), other folders are
   ``.<Name>`` beside it (``.Sent``). Keywords (``$NoResponseNeeded``) follow Dovecot's
@@ -170,11 +171,13 @@ class ImapSource:
     BODY_CHUNK = 50
 
     def __init__(self, host: str, port: int | None, login: str, password: str, *, use_ssl: bool = False,
-                 timeout: float = 60.0):
+                 starttls: bool = False, timeout: float = 60.0):
         if use_ssl:
             self.conn = imaplib.IMAP4_SSL(host, port or 993, timeout=timeout)
         else:
             self.conn = imaplib.IMAP4(host, port or 143, timeout=timeout)
+            if starttls:
+                self.conn.starttls()
         typ, data = self.conn.login(login, password)
         if typ != "OK":
             raise RuntimeError(f"IMAP login failed: {data!r}")
@@ -291,8 +294,9 @@ def open_source(conn) -> "MaildirSource | ImapSource":
             raise ValueError(f"connection {conn.conn_id!r}: maildir needs extra.path")
         return MaildirSource(path)
     if ctype in ("imap", "imaps"):
-        use_ssl = extra.get("use_ssl", ctype == "imaps")
-        if isinstance(use_ssl, str):
-            use_ssl = use_ssl.lower() in ("1", "true", "yes")
-        return ImapSource(conn.host, conn.port, conn.login or "", conn.password or "", use_ssl=bool(use_ssl))
+        def flag(v) -> bool:
+            return v.lower() in ("1", "true", "yes") if isinstance(v, str) else bool(v)
+
+        return ImapSource(conn.host, conn.port, conn.login or "", conn.password or "",
+                          use_ssl=flag(extra.get("use_ssl", ctype == "imaps")), starttls=flag(extra.get("starttls", False)))
     raise ValueError(f"connection {conn.conn_id!r}: conn_type {conn.conn_type!r} is not imap or maildir")
