@@ -429,9 +429,9 @@ class SpApiClient:
         """(rate/s, burst) this client keeps to: the usage plan, a hair under the server's."""
         op = OPERATIONS[operation]
         rate = op.rate * self.credentials.rate_scale
-        # 3% under the rate and a tenth of the burst (at least one token) kept back absorb network
+        # 3% under the rate and a fifteenth of the burst (at least one token) kept back absorb network
         # and scheduling jitter, so requests released on schedule never reach Amazon early.
-        return rate * 0.97, max(1.0, op.burst - max(1.0, op.burst // 10))
+        return rate * 0.97, max(1.0, op.burst - max(1.0, op.burst // 15))
 
     def _marketplace(self, marketplace_id: str | None):
         from sp_api.base import Marketplaces

@@ -29,7 +29,7 @@ def conn_env_name(conn_id: str) -> str:
 def conn_json(sandbox, store, **extra) -> str:
     today = date.today()
     base = sandbox.connection_extra(store.seller_id)
-    base.update(rate_scale=TIME_SCALE, backoff_base=0.01, backoff_cap=0.2, max_attempts=10, timeout=5,
+    base.update(rate_scale=sandbox.state.config.time_scale, backoff_base=0.01, backoff_cap=0.2, max_attempts=10, timeout=5,
                 authorized_at=(today - timedelta(days=100)).isoformat(),
                 client_secret_created_at=(today - timedelta(days=20)).isoformat())
     secret = extra.pop("client_secret", "sandbox-secret")
