@@ -863,6 +863,26 @@ def client_for(credentials: SpApiCredentials, store_id: str, dsn: str | None = N
     return SpApiClient(credentials, store_id, dsn, marketplace_ids)
 
 
+# --------------------------------------------------------------------------- Airflow glue
+class fail_fast:
+    """Context manager for DAG tasks: a final SP-API error (revoked authorization, bad secret,
+    403, bad request) fails the task without Airflow's retries, keeping the store-naming message.
+
+        with fail_fast():
+            ingest_orders(store, dsn, start, end)
+    """
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is not None and isinstance(exc, SpApiFinalError):
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(str(exc)) from exc
+        return False
+
+
 # --------------------------------------------------------------------------- the Airflow hook
 def _make_hook_class():
     from airflow.sdk import BaseHook
