@@ -91,3 +91,23 @@ def test_box_layout_is_read_back_by_maildir_source(tmp_path):
     assert len(items) == 1 and items[0].flags == ("$NoResponseNeeded",) and b"<a@x>" in items[0].raw
     sent = list(src.scan("Sent", "sent", t("2026-11-01T00:00:00"), t("2026-11-03T00:00:00"), lambda r: False, st))
     assert [b"<r@x>" in i.raw for i in sent] == [True]
+
+
+def test_maildir_plain_subfolder_layout_and_missing_root(tmp_path):
+    """``Sent/`` as a plain maildir is read when ``.Sent`` is absent; a missing root is an error."""
+    import pytest
+
+    from seller_inbox.mail.demo import deliver
+    from seller_inbox.mail.sources import FolderState, MaildirSource
+
+    root = tmp_path / "m"
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+        (root / "Sent" / sub).mkdir(parents=True)
+    when = t("2026-11-01T11:00:00")
+    deliver(root / "Sent", reply_mail("<r@x>", when, "hi"), when, "r")
+    items = list(MaildirSource(root).scan("Sent", "sent", t("2026-11-01T00:00:00"), t("2026-11-02T00:00:00"),
+                                          lambda r: False, FolderState("maildir:Sent")))
+    assert len(items) == 1 and b"<r@x>" in items[0].raw
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        list(MaildirSource(tmp_path / "nope").scan("INBOX", "inbox", when, when, lambda r: False, FolderState("x")))

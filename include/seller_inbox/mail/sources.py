@@ -81,9 +81,14 @@ class MaildirSource:
         self.root = Path(root)
 
     def folder_path(self, folder: str) -> Path:
+        """INBOX is the root; others are Maildir++ ``.Name`` (``Sent/`` as a plain maildir also works)."""
         if folder.upper() == "INBOX":
             return self.root
-        return self.root / ("." + folder.strip("./").replace("/", "."))
+        plus = self.root / ("." + folder.strip("./").replace("/", "."))
+        plain = self.root / folder.strip("/")
+        if not plus.exists() and (plain / "cur").is_dir():
+            return plain
+        return plus
 
     def _keywords(self, fdir: Path) -> dict[str, str]:
         kw = {}
@@ -243,11 +248,20 @@ class ImapSource:
             meta = {u: (d, f) for u, d, f in chunk}
             data = self._check(*c.uid("FETCH", ",".join(str(u) for u, _, _ in chunk), "(UID BODY.PEEK[])"), "FETCH")
             got: dict[int, bytes] = {}
+            pending: bytes | None = None  # a literal whose UID comes after it (server's choice of order)
             for part in data:
                 if isinstance(part, tuple) and len(part) >= 2:
                     m = re.search(rb"UID (\d+)", part[0])
                     if m:
                         got[int(m.group(1))] = part[1]
+                        pending = None
+                    else:
+                        pending = part[1]
+                elif isinstance(part, bytes) and pending is not None:
+                    m = re.search(rb"UID (\d+)", part)
+                    if m:
+                        got[int(m.group(1))] = pending
+                    pending = None
             for uid, _, _ in chunk:
                 if uid in got:
                     d, f = meta[uid]
