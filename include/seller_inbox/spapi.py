@@ -269,6 +269,13 @@ class PgBuckets:
     Every task of a store, in any worker process or machine, reserves from the same row with
     one atomic statement; the refill uses the database's clock. A caller may drive the row
     negative: that is its place in the queue, and it sleeps ``-tokens/rate`` before calling.
+
+    Why PostgreSQL and not Airflow pools: a pool caps how many tasks run at once, not how many
+    requests per second they send, and knows nothing of bursts (getOrders allows 20 at once,
+    then one a minute); a pool slot held while a task sleeps also blocks unrelated work. The
+    warehouse is already shared by every worker (Local or Celery executor), so one row per
+    store and operation gives exact rate+burst semantics across processes and machines, keeps
+    each store's quota separate, costs one round trip per call, and survives restarts.
     """
 
     _SQL = """
