@@ -69,6 +69,59 @@ def item_row(order_id: str, it: dict) -> dict:
             "quantity_shipped": it.get("QuantityShipped"), "item_price": price}
 
 
+_STATUS_2026 = {"PENDING": "Pending", "UNSHIPPED": "Unshipped", "PARTIALLY_SHIPPED": "PartiallyShipped",
+                "SHIPPED": "Shipped", "CANCELLED": "Canceled", "UNFULFILLABLE": "Unfulfillable",
+                "PENDING_AVAILABILITY": "PendingAvailability"}
+
+
+def _money_2026(m: dict | None) -> tuple[Decimal | None, str | None]:
+    if not m or m.get("amount") in (None, ""):
+        return None, (m or {}).get("currencyCode")
+    return Decimal(str(m["amount"])), m.get("currencyCode")
+
+
+def order_row_2026(store_id: str, o: dict) -> tuple[dict, list[dict]]:
+    """Map one Orders 2026-01-01 ``Order`` (includedData FULFILLMENT, PROCEEDS) to the same
+    raw.orders row and raw.order_items rows as the v0 path; no buyer data is requested."""
+    ch = o.get("salesChannel") or {}
+    m = mp.BY_ID.get(ch.get("marketplaceId", ""))
+    f = o.get("fulfillment")
+    if not f:
+        raise ValueError(f"store {store_id}: order {o.get('orderId')} came without fulfillment data "
+                         f"(searchOrders must be called with includedData=FULFILLMENT)")
+    status = _STATUS_2026[f["fulfillmentStatus"]]
+    total, ccy = _money_2026((o.get("proceeds") or {}).get("grandTotal"))
+    items, shipped, unshipped = [], 0, 0
+    for it in o.get("orderItems", []):
+        p = it.get("product") or {}
+        unit, iccy = _money_2026((p.get("price") or {}).get("unitPrice"))
+        q = int(it["quantityOrdered"])
+        done = (it.get("fulfillment") or {}).get("quantityFulfilled")
+        shipped += done or 0
+        unshipped += (it.get("fulfillment") or {}).get("quantityUnfulfilled") or 0
+        items.append({"amazon_order_id": o["orderId"], "order_item_id": it["orderItemId"], "asin": p.get("asin"),
+                      "seller_sku": p.get("sellerSku"), "title": p.get("title"), "quantity": q,
+                      "quantity_shipped": done, "item_price": unit * q if unit is not None else None})
+        ccy = ccy or iccy
+    ship, deliver = f.get("shipByWindow") or {}, f.get("deliverByWindow") or {}
+    programs = o.get("programs") or []
+    row = {
+        "amazon_order_id": o["orderId"], "store_id": store_id,
+        "marketplace": m.code if m else (ch.get("marketplaceId") or "?"), "marketplace_id": ch.get("marketplaceId"),
+        "order_status": status,
+        "fulfillment_channel": {"AMAZON": "AFN", "MERCHANT": "MFN"}.get(f.get("fulfilledBy") or ""),
+        "purchase_date": _ts(o["createdTime"]), "last_update_date": _ts(o["lastUpdatedTime"]),
+        "earliest_ship_date": _ts(ship.get("earliestDateTime")), "latest_ship_date": _ts(ship.get("latestDateTime")),
+        "earliest_delivery_date": _ts(deliver.get("earliestDateTime")),
+        "latest_delivery_date": _ts(deliver.get("latestDateTime")),
+        "order_total": total, "currency": ccy or (m.currency if m else None),
+        "items_shipped": shipped, "items_unshipped": 0 if status == "Canceled" else unshipped,
+        "sales_channel": ch.get("marketplaceName"), "ship_service_level": f.get("fulfillmentServiceLevel"),
+        "is_prime": "PRIME" in programs, "is_business_order": "AMAZON_BUSINESS" in programs,
+    }
+    return row, items
+
+
 _ORDER_COLS = ("amazon_order_id", "store_id", "marketplace", "marketplace_id", "order_status", "fulfillment_channel",
                "purchase_date", "last_update_date", "earliest_ship_date", "latest_ship_date",
                "earliest_delivery_date", "latest_delivery_date", "order_total", "currency", "items_shipped",
@@ -96,12 +149,15 @@ def effective_end(end: datetime, now: datetime | None = None) -> datetime:
 
 
 def ingest_orders(store: Any, dsn: str, start: datetime, end: datetime, *, client: Any = None,
-                  max_wait: float = 180.0, refresh_items: bool = False) -> dict:
+                  max_wait: float = 180.0, refresh_items: bool = False, orders_api: str | None = None) -> dict:
     """Load the orders of ``store`` last updated in ``[start, end]``; return counts.
 
     ``client``: an SpApiClient/SpApiHook to use (default: ``SpApiHook`` on the store's
-    ``spapi`` connection). Orders whose items are already stored are not asked for items
-    again unless ``refresh_items``: reruns and overlapping backfills cost few calls.
+    ``spapi`` connection). ``orders_api``: ``"v0"`` (getOrders, then getOrderItems per new
+    order; orders whose items are already stored are not asked again unless
+    ``refresh_items``) or ``"2026-01-01"`` (searchOrders, items inline: one call per 100
+    orders, far quicker for backfills; v0 is deprecated from 2027-03-27). Default: the
+    connection's ``orders_api`` extra, else v0.
     """
     import psycopg2.extras
 
@@ -135,13 +191,31 @@ def ingest_orders(store: Any, dsn: str, start: datetime, end: datetime, *, clien
         client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn, marketplace_ids=mids)
     pages = [0]
     try:
-        seen: dict[str, dict] = {}
-        for o in client.get_orders(mids, last_updated_after=start, last_updated_before=eff,
-                                   on_page=lambda n: pages.__setitem__(0, n)):
-            prev = seen.get(o["AmazonOrderId"])
-            if prev is None or prev["LastUpdateDate"] <= o["LastUpdateDate"]:
-                seen[o["AmazonOrderId"]] = o   # paging duplicates collapse to the newest version
-        rows = [order_row(store.id, o) for o in seen.values()]
+        api = orders_api or getattr(client.credentials, "orders_api", "v0")
+        inline_items: dict[str, list[dict]] = {}
+        if api == "2026-01-01":
+            seen: dict[str, dict] = {}
+            for o in client.search_orders(mids, last_updated_after=start, last_updated_before=eff,
+                                          included_data=["FULFILLMENT", "PROCEEDS"],
+                                          on_page=lambda n: pages.__setitem__(0, n)):
+                prev = seen.get(o["orderId"])
+                if prev is None or prev["lastUpdatedTime"] <= o["lastUpdatedTime"]:
+                    seen[o["orderId"]] = o
+            rows = []
+            for o in seen.values():
+                row, its = order_row_2026(store.id, o)
+                rows.append(row)
+                inline_items[row["amazon_order_id"]] = its
+        elif api == "v0":
+            seen = {}
+            for o in client.get_orders(mids, last_updated_after=start, last_updated_before=eff,
+                                       on_page=lambda n: pages.__setitem__(0, n)):
+                prev = seen.get(o["AmazonOrderId"])
+                if prev is None or prev["LastUpdateDate"] <= o["LastUpdateDate"]:
+                    seen[o["AmazonOrderId"]] = o   # paging duplicates collapse to the newest version
+            rows = [order_row(store.id, o) for o in seen.values()]
+        else:
+            raise ValueError(f"store {store.id}: unknown orders API {api!r} (v0 or 2026-01-01)")
 
         conn = psycopg2.connect(dsn)
         try:
@@ -171,8 +245,8 @@ def ingest_orders(store: Any, dsn: str, start: datetime, end: datetime, *, clien
                 batch.clear()
 
             for row in sorted(rows, key=lambda r: (r["purchase_date"], r["amazon_order_id"])):
-                items = None
-                if refresh_items or row["amazon_order_id"] not in have_items:
+                items = inline_items.get(row["amazon_order_id"])
+                if items is None and (refresh_items or row["amazon_order_id"] not in have_items):
                     items = [item_row(row["amazon_order_id"], it) for it in client.get_order_items(row["amazon_order_id"])]
                     item_calls += 1
                 batch.append((row, items))
@@ -191,6 +265,7 @@ def ingest_orders(store: Any, dsn: str, start: datetime, end: datetime, *, clien
         return {"store_id": store.id, "window_start": start.isoformat(), "window_end": end.isoformat(),
                 "loaded_until": eff.isoformat(), "orders": len(rows), "new_orders": new, "updated_orders": updated,
                 "unchanged_orders": unchanged, "items": n_items, "pages": pages[0], "item_calls": item_calls,
+                "orders_api": api,
                 "api_throttled": stats.get("throttled", 0), "api_retries": stats.get("retries", 0)}
     finally:
         if own:

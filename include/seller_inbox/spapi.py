@@ -163,6 +163,7 @@ class SpApiCredentials:
     backoff_base: float = 1.0            # seconds; doubles per attempt, with jitter
     backoff_cap: float = 60.0
     timeout: float = 30.0
+    orders_api: str = "v0"               # orders ingestion: "v0" (getOrders + getOrderItems) or "2026-01-01"
 
     @property
     def base_url(self) -> str:
@@ -215,6 +216,9 @@ class SpApiCredentials:
             except (TypeError, ValueError):
                 raise fail(f"extra.{name}", f"is {v!r}; expected a number") from None
 
+        orders_api = str(extra.get("orders_api", "v0"))
+        if orders_api not in ("v0", "2026-01-01"):
+            raise fail("extra.orders_api", f"is {orders_api!r}; use v0 or 2026-01-01")
         for u in ("endpoint", "lwa_endpoint"):
             if extra.get(u) and not str(extra[u]).startswith(("http://", "https://")):
                 raise fail(f"extra.{u}", f"is {extra[u]!r}; expected an http(s) URL")
@@ -224,7 +228,7 @@ class SpApiCredentials:
             authorized_at=day("authorized_at"), client_secret_created_at=day("client_secret_created_at"),
             conn_id=cid, rate_scale=num("rate_scale", 1.0), max_attempts=num("max_attempts", 8, int),
             backoff_base=num("backoff_base", 1.0), backoff_cap=num("backoff_cap", 60.0),
-            timeout=num("timeout", 30.0),
+            timeout=num("timeout", 30.0), orders_api=orders_api,
         )
 
 
@@ -736,7 +740,7 @@ class SpApiClient:
     def search_orders(self, marketplace_ids: list[str] | None = None, *, last_updated_after: datetime | None = None,
                       last_updated_before: datetime | None = None, created_after: datetime | None = None,
                       created_before: datetime | None = None, included_data: list[str] | None = None,
-                      max_per_page: int = 100) -> Iterator[dict]:
+                      max_per_page: int = 100, on_page: Callable[[int], None] | None = None) -> Iterator[dict]:
         mids = list(marketplace_ids or self._marketplace_ids or [])
         params: dict[str, Any] = {"marketplaceIds": mids, "maxResultsPerPage": max_per_page}
         if included_data:
@@ -746,9 +750,13 @@ class SpApiClient:
             if v is not None:
                 params[k] = _iso(v)
         token = None
+        page = 0
         while True:
             kw = dict(params, paginationToken=token) if token else dict(params)
             res = self.call("searchOrders", lambda c, kw=kw: c.search_orders(**kw), api="orders2026")
+            page += 1
+            if on_page:
+                on_page(page)
             body = res.payload or {}
             yield from body.get("orders", [])
             token = (body.get("pagination") or {}).get("nextToken")

@@ -109,3 +109,28 @@ def test_window_end_before_start_is_refused(stores, warehouse_dsn):
     start, end = past_window(days=1)
     with pytest.raises(ValueError, match="eu-home"):
         ingest_orders(stores["eu-home"], warehouse_dsn, end, start)
+
+
+def test_orders_2026_path_loads_the_same_orders_with_far_fewer_calls(sandbox, stores, db, warehouse_dsn):
+    store = stores["eu-home"]
+    start, end = past_window(days=5)
+    v0 = ingest_orders(store, warehouse_dsn, start, end, orders_api="v0")
+    cols = ("amazon_order_id, store_id, marketplace, marketplace_id, order_status, fulfillment_channel, "
+            "purchase_date, last_update_date, earliest_ship_date, latest_ship_date, earliest_delivery_date, "
+            "latest_delivery_date, currency, items_shipped, is_prime, is_business_order")
+    want = rows(db, f"SELECT {cols} FROM raw.orders ORDER BY 1")
+    want_totals = rows(db, "SELECT amazon_order_id, order_total FROM raw.orders WHERE order_status = 'Shipped' "
+                           "ORDER BY 1")
+    want_items = rows(db, "SELECT amazon_order_id, order_item_id, asin, seller_sku, title, quantity, "
+                          "quantity_shipped, item_price FROM raw.order_items ORDER BY 1, 2")
+    with db.cursor() as cur:
+        cur.execute("TRUNCATE raw.orders, raw.order_items, ops.api_calls CASCADE")
+    new = ingest_orders(store, warehouse_dsn, start, end, orders_api="2026-01-01")
+    assert new["orders"] == v0["orders"] > 50 and new["item_calls"] == 0 and new["orders_api"] == "2026-01-01"
+    assert rows(db, f"SELECT {cols} FROM raw.orders ORDER BY 1") == want
+    assert rows(db, "SELECT amazon_order_id, order_total FROM raw.orders WHERE order_status = 'Shipped' "
+                    "ORDER BY 1") == want_totals
+    assert rows(db, "SELECT amazon_order_id, order_item_id, asin, seller_sku, title, quantity, quantity_shipped, "
+                    "item_price FROM raw.order_items ORDER BY 1, 2") == want_items
+    assert rows(db, "SELECT operation, count(*) FROM ops.api_calls WHERE operation <> 'lwaToken' GROUP BY 1") == [
+        ("searchOrders", new["pages"])]

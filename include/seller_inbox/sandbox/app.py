@@ -534,8 +534,9 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
             if "PROCEEDS" in inc:
                 item["proceeds"] = {"proceedsTotal": money(it.item_price, o.currency, v0=False)}
             items.append(item)
+        programs = (["PRIME"] if o.is_prime else []) + (["AMAZON_BUSINESS"] if o.is_business_order else [])
         d: dict = {"orderId": o.amazon_order_id, "createdTime": iso(o.purchase_date),
-                   "lastUpdatedTime": iso(o.last_update_date),
+                   "lastUpdatedTime": iso(o.last_update_date), "programs": programs,
                    "salesChannel": {"channelName": "AMAZON", "marketplaceId": m.marketplace_id,
                                     "marketplaceName": "Amazon." + m.domain},
                    "orderItems": items}
