@@ -134,3 +134,20 @@ def test_orders_2026_path_loads_the_same_orders_with_far_fewer_calls(sandbox, st
                     "item_price FROM raw.order_items ORDER BY 1, 2") == want_items
     assert rows(db, "SELECT operation, count(*) FROM ops.api_calls WHERE operation <> 'lwaToken' GROUP BY 1") == [
         ("searchOrders", new["pages"])]
+
+
+def test_pinned_data_clock_makes_recent_orders_reproducible():
+    from seller_inbox.sandbox.server import start
+
+    pin = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(hours=6)
+    with start(time_scale=200, orders_per_day=12, as_of=pin) as sim:
+        import httpx
+        tok = httpx.post(sim.lwa_url, data={"grant_type": "refresh_token", "refresh_token": "Atzr|sandbox-A3DEMOJPGADGETS",
+                                            "client_id": "sandbox-client", "client_secret": "sandbox-secret"}).json()
+        r = httpx.get(sim.url + "/orders/v0/orders", headers={"x-amz-access-token": tok["access_token"]}, params={
+            "MarketplaceIds": "A1VC38T7YXB528", "CreatedAfter": (pin - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")})
+        got = r.json()["payload"]["Orders"]
+    want = generate_orders("A3DEMOJPGADGETS", pin - timedelta(days=1), pin, 42, as_of=pin, orders_per_day=12)
+    assert [(o["AmazonOrderId"], o["OrderStatus"], o["LastUpdateDate"]) for o in got] == [
+        (o.amazon_order_id, o.order_status, o.last_update_date.strftime("%Y-%m-%dT%H:%M:%SZ")) for o in want]
+    assert {o["OrderStatus"] for o in got} > {"Shipped"}          # some still pending/unshipped as of the pin

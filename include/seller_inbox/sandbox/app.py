@@ -69,6 +69,7 @@ class SandboxConfig:
     report_queue_seconds: float = 20.0     # IN_QUEUE for this long (real seconds / time_scale)
     report_processing_seconds: float = 40.0
     fault_seed: int = 0
+    as_of: datetime | None = None          # pin the data clock (reproducible demos); None = real time
     client_id: str = CLIENT_ID
     client_secret: str = CLIENT_SECRET
 
@@ -285,8 +286,14 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
                 raise Problem(503, "ServiceUnavailable", "Service temporarily unavailable. Please try again.")
         return seller, info
 
-    def now() -> datetime:
+    def real_now() -> datetime:
         return datetime.now(UTC)
+
+    def now() -> datetime:
+        """The data clock: real time, or the configured ``as_of`` (orders are shown as they were
+        then, reproducibly); API freshness rules always use the real time."""
+        t = real_now()
+        return min(t, config.as_of) if config.as_of is not None else t
 
     def seller_marketplaces(seller: str) -> set[str]:
         return {mp.get(c).marketplace_id for c in state.sellers[seller].marketplaces}
@@ -384,7 +391,7 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         names = ("createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore") if camel else \
             ("CreatedAfter", "CreatedBefore", "LastUpdatedAfter", "LastUpdatedBefore")
         ca, cb, ua, ub = (_date_param(request, n) for n in names)
-        limit = now() - ORDERS_FRESHNESS
+        limit = real_now() - ORDERS_FRESHNESS
         if ca is None and ua is None:
             raise Problem(400, "InvalidInput", f"Either {names[0]} or {names[2]} must be specified.")
         if ca is not None and (ua is not None or ub is not None):
@@ -402,7 +409,7 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         if after > before:
             raise Problem(400, "InvalidInput", f"{names[0] if mode == 'created' else names[2]} must be before "
                                                f"{names[1] if mode == 'created' else names[3]}.")
-        if after < now() - timedelta(days=731):
+        if after < real_now() - timedelta(days=731):
             raise Problem(400, "InvalidInput", "Orders older than two years cannot be requested.")
         return {"mode": mode, "after": iso(after), "before": iso(before)}
 

@@ -48,9 +48,12 @@ def _free_port(host: str) -> int:
 def start(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, extra_sellers: int = 0,
           sellers: tuple[str, ...] = (), time_scale: float = 1.0, rate_overrides: dict | None = None,
           orders_per_day: int | None = None, report_queue_seconds: float = 20.0,
-          report_processing_seconds: float = 40.0, fault_seed: int = 0, log_level: str = "warning",
+          report_processing_seconds: float = 40.0, fault_seed: int = 0, as_of=None, log_level: str = "warning",
           ready_timeout: float = 15.0) -> SandboxHandle:
-    """Start the simulator in a daemon thread; return once it answers. ``port=0``: a free port."""
+    """Start the simulator in a daemon thread; return once it answers. ``port=0``: a free port.
+
+    ``time_scale`` multiplies every rate limit (1 = Amazon's plans); ``as_of`` (aware datetime)
+    pins the data clock so orders look as they did then (reproducible demos)."""
     import uvicorn
 
     from seller_inbox.sandbox.app import SandboxConfig, create_app
@@ -58,7 +61,8 @@ def start(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, extra_selle
     cfg = SandboxConfig(seed=seed, extra_sellers=extra_sellers, sellers=tuple(sellers), time_scale=time_scale,
                         rate_overrides=dict(rate_overrides or {}), orders_per_day=orders_per_day,
                         report_queue_seconds=report_queue_seconds,
-                        report_processing_seconds=report_processing_seconds, fault_seed=fault_seed)
+                        report_processing_seconds=report_processing_seconds, fault_seed=fault_seed,
+                        as_of=as_of)
     app = create_app(cfg)
     port = port or _free_port(host)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False,
