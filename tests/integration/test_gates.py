@@ -24,17 +24,19 @@ def test_clean_batch_passes_and_is_recorded(db, warehouse_dsn, us):
     add_order(db, us.id, "111-0000001-0000001", T0 + timedelta(hours=1))
     add_message(db, us.id, "<a@x>", T0 + timedelta(hours=2))
     add_message(db, us.id, "<b@x>", T0 + timedelta(hours=3), order_id=None, body="Is it waterproof? [EMAIL]")
+    add_message(db, us.id, "<c@x>", T0 + timedelta(hours=4), body="Order 111-0000001-0000001 was due on 2026-11-18, call me at [PHONE]")
     out = run_gate("ingest", us, warehouse_dsn, T0, T1, run_id="r1")
-    assert out == {"stage": "ingest", "rows_checked": 3, "success": True}
+    assert out == {"stage": "ingest", "rows_checked": 4, "success": True}
     with db.cursor() as cur:
         cur.execute("SELECT success, rows_checked FROM ops.gate_run WHERE store_id = %s AND stage = 'ingest'", (us.id,))
-        assert cur.fetchall() == [(True, 3)]
+        assert cur.fetchall() == [(True, 4)]
 
 
 def test_leaked_personal_data_fails_the_gate_with_the_rows(db, warehouse_dsn, us):
     add_message(db, us.id, "<ok@x>", T0 + timedelta(hours=2))
     add_message(db, us.id, "<leak@x>", T0 + timedelta(hours=4), body="write to john.smith@gmail.com please")
     add_message(db, us.id, "<mp@x>", T0 + timedelta(hours=5), marketplace="DE")  # not one of this store's
+    add_message(db, us.id, "<phone@x>", T0 + timedelta(hours=6), body="ruf mich an: +49 170 1234567")
     with pytest.raises(GateFailed) as info:
         run_gate("ingest", us, warehouse_dsn, T0, T1, run_id="r2")
     msg = str(info.value)
@@ -44,7 +46,7 @@ def test_leaked_personal_data_fails_the_gate_with_the_rows(db, warehouse_dsn, us
         success, failed, rows = cur.fetchone()
         assert success is False
         assert {f["expectation"] for f in failed} == {"expect_column_values_to_not_match_regex", "expect_column_values_to_be_in_set"}
-        assert {r["message_id"] for r in rows} == {"<leak@x>", "<mp@x>"}
+        assert {r["message_id"] for r in rows} == {"<leak@x>", "<mp@x>", "<phone@x>"}
         cur.execute("SELECT alert_kind, channel FROM ops.alert_log WHERE store_id = %s", (us.id,))
         assert cur.fetchall() == [("gate_failed", "log")]
     # another interval of the same store is judged on its own rows
