@@ -280,8 +280,17 @@ def test_reports(sim, api):
     sim.state.faults.add("report_fatal", SELLER, "createReport", count=1)
     rid = check("createReport", api.post("/reports/2021-06-30/reports", json={
         "reportType": "GET_V2_SELLER_PERFORMANCE_REPORT", "marketplaceIds": [DE]}), 202)["reportId"]
+    sim.state.faults.add("report_cancelled", SELLER, "createReport", count=1)
+    rid2 = check("createReport", api.post("/reports/2021-06-30/reports", json={
+        "reportType": "GET_V2_SELLER_PERFORMANCE_REPORT", "marketplaceIds": [DE]}), 202)["reportId"]
     time.sleep(0.7)
-    assert check("getReport", api.get(f"/reports/2021-06-30/reports/{rid}"), 200)["processingStatus"] == "FATAL"
+    fatal = check("getReport", api.get(f"/reports/2021-06-30/reports/{rid}"), 200)
+    assert fatal["processingStatus"] == "FATAL" and fatal["reportDocumentId"]
+    err = httpx.get(check("getReportDocument", api.get(
+        f"/reports/2021-06-30/documents/{fatal['reportDocumentId']}"), 200)["url"]).json()
+    assert "errorDetails" in err
+    cancelled = check("getReport", api.get(f"/reports/2021-06-30/reports/{rid2}"), 200)
+    assert cancelled["processingStatus"] == "CANCELLED" and "reportDocumentId" not in cancelled
 
 
 def test_schemas_can_fail():
