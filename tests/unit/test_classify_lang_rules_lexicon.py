@@ -1,0 +1,93 @@
+"""Language identification, header rules and the risk lexicon (the cheap layers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from seller_inbox.classify.lang import detect_language
+from seller_inbox.classify.lexicon import load_lexicon, shouting
+from seller_inbox.classify.rules import buyer_text, header_intent
+
+
+@pytest.mark.parametrize("text,market,lang", [
+    ("Where is my package? It has been two weeks already.", "US", "en"),
+    ("Wann kommt meine Bestellung? Ich warte seit zwei Wochen.", "DE", "de"),
+    ("Bonjour, je n'ai toujours pas reçu mon colis, pouvez-vous vérifier ?", "FR", "fr"),
+    ("Buongiorno, il pacco non è ancora arrivato, potete controllare?", "IT", "it"),
+    ("Hola, mi pedido todavía no ha llegado, ¿pueden revisarlo?", "ES", "es"),
+    ("Hallo, mijn pakket is nog steeds niet aangekomen, kunt u dat nakijken?", "NL", "nl"),
+    ("Hello, I ordered on the German store but I write in English, where is my parcel?", "DE", "en"),
+    ("発送はいつですか", "US", "ja"),              # kana anywhere means ja, whatever the marketplace
+    ("Order 111-1234567-1234567 ありがとう", "DE", "ja"),
+    ("返品希望", "JP", "ja"),                      # Han-only: the marketplace's language
+    ("我的包裹在哪里", "DE", "de"),
+    ("ok", "FR", "fr"),                            # very short: the marketplace's language
+    ("Danke!", "IT", "it"),
+    ("", "ES", "es"),
+])
+def test_language_contract(text, market, lang):
+    assert detect_language(text, market)[0] == lang
+
+
+def test_amazon_notices_auto_replies_and_bounces_are_decided_by_headers():
+    assert header_intent("A-to-z Guarantee claim on order 111-1234567-1234567", "atoz-guarantee-no-reply@amazon.com")[0] == "a_to_z_claim"
+    assert header_intent("Garantieantrag", "no-reply@amazon.de", "Ein Käufer hat einen A-bis-z-Garantieantrag gestellt.")[0] == "a_to_z_claim"
+    assert header_intent("Policy Warning", "seller-performance@amazon.com")[0] == "account_health"
+    assert header_intent("出品停止のお知らせ", "donotreply@amazon.co.jp", kind="amazon_notice")[0] == "account_health"
+    assert header_intent("Automatic reply: your order", "x1y2@marketplace.amazon.com")[0] == "auto_reply"
+    assert header_intent("Abwesenheitsnotiz", "abc@marketplace.amazon.de")[0] == "auto_reply"
+    assert header_intent("Delivery Status Notification (Failure)", "mailer-daemon@googlemail.com")[0] == "auto_reply"
+    assert header_intent("Hi", "x@example.com", headers={"Auto-Submitted": "auto-replied"})[0] == "auto_reply"
+    # an ordinary buyer message is left to the model
+    assert header_intent("Inquiry from Amazon customer Anna (Order: 111-1234567-1234567)",
+                         "q9z@marketplace.amazon.com", "Where is my package?") is None
+    # a buyer threatening an A-to-z claim is not Amazon's claim notice
+    assert header_intent("Order inquiry", "q9z@marketplace.amazon.com", "I will open an A-to-z claim!") is None
+
+
+def test_buyer_text_keeps_only_the_buyers_words():
+    body = ("Order ID 111-1234567-1234567:\n1 of Lamp [ASIN: B01234567X]\n\n------------- Begin message -------------\n\n"
+            "Where is my lamp?\n\nOn Mon, 3 Nov 2026 at 10:12, Seller wrote:\n> We shipped it yesterday.\n"
+            "------------- End message -------------\n\nFor Your Safety...\n[commMgrTok:AF9E104T7W2Q2]")
+    assert buyer_text(body) == "Where is my lamp?"
+    assert buyer_text("Danke!\n> alte Nachricht") == "Danke!"
+
+
+def cats(text, lang="en"):
+    return sorted({h.category for h in load_lexicon().find(text, (lang,))})
+
+
+def test_lexicon_word_boundaries_and_exclusions():
+    assert cats("There is an issue with the tissue box") == []          # "sue" inside words
+    assert cats("I will sue you") == ["legal"]
+    assert cats("Is it compatible with my Fire TV stick?") == []         # product name, not a fire
+    assert cats("The charger caught fire last night") == ["safety"]
+    assert cats("Works great with the smoke detector") == []
+    assert cats("It started smoking") == ["safety"]
+    assert cats("Ich schalte meinen Rechtsanwalt ein", "de") == ["legal"]  # *anwalt inside a compound
+    assert cats("Je n'ai jamais recu, c'est une arnaque", "fr") == ["fraud"]  # accents folded both ways
+    assert cats("充電中に発火しました", "ja") == ["safety"]
+    assert cats("I'll open an A-to-z claim and file a chargeback", "en") == ["a_to_z", "chargeback"]
+    assert cats("I'll report you to Amazon", "en") == ["report_to_amazon"]
+    assert cats("Dejaré una reseña negativa", "es") == ["negative_review"]
+    assert cats("Mia figlia ha avuto una reazione allergica", "it") == ["safety"]
+    # terms of other languages are not applied to an English message ("brand new" is not a Brand)
+    assert cats("brand new and still in the box") == []
+
+
+def test_lexicon_covers_every_served_language_and_is_versioned():
+    lex = load_lexicon()
+    assert lex.version == "v1"
+    import yaml
+
+    from seller_inbox.classify.lexicon import LEXICON_FILE
+
+    data = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
+    for cat in ("chargeback", "a_to_z", "legal", "fraud", "safety"):
+        assert {"en", "de", "fr", "it", "es", "ja"} <= set(data["categories"][cat]["terms"]), cat
+
+
+def test_shouting():
+    assert shouting("WHERE IS MY PACKAGE I HAVE BEEN WAITING FOR WEEKS")
+    assert not shouting("Where is my package? Order 111-1234567-1234567 (ASIN B0ABCDEFGH)")
+    assert not shouting("OK")
