@@ -160,6 +160,31 @@ def check_store_auth(store: Any, dsn: str, now: datetime | None = None, *, clien
             client.close()
 
 
+def mark_revoked(store: Any, dsn: str, error: Exception, refresh_token: str | None = None,
+                 now: datetime | None = None) -> None:
+    """Record a revocation seen by any task (not only the token-refresh DAG) and alert once."""
+    import psycopg2
+
+    now = now or datetime.now(UTC)
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            prev = _previous(cur, store.id)
+            cur.execute(
+                "INSERT INTO ops.store_auth (store_id, seller_id, status, last_error_at, last_error, revoked_at, "
+                "checked_at) VALUES (%s, %s, 'revoked', %s, %s, %s, %s) ON CONFLICT (store_id) DO UPDATE SET "
+                "status = 'revoked', last_error_at = EXCLUDED.last_error_at, last_error = EXCLUDED.last_error, "
+                "revoked_at = COALESCE(ops.store_auth.revoked_at, EXCLUDED.revoked_at), checked_at = EXCLUDED.checked_at",
+                (store.id, store.seller_id, now, str(error), prev.get("revoked_at") if prev.get("status") == "revoked"
+                 else now, now))
+            subject = f"refresh_token:{_fingerprint(refresh_token)}" if refresh_token else f"revoked:{now.date()}"
+            _alert(cur, store.id, "auth_revoked", subject,
+                   {"message": str(error), "seller_id": store.seller_id, "store_name": store.name})
+    finally:
+        conn.close()
+
+
 def assert_store_usable(store: Any, dsn: str) -> dict | None:
     """Fail fast if the store's authorization is recorded as revoked; return its auth row."""
     import psycopg2

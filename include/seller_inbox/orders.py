@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from seller_inbox import marketplaces as mp
+from seller_inbox.spapi import AuthorizationRevoked
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -157,10 +158,9 @@ def ingest_orders(store: Any, dsn: str, start: datetime, end: datetime, *, clien
     order; orders whose items are already stored are not asked again unless
     ``refresh_items``) or ``"2026-01-01"`` (searchOrders, items inline: one call per 100
     orders, far quicker for backfills; v0 is deprecated from 2027-03-27). Default: the
-    connection's ``orders_api`` extra, else v0.
+    connection's ``orders_api`` extra, else v0. A revoked authorization met here marks the
+    store revoked (``ops.store_auth`` + one alert) before the error propagates.
     """
-    import psycopg2.extras
-
     from seller_inbox.auth import assert_store_usable
 
     start, end = _utc(start), _utc(end)
@@ -191,82 +191,93 @@ def ingest_orders(store: Any, dsn: str, start: datetime, end: datetime, *, clien
         client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn, marketplace_ids=mids)
     pages = [0]
     try:
-        api = orders_api or getattr(client.credentials, "orders_api", "v0")
-        inline_items: dict[str, list[dict]] = {}
-        if api == "2026-01-01":
-            seen: dict[str, dict] = {}
-            for o in client.search_orders(mids, last_updated_after=start, last_updated_before=eff,
-                                          included_data=["FULFILLMENT", "PROCEEDS"],
-                                          on_page=lambda n: pages.__setitem__(0, n)):
-                prev = seen.get(o["orderId"])
-                if prev is None or prev["lastUpdatedTime"] <= o["lastUpdatedTime"]:
-                    seen[o["orderId"]] = o
-            rows = []
-            for o in seen.values():
-                row, its = order_row_2026(store.id, o)
-                rows.append(row)
-                inline_items[row["amazon_order_id"]] = its
-        elif api == "v0":
-            seen = {}
-            for o in client.get_orders(mids, last_updated_after=start, last_updated_before=eff,
-                                       on_page=lambda n: pages.__setitem__(0, n)):
-                prev = seen.get(o["AmazonOrderId"])
-                if prev is None or prev["LastUpdateDate"] <= o["LastUpdateDate"]:
-                    seen[o["AmazonOrderId"]] = o   # paging duplicates collapse to the newest version
-            rows = [order_row(store.id, o) for o in seen.values()]
-        else:
-            raise ValueError(f"store {store.id}: unknown orders API {api!r} (v0 or 2026-01-01)")
+        return _ingest(store, dsn, start, end, eff, client, mids, pages, refresh_items, orders_api)
+    except AuthorizationRevoked as exc:
+        from seller_inbox.auth import mark_revoked
 
-        conn = psycopg2.connect(dsn)
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT DISTINCT amazon_order_id FROM raw.order_items WHERE amazon_order_id = ANY(%s)",
-                            ([r["amazon_order_id"] for r in rows],))
-                have_items = {r[0] for r in cur.fetchall()}
-            conn.commit()
-            new = updated = unchanged = n_items = item_calls = 0
-            batch: list[tuple[dict, list[dict] | None]] = []
-
-            def flush() -> None:
-                nonlocal new, updated, unchanged, n_items
-                with conn, conn.cursor() as cur:
-                    for row, items in batch:
-                        cur.execute(_UPSERT_ORDER, row)
-                        res = cur.fetchone()
-                        if res is None:
-                            unchanged += 1
-                        elif res[0]:
-                            new += 1
-                        else:
-                            updated += 1
-                        if items:
-                            psycopg2.extras.execute_batch(cur, _UPSERT_ITEM, items)
-                            n_items += len(items)
-                batch.clear()
-
-            for row in sorted(rows, key=lambda r: (r["purchase_date"], r["amazon_order_id"])):
-                items = inline_items.get(row["amazon_order_id"])
-                if items is None and (refresh_items or row["amazon_order_id"] not in have_items):
-                    items = [item_row(row["amazon_order_id"], it) for it in client.get_order_items(row["amazon_order_id"])]
-                    item_calls += 1
-                batch.append((row, items))
-                if len(batch) >= 100:
-                    flush()
-            flush()
-            with conn, conn.cursor() as cur:
-                cur.execute(
-                    "INSERT INTO ops.orders_window (store_id, window_start, window_end, orders, items, pages) "
-                    "VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (store_id, window_start, window_end) DO UPDATE SET "
-                    "orders = EXCLUDED.orders, items = EXCLUDED.items, pages = EXCLUDED.pages, finished_at = now()",
-                    (store.id, start, eff, len(rows), n_items, pages[0]))
-        finally:
-            conn.close()
-        stats = getattr(client, "stats", {})
-        return {"store_id": store.id, "window_start": start.isoformat(), "window_end": end.isoformat(),
-                "loaded_until": eff.isoformat(), "orders": len(rows), "new_orders": new, "updated_orders": updated,
-                "unchanged_orders": unchanged, "items": n_items, "pages": pages[0], "item_calls": item_calls,
-                "orders_api": api,
-                "api_throttled": stats.get("throttled", 0), "api_retries": stats.get("retries", 0)}
+        mark_revoked(store, dsn, exc, refresh_token=getattr(client.credentials, "refresh_token", None))
+        raise
     finally:
         if own:
             client.close()
+
+
+def _ingest(store, dsn, start, end, eff, client, mids, pages, refresh_items, orders_api) -> dict:
+    import psycopg2.extras
+
+    api = orders_api or getattr(client.credentials, "orders_api", "v0")
+    inline_items: dict[str, list[dict]] = {}
+    if api == "2026-01-01":
+        seen: dict[str, dict] = {}
+        for o in client.search_orders(mids, last_updated_after=start, last_updated_before=eff,
+                                      included_data=["FULFILLMENT", "PROCEEDS"],
+                                      on_page=lambda n: pages.__setitem__(0, n)):
+            prev = seen.get(o["orderId"])
+            if prev is None or prev["lastUpdatedTime"] <= o["lastUpdatedTime"]:
+                seen[o["orderId"]] = o
+        rows = []
+        for o in seen.values():
+            row, its = order_row_2026(store.id, o)
+            rows.append(row)
+            inline_items[row["amazon_order_id"]] = its
+    elif api == "v0":
+        seen = {}
+        for o in client.get_orders(mids, last_updated_after=start, last_updated_before=eff,
+                                   on_page=lambda n: pages.__setitem__(0, n)):
+            prev = seen.get(o["AmazonOrderId"])
+            if prev is None or prev["LastUpdateDate"] <= o["LastUpdateDate"]:
+                seen[o["AmazonOrderId"]] = o   # paging duplicates collapse to the newest version
+        rows = [order_row(store.id, o) for o in seen.values()]
+    else:
+        raise ValueError(f"store {store.id}: unknown orders API {api!r} (v0 or 2026-01-01)")
+
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT DISTINCT amazon_order_id FROM raw.order_items WHERE amazon_order_id = ANY(%s)",
+                        ([r["amazon_order_id"] for r in rows],))
+            have_items = {r[0] for r in cur.fetchall()}
+        conn.commit()
+        new = updated = unchanged = n_items = item_calls = 0
+        batch: list[tuple[dict, list[dict] | None]] = []
+
+        def flush() -> None:
+            nonlocal new, updated, unchanged, n_items
+            with conn, conn.cursor() as cur:
+                for row, items in batch:
+                    cur.execute(_UPSERT_ORDER, row)
+                    res = cur.fetchone()
+                    if res is None:
+                        unchanged += 1
+                    elif res[0]:
+                        new += 1
+                    else:
+                        updated += 1
+                    if items:
+                        psycopg2.extras.execute_batch(cur, _UPSERT_ITEM, items)
+                        n_items += len(items)
+            batch.clear()
+
+        for row in sorted(rows, key=lambda r: (r["purchase_date"], r["amazon_order_id"])):
+            items = inline_items.get(row["amazon_order_id"])
+            if items is None and (refresh_items or row["amazon_order_id"] not in have_items):
+                items = [item_row(row["amazon_order_id"], it) for it in client.get_order_items(row["amazon_order_id"])]
+                item_calls += 1
+            batch.append((row, items))
+            if len(batch) >= 100:
+                flush()
+        flush()
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO ops.orders_window (store_id, window_start, window_end, orders, items, pages) "
+                "VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (store_id, window_start, window_end) DO UPDATE SET "
+                "orders = EXCLUDED.orders, items = EXCLUDED.items, pages = EXCLUDED.pages, finished_at = now()",
+                (store.id, start, eff, len(rows), n_items, pages[0]))
+    finally:
+        conn.close()
+    stats = getattr(client, "stats", {})
+    return {"store_id": store.id, "window_start": start.isoformat(), "window_end": end.isoformat(),
+            "loaded_until": eff.isoformat(), "orders": len(rows), "new_orders": new, "updated_orders": updated,
+            "unchanged_orders": unchanged, "items": n_items, "pages": pages[0], "item_calls": item_calls,
+            "orders_api": api,
+            "api_throttled": stats.get("throttled", 0), "api_retries": stats.get("retries", 0)}

@@ -65,6 +65,17 @@ def test_api_call_of_a_revoked_store_reports_revocation_not_a_bare_403(sandbox, 
     sandbox.state.revoke(store.seller_id)
     with pytest.raises(AuthorizationRevoked, match="jp-gadgets"):
         ingest_orders(store, warehouse_dsn, start - timedelta(days=1), start)
+    # the ingestion marked the store: its next tasks fail fast without calling Amazon
+    assert rows(db, "SELECT status FROM ops.store_auth WHERE store_id = 'jp-gadgets'") == [("revoked",)]
+    assert rows(db, "SELECT alert_kind FROM ops.alert_log WHERE store_id = 'jp-gadgets'") == [("auth_revoked",)]
+    calls = sandbox.state.stat(seller_id=store.seller_id)
+    with pytest.raises(StoreUnusable):
+        ingest_orders(store, warehouse_dsn, start - timedelta(days=2), start - timedelta(days=1))
+    assert sandbox.state.stat(seller_id=store.seller_id) == calls
+    # the token-refresh check agrees and does not alert a second time for the same refresh token
+    with pytest.raises(AuthorizationRevoked):
+        check_store_auth(store, warehouse_dsn)
+    assert len(rows(db, "SELECT 1 FROM ops.alert_log WHERE store_id = 'jp-gadgets'")) == 1
 
 
 def test_reauthorization_and_secret_rotation_alerts(sandbox, stores, db, warehouse_dsn, monkeypatch):
