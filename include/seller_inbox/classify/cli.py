@@ -99,7 +99,9 @@ def _eval(args) -> int:
     else:
         print(format_report(res))
     if not args.no_png:
-        path = plot(res, args.png or DEFAULT_PNG)
+        from pathlib import Path
+
+        path = plot(res, Path(args.png) if args.png else DEFAULT_PNG)
         print(f"plot: {path}", file=sys.stderr)
     return 0 if res["meets_targets"] else 1
 

@@ -29,6 +29,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "classify"
 BANK_FILE = DATA_DIR / "phrasebank.v1.txt"
 CORPUS_FILE = DATA_DIR / "corpus.v1.jsonl"
 SEED = 20261126
+MIN_TRAIN_PER_INTENT = 160
 
 BUYER_INTENTS = [i for i in tx.INTENTS if i not in ("a_to_z_claim", "account_health", "auto_reply")]
 LANG_WEIGHTS = {"en": 30, "de": 16, "fr": 14, "it": 13, "es": 13, "ja": 11, "nl": 2, "zh": 1}
@@ -340,6 +341,20 @@ def generate(per_intent_train: int = 200, per_intent_heldout: int = 70, seed: in
                 seen.add(key)
                 rows.append(row)
                 made += 1
+        if split == "train":  # top up intents that multi-intent relabelling left short
+            from collections import Counter
+
+            have = Counter(r["intent"] for r in rows if r["split"] == "train")
+            for intent in tx.INTENTS:
+                tries = 0
+                while have[intent] < MIN_TRAIN_PER_INTENT and tries < 2000:
+                    tries += 1
+                    row = gen.buyer(intent) if intent in BUYER_INTENTS else gen.notice(intent)
+                    if row["intent"] != intent or row["body"] in seen:
+                        continue
+                    seen.add(row["body"])
+                    rows.append(row)
+                    have[intent] += 1
     for i, row in enumerate(rows):
         row["id"] = f"{'tr' if row['split'] == 'train' else 'ho'}-{i:05d}"
     # multi-intent generation labels some rows with a higher intent than asked for: fine

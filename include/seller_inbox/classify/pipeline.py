@@ -19,6 +19,8 @@ PIPELINE_VERSION = "1.0"
 LOW_CONFIDENCE = 0.6
 # a sentence's intent becomes a precedence candidate when the model is this sure of it
 SEGMENT_MIN = 0.5
+# ... and the whole message gives it at least this (filters one-sentence false alarms)
+MESSAGE_SUPPORT = 0.05
 # kinds of mail, not requests a sentence can make: only the whole message decides them
 MESSAGE_LEVEL = frozenset({"auto_reply", "a_to_z_claim", "account_health"})
 # "other" is what is left when no sentence asks for anything: never a sentence's proposal
@@ -91,6 +93,8 @@ def decide(msg_probs, seg_probs, classes: list[str], segment_min: float = SEGMEN
     for sp in seg_probs:
         j = max(range(len(classes)), key=lambda i: (float(sp[i]), -i))
         if classes[j].startswith("_") or classes[j] in NOT_PROPOSED or float(sp[j]) < segment_min:
+            continue
+        if float(msg_probs[j]) < MESSAGE_SUPPORT:  # one odd sentence the whole message does not back
             continue
         cands[j] = max(cands.get(j, 0.0), float(sp[j]), float(msg_probs[j]))
     top = max(real, key=lambda i: (float(msg_probs[i]), -i))

