@@ -185,8 +185,18 @@ class IntentModel:
 
     def predict(self, texts: list[str]):
         """(message probabilities (n, k), segment probabilities (m, k), owner index (m,))."""
+        import numpy as np
+
         M, S, own = features(texts)
-        return self.proba_from_embeddings(M), self.proba_from_embeddings(S), own
+        pm = self.proba_from_embeddings(M)
+        # a one-sentence message's sentence embedding is its message embedding: reuse
+        counts = np.bincount(own, minlength=len(texts))
+        single = counts[own] == 1
+        ps = np.empty((len(S), pm.shape[1]), dtype=pm.dtype)
+        ps[single] = pm[own[single]]
+        if (~single).any():
+            ps[~single] = self.proba_from_embeddings(S[~single])
+        return pm, ps, own
 
     def save(self, path: Path) -> Path:
         import numpy as np

