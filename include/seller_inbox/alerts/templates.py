@@ -60,6 +60,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\d)(?:\+?\d[\d ()./-]{7,}\d)(?!\d)")
 _URL = re.compile(r"https?://\S+")
 _ORDER = re.compile(r"\b\d{3}-\d{7}-\d{7}\b")
+_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 EXCERPT_CHARS = 140
 
 
@@ -73,7 +74,7 @@ def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
     orders = {m.group(0): f"\x00{i}\x00" for i, m in enumerate(_ORDER.finditer(t))}
     for o, k in orders.items():
         t = t.replace(o, k)
-    t = _PHONE.sub("[phone]", t)
+    t = _PHONE.sub(lambda m: m.group(0) if _DATE.fullmatch(m.group(0).strip()) else "[phone]", t)
     for o, k in orders.items():
         t = t.replace(k, o)
     t = " ".join(t.split())
