@@ -267,3 +267,29 @@ def test_concurrent_runs_of_one_store_converge(db, warehouse_dsn, tmp_path):
         for f in futs:
             f.result()
     assert _snapshot(db, conc.id) == _snapshot(db, ref.id)
+
+
+def test_fixture_corpus_lands_with_its_kinds_and_quarantines_the_malformed(db, warehouse_dsn, tmp_path):
+    """The whole parser corpus as one mailbox batch: each good mail lands with the expected kind,
+    marketplace and order id; the unparseable ones are quarantined with their reason."""
+    fix = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
+    expected = json.loads((fix / "expected.json").read_text(encoding="utf-8"))
+    box = Box(tmp_path / "box")
+    when = t("2026-11-20T12:00:00")
+    for i, name in enumerate(sorted(expected)):
+        box.raw_file((fix / "corpus" / f"{name}.eml").read_bytes(), when + timedelta(seconds=i), f"{i}.{name}")
+    c = _ingest(make_store(), warehouse_dsn, box.root, t("2026-11-20T00:00:00"), t("2026-11-21T00:00:00"))
+    # without a Date header the mailbox's internal date is used, so only three are unparseable
+    bad = {n for n, e in expected.items() if e.get("error") and n != "malformed_no_date"}
+    assert (c["seen"], c["stored"], c["quarantined"]) == (len(expected), len(expected) - len(bad), len(bad))
+    q = {r[0].split(".", 1)[1]: r[1] for r in rows(db, "SELECT source_ref, reason FROM ops.quarantine")}
+    assert set(q) == bad and all(q.values())
+    stored = rows(db, "SELECT source_ref, kind, parsed->>'marketplace', parsed->>'order_id' FROM raw.mail_message")
+    assert len(stored) == len(expected) - len(bad)
+    for ref, kind, market, order in stored:
+        exp = expected[ref.split(".", 1)[1]]
+        assert kind == exp.get("kind", "buyer_message"), ref  # malformed_no_date: a buyer mail
+        for key, val in (("marketplace", market), ("order_id", order)):
+            if key in exp:
+                assert val == exp[key], (ref, key)
+    assert one(db, "SELECT count(*) FROM core.message") == len(stored) - 1  # the 'unknown' newsletter stays raw
