@@ -227,7 +227,11 @@ _FOOTER = re.compile(
     r"Per tua informazione|Per vostra informazione|Per aiutare a risolvere|Questa e-mail ti è stata utile|Contrassegna come|"
     r"Para tu información|Para su información|Para ayudar a resolver|¿Te ha resultado útil|Marcar como .?no se necesita|"
     r"ご参考|トラブル防止のため|このメールは役に立ちましたか|「返信不要」|返信不要としてマーク|"
-    r"Sent from Amazon Seller Central|Amazon Services)"
+    r"Sent from Amazon Seller Central|Amazon Services|To respond to this (?:customer|buyer|message)|"
+    r"You can (?:reply|respond) to this (?:message|e-?mail)|Reply to this (?:e-?mail|message) or visit|"
+    r"This (?:e-?mail|message) was sent (?:by|from|through) Amazon|Copyright \d{4} Amazon|© ?\d{4} Amazon|"
+    r"Um diesem Kunden zu antworten|Pour répondre à (?:ce client|cet acheteur)|Per rispondere a questo cliente|"
+    r"Para responder a este cliente|このお客様に返信するには)"
 )
 # Start of quoted history (first match cuts the rest).
 _QUOTE = re.compile(
@@ -249,7 +253,7 @@ _QUOTE = re.compile(
 _QUOTED_LINE = re.compile(r"(?m)^[ \t]*>.*(?:\n|$)")
 _ORDER_LINE = re.compile(r"(?im)^[ \t]*(?:Order ID|Bestellnummer|N° de commande|Numéro de commande|Numero ordine|"
                          r"N\.? ordine|Número de pedido|N[ºo°] de pedido|注文番号|Order #)[^\n]*$")
-_ITEM_LINE = re.compile(r"(?m)^[ \t]*\d+\s*(?:of|von|sur|de|di|x|×|点)?[^\n]*\[ASIN[^\]]*\][^\n]*$")
+_ITEM_LINE = re.compile(r"(?m)^[^\n]*(?:\[ASIN[^\]]*\]|\bASIN\s*[:：]\s*[A-Z0-9]{10})[^\n]*$")
 _AUTO_SUBJ = re.compile(
     r"(?i)^(?:automatic reply|auto[- ]?reply|autoreply|auto:|out of (?:the )?office|abwesenheitsnotiz|"
     r"automatische antwort|abwesend|réponse automatique|absence|risposta automatica|fuori sede|"
