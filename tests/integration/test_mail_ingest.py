@@ -203,6 +203,7 @@ def test_demo_mail_covers_the_taxonomy_and_uses_simulator_orders(db, warehouse_d
     root = tmp_path / "demo"
     start, end = t("2026-11-01T00:00:00"), t("2026-11-04T00:00:00")
     counts = write_demo_mail(root, stores, start, end, seed=42)
+    assert counts["total"] == sum(counts[s.id]["written"] for s in stores)
     for s in stores:
         days = 3
         assert 10 * days <= counts[s.id]["buyer_message"] <= 40 * days + 10, counts[s.id]

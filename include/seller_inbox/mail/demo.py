@@ -424,7 +424,8 @@ def _day_plan(store, day: date, seed: int, orders: list, store_addr: str) -> lis
 def write_demo_mail(maildir_root: Path, stores: list, start: datetime, end: datetime, seed: int = 42) -> dict:
     """Write the demo mails of [start, end) for each store into ``maildir_root/<store_id>/`` (Maildir++).
 
-    Returns per store: counts per kind written, ``written`` and ``existing`` (already there).
+    Returns per store id: counts per kind written, ``written`` and ``existing`` (already
+    there); plus ``"total"``: the number of mails of the window in all the stores' mailboxes.
     """
     maildir_root = Path(maildir_root)
     start = start if start.tzinfo else start.replace(tzinfo=UTC)
@@ -453,6 +454,7 @@ def write_demo_mail(maildir_root: Path, stores: list, start: datetime, end: date
                     counts["existing"] += 1
             day += timedelta(days=1)
         result[store.id] = counts
+    result["total"] = sum(c["written"] + c["existing"] for c in result.values())
     return result
 
 
