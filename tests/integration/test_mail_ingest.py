@@ -246,7 +246,7 @@ def test_cli_mail_demo_writes_maildirs(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert list(out["stores"]) == ["jp-gadgets"] and out["start"].startswith("2026-11-01")
+    assert list(out["stores"]) == ["jp-gadgets", "total"] and out["start"].startswith("2026-11-01")
     files = list((tmp_path / "jp-gadgets" / "cur").iterdir()) + list((tmp_path / "jp-gadgets" / ".Sent" / "cur").iterdir())
     assert len(files) == out["stores"]["jp-gadgets"]["written"] > 10
 
