@@ -183,3 +183,20 @@ def test_imap_folder_override_sent_fallback_and_uidvalidity_change(db, warehouse
     (uv2, last) = rows(db, "SELECT uidvalidity, last_uid FROM ops.ingest_watermark WHERE source='imap:Orders'")[0]
     assert uv2 != uv1 and last == 3
     assert one(db, "SELECT count(*) FROM raw.mail_message") == 4
+
+
+def test_watermark_mode_ignores_a_stale_uidvalidity(db, warehouse_dsn, mailbox):
+    store = make_store(mailbox_conn=mailbox["conn_id"])
+    imap = mailbox["imap"]
+    w = t("2026-11-02T10:00:00")
+    imap.append("INBOX", None, imaplib.Time2Internaldate(w), buyer_mail("<s1@a>", w, "one"))
+    window = (t("2026-11-02T00:00:00"), t("2026-11-03T00:00:00"))
+    # a watermark from an older incarnation of the folder, far above today's UIDs
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO ops.ingest_watermark (store_id, source, uidvalidity, last_uid) "
+                    "VALUES (%s, 'imap:INBOX', 1, 999)", (store.id,))
+    c = ingest_mailbox(store, warehouse_dsn, *window, since_watermark=True)
+    assert c["stored"] == 1
+    imap.select("INBOX", readonly=True)
+    uv = int(imap.response("UIDVALIDITY")[1][0])
+    assert rows(db, "SELECT uidvalidity, last_uid FROM ops.ingest_watermark WHERE source='imap:INBOX'") == [(uv, 1)]

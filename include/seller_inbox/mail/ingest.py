@@ -96,7 +96,7 @@ def ingest_source(store, dsn: str, source, start: datetime, end: datetime, *, fo
             state = FolderState(src_name)
             kwargs = {}
             if since_watermark and source.kind == "imap" and wm and wm[1] is not None:
-                kwargs["after_uid"] = int(wm[1])
+                kwargs["after"] = (wm[0], int(wm[1]))
             fcounts = {"seen": 0, "stored": 0, "duplicates": 0, "quarantined": 0}
             batch: list = []
             nrn_known: dict[str, bool] = {}

@@ -193,7 +193,8 @@ class ImapSource:
         return data
 
     def scan(self, folder: str, role: str, start: datetime, end: datetime, known: Callable[[str], bool],
-             state: FolderState, *, after_uid: int | None = None) -> Iterator[MailItem]:
+             state: FolderState, *, after: tuple[int | None, int] | None = None) -> Iterator[MailItem]:
+        """``after=(uidvalidity, uid)``: only UIDs above ``uid`` - ignored if UIDVALIDITY changed."""
         c = self.conn
         source = f"imap:{folder}"
         typ, data = c.select(_quote_folder(folder), readonly=True)  # EXAMINE: read-only
@@ -202,6 +203,7 @@ class ImapSource:
         uv = c.response("UIDVALIDITY")[1]
         uidvalidity = int(uv[0]) if uv and uv[0] else None
         state.uidvalidity = uidvalidity
+        after_uid = after[1] if after and after[0] == uidvalidity else None
         start, end = _utc(start), _utc(end)
         # the server's SINCE/BEFORE are whole days in its own zone: widen by a day, filter exactly below
         crit = ["SINCE", _imap_date(start - timedelta(days=1)), "BEFORE", _imap_date(end + timedelta(days=1))]
