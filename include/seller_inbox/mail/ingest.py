@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 UTC = timezone.utc
 BATCH_SIZE = 200
 CRASH_ENV = "SELLER_INBOX_MAIL_CRASH_AFTER"
+KNOWN_MARGIN = timedelta(days=3)
 CORE_KINDS = ("buyer_message", "seller_reply", "amazon_notice", "auto_reply")
 
 
@@ -86,8 +87,11 @@ def ingest_source(store, dsn: str, source, start: datetime, end: datetime, *, fo
             folder = source.resolve_folder(folder, role)
             src_name = f"{source.kind}:{folder}"
             with pg.cursor() as cur:
-                cur.execute("SELECT source_ref FROM raw.mail_message WHERE store_id=%s AND source=%s",
-                            (store.id, src_name))
+                # refs already stored near the window (header dates may differ from the mailbox's
+                # receive time by a little; anything missed here is still deduplicated on Message-ID)
+                cur.execute("SELECT source_ref FROM raw.mail_message WHERE store_id=%s AND source=%s "
+                            "AND received_at >= %s AND received_at < %s",
+                            (store.id, src_name, start - KNOWN_MARGIN, end + KNOWN_MARGIN))
                 known = {r[0] for r in cur.fetchall()}
                 cur.execute("SELECT uidvalidity, last_uid FROM ops.ingest_watermark WHERE store_id=%s AND source=%s",
                             (store.id, src_name))
