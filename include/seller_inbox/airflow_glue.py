@@ -136,7 +136,23 @@ def run_stage(stage: str, store_id: str, **context) -> dict:
         run_type=str(getattr(context.get("dag_run"), "run_type", "") or ""),
         try_number=getattr(ti, "try_number", 1) if ti else 1,
     )
-    return getattr(stages, stage)(store, dsn(), start, end, run)
+    try:
+        return getattr(stages, stage)(store, dsn(), start, end, run)
+    except Exception as exc:
+        if is_final(exc):  # retrying cannot help: fail now, keep the message that says what to do
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(str(exc)) from exc
+        raise
+
+
+# errors whose cause a retry cannot change: bad data caught by a gate, revoked or wrong
+# credentials, a store marked unusable. Everything else (network, 5xx, locks) is retried.
+FINAL_ERRORS = {"GateFailed", "SpApiFinalError", "StoreUnusable", "RegistryError"}
+
+
+def is_final(exc: BaseException) -> bool:
+    return any(c.__name__ in FINAL_ERRORS for c in type(exc).__mro__)
 
 
 __all__ = ["build_dags", "run_stage", "dag_id", "RegistryError"]

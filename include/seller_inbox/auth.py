@@ -61,7 +61,9 @@ def _save(cur, row: dict) -> None:
     cols = list(row)
     cur.execute(
         f"INSERT INTO ops.store_auth ({', '.join(cols)}) VALUES ({', '.join('%(' + c + ')s' for c in cols)}) "
-        "ON CONFLICT (store_id) DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c != "store_id"),
+        "ON CONFLICT (store_id) DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c != "store_id")
+        # rewrite only when something changed: reruns leave the row as it was
+        + f" WHERE ({', '.join('ops.store_auth.' + c for c in cols)}) IS DISTINCT FROM ({', '.join('EXCLUDED.' + c for c in cols)})",
         row)
 
 
@@ -112,13 +114,13 @@ def check_store_auth(store: Any, dsn: str, now: datetime | None = None, *, clien
                    reauth_due_on=auth_at + timedelta(days=REAUTH_DAYS) if auth_at else None,
                    secret_rotation_due_on=secret_at + timedelta(days=SECRET_ROTATION_DAYS) if secret_at else None)
         try:
-            tok = client.refresh_access_token()
+            client.refresh_access_token()  # the token itself stays in memory
             # prove the token works on the API itself: an empty one-minute window, one page of one order
             end = now.astimezone(UTC) - timedelta(minutes=3)
             mids = [m.info.marketplace_id for m in store.marketplaces]
             next(iter(client.get_orders(mids, last_updated_after=end - timedelta(minutes=1),
                                         last_updated_before=end, max_per_page=1)), None)
-            row.update(status="ok", last_success_at=now, access_token_expires_at=tok["expires_at"],
+            row.update(status="ok", last_success_at=now,
                        revoked_at=None, last_error=None, last_error_at=None)
         except AuthorizationRevoked as exc:
             error = exc

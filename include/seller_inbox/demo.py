@@ -64,6 +64,7 @@ def connection_env(stores, spapi_url: str, maildir_root: Path, smtp_port: int | 
             "extra": {
                 "refresh_token": f"Atzr|sandbox-{s.seller_id}", "region": s.region,
                 "endpoint": spapi_url, "lwa_endpoint": f"{spapi_url}/auth/o2/token",
+                "orders_api": "2026-01-01",  # one searchOrders page per 100 orders, items included
                 "authorized_at": (today - timedelta(days=120)).isoformat(),
                 "client_secret_created_at": (today - timedelta(days=60)).isoformat(),
             },
@@ -78,12 +79,13 @@ def connection_env(stores, spapi_url: str, maildir_root: Path, smtp_port: int | 
 class Stack:
     """The embedded pieces this process owns: warehouse (persistent), simulator (thread)."""
 
-    def __init__(self, days: int, seed: int, ui_port: int = 8080):
+    def __init__(self, days: int, seed: int, ui_port: int = 8080, pinned: bool = False):
         self.base = home()
         self.days = days
         self.seed = seed
         self.ui_port = ui_port
         self.sim = None
+        self.pinned = pinned  # headless: the simulator's clock stands at the window end too
 
     def start(self) -> dict[str, str]:
         from seller_inbox import warehouse
@@ -96,7 +98,8 @@ class Stack:
         url = os.environ.get(warehouse.ENV_URL) or warehouse.embedded_url()
         applied = warehouse.migrate(url)
         _say(f"• warehouse: {url}" + (f" (migrations applied: {len(applied)})" if applied else " (schema up to date)"))
-        self.sim = start_sim(host="127.0.0.1", port=0, seed=self.seed)
+        self.sim = start_sim(host="127.0.0.1", port=0, seed=self.seed,
+                             as_of=self.window_end() if self.pinned else None)
         _say(f"• SP-API simulator: {self.sim.url}  (LWA client id {LWA_CLIENT_ID})")
         end = self.window_end()
         start = end - timedelta(days=self.days)
@@ -122,11 +125,16 @@ class Stack:
             self.sim.stop()
 
 
-def _mail_summary(stats) -> str:
-    if isinstance(stats, dict):
-        total = stats.get("total") or sum(v for v in stats.values() if isinstance(v, int))
-        return f"{total} mails"
-    return str(stats)
+def _mail_summary(stats: dict) -> str:
+    kinds: dict[str, int] = {}
+    for per_store in (v for v in stats.values() if isinstance(v, dict)):
+        for k, n in per_store.items():
+            if k not in ("written", "existing"):
+                kinds[k] = kinds.get(k, 0) + n
+    names = {"buyer_message": "buyer messages", "seller_reply": "seller replies", "auto_reply": "auto-replies",
+             "amazon_notice": "Amazon notices"}
+    detail = ", ".join(f"{n} {names.get(k, k)}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    return f"{stats.get('total', sum(kinds.values()))} mails: {detail}"
 
 
 def _airflow(args: list[str], env: dict, check: bool = True, **kw) -> subprocess.CompletedProcess:
@@ -184,25 +192,22 @@ def run_once(stack: Stack, env: dict) -> int:
     jobs = [(s, "auth", None) for s in reg.enabled_stores] + [(s, "pipeline", d) for d in days for s in reg.enabled_stores]
     log_path = stack.base / "logs" / "demo-once.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as prog, \
-            open(log_path, "a", encoding="utf-8") as logf:
-        bar = prog.add_task("pipeline runs", total=len(jobs))
-        for store, kind, day in jobs:
-            dag = bag.dags[f"si_{store.id}_{kind}"]
-            label = f"{store.id} {kind}" + (f" {day:%Y-%m-%d}" if day else "")
-            prog.update(bar, description=label.ljust(38))
-            # a run owns the interval ending at its logical date (see CronDataIntervalTimetable)
-            when = (day + timedelta(days=1)) if day else datetime.now(timezone.utc)
-            old_out, old_err = sys.stdout, sys.stderr
-            sys.stdout = sys.stderr = logf
-            try:
+    _say(f"• running {len(jobs)} DAG runs with dag.test() (task logs: {log_path})")
+    with _output_to(log_path) as console:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console) as prog:
+            bar = prog.add_task("pipeline runs", total=len(jobs))
+            for store, kind, day in jobs:
+                dag = bag.dags[f"si_{store.id}_{kind}"]
+                label = f"{store.id} {kind}" + (f" {day:%Y-%m-%d}" if day else "")
+                prog.update(bar, description=label.ljust(38))
+                # a manual run owns the interval that ends at its logical date (CronDataIntervalTimetable)
+                when = (day + timedelta(days=1)) if day else datetime.now(timezone.utc)
                 dr = dag.test(logical_date=when)
-            finally:
-                sys.stdout, sys.stderr = old_out, old_err
-            if str(dr.state) not in ("success", "DagRunState.SUCCESS"):
-                bad = [ti.task_id for ti in dr.get_task_instances() if str(ti.state) in ("failed", "upstream_failed", "TaskInstanceState.FAILED")]
-                failed.append(f"{label}: {dr.state} ({', '.join(bad) or '?'})")
-            prog.advance(bar)
+                if str(dr.state) not in ("success", "DagRunState.SUCCESS"):
+                    bad = [ti.task_id for ti in dr.get_task_instances() if "fail" in str(ti.state)]
+                    failed.append(f"{label}: {dr.state} ({', '.join(bad) or '?'})")
+                prog.advance(bar)
     d0 = (end - timedelta(days=stack.days)).date()
     d1 = (end - timedelta(days=1)).date()
     print_kpis(env["SELLER_INBOX_WAREHOUSE_URL"], d0, d1)
@@ -213,6 +218,37 @@ def run_once(stack: Stack, env: dict) -> int:
         return 1
     _say(f"All {len(jobs)} runs succeeded. Query the tables: seller-inbox warehouse psql")
     return 0
+
+
+class _output_to:
+    """Send everything written to fd 1/2 (task logs, Airflow's handlers) to a file; return a
+    console on the real terminal for the progress bar."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        from rich.console import Console
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.saved = os.dup(1), os.dup(2)
+        self.term = os.fdopen(os.dup(1), "w", buffering=1)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        return Console(file=self.term)
+
+    def __exit__(self, *exc):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(self.saved[0], 1)
+        os.dup2(self.saved[1], 2)
+        for fd in self.saved:
+            os.close(fd)
+        self.term.close()
+        return False
 
 
 def _wait_http(url: str, timeout: float) -> bool:
@@ -303,7 +339,7 @@ def _wait_backfills(env: dict, dag_ids: list[str], days: int, timeout: float = 1
 
 
 def main(days: int = 7, once: bool = False, seed: int = 42, port: int = 8080) -> int:
-    stack = Stack(days=days, seed=seed, ui_port=port)
+    stack = Stack(days=days, seed=seed, ui_port=port, pinned=once)
     try:
         env = stack.start()
         return run_once(stack, env) if once else run_interactive(stack, env)

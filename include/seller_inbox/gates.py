@@ -148,7 +148,7 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
     finally:
         conn.close()
     if not success:
-        msg = (f"store {store.id}: data-quality gate '{stage}' failed for {start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC: "
+        msg = (f"store {store.id}: data-quality gate '{stage}' failed for {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: "
                f"{summary}. Failing rows are in ops.gate_run; fix the data or the stage, then clear this task.")
         log.error(msg)
         raise GateFailed(msg)

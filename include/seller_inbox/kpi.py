@@ -1,9 +1,9 @@
 """Daily KPIs per store and marketplace, recomputed from core tables and upserted.
 
 The grain is the marketplace-local calendar day (what the seller sees in Seller Central).
-A run recomputes every local day that overlaps [start - 2 days, end): replies and late
-marks for a day keep arriving for 24 h after it, so recent days are revisited until they
-settle. Rows are rewritten only when a value changed, so reruns and backfills converge on
+A run recomputes every local day that overlaps [start - 2 days, end) — late marks for a
+day settle 24 h after it — and every earlier day its window changed: the purchase day of
+orders updated in the window, the receipt day of messages answered in it. Rows are rewritten only when a value changed, so reruns and backfills converge on
 the same rows without churn. Definitions follow Amazon's (domain-facts §4): 24-hour clock
 including weekends; "no response needed" and auto-replies excluded; a message unanswered
 for more than 24 h counts as late; one still inside its 24 h is pending, not late.
@@ -98,6 +98,20 @@ WHERE (k.buyer_messages, k.needing_response, k.responded, k.responded_within_24h
 """
 
 
+# the earliest moment whose KPI day this interval's data can change: orders updated in the
+# window count on their purchase day, replies sent in the window on their message's day
+_EARLIEST = """
+SELECT least(
+    (SELECT min(purchase_date) FROM raw.orders
+      WHERE store_id = %(store)s AND marketplace = %(mp)s
+        AND last_update_date >= %(start)s AND last_update_date < %(end)s),
+    (SELECT min(received_at) FROM core.message
+      WHERE store_id = %(store)s AND marketplace = %(mp)s AND kind = 'buyer_message'
+        AND first_reply_at >= %(start)s AND first_reply_at < %(end)s))
+"""
+MAX_LOOKBACK = timedelta(days=400)
+
+
 def compute_store_daily(store: StoreConfig, dsn: str, start: datetime, end: datetime,
                         now: datetime | None = None) -> dict:
     """Recompute kpi.store_daily for every marketplace of the store and the days the run touches."""
@@ -111,7 +125,12 @@ def compute_store_daily(store: StoreConfig, dsn: str, start: datetime, end: date
         with conn, conn.cursor() as cur:
             for i, m in enumerate(store.marketplaces):
                 tz = m.zone
-                d0 = (start - SETTLE).astimezone(tz).date()
+                cur.execute(_EARLIEST, {"store": store.id, "mp": m.code, "start": start, "end": end})
+                earliest = cur.fetchone()[0]
+                since = start - SETTLE
+                if earliest is not None:
+                    since = max(min(since, earliest), start - MAX_LOOKBACK)
+                d0 = since.astimezone(tz).date()
                 d1 = (end - timedelta(microseconds=1)).astimezone(tz).date()
                 cur.execute(_SQL, {"store": store.id, "mp": m.code, "tz": tz.key, "d0": d0, "d1": d1,
                                    "now": now, "today": now.astimezone(tz).date(), "primary": i == 0})

@@ -271,7 +271,9 @@ def _ingest(store, dsn, start, end, eff, client, mids, pages, refresh_items, ord
             cur.execute(
                 "INSERT INTO ops.orders_window (store_id, window_start, window_end, orders, items, pages) "
                 "VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (store_id, window_start, window_end) DO UPDATE SET "
-                "orders = EXCLUDED.orders, items = EXCLUDED.items, pages = EXCLUDED.pages, finished_at = now()",
+                "orders = EXCLUDED.orders, items = EXCLUDED.items, pages = EXCLUDED.pages, finished_at = now() "
+                "WHERE (ops.orders_window.orders, ops.orders_window.items, ops.orders_window.pages) "
+                "IS DISTINCT FROM (EXCLUDED.orders, EXCLUDED.items, EXCLUDED.pages)",
                 (store.id, start, eff, len(rows), n_items, pages[0]))
     finally:
         conn.close()

@@ -83,3 +83,21 @@ def test_days_are_marketplace_local(db, warehouse_dsn):
     assert _row(db, jp.id, "JP", datetime(2026, 11, 20).date())[0] == 0
     cols, rows = summary(warehouse_dsn, datetime(2026, 11, 18).date(), datetime(2026, 11, 21).date())
     assert rows[0][cols.index("store_id")] == "jp-gadgets" and rows[0][cols.index("buyer_messages")] == 1
+
+
+def test_days_changed_by_the_window_are_recomputed(db, warehouse_dsn, us):
+    """An order updated today counts on its purchase day; a late reply today fixes its message's day."""
+    old = DAY - timedelta(days=6)
+    now = DAY + timedelta(days=2)
+    add_message(db, us.id, "<old>", old + timedelta(hours=1))
+    compute_store_daily(us, warehouse_dsn, old, old + timedelta(days=1), now=now)
+    assert _row(db, us.id, "US", old.date())[2] == 0  # not answered
+    # today's interval: the seller answers the old message, and an old order ships
+    with db.cursor() as cur:
+        cur.execute("UPDATE core.message SET first_reply_at = %s WHERE message_id = '<old>'", (DAY + timedelta(hours=2),))
+    add_order(db, us.id, "111-0000077-0000077", old + timedelta(hours=3))
+    with db.cursor() as cur:
+        cur.execute("UPDATE raw.orders SET last_update_date = %s", (DAY + timedelta(hours=3),))
+    compute_store_daily(us, warehouse_dsn, DAY, DAY + timedelta(days=1), now=now)
+    r = _row(db, us.id, "US", old.date())
+    assert (r[2], r[4], r[8]) == (1, 1, 1)  # responded (late), and the order is counted on its purchase day
