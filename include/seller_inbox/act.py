@@ -94,13 +94,36 @@ def decide(store: StoreConfig, row: dict, now: datetime, global_kill: bool) -> d
     }
 
 
+_REFERENCED = """
+SELECT DISTINCT m.order_id, m.intent FROM core.message m
+LEFT JOIN raw.orders o ON o.amazon_order_id = m.order_id
+WHERE m.store_id = %s AND m.kind = 'buyer_message' AND m.order_id IS NOT NULL AND o.amazon_order_id IS NULL
+  AND m.received_at >= %s AND m.received_at < %s
+"""
+
+
 def act_on_messages(store: StoreConfig, dsn: str, start: datetime, end: datetime,
-                    now: datetime | None = None) -> dict:
+                    now: datetime | None = None, *, fetch_orders: bool = True) -> dict:
+    """Decide and queue replies for the store's classified buyer messages in [start, end).
+
+    ``fetch_orders``: first load, through the SP-API, the orders these messages name that no
+    orders window has loaded yet, so replies can state facts (False: decide on what is stored).
+    """
     import psycopg2
     import psycopg2.extras
 
     now = now or datetime.now(timezone.utc)
     global_kill = get_registry().defaults.global_kill_switch
+    fetched = None
+    if fetch_orders:
+        with psycopg2.connect(dsn) as c, c.cursor() as cur:
+            cur.execute(_REFERENCED, (store.id, start, end))
+            wanted = [oid for oid, intent in cur.fetchall() if intent and store.mode_for(intent) != "listen"]
+        c.close()
+        if wanted:
+            from seller_inbox.orders import load_referenced_orders
+
+            fetched = load_referenced_orders(store, dsn, wanted)
     conn = psycopg2.connect(dsn)
     counts: dict[str, int] = {}
     try:
@@ -119,4 +142,4 @@ def act_on_messages(store: StoreConfig, dsn: str, start: datetime, end: datetime
                 counts[r["status"]] = counts.get(r["status"], 0) + 1
     finally:
         conn.close()
-    return {"decisions": counts}
+    return {"decisions": counts, "orders_fetched": fetched}

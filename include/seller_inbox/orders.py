@@ -283,3 +283,59 @@ def _ingest(store, dsn, start, end, eff, client, mids, pages, refresh_items, ord
             "unchanged_orders": unchanged, "items": n_items, "pages": pages[0], "item_calls": item_calls,
             "orders_api": api,
             "api_throttled": stats.get("throttled", 0), "api_retries": stats.get("retries", 0)}
+
+
+def load_referenced_orders(store: Any, dsn: str, order_ids: list[str], *, client: Any = None,
+                           limit: int = 60) -> dict:
+    """Fetch orders that messages name but no orders window has loaded yet (bought before the
+    store was connected, or not updated since). One getOrder per order, rate-limited like every
+    call; at most ``limit`` per run so a large backlog spreads over runs instead of stalling one.
+    Unknown ids (a buyer's typo, another seller's order) are skipped.
+    """
+    import psycopg2
+    import psycopg2.extras
+
+    from seller_inbox.spapi import SpApiNotFound
+
+    if not order_ids:
+        return {"requested": 0, "loaded": 0, "not_found": 0}
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT amazon_order_id FROM raw.orders WHERE amazon_order_id = ANY(%s)", (list(order_ids),))
+            have = {r[0] for r in cur.fetchall()}
+        conn.commit()
+        missing = sorted(set(order_ids) - have)[:limit]
+        if not missing:
+            return {"requested": 0, "loaded": 0, "not_found": 0}
+        mids = [m.info.marketplace_id for m in store.marketplaces]
+        own = client is None
+        if own:
+            from seller_inbox.spapi import SpApiHook
+
+            client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn, marketplace_ids=mids)
+        api = getattr(client.credentials, "orders_api", "v0")
+        loaded = not_found = 0
+        try:
+            for oid in missing:
+                try:
+                    if api == "2026-01-01":
+                        row, items = order_row_2026(store.id, client.get_order_2026(oid, ["FULFILLMENT", "PROCEEDS"]))
+                    else:
+                        row = order_row(store.id, client.get_order(oid))
+                        items = [item_row(oid, it) for it in client.get_order_items(oid)]
+                except SpApiNotFound:
+                    not_found += 1
+                    continue
+                with conn, conn.cursor() as cur:
+                    cur.execute(_UPSERT_ORDER, row)
+                    cur.fetchall()
+                    if items:
+                        psycopg2.extras.execute_batch(cur, _UPSERT_ITEM, items)
+                loaded += 1
+        finally:
+            if own:
+                client.close()
+    finally:
+        conn.close()
+    return {"requested": len(missing), "loaded": loaded, "not_found": not_found}

@@ -11,6 +11,8 @@ import yaml
 from seller_inbox import config
 from seller_inbox.act import act_on_messages
 
+from tests.integration.conftest_spapi import sandbox, set_conn  # noqa: F401 (fixture)
+
 from .rows import add_message, add_order
 
 # 15:00 in New York: outside the demo store's quiet hours
@@ -49,7 +51,7 @@ def test_modes_and_guards(db, warehouse_dsn, registry):
     add_message(db, us.id, "<4-damaged>", NOW - timedelta(hours=3), intent="damaged_defective")  # listen
     add_message(db, us.id, "<5-answered>", NOW - timedelta(hours=4), first_reply_at=NOW - timedelta(hours=1))
     add_message(db, us.id, "<6-unknown-order>", NOW - timedelta(hours=1), order_id="111-9999999-9999999")
-    out = act_on_messages(us, warehouse_dsn, START, END, now=NOW)
+    out = act_on_messages(us, warehouse_dsn, START, END, now=NOW, fetch_orders=False)
     rows = {r[0]: r for r in _outbox(db)}
     assert set(rows) == {"<1-auto>", "<2-lowconf>", "<3-question>", "<5-answered>", "<6-unknown-order>"}
     assert rows["<1-auto>"][1:3] == ("auto", "queued")
@@ -61,13 +63,31 @@ def test_modes_and_guards(db, warehouse_dsn, registry):
     assert out["decisions"] == {"queued": 1, "pending_approval": 3, "skipped": 1}
 
 
+def test_orders_named_by_messages_are_fetched_so_replies_state_facts(db, warehouse_dsn, registry, sandbox, monkeypatch):
+    """A buyer asks about an order bought before any orders window: act loads it over the SP-API."""
+    from seller_inbox.sandbox.data import generate_orders
+
+    us = registry().store("us-outdoor")
+    set_conn(monkeypatch, sandbox, us)
+    order = next(o for o in generate_orders(us.seller_id, NOW - timedelta(days=12), NOW - timedelta(days=10), orders_per_day=12)
+                 if o.order_status == "Shipped" or o.order_status == "Delivered")
+    add_message(db, us.id, "<asks>", NOW - timedelta(hours=2), order_id=order.amazon_order_id)
+    add_message(db, us.id, "<typo>", NOW - timedelta(hours=2), order_id="111-0000000-0000000")
+    out = act_on_messages(us, warehouse_dsn, START, END, now=NOW)
+    assert out["orders_fetched"] == {"requested": 2, "loaded": 1, "not_found": 1}
+    rows = {r[0]: r for r in _outbox(db)}
+    assert rows["<asks>"][1:3] == ("auto", "queued") and rows["<asks>"][4] == "order_status"
+    assert order.amazon_order_id in rows["<asks>"][6]
+    assert rows["<typo>"][1:3] == ("draft", "pending_approval")  # no facts: a person answers
+
+
 def test_rerun_and_backfill_never_queue_twice(db, warehouse_dsn, registry):
     us = registry().store("us-outdoor")
     add_order(db, us.id, "111-0000001-0000001", NOW - timedelta(days=3))
     add_message(db, us.id, "<1>", NOW - timedelta(hours=2))
-    act_on_messages(us, warehouse_dsn, START, END, now=NOW)
+    act_on_messages(us, warehouse_dsn, START, END, now=NOW, fetch_orders=False)
     first = _outbox(db)
-    act_on_messages(us, warehouse_dsn, START, END, now=NOW + timedelta(minutes=5))
+    act_on_messages(us, warehouse_dsn, START, END, now=NOW + timedelta(minutes=5), fetch_orders=False)
     assert _outbox(db) == first and len(first) == 1
 
 
@@ -76,7 +96,7 @@ def test_backfill_of_old_mail_sends_nothing(db, warehouse_dsn, registry):
     old = NOW - timedelta(days=5)
     add_order(db, us.id, "111-0000001-0000001", old - timedelta(days=3))
     add_message(db, us.id, "<old>", old)
-    act_on_messages(us, warehouse_dsn, old - timedelta(hours=1), old + timedelta(hours=1), now=NOW)
+    act_on_messages(us, warehouse_dsn, old - timedelta(hours=1), old + timedelta(hours=1), now=NOW, fetch_orders=False)
     ((mid, mode, status, reason, *_),) = _outbox(db)
     assert (mode, status) == ("auto", "skipped") and reason.startswith("stale")
 
@@ -85,7 +105,7 @@ def test_global_kill_switch_blocks_automatic_replies(db, warehouse_dsn, registry
     us = registry(global_kill_switch=True).store("us-outdoor")
     add_order(db, us.id, "111-0000001-0000001", NOW - timedelta(days=3))
     add_message(db, us.id, "<1>", NOW - timedelta(hours=2))
-    act_on_messages(us, warehouse_dsn, START, END, now=NOW)
+    act_on_messages(us, warehouse_dsn, START, END, now=NOW, fetch_orders=False)
     ((_, mode, status, reason, *_),) = _outbox(db)
     assert status == "blocked" and reason == "kill switch on (global)"
 
@@ -95,7 +115,7 @@ def test_replies_are_written_in_the_buyers_language(db, warehouse_dsn, registry)
     add_order(db, eu.id, "302-0000001-0000001", NOW - timedelta(days=3), marketplace="FR")
     add_message(db, eu.id, "<fr>", NOW - timedelta(hours=2), marketplace="FR", language="fr",
                 order_id="302-0000001-0000001")
-    act_on_messages(eu, warehouse_dsn, START, END, now=NOW)
+    act_on_messages(eu, warehouse_dsn, START, END, now=NOW, fetch_orders=False)
     ((_, mode, status, _, template, locale, body),) = _outbox(db)
     assert (mode, status, template, locale) == ("draft", "pending_approval", "order_status", "fr")
     assert body.startswith("Bonjour")
