@@ -104,3 +104,12 @@ def test_importing_the_package_is_cheap():
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+def test_redaction_placeholders_are_not_shouting_and_thanks_is_not_a_complaint():
+    r = one("住所が変わりました。[ADDRESS]。電話 [PHONE]  よろしくお願いします。 [NAME]", "JP")
+    assert (r["intent"], r["risk"]) == ("address_change", "low")
+    r = one("Hi, where is my order? It still shows as not shipped.  Thanks, [NAME] [PHONE]")
+    assert (r["intent"], r["risk"]) == ("order_status", "low")
+    assert one("無事に届きました。ありがとうございました。", "JP")["intent"] == "other"
+    assert one("Got it, thanks a lot!")["intent"] == "other"

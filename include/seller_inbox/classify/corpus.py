@@ -405,6 +405,12 @@ def segment_rows(split: str = "train", seed: int = SEED) -> list[dict]:
             for ph in phrases:
                 text = ph.replace("{item}", rng.choice(items)) if "{item}" in ph else ph
                 rows.append({"text": text, "intent": label, "lang": lang})
+                # the sentences of a multi-sentence phrase, as inference sees them
+                from seller_inbox.classify.model import segments
+
+                parts = segments(text)
+                if len(parts) > 1:
+                    rows.extend({"text": p, "intent": label, "lang": lang} for p in parts)
                 if lang not in ("ja", "zh") and label != NONE:  # augmentation: misspelt copies
                     for _ in range(2):
                         rows.append({"text": _typo(text, rng), "intent": label, "lang": lang})

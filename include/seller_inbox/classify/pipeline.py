@@ -27,7 +27,8 @@ MESSAGE_LEVEL = frozenset({"auto_reply", "a_to_z_claim", "account_health"})
 NOT_PROPOSED = MESSAGE_LEVEL | {"other"}
 RULE_CONFIDENCE = 0.99
 _MAX_TEXT = 4000
-_INSULT_WORDS = re.compile(r"!{3,}|\?{3,}")
+# redaction placeholders of the mail parser ([NAME], [PHONE], [ADDRESS], [EMAIL]...): not the buyer's words
+_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]{1,20}\]")
 
 
 class InvalidItem(ValueError):
@@ -122,7 +123,7 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
             results[idx] = {"id": rid, "error": str(exc)}
             continue
         body = (item.get("body") or "")[: _MAX_TEXT * 3]
-        text = buyer_text(body)[:_MAX_TEXT]
+        text = _PLACEHOLDER.sub(" ", buyer_text(body))[:_MAX_TEXT]
         if not text.strip():
             text = (item.get("subject") or "").strip()
         lang, lconf, lmethod = detect_language(text, item.get("marketplace"))
