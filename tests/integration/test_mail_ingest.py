@@ -109,14 +109,16 @@ def test_malformed_mail_is_quarantined_and_the_batch_lands(db, warehouse_dsn, tm
     box.raw_file(b"\x00\x01garbage\xff" * 20, when + timedelta(minutes=2, seconds=30), "1.bad1.host")
     box.raw_file(b"Subject: no sender\r\nMessage-ID: <nf@x>\r\n\r\nbody\r\n", when + timedelta(minutes=3, seconds=30),
                  "1.bad2.host")
+    box.raw_file(b"", when + timedelta(minutes=4, seconds=30), "1.bad3.host")
     c = _ingest(store, warehouse_dsn, box.root, t("2026-11-02T00:00:00"), t("2026-11-03T00:00:00"), batch_size=100)
-    assert (c["seen"], c["stored"], c["quarantined"]) == (7, 5, 2)
+    assert (c["seen"], c["stored"], c["quarantined"]) == (8, 5, 3)
     q = dict(rows(db, "SELECT source_ref, reason FROM ops.quarantine"))
     assert q == {"maildir:INBOX/1.bad1.host": "binary data, not a mail message",
-                 "maildir:INBOX/1.bad2.host": "missing From header"}
+                 "maildir:INBOX/1.bad2.host": "missing From header",
+                 "maildir:INBOX/1.bad3.host": "empty message"}
     assert rows(db, "SELECT message_id FROM ops.quarantine WHERE source_ref LIKE '%bad2%'") == [("<nf@x>",)]
     again = _ingest(store, warehouse_dsn, box.root, t("2026-11-02T00:00:00"), t("2026-11-03T00:00:00"))
-    assert again["stored"] == 0 and one(db, "SELECT count(*) FROM ops.quarantine") == 2
+    assert again["stored"] == 0 and one(db, "SELECT count(*) FROM ops.quarantine") == 3
     assert one(db, "SELECT count(*) FROM core.message") == 5
 
 

@@ -107,7 +107,7 @@ def ingest_source(store, dsn: str, source, start: datetime, end: datetime, *, fo
             for item in source.scan(folder, role, start, end, known.__contains__, state, **kwargs):
                 counts["seen"] += 1
                 fcounts["seen"] += 1
-                if not item.raw:  # already stored: only keep its "no response needed" mark current
+                if item.raw is None:  # already stored: only keep its "no response needed" mark current
                     counts["duplicates"] += 1
                     counts["skipped_known"] += 1
                     fcounts["duplicates"] += 1

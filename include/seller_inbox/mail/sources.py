@@ -41,7 +41,7 @@ class MailItem:
     source_ref: str           # uidvalidity:uid, or the Maildir unique name
     internal_date: datetime
     flags: tuple[str, ...]
-    raw: bytes
+    raw: bytes | None          # None: already stored (listed for its flags only, body not fetched)
     uid: int | None = None
     uidvalidity: int | None = None
 
@@ -135,7 +135,7 @@ class MaildirSource:
             )
             state.flagged_refs[unique] = flags
             if known(unique):
-                yield MailItem(role, source, unique, datetime.fromtimestamp(mtime, UTC), flags, b"")
+                yield MailItem(role, source, unique, datetime.fromtimestamp(mtime, UTC), flags, None)
                 continue
             try:
                 raw = Path(path).read_bytes()
@@ -242,7 +242,7 @@ class ImapSource:
             ref = f"{uidvalidity}:{uid}"
             state.flagged_refs[ref] = flags
             if known(ref):
-                yield MailItem(role, source, ref, idate, flags, b"", uid, uidvalidity)
+                yield MailItem(role, source, ref, idate, flags, None, uid, uidvalidity)
             else:
                 todo.append((uid, idate, flags))
         for i in range(0, len(todo), self.BODY_CHUNK):
