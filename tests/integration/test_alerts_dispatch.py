@@ -231,3 +231,15 @@ def test_other_components_alerts_fan_out_to_the_store_channels(db, warehouse_dsn
     assert any("2 rows failed" in r["json"]["markdown"]["text"] for r in got)
     assert {(r[0], r[2], r[3]) for r in log_rows(db)} == {
         ("auth_revoked", "log", "sent"), ("auth_revoked", "dingtalk", "sent"), ("gate_failed", "dingtalk", "sent")}
+
+
+def test_slack_connection_in_the_providers_own_format_goes_through_slackwebhookhook(db, warehouse_dsn, hooks, conns):
+    # Slack provider format: webhook token in password, base URL in host (SlackWebhookHook builds the URL)
+    conns("alert_slack_provider", conn_type="slackwebhook", host=hooks.base + "/services", password="T000/B000/XXXX")
+    s = store([{"type": "slack", "conn_id": "alert_slack_provider"}], lang="zh")
+    add(db, s.id, "<s1@x>", T0 + timedelta(hours=1))
+    out = dispatch_alerts(s, warehouse_dsn, T0, T0 + timedelta(hours=2), T0 + timedelta(hours=2))
+    assert out["sent"] == 1
+    got = hooks.accepted("slack")
+    assert len(got) == 1 and got[0]["path"] == "/services/T000/B000/XXXX"
+    assert "*【高风险】" in got[0]["json"]["text"] and "未收到货" in got[0]["json"]["text"]
