@@ -3,7 +3,7 @@
 ``ensure_installed()`` installs ``dovecot-imapd`` with apt-get when missing (``apt-get
 update`` first if the plain install fails). ``Dovecot(base_dir)`` writes a private config
 (no SSL, plaintext auth, ``passwd-file`` passdb, ``static`` userdb as the unprivileged
-``mail`` user, Maildir++ mailboxes under ``base_dir/mail/<user>``), runs ``dovecot -F`` in
+``mail`` user when run as root, else as the current user, Maildir++ mailboxes under ``base_dir/mail/<user>``), runs ``dovecot -F`` in
 the foreground and stops it on ``stop()``. Pytest fixture: ``dovecot_server`` (session).
 """
 
@@ -32,10 +32,11 @@ def ensure_installed() -> str:
     exe = _find("dovecot")
     if exe and os.path.exists("/usr/lib/dovecot/imap"):
         return exe
-    cmd = ["apt-get", "install", "-y", "--no-install-recommends", "dovecot-imapd"]
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n", "-E"]
+    cmd = sudo + ["apt-get", "install", "-y", "--no-install-recommends", "dovecot-imapd"]
     r = subprocess.run(cmd, env=APT_ENV, capture_output=True, text=True)
     if r.returncode != 0:
-        subprocess.run(["apt-get", "update"], env=APT_ENV, capture_output=True, text=True, check=True)
+        subprocess.run(sudo + ["apt-get", "update"], env=APT_ENV, capture_output=True, text=True, check=True)
         r = subprocess.run(cmd, env=APT_ENV, capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"cannot install dovecot-imapd: {r.stderr[-2000:]}")
@@ -86,6 +87,7 @@ userdb {{
   args = uid={uid} gid={gid} home={base}/home/%u
 }}
 service imap-login {{
+  chroot =
   inet_listener imap {{
     address = 127.0.0.1
     port = {port}
@@ -93,6 +95,9 @@ service imap-login {{
   inet_listener imaps {{
     port = 0
   }}
+}}
+service anvil {{
+  chroot =
 }}
 service stats {{
   unix_listener stats-reader {{
@@ -112,8 +117,12 @@ class Dovecot:
         self.port = free_port()
         self.host = "127.0.0.1"
         self.proc: subprocess.Popen | None = None
-        pw = pwd.getpwnam("mail")
-        self.uid, self.gid = pw.pw_uid, pw.pw_gid
+        self.root = os.geteuid() == 0
+        if self.root:  # Dovecot refuses uid 0 for mail: use the unprivileged "mail" user
+            pw = pwd.getpwnam("mail")
+        else:  # everything runs as ourselves
+            pw = pwd.getpwuid(os.getuid())
+        self.uid, self.gid, self.user = pw.pw_uid, pw.pw_gid, pw.pw_name
         self.conf = self.base / "dovecot.conf"
 
     def start(self, timeout: float = 20.0) -> "Dovecot":
@@ -121,12 +130,20 @@ class Dovecot:
         os.chmod(b, 0o755)
         for d in ("run", "state", "mail", "home"):
             (b / d).mkdir(exist_ok=True)
-        os.chown(b / "mail", self.uid, self.gid)
-        os.chown(b / "home", self.uid, self.gid)
+        if self.root:
+            os.chown(b / "mail", self.uid, self.gid)
+            os.chown(b / "home", self.uid, self.gid)
         (b / "users").write_text("".join(f"user{i:03d}:{{PLAIN}}{self.PASSWORD}::::::\n"
                                          for i in range(1, self.POOL + 1)), encoding="utf-8")
         os.chmod(b / "users", 0o644)
-        self.conf.write_text(CONF.format(base=b, port=self.port, uid=self.uid, gid=self.gid), encoding="utf-8")
+        conf = CONF.format(base=b, port=self.port, uid=self.uid, gid=self.gid)
+        if not self.root:
+            import grp
+
+            group = grp.getgrgid(self.gid).gr_name
+            conf += (f"default_login_user = {self.user}\ndefault_internal_user = {self.user}\n"
+                     f"default_internal_group = {group}\n")
+        self.conf.write_text(conf, encoding="utf-8")
         self.proc = subprocess.Popen([self.exe, "-F", "-c", str(self.conf)], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
@@ -191,9 +208,9 @@ class Dovecot:
 
 @pytest.fixture(scope="session")
 def dovecot_server(tmp_path_factory):
-    srv = Dovecot(tempfile.mkdtemp(prefix="dovecot-", dir="/tmp")).start()
+    srv = Dovecot(tempfile.mkdtemp(prefix="dovecot-", dir="/tmp"))
     try:
-        yield srv
+        yield srv.start()
     finally:
         srv.stop()
         shutil.rmtree(srv.base, ignore_errors=True)
