@@ -467,9 +467,12 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
     from_is_alias = bool(_ALIAS_DOMAIN.search(from_addr))
     to_alias = next((a for _, a in to_list if _ALIAS_DOMAIN.search(a)), None)
     auto_hdr = (hdr.get("auto-submitted") or "").strip().lower()
-    auto = (auto_hdr not in ("", "no")) or "x-autoreply" in hdr or "x-autorespond" in hdr \
-        or (hdr.get("precedence") or "").strip().lower() == "auto_reply" \
-        or (hdr.get("x-auto-response-suppress") or "").strip().lower() in ("all", "oof") and _AUTO_SUBJ.search(subject_raw) is not None
+    # RFC 3834: "auto-replied" is an out-of-office/autoresponder. "auto-generated" is any machine
+    # mail - Amazon's own relays and notices may carry it, so it only counts for other senders.
+    amazon_any = from_is_alias or bool(_AMAZON_DOMAIN.search(from_addr))
+    auto = auto_hdr.startswith("auto-replied") or (auto_hdr.startswith("auto-") and not amazon_any) \
+        or "x-autoreply" in hdr or "x-autorespond" in hdr \
+        or (hdr.get("precedence") or "").strip().lower() == "auto_reply"
     subj_plain = _SUBJ_PREFIX.sub("", subject_raw)
     local = from_addr.split("@", 1)[0]
     bounce = is_report or local in ("mailer-daemon", "postmaster") or bool(_BOUNCE_SUBJ.search(subject_raw))
