@@ -123,7 +123,8 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
             results[idx] = {"id": rid, "error": str(exc)}
             continue
         body = (item.get("body") or "")[: _MAX_TEXT * 3]
-        text = _PLACEHOLDER.sub(" ", buyer_text(body))[:_MAX_TEXT]
+        own_words = buyer_text(body)[:_MAX_TEXT]
+        text = _PLACEHOLDER.sub(" ", own_words)  # for language, lexicon and shouting
         if not text.strip():
             text = (item.get("subject") or "").strip()
         lang, lconf, lmethod = detect_language(text, item.get("marketplace"))
@@ -137,16 +138,20 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
                 res["explain"] = {"rule": why, "risk": reasons, "language_method": lmethod}
             results[idx] = res
             continue
-        pending.append((idx, item, text, lang, lmethod))
+        # for the model a placeholder still says what stood there ("ship to [ADDRESS]")
+        model_text = _PLACEHOLDER.sub(lambda m: m.group(0)[1:-1].lower().replace("_", " "), own_words)
+        if not own_words.strip():
+            model_text = text
+        pending.append((idx, item, text, lang, lmethod, model_text))
     if pending:
         model = get_model()
-        msg_p, seg_p, owner = model.predict([p[2] for p in pending])
+        msg_p, seg_p, owner = model.predict([p[5] for p in pending])
         msg_p = msg_p.round(4)
         seg_p = seg_p.round(4)
         by_owner: dict[int, list] = {}
         for row, o in zip(seg_p, owner.tolist()):
             by_owner.setdefault(o, []).append(row)
-        for k, ((idx, item, text, lang, lmethod), pr) in enumerate(zip(pending, msg_p)):
+        for k, ((idx, item, text, lang, lmethod, _), pr) in enumerate(zip(pending, msg_p)):
             intent, conf, cands = decide(pr, by_owner.get(k, []), model.classes)
             risk, reasons = risk_for(intent, text, lang)
             empty = not text.strip()
