@@ -14,7 +14,7 @@ from seller_inbox.classify.lang import detect_language
 from seller_inbox.classify.lexicon import load_lexicon, shouting
 from seller_inbox.classify.rules import buyer_text, header_intent
 
-PIPELINE_VERSION = "1.0"
+PIPELINE_VERSION = "1.1"
 # below this the prediction is flagged: `auto` mode must never act on it
 LOW_CONFIDENCE = 0.6
 # a sentence's intent becomes a precedence candidate when the model is this sure of it
