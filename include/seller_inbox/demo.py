@@ -37,7 +37,9 @@ def airflow_env(base: Path, ui_port: int = 8080) -> dict[str, str]:
     """Airflow's settings for the embedded default (SQLite, LocalExecutor, small parallelism)."""
     af = base / "airflow"
     af.mkdir(parents=True, exist_ok=True)
+    venv_bin = str(Path(sys.executable).parent)  # standalone spawns `airflow …` from PATH
     return {
+        "PATH": venv_bin + os.pathsep + os.environ.get("PATH", ""),
         "AIRFLOW_HOME": str(af),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS),
@@ -251,11 +253,13 @@ class _output_to:
         return False
 
 
-def _wait_http(url: str, timeout: float) -> bool:
+def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> bool:
     import urllib.request
 
     deadline = time.time() + timeout
     while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
         try:
             with urllib.request.urlopen(url, timeout=2) as r:
                 if r.status < 500:
@@ -278,8 +282,10 @@ def run_interactive(stack: Stack, env: dict) -> int:
     base_url = f"http://localhost:{stack.ui_port}"
     try:
         _say(f"• airflow standalone starting (log: {logs / 'airflow-standalone.log'})…")
-        if not _wait_http(f"{base_url}/api/v2/monitor/health", 180):
-            _say("error: Airflow did not come up within 180 s; see the log above")
+        if not _wait_http(f"{base_url}/api/v2/monitor/health", 240, proc):
+            tail = (logs / "airflow-standalone.log").read_text(errors="replace").strip().splitlines()[-3:]
+            _say("error: Airflow did not come up (exit code %s); last lines of its log:\n  %s"
+                 % (proc.poll(), "\n  ".join(tail)))
             return 1
         _airflow(["dags", "reserialize"], env)
         reg = get_registry()
@@ -292,8 +298,10 @@ def run_interactive(stack: Stack, env: dict) -> int:
                           "--from-date", frm.isoformat(), "--to-date", to.isoformat(),
                           "--reprocess-behavior", "completed"], env, check=False)
             _say(f"• backfill {s.id}: {frm:%Y-%m-%d} … {to:%Y-%m-%d}" + ("" if r.returncode == 0 else f" (failed: {r.stderr.strip().splitlines()[-1:]})"))
-        _wait_backfills(env, [f"si_{s.id}_pipeline" for s in reg.enabled_stores], stack.days)
+        failed = _wait_backfills(env, [f"si_{s.id}_pipeline" for s in reg.enabled_stores], frm, to)
         print_kpis(env["SELLER_INBOX_WAREHOUSE_URL"], frm.date(), to.date())
+        for f in failed:
+            _say(f"  ✗ failed run: {f} (open it in the UI to see which task and why)")
         pw_file = Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
         login = ""
         if pw_file.exists():
@@ -316,26 +324,39 @@ def run_interactive(stack: Stack, env: dict) -> int:
         out.close()
 
 
-def _wait_backfills(env: dict, dag_ids: list[str], days: int, timeout: float = 1200) -> None:
-    """Show progress of the backfill runs until every one has finished."""
+def _wait_backfills(env: dict, dag_ids: list[str], frm: datetime, to: datetime, timeout: float = 1800) -> list[str]:
+    """Show progress until every (DAG, day) in [frm, to] has a finished run and none is pending.
+
+    A day may be run by the backfill or, for the latest day, by the scheduler itself (the
+    backfill then marks it "in flight" and leaves it alone): either run counts.
+    Returns the (DAG, day) pairs whose run failed.
+    """
     import sqlite3
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     db = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
+    days = (to - frm).days + 1
     total = len(dag_ids) * days
-    q = ("SELECT count(*) FROM dag_run WHERE run_type = 'backfill' AND state IN ('success', 'failed') "
-         f"AND dag_id IN ({','.join('?' * len(dag_ids))})")
+    marks = ",".join("?" * len(dag_ids))
+    q = (f"SELECT dag_id, substr(logical_date, 1, 10), state FROM dag_run WHERE dag_id IN ({marks}) "
+         "AND substr(logical_date, 1, 10) BETWEEN ? AND ?")
+    args = [*dag_ids, frm.strftime("%Y-%m-%d"), to.strftime("%Y-%m-%d")]
     deadline = time.time() + timeout
-    with Progress(TextColumn("backfill runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as prog:
+    failed: list[str] = []
+    with Progress(TextColumn("pipeline runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as prog:
         bar = prog.add_task("runs", total=total)
         while time.time() < deadline:
             with sqlite3.connect(db, timeout=10) as c:
-                done = c.execute(q, dag_ids).fetchone()[0]
-            prog.update(bar, completed=done)
-            if done >= total:
-                return
+                rows = c.execute(q, args).fetchall()
+            finished = {(d, day) for d, day, st in rows if st in ("success", "failed")}
+            pending = {(d, day) for d, day, st in rows if st not in ("success", "failed")}
+            prog.update(bar, completed=len(finished - pending))
+            if len(finished) >= total and not pending:
+                ok = {(d, day) for d, day, st in rows if st == "success"}
+                return sorted(f"{d} {day}" for d, day in finished - ok)
             time.sleep(3)
+    raise TimeoutError(f"pipeline runs not finished after {timeout:.0f} s; see the Airflow UI")
 
 
 def main(days: int = 7, once: bool = False, seed: int = 42, port: int = 8080) -> int:

@@ -30,7 +30,7 @@ def test_run_command_serves_the_ui_and_backfills_every_store(new_database, tmp_p
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not (k.startswith("AIRFLOW") or k.startswith("_AIRFLOW"))}
     env.update({"SELLER_INBOX_HOME": str(tmp_path), "SELLER_INBOX_WAREHOUSE_URL": url})
-    proc = subprocess.Popen([sys.executable, "-m", "seller_inbox", "demo", "--days", "1", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "seller_inbox", "demo", "--days", "2", "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     lines: list[str] = []
@@ -50,9 +50,14 @@ def test_run_command_serves_the_ui_and_backfills_every_store(new_database, tmp_p
             assert json.load(r)["scheduler"]["status"] == "healthy"
         db = tmp_path / "airflow" / "airflow.db"
         with sqlite3.connect(db) as c:
-            runs = c.execute("SELECT dag_id, state FROM dag_run WHERE run_type = 'backfill' ORDER BY dag_id").fetchall()
-        assert runs == [("si_eu-home_pipeline", "success"), ("si_jp-gadgets_pipeline", "success"),
-                        ("si_us-outdoor_pipeline", "success")]
+            runs = c.execute("SELECT dag_id, substr(logical_date, 1, 10), run_type, state FROM dag_run "
+                             "WHERE dag_id LIKE '%pipeline' ORDER BY 1, 2").fetchall()
+        pipelines = ["si_eu-home_pipeline", "si_jp-gadgets_pipeline", "si_us-outdoor_pipeline"]
+        # two days per store, each run to success; the older day always by the backfill
+        assert sorted({(d, day) for d, day, _, st in runs if st == "success"}) == sorted(
+            (d, day) for d in pipelines for day in sorted({r[1] for r in runs}))
+        assert len({r[1] for r in runs}) == 2
+        assert {d for d, _, typ, st in runs if typ == "backfill" and st == "success"} == set(pipelines)
         with psycopg2.connect(url) as conn, conn.cursor() as cur:
             cur.execute("SELECT DISTINCT store_id FROM kpi.store_daily ORDER BY 1")
             assert [r[0] for r in cur.fetchall()] == ["eu-home", "jp-gadgets", "us-outdoor"]

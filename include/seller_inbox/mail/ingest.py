@@ -241,7 +241,10 @@ def _advance_watermark(cur, sid: str, src_name: str, state, batch: list, final: 
            ON CONFLICT (store_id, source) DO UPDATE SET
              last_uid = CASE WHEN w.uidvalidity IS DISTINCT FROM EXCLUDED.uidvalidity THEN EXCLUDED.last_uid
                              ELSE GREATEST(w.last_uid, EXCLUDED.last_uid) END,
-             uidvalidity = EXCLUDED.uidvalidity, updated_at = now()""",
+             uidvalidity = EXCLUDED.uidvalidity, updated_at = now()
+           WHERE (w.uidvalidity, w.last_uid) IS DISTINCT FROM
+                 (EXCLUDED.uidvalidity, CASE WHEN w.uidvalidity IS DISTINCT FROM EXCLUDED.uidvalidity
+                                             THEN EXCLUDED.last_uid ELSE GREATEST(w.last_uid, EXCLUDED.last_uid) END)""",
         (sid, src_name, state.uidvalidity, last))
 
 
