@@ -31,3 +31,20 @@ def test_connection_url_from_airflow_connection_fields():
         login, password, host, port, schema, extra_dejson = "u", "p@ss", "db.example", 5433, "wh", {}
 
     assert warehouse._conn_to_url(C()) == "postgresql://u:p%40ss@db.example:5433/wh"
+
+
+def test_cli_prints_the_url_and_opens_psql_on_it(warehouse_dsn):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SELLER_INBOX_WAREHOUSE_URL": warehouse_dsn}
+    url = subprocess.run([sys.executable, "-m", "seller_inbox", "warehouse", "url"], env=env,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert url == warehouse_dsn
+    out = subprocess.run([sys.executable, "-m", "seller_inbox", "warehouse", "psql"], env=env,
+                         input="SELECT 'schemas:' || count(*) FROM information_schema.schemata "
+                               "WHERE schema_name IN ('raw','core','kpi','ops');\n",
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "schemas:4" in out.stdout
