@@ -291,14 +291,17 @@ def run_interactive(stack: Stack, env: dict) -> int:
         reg = get_registry()
         end = stack.window_end()
         frm, to = end - timedelta(days=stack.days), end - timedelta(days=1)
+        pipelines = []
         for s in reg.enabled_stores:
             _airflow(["dags", "unpause", f"si_{s.id}_pipeline"], env, check=False)
             _airflow(["dags", "unpause", f"si_{s.id}_auth"], env, check=False)
-            r = _airflow(["backfill", "create", "--dag-id", f"si_{s.id}_pipeline",
-                          "--from-date", frm.isoformat(), "--to-date", to.isoformat(),
-                          "--reprocess-behavior", "completed"], env, check=False)
-            _say(f"• backfill {s.id}: {frm:%Y-%m-%d} … {to:%Y-%m-%d}" + ("" if r.returncode == 0 else f" (failed: {r.stderr.strip().splitlines()[-1:]})"))
-        failed = _wait_backfills(env, [f"si_{s.id}_pipeline" for s in reg.enabled_stores], frm, to)
+            err = _create_backfill(env, f"si_{s.id}_pipeline", frm, to)
+            if err:
+                _say(f"• backfill {s.id}: could not be created: {err}")
+            else:
+                pipelines.append(f"si_{s.id}_pipeline")
+                _say(f"• backfill {s.id}: {frm:%Y-%m-%d} … {to:%Y-%m-%d}")
+        failed = _wait_backfills(env, pipelines, frm, to) if pipelines else []
         print_kpis(env["SELLER_INBOX_WAREHOUSE_URL"], frm.date(), to.date())
         for f in failed:
             _say(f"  ✗ failed run: {f} (open it in the UI to see which task and why)")
@@ -322,6 +325,21 @@ def run_interactive(stack: Stack, env: dict) -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         out.close()
+
+
+def _create_backfill(env: dict, dag_id: str, frm: datetime, to: datetime, attempts: int = 6) -> str | None:
+    """`airflow backfill create`, retried while the DAG processor is still registering the DAG
+    or SQLite is busy. Returns None on success, else the last error line."""
+    err = "?"
+    for i in range(attempts):
+        r = _airflow(["backfill", "create", "--dag-id", dag_id, "--from-date", frm.isoformat(),
+                      "--to-date", to.isoformat(), "--reprocess-behavior", "completed"], env, check=False)
+        if r.returncode == 0:
+            return None
+        lines = [l for l in (r.stderr + r.stdout).strip().splitlines() if l.strip()]
+        err = lines[-1] if lines else f"exit code {r.returncode}"
+        time.sleep(5 * (i + 1))
+    return err
 
 
 def _wait_backfills(env: dict, dag_ids: list[str], frm: datetime, to: datetime, timeout: float = 1800) -> list[str]:

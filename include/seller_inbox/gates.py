@@ -106,7 +106,8 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
     import psycopg2
 
     suite = load_suite(stage)
-    params = {"store_id": store.id, "start": start, "end": end}
+    params = {"store_id": store.id, "start": start, "end": end,
+              "zones": json.dumps({m.code: m.zone.key for m in store.marketplaces})}
     all_failed, all_rows, checked = [], [], 0
     conn = psycopg2.connect(dsn)
     try:

@@ -69,3 +69,18 @@ def test_classify_gate_rejects_unlabelled_and_unknown_labels(db, warehouse_dsn, 
     add_message(db, us.id, "<b@x>", T0 + timedelta(hours=3), intent="shipping_question")
     with pytest.raises(GateFailed, match="labels.intent"):
         run_gate("classify", us, warehouse_dsn, T0, T1)
+
+
+def test_kpi_gate_checks_exactly_the_local_days_of_its_interval(db, warehouse_dsn):
+    """Whatever other runs have written, an interval's KPI gate judges the same rows."""
+    from seller_inbox.kpi import compute_store_daily
+
+    jp = load_registry().store("jp-gadgets")
+    now = T1 + timedelta(days=3)
+    compute_store_daily(jp, warehouse_dsn, T0, T1, now=now)
+    first = run_gate("kpi", jp, warehouse_dsn, T0, T1)
+    compute_store_daily(jp, warehouse_dsn, T1, T1 + timedelta(days=1), now=now)  # a later day's run
+    compute_store_daily(jp, warehouse_dsn, T0 - timedelta(days=5), T0 - timedelta(days=4), now=now)
+    assert run_gate("kpi", jp, warehouse_dsn, T0, T1) == first
+    # 2026-11-20 00:00–24:00 UTC is 09:00 on the 20th to 09:00 on the 21st in Tokyo: two local days
+    assert first["rows_checked"] == 2
