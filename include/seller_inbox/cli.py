@@ -11,13 +11,22 @@ import sys
 _PLUGGED = ("seller_inbox.sandbox.cli", "seller_inbox.mail.cli", "seller_inbox.classify.cli")
 
 
-def _stores_validate(args) -> int:
-    from seller_inbox.config import RegistryError, load_registry, registry_path
+def _load(path):
+    """The registry, or None after printing its one-line error."""
+    from seller_inbox.config import RegistryError, load_registry
 
     try:
-        reg = load_registry(args.path)
+        return load_registry(path)
     except RegistryError as err:
         print(f"error: {err}", file=sys.stderr)
+        return None
+
+
+def _stores_validate(args) -> int:
+    from seller_inbox.config import registry_path
+
+    reg = _load(args.path)
+    if reg is None:
         return 1
     enabled = reg.enabled_stores
     print(f"ok: {registry_path(args.path)}: {len(reg.stores)} stores ({len(enabled)} enabled): "
@@ -29,12 +38,8 @@ def _stores_list(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from seller_inbox.config import RegistryError, load_registry
-
-    try:
-        reg = load_registry(args.path)
-    except RegistryError as err:
-        print(f"error: {err}", file=sys.stderr)
+    reg = _load(args.path)
+    if reg is None:
         return 1
     t = Table(title="stores / 店铺")
     for col in ("id", "name", "region", "marketplaces", "modes (non-listen)", "enabled"):
