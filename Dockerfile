@@ -21,7 +21,7 @@ RUN grep -v '^-e ' requirements.txt > /tmp/requirements-deps.txt \
 
 # 2) the project (.dockerignore lets through only requirements.txt, pyproject.toml, include/,
 #    dags/, plugins/), then the whole requirements.txt again: everything is already satisfied
-#    except `-e .`, which installs seller_inbox editable from /opt/airflow/include (the folder
+#    except `--editable .`, which installs seller_inbox editable from /opt/airflow/include (the folder
 #    the compose file mounts) and the `seller-inbox` command.
 COPY --chown=airflow:0 . ./
 RUN pip install --no-cache-dir -r requirements.txt \

@@ -535,7 +535,7 @@ def test_dockerfile_from_matches_the_pinned_airflow(common):
 
 def test_dockerfile_installs_requirements_with_the_project_editable(common):
     reqs = [line.strip() for line in REQUIREMENTS.read_text(encoding="utf-8").splitlines()]
-    assert "-e ." in reqs, "requirements.txt installs the project itself (-e .)"
+    assert {"-e .", "--editable ."} & set(reqs), "requirements.txt installs the project itself (--editable .)"
     workdir, copied, installed = None, set(), False
     for op, rest in _dockerfile():
         if op == "WORKDIR":
