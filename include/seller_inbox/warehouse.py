@@ -38,10 +38,13 @@ def embedded_dir() -> Path:
 
 def start_embedded(database: str = "postgres"):
     """Start (or attach to) the embedded PostgreSQL; it keeps running after this process exits."""
-    import pgserver  # heavy-ish; only when the embedded default is really used
+    import warnings
 
-    srv = pgserver.get_server(embedded_dir(), cleanup_mode=None)
-    return srv
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI)
+        warnings.simplefilter("ignore")
+        import pgserver  # only when the embedded default is really used
+
+        return pgserver.get_server(embedded_dir(), cleanup_mode=None)
 
 
 def stop_embedded() -> bool:
@@ -49,7 +52,11 @@ def stop_embedded() -> bool:
     d = embedded_dir()
     if not (d / "postmaster.pid").exists():
         return False
-    from pgserver._commands import pg_ctl  # the wheel's own pg_ctl wrapper
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgserver._commands import pg_ctl  # the wheel's own pg_ctl wrapper
 
     user = "pgserver" if os.geteuid() == 0 else None
     pg_ctl(["-w", "stop", "-m", "fast"], pgdata=d, user=user)
