@@ -133,7 +133,6 @@ def run_stage(stage: str, store_id: str, **context) -> dict:
         dag_id=context["dag"].dag_id if context.get("dag") else "",
         run_id=context.get("run_id") or "",
         task_id=stage,
-        run_type=str(getattr(context.get("dag_run"), "run_type", "") or ""),
         try_number=getattr(ti, "try_number", 1) if ti else 1,
     )
     try:

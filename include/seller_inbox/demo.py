@@ -56,7 +56,7 @@ def airflow_env(base: Path, ui_port: int = 8080) -> dict[str, str]:
     }
 
 
-def connection_env(stores, spapi_url: str, maildir_root: Path, smtp_port: int | None, warehouse_url: str) -> dict[str, str]:
+def connection_env(stores, spapi_url: str, maildir_root: Path, warehouse_url: str) -> dict[str, str]:
     """AIRFLOW_CONN_* for every demo connection: credentials live only here, never in the registry."""
     env = {"AIRFLOW_CONN_WAREHOUSE": json.dumps({"conn_type": "postgres", "extra": {"url": warehouse_url}})}
     today = datetime.now(timezone.utc).date()
@@ -74,7 +74,7 @@ def connection_env(stores, spapi_url: str, maildir_root: Path, smtp_port: int | 
         env[f"AIRFLOW_CONN_{s.connections.mailbox.upper()}"] = json.dumps(
             {"conn_type": "maildir", "extra": {"path": str(maildir_root / s.id)}})
         env[f"AIRFLOW_CONN_{s.connections.smtp.upper()}"] = json.dumps(
-            {"conn_type": "smtp", "host": "127.0.0.1", "port": smtp_port or 2525, "extra": {"disable_tls": True, "disable_ssl": True}})
+            {"conn_type": "smtp", "host": "127.0.0.1", "port": 2525, "extra": {"disable_tls": True, "disable_ssl": True}})
     return env
 
 
@@ -110,7 +110,7 @@ class Stack:
         _say(f"• demo mailboxes: {maildir} ({_mail_summary(stats)})")
         env = {
             **airflow_env(self.base, self.ui_port),
-            **connection_env(reg.enabled_stores, self.sim.url, maildir, None, url),
+            **connection_env(reg.enabled_stores, self.sim.url, maildir, url),
             "SELLER_INBOX_HOME": str(self.base),
             "SELLER_INBOX_STORES": str(registry_path()),
             "SELLER_INBOX_WAREHOUSE_URL": url,
@@ -361,7 +361,6 @@ def _wait_backfills(env: dict, dag_ids: list[str], frm: datetime, to: datetime, 
          "AND substr(logical_date, 1, 10) BETWEEN ? AND ?")
     args = [*dag_ids, frm.strftime("%Y-%m-%d"), to.strftime("%Y-%m-%d")]
     deadline = time.time() + timeout
-    failed: list[str] = []
     with Progress(TextColumn("pipeline runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as prog:
         bar = prog.add_task("runs", total=total)
         while time.time() < deadline:

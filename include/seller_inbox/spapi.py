@@ -14,7 +14,7 @@ import os
 import random
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
@@ -573,7 +573,7 @@ class SpApiClient:
                 self.stats["waited_s"] += wait
                 self._sleep(wait)
             t0 = time.monotonic()
-            status, code, message, result, transient, retry_floor = None, None, None, None, False, 0.0
+            status, code, message, result, transient = None, None, None, None, False
             try:
                 result = fn(client)
                 resp = getattr(client._transport, "last", None)

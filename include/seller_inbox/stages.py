@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from seller_inbox.config import StoreConfig
 
@@ -22,12 +22,7 @@ class RunInfo:
     dag_id: str = ""
     run_id: str = ""
     task_id: str = ""
-    run_type: str = ""
     try_number: int = 1
-
-    @property
-    def is_backfill(self) -> bool:
-        return "backfill" in self.run_type.lower() or self.run_id.startswith("backfill__")
 
     def url(self, base: str | None = None) -> str | None:
         """Link to this task run in the Airflow UI (for alerts)."""

@@ -184,19 +184,3 @@ def migrate(url: str | None = None) -> list[str]:
         finally:
             conn.close()
     return applied_now
-
-
-def table_counts(url: str | None = None) -> dict[str, int]:
-    """Row count of every table in the project's schemas (used by the idempotency check)."""
-    with cursor(url) as cur:
-        cur.execute(
-            """SELECT table_schema || '.' || table_name FROM information_schema.tables
-               WHERE table_schema IN ('raw','core','kpi','ops') AND table_type = 'BASE TABLE'
-               ORDER BY 1"""
-        )
-        names = [r[0] for r in cur.fetchall()]
-        out = {}
-        for n in names:
-            cur.execute(f"SELECT count(*) FROM {n}")
-            out[n] = cur.fetchone()[0]
-        return out

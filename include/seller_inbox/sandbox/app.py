@@ -21,7 +21,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from urllib.parse import parse_qs
 
@@ -33,7 +33,7 @@ from seller_inbox.sandbox import CLIENT_ID, CLIENT_SECRET
 from seller_inbox.sandbox import data as simdata
 from seller_inbox.sandbox.buckets import BucketBook
 from seller_inbox.sandbox.faults import FaultBook
-from seller_inbox.spapi import MESSAGE_KINDS, OPERATIONS, ORDERS_FRESHNESS
+from seller_inbox.spapi import MESSAGE_KINDS, ORDERS_FRESHNESS
 
 UTC = timezone.utc
 ACCESS_TOKEN_TTL = 3600
