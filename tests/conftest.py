@@ -17,6 +17,14 @@ os.environ.setdefault("SELLER_INBOX_SALT", "test-salt")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 
+# Fuzzing (Hypothesis): seeded and bounded, so every run of the test command is the same run.
+# Failing examples found once are kept as explicit @example regression cases in the tests.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("seller-inbox", derandomize=True, max_examples=150, deadline=None, database=None,
+                          print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("seller-inbox")
+
 
 def _server_url(tmp_factory) -> tuple[str, object | None]:
     url = os.environ.get("SELLER_INBOX_TEST_PG")
