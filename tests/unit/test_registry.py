@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,7 @@ def _broken(tmp_path, mutate) -> Path:
 
 @pytest.mark.parametrize("mutate, expect", [
     (lambda d: d["stores"][1]["marketplaces"].append({"code": "XX"}), "store 'eu-home': field marketplaces[4].code: unknown marketplace 'XX'"),
-    (lambda d: d["stores"].append(dict(d["stores"][0])), "duplicate store id 'us-outdoor'"),
+    (lambda d: d["stores"].append(copy.deepcopy(d["stores"][0])), "field stores: duplicate store id 'us-outdoor'"),
     (lambda d: d["stores"][2]["marketplaces"][0].update(time_zone="Asia/Tokio"), "store 'jp-gadgets': field marketplaces[0].time_zone: unknown time zone 'Asia/Tokio'"),
     (lambda d: d["stores"][0]["connections"].pop("smtp"), "store 'us-outdoor': field connections.smtp: is required"),
     (lambda d: d["stores"][0]["modes"].update(wheres_my_order="auto"), "store 'us-outdoor': field modes: unknown intent 'wheres_my_order'"),
