@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from seller_inbox.alerts import channels as ch
 from seller_inbox.alerts import dispatch_alerts
 from seller_inbox.config import StoreConfig
 from tests.servers.webhooks import WebhookReceiver, dingtalk_expected_sign
@@ -100,6 +101,12 @@ def log_rows(db, **where):
         return cur.fetchall()
 
 
+def make_due(db):
+    """Time passes: every failed delivery's next attempt is due."""
+    with db.cursor() as cur:
+        cur.execute("UPDATE ops.alert_log SET next_attempt_at = now() - interval '1 second' WHERE status = 'failed'")
+
+
 # ---- tests --------------------------------------------------------------------------------
 def test_high_risk_alert_reaches_every_channel_once_across_rerun_and_backfill(db, warehouse_dsn, hooks, smtp, conns):
     s = store(ALL)
@@ -153,11 +160,12 @@ def test_dingtalk_signature_is_verified_by_the_receiver(db, warehouse_dsn, hooks
 def test_outage_is_retried_later_and_still_delivered_once(db, warehouse_dsn, hooks, conns):
     s = store([{"type": "wecom", "conn_id": "alert_wecom"}])
     add(db, s.id, "<o1@x>", T0 + timedelta(hours=1))
-    hooks.fail_next(1)
+    hooks.fail_next(10_000)  # down for longer than one run's in-run retries
     out = dispatch_alerts(s, warehouse_dsn, T0, T0 + timedelta(hours=2), T0 + timedelta(hours=2))
     assert out["failed"] == 1 and not hooks.accepted()
-    with db.cursor() as cur:  # the retry waits 30 s after a failure; age the row instead of sleeping
-        cur.execute("UPDATE ops.alert_log SET updated_at = now() - interval '1 minute'")
+    assert [r["status"] for r in hooks.received] == [500] * ch.TRIES
+    hooks.fail_next(0)
+    make_due(db)  # the retry waits 30 s after a failure; age the row instead of sleeping
     out = dispatch_alerts(s, warehouse_dsn, T0 + timedelta(hours=2), T0 + timedelta(hours=3), T0 + timedelta(hours=3))
     assert out["retried"] == 1 and out["sent"] == 1
     out = dispatch_alerts(s, warehouse_dsn, T0, T0 + timedelta(hours=3), T0 + timedelta(hours=3))

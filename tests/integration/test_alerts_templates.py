@@ -21,14 +21,16 @@ CTX = {"store_id": "eu-home", "store_name": "Home & Kitchen EU", "marketplace": 
     ("zh", ["【高风险】", "店铺", "站点", "订单号", "未收到货", "回复截止", "摘要", "查看"]),
 ])
 def test_risk_alert_text_in_the_teams_language(lang, needles):
-    title, md, plain = render("high_risk", lang, CTX)
+    title, md = render("high_risk", lang, CTX)
+    _, plain = render("high_risk", lang, CTX, "text")
     for n in needles:
         assert n in md, n
     assert "302-1234567-7654321" in plain and title in plain
 
 
 def test_sla_and_other_kinds_have_titles_in_both_languages():
-    for kind in ("sla_12h", "sla_20h", "auth_revoked", "reauth_due", "secret_rotation", "gate_failed", "medium_risk"):
+    for kind in ("sla_12h", "sla_20h", "auth_revoked", "reauth_due", "secret_rotation", "gate_failed", "medium_risk",
+                 "mail_quarantined"):
         assert render(kind, "en", CTX)[0] != render(kind, "zh", CTX)[0]
     assert render("something_new", "zh", {"store_id": "s"})[0].startswith("【提醒】")
 
@@ -67,6 +69,6 @@ def test_dingtalk_signature_matches_the_documented_algorithm():
 
 def test_unknown_channel_and_missing_connection_fail_clearly():
     with pytest.raises(ch.ChannelError, match="unknown alert channel"):
-        ch.send("pager", "x", "t", "m", "p")
+        ch.send("pager", "x", {"title": "t", "text": "p"})
     with pytest.raises(ch.ChannelError, match="needs a conn_id"):
-        ch.send("wecom", None, "t", "m", "p")
+        ch.send("wecom", None, {"title": "t", "text": "p"})

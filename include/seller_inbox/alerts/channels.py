@@ -14,7 +14,14 @@ import. Connection contract (``StoreConfig.alert_channels[].conn_id``):
 * email: ``host``/``port`` of the SMTP server, ``login``/``password`` optional, extra
   ``{"from": "...", "to": ["..."], "starttls": false, "ssl": false}``.
 
-Every sender raises ``ChannelError`` on failure (HTTP status, robot ``errcode``, SMTP error).
+Every sender takes the rendered payload (``templates.render_all``: one body per markup) and
+raises ``ChannelError`` on failure (HTTP status, robot ``errcode``, SMTP error).
+
+Time is bounded per dispatch run, not per request: ``send`` retries 429/5xx/connection
+errors inside one ``SendBudget`` (ALERT_SEND_BUDGET_S for all sends of the run, TIMEOUT per
+request, Retry-After honoured up to RETRY_AFTER_CAP). A longer wait, or an exhausted budget,
+raises at once: the dispatcher marks the delivery failed with a next attempt time and a later
+run sends it, instead of a worker slot sleeping through a 429 storm.
 """
 
 from __future__ import annotations
@@ -26,13 +33,64 @@ import json
 import logging
 import time
 import urllib.parse
+from email.utils import parsedate_to_datetime
+
+from seller_inbox.alerts.templates import body_for
 
 log = logging.getLogger(__name__)
-TIMEOUT = 10
+ALERT_SEND_BUDGET_S = 30.0  # all sends of one dispatch run, retries and waits included
+TIMEOUT = 10.0  # one request
+RETRY_AFTER_CAP = 10.0  # a channel asking to wait longer is left to a later run
+TRIES = 3  # per delivery and run
+BACKOFF = 0.5  # first wait after a 5xx without Retry-After; doubles
+MIN_TRY = 1.0  # no request is started with less budget left than this
+# robots answer HTTP 200 with these when rate limited (WeCom 45009, DingTalk 130101: 20 a minute)
+ROBOT_RATE_LIMITED = {45009, 130101}
+ROBOT_RATE_WINDOW = 60.0
 
 
 class ChannelError(RuntimeError):
-    pass
+    """A failed delivery. ``transient``: worth retrying (429, 5xx, connection); ``retry_after``:
+    seconds the channel asked for; ``attempted``: False when nothing was sent (deferred)."""
+
+    def __init__(self, message: str, *, transient: bool = False, retry_after: float | None = None,
+                 attempted: bool = True):
+        super().__init__(message)
+        self.transient = transient
+        self.retry_after = retry_after
+        self.attempted = attempted
+
+
+class SendBudget:
+    """The sending time left in one dispatch run, and the channels that asked us to wait."""
+
+    def __init__(self, seconds: float = ALERT_SEND_BUDGET_S):
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self._blocked: dict[tuple, float] = {}
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    def blocked_for(self, key: tuple) -> float:
+        return max(0.0, self._blocked.get(key, 0.0) - time.monotonic())
+
+    def block(self, key: tuple, seconds: float) -> None:
+        self._blocked[key] = max(self._blocked.get(key, 0.0), time.monotonic() + seconds)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _conn(conn_id: str):
@@ -80,15 +138,22 @@ def _signed(url: str, secret: str, now_ms: int | None = None) -> str:
     return f"{url}{'&' if '?' in url else '?'}timestamp={ts}&sign={sign}"
 
 
-def _post_json(url: str, body: dict) -> dict | str:
+def _http_error(who: str, status: int, text: str, retry_after: str | None) -> ChannelError:
+    transient = status == 429 or status >= 500
+    return ChannelError(f"{who}: HTTP {status}: {text[:200]}", transient=transient,
+                        retry_after=retry_after_seconds(retry_after) if transient else None)
+
+
+def _post_json(url: str, body: dict, timeout: float) -> dict | str:
     import requests
 
+    who = f"POST {urllib.parse.urlsplit(url).netloc}"
     try:
-        r = requests.post(url, json=body, timeout=TIMEOUT)
+        r = requests.post(url, json=body, timeout=timeout)
     except requests.RequestException as exc:
-        raise ChannelError(f"POST {urllib.parse.urlsplit(url).netloc}: {type(exc).__name__}: {exc}") from None
+        raise ChannelError(f"{who}: {type(exc).__name__}: {exc}", transient=True) from None
     if r.status_code >= 300:
-        raise ChannelError(f"POST {urllib.parse.urlsplit(url).netloc}: HTTP {r.status_code}: {r.text[:200]}")
+        raise _http_error(who, r.status_code, r.text, r.headers.get("Retry-After"))
     try:
         return r.json()
     except ValueError:
@@ -97,58 +162,58 @@ def _post_json(url: str, body: dict) -> dict | str:
 
 def _robot_ok(resp, who: str) -> None:
     if isinstance(resp, dict) and resp.get("errcode", 0) not in (0, "0"):
-        raise ChannelError(f"{who} robot refused the message: errcode={resp.get('errcode')} {resp.get('errmsg')}")
+        code = resp.get("errcode")
+        limited = str(code).isdigit() and int(code) in ROBOT_RATE_LIMITED
+        raise ChannelError(f"{who} robot refused the message: errcode={code} {resp.get('errmsg')}",
+                           transient=limited, retry_after=ROBOT_RATE_WINDOW if limited else None)
 
 
-def send_wecom(conn_id: str, title: str, markdown: str, plain: str) -> str:
+def send_wecom(conn_id: str, payload: dict, timeout: float) -> str:
     """WeCom (企业微信) group robot: markdown message (max 4096 bytes)."""
     conn = _conn(conn_id)
-    content = markdown.encode("utf-8")[:4000].decode("utf-8", "ignore")
-    resp = _post_json(webhook_url(conn), {"msgtype": "markdown", "markdown": {"content": content}})
+    content = body_for(payload, "wecom").encode("utf-8")[:4000].decode("utf-8", "ignore")
+    resp = _post_json(webhook_url(conn), {"msgtype": "markdown", "markdown": {"content": content}}, timeout)
     _robot_ok(resp, "WeCom")
     return "ok"
 
 
-def send_dingtalk(conn_id: str, title: str, markdown: str, plain: str) -> str:
+def send_dingtalk(conn_id: str, payload: dict, timeout: float) -> str:
     """DingTalk (钉钉) group robot, signed when the connection has a secret."""
     conn = _conn(conn_id)
     url = webhook_url(conn)
     if conn.password:
         url = _signed(url, conn.password)
-    resp = _post_json(url, {"msgtype": "markdown", "markdown": {"title": title[:64], "text": markdown[:5000]}})
+    body = {"msgtype": "markdown", "markdown": {"title": payload["title"][:64], "text": body_for(payload, "dingtalk")[:5000]}}
+    resp = _post_json(url, body, timeout)
     _robot_ok(resp, "DingTalk")
     return "ok"
 
 
-def _slack_md(markdown: str) -> str:
-    import re
-
-    t = re.sub(r"\*\*(.+?)\*\*", r"*\1*", markdown)
-    return re.sub(r"\[([^\]]+)\]\((\S+?)\)", r"<\2|\1>", t)
-
-
-def send_slack(conn_id: str, title: str, markdown: str, plain: str) -> str:
+def send_slack(conn_id: str, payload: dict, timeout: float) -> str:
     conn = _conn(conn_id)
-    text = _slack_md(markdown)
+    text = body_for(payload, "slack")
     if conn.password:  # the Slack provider's own connection format: token or URL in password
         from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
 
-        hook = SlackWebhookHook(slack_webhook_conn_id=conn_id, timeout=TIMEOUT)
+        hook = SlackWebhookHook(slack_webhook_conn_id=conn_id, timeout=max(1, int(timeout)))
         try:
             resp = hook.send(text=text)
-        except Exception as exc:  # slack_sdk raises its own errors
-            raise ChannelError(f"Slack webhook: {type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # slack_sdk raises its own errors (connection, timeout)
+            raise ChannelError(f"Slack webhook: {type(exc).__name__}: {exc}", transient=True) from None
         status = getattr(resp, "status_code", 200)
         if status >= 300:
-            raise ChannelError(f"Slack webhook: HTTP {status}: {getattr(resp, 'body', '')}")
+            headers = {k.lower(): v for k, v in (getattr(resp, "headers", None) or {}).items()}
+            ra = headers.get("retry-after")
+            raise _http_error("Slack webhook", status, str(getattr(resp, "body", "")), ra[0] if isinstance(ra, list) else ra)
         return "ok"
-    resp = _post_json(webhook_url(conn), {"text": text})
+    resp = _post_json(webhook_url(conn), {"text": text}, timeout)
     if isinstance(resp, str) and resp.strip() not in ("ok", ""):
         raise ChannelError(f"Slack webhook answered {resp[:100]!r}")
     return "ok"
 
 
-def send_email(conn_id: str, title: str, markdown: str, plain: str) -> str:
+def send_email(conn_id: str, payload: dict, timeout: float) -> str:
+    """Plain text plus an HTML alternative (bold labels, the link; values HTML-escaped)."""
     import smtplib
     from email.message import EmailMessage
     from email.utils import formatdate, make_msgid
@@ -162,19 +227,20 @@ def send_email(conn_id: str, title: str, markdown: str, plain: str) -> str:
     if not to or not sender:
         raise ChannelError(f"connection {conn_id!r}: extra needs 'from' and 'to'")
     msg = EmailMessage()
-    msg["Subject"] = title
+    msg["Subject"] = payload["title"]
     msg["From"] = sender
     msg["To"] = ", ".join(to)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain="seller-inbox.local")
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(plain)
+    msg.set_content(payload["text"])
+    msg.add_alternative(body_for(payload, "email"), subtype="html")
     host, port = conn.host or "localhost", int(conn.port or 25)
     try:
         if ex.get("ssl"):
-            smtp = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT)
+            smtp = smtplib.SMTP_SSL(host, port, timeout=timeout)
         else:
-            smtp = smtplib.SMTP(host, port, timeout=TIMEOUT)
+            smtp = smtplib.SMTP(host, port, timeout=timeout)
         with smtp:
             if ex.get("starttls") and not ex.get("ssl"):
                 smtp.starttls()
@@ -182,7 +248,10 @@ def send_email(conn_id: str, title: str, markdown: str, plain: str) -> str:
                 smtp.login(conn.login, conn.password)
             refused = smtp.send_message(msg)
     except (smtplib.SMTPException, OSError) as exc:
-        raise ChannelError(f"SMTP {host}:{port}: {type(exc).__name__}: {exc}") from None
+        code = getattr(exc, "smtp_code", None)
+        transient = (isinstance(code, int) and 400 <= code < 500) or isinstance(
+            exc, (ConnectionError, TimeoutError, smtplib.SMTPServerDisconnected))
+        raise ChannelError(f"SMTP {host}:{port}: {type(exc).__name__}: {exc}", transient=transient) from None
     if refused:
         raise ChannelError(f"SMTP refused recipients: {sorted(refused)}")
     return "ok"
@@ -191,9 +260,10 @@ def send_email(conn_id: str, title: str, markdown: str, plain: str) -> str:
 SENDERS = {"wecom": send_wecom, "dingtalk": send_dingtalk, "slack": send_slack, "email": send_email}
 
 
-def send(channel_type: str, conn_id: str | None, title: str, markdown: str, plain: str) -> str:
+def send(channel_type: str, conn_id: str | None, payload: dict, budget: SendBudget | None = None) -> str:
+    """Deliver one rendered alert; transient failures are retried within ``budget``."""
     if channel_type == "log":
-        log.warning("ALERT %s\n%s", title, plain)
+        log.warning("ALERT %s\n%s", payload["title"], payload["text"])
         return "logged"
     try:
         sender = SENDERS[channel_type]
@@ -201,4 +271,25 @@ def send(channel_type: str, conn_id: str | None, title: str, markdown: str, plai
         raise ChannelError(f"unknown alert channel type {channel_type!r}") from None
     if not conn_id:
         raise ChannelError(f"alert channel {channel_type!r} needs a conn_id")
-    return sender(conn_id, title, markdown, plain)
+    budget = budget or SendBudget()
+    key = (channel_type, conn_id)
+    attempt = 0
+    while True:
+        wait = budget.blocked_for(key)
+        if wait:
+            raise ChannelError(f"{channel_type} {conn_id} asked to wait {wait:.0f} s: deferred to a later run",
+                               transient=True, retry_after=wait, attempted=attempt > 0)
+        if budget.remaining() < MIN_TRY:
+            raise ChannelError(f"this run's send budget ({budget.seconds:g} s) is used up: deferred to a later run",
+                               transient=True, attempted=attempt > 0)
+        try:
+            return sender(conn_id, payload, min(TIMEOUT, budget.remaining()))
+        except ChannelError as exc:
+            attempt += 1
+            if not exc.transient or attempt == TRIES:
+                raise
+            delay = exc.retry_after if exc.retry_after is not None else BACKOFF * 2 ** (attempt - 1)
+            if delay > RETRY_AFTER_CAP or delay > budget.remaining() - MIN_TRY:
+                budget.block(key, delay)  # the rest of this run leaves the channel alone
+                raise
+            time.sleep(delay)

@@ -4,10 +4,12 @@ exactly once per (store, alert_kind, subject_key, channel).
 The guard is ``ops.alert_log``'s primary key: a delivery is *claimed* by
 ``INSERT ... ON CONFLICT DO NOTHING`` (status ``sending``) before anything is sent, and
 marked ``sent`` or ``failed`` afterwards. A rerun, a retry, a backfill or a concurrent task
-finds the row and sends nothing. Failed deliveries (channel down) are retried by later
-dispatches (up to MAX_ATTEMPTS within RETRY_WINDOW); a claim left in ``sending`` by a
-crashed worker is taken over after STALE_CLAIM. A backfill does not alert about messages
-received more than MAX_AGE before ``now`` unless ``realert=True``.
+finds the row and sends nothing. Failed deliveries (channel down, 429) are retried by later
+dispatches from ``next_attempt_at`` on (the channel's Retry-After or a backoff doubling from
+RETRY_DELAY; up to MAX_ATTEMPTS within RETRY_WINDOW); a claim left in ``sending`` by a
+crashed worker is taken over after STALE_CLAIM. One run spends at most its send budget
+(``channels.SendBudget``) on the network. A backfill does not alert about messages received
+more than MAX_AGE before ``now`` unless ``realert=True``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from seller_inbox.alerts import channels as ch
-from seller_inbox.alerts.templates import excerpt, render
+from seller_inbox.alerts.templates import excerpt, render_all
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +31,12 @@ SLA_WINDOW = timedelta(hours=24)
 MAX_ATTEMPTS = 5
 RETRY_WINDOW = timedelta(hours=48)
 STALE_CLAIM = timedelta(minutes=15)
+RETRY_DELAY_S = 30  # after the first failed attempt; doubles with each further attempt
 RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
-FANOUT_KINDS = ("auth_revoked", "reauth_due", "secret_rotation", "gate_failed")
+FANOUT_KINDS = ("auth_revoked", "reauth_due", "secret_rotation", "gate_failed", "mail_quarantined")
+RENDERED = {"title", "markdown", "text"}  # a payload with these is sent as it is
+# a failed row is due again at next_attempt_at (rows failed before 0301: 30 s after the failure)
+_DUE = "coalesce(next_attempt_at, updated_at + interval '30 seconds') <= now()"
 
 
 def channel_keys(store) -> list[tuple[str, str | None, str, str]]:
@@ -62,31 +68,45 @@ def _claim(cur, store_id: str, kind: str, subject: str, channel: str, payload: d
     return cur.fetchone() is not None
 
 
-def _finish(cur, store_id: str, kind: str, subject: str, channel: str, error: str | None) -> None:
+def _finish(cur, store_id: str, kind: str, subject: str, channel: str, error: str | None, *,
+            attempted: bool = True, retry_after: float | None = None) -> None:
+    """Mark the claimed row sent or failed. A failure is due again after the channel's
+    Retry-After or the backoff, whichever is longer; a deferral that sent nothing is no attempt."""
     cur.execute(
-        """UPDATE ops.alert_log SET status = %s, sent_at = CASE WHEN %s THEN now() ELSE sent_at END,
-                  error = %s, updated_at = now()
-           WHERE store_id = %s AND alert_kind = %s AND subject_key = %s AND channel = %s""",
-        ("failed" if error else "sent", error is None, error, store_id, kind, subject, channel))
+        """UPDATE ops.alert_log SET status = %(status)s, error = %(error)s, updated_at = now(),
+                  sent_at = CASE WHEN %(ok)s THEN now() ELSE sent_at END,
+                  attempts = attempts - %(uncounted)s,
+                  next_attempt_at = CASE WHEN %(ok)s THEN NULL ELSE now() + make_interval(secs => greatest(
+                      %(retry_after)s, %(delay)s * power(2, least(greatest(attempts - %(uncounted)s - 1, 0), 7)))) END
+           WHERE store_id = %(store)s AND alert_kind = %(kind)s AND subject_key = %(subject)s AND channel = %(channel)s""",
+        {"status": "failed" if error else "sent", "error": error, "ok": error is None, "uncounted": 0 if attempted else 1,
+         "retry_after": float(retry_after or 0), "delay": float(RETRY_DELAY_S),
+         "store": store_id, "kind": kind, "subject": subject, "channel": channel})
 
 
-def _deliver(conn, store_id, kind, subject, channel_key, conn_id, ctype, payload, now, stats, *, claimed=False) -> None:
+def _deliver(conn, store_id, kind, subject, channel_key, conn_id, ctype, payload, now, stats, budget, *,
+             claimed=False) -> None:
     with conn.cursor() as cur:
         if not claimed and not _claim(cur, store_id, kind, subject, channel_key, payload, now):
             conn.commit()
             stats["already_sent"] += 1
             return
     conn.commit()  # the claim is durable before anything leaves the building
-    error = None
+    error, attempted, retry_after = None, True, None
     try:
-        ch.send(ctype, conn_id, payload["title"], payload["markdown"], payload["text"])
+        ch.send(ctype, conn_id, payload, budget)
     except Exception as exc:  # noqa: BLE001 - any channel failure is recorded, never fatal
         error = f"{type(exc).__name__}: {exc}"[:500]
-        log.error("store %s: %s alert %s via %s failed: %s", store_id, kind, subject, channel_key, error)
+        attempted = getattr(exc, "attempted", True)
+        retry_after = getattr(exc, "retry_after", None)
+        (log.error if attempted else log.warning)(
+            "store %s: %s alert %s via %s failed: %s", store_id, kind, subject, channel_key, error)
     with conn.cursor() as cur:
-        _finish(cur, store_id, kind, subject, channel_key, error)
+        _finish(cur, store_id, kind, subject, channel_key, error, attempted=attempted, retry_after=retry_after)
     conn.commit()
     stats["failed" if error else "sent"] += 1
+    if not attempted:
+        stats["deferred"] += 1
     if not error:
         stats[f"sent_{kind}"] += 1
 
@@ -107,17 +127,17 @@ def _message_ctx(store, row: dict, run_url: str | None) -> dict:
 
 
 def _payload(kind: str, lang: str, ctx: dict) -> dict:
-    title, md, plain = render(kind, lang, ctx)
     facts = {k: v for k, v in ctx.items() if k in ("message_id", "order_id", "intent", "risk", "marketplace",
                                                    "received_at", "sla_due_at", "run_url", "link", "excerpt", "message")}
-    return {**facts, "title": title, "markdown": md, "text": plain, "language": lang}
+    return {**facts, **render_all(kind, lang, ctx), "language": lang}
 
 
 _MSG_COLS = "message_id, marketplace, order_id, intent, risk, received_at, sla_due_at, subject, body_text"
 
 
 def dispatch_alerts(store, dsn: str, start: datetime, end: datetime, now: datetime, *, run_url: str | None = None,
-                    realert: bool = False, max_age: timedelta = MAX_AGE, sla: bool = True, fanout: bool = True) -> dict:
+                    realert: bool = False, max_age: timedelta = MAX_AGE, sla: bool = True, fanout: bool = True,
+                    send_budget: float = ch.ALERT_SEND_BUDGET_S) -> dict:
     """Send this store's alerts for the interval; return counts.
 
     * risk alerts for inbound messages received in [start, end) whose risk reaches a
@@ -127,7 +147,10 @@ def dispatch_alerts(store, dsn: str, start: datetime, end: datetime, now: dateti
       marked "no response needed", 12 h / 20 h after receipt and before the 24 h deadline;
     * fan-out of other components' alerts (auth, gates) from the ``log`` channel to the
       store's other channels, and delivery of rows queued as ``pending``;
-    * retries of failed deliveries.
+    * retries of failed deliveries that are due.
+
+    All sends of the run share ``send_budget`` seconds (``channels.SendBudget``); what does
+    not fit is left ``failed`` with ``next_attempt_at`` for a later run.
     """
     import psycopg2
     import psycopg2.extras
@@ -135,6 +158,7 @@ def dispatch_alerts(store, dsn: str, start: datetime, end: datetime, now: dateti
     lang = store.alert_language
     keys = channel_keys(store)
     stats: Counter = Counter()
+    budget = ch.SendBudget(send_budget)
     conn = psycopg2.connect(dsn)
     try:
         # 1. risk alerts for the window
@@ -157,7 +181,7 @@ def dispatch_alerts(store, dsn: str, start: datetime, end: datetime, now: dateti
             payload = _payload(kind, lang, _message_ctx(store, row, run_url))
             for key, conn_id, ctype, min_risk in keys:
                 if RISK_ORDER[row["risk"]] >= RISK_ORDER[min_risk]:
-                    _deliver(conn, store.id, kind, row["message_id"], key, conn_id, ctype, payload, now, stats)
+                    _deliver(conn, store.id, kind, row["message_id"], key, conn_id, ctype, payload, now, stats, budget)
         # 2. SLA reminders (time-driven: whatever is open now, regardless of the window)
         if sla:
             with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
@@ -181,21 +205,22 @@ def dispatch_alerts(store, dsn: str, start: datetime, end: datetime, now: dateti
                     row["sla_due_at"] = row["received_at"] + SLA_WINDOW
                 payload = _payload(kind, lang, _message_ctx(store, row, run_url))
                 for key, conn_id, ctype, _ in keys:
-                    _deliver(conn, store.id, kind, row["message_id"], key, conn_id, ctype, payload, now, stats)
+                    _deliver(conn, store.id, kind, row["message_id"], key, conn_id, ctype, payload, now, stats, budget)
         # 3. other components' alerts: fan out from 'log', deliver 'pending'
         if fanout:
-            _fanout(conn, store, keys, lang, now, run_url, stats)
+            _fanout(conn, store, keys, lang, now, run_url, stats, budget)
         # 4. retries
-        _retry(conn, store, keys, now, stats)
+        _retry(conn, store, keys, now, stats, budget)
     finally:
         conn.close()
-    out = {"store_id": store.id, **{k: stats[k] for k in ("sent", "failed", "already_sent", "skipped_old", "retried")},
+    out = {"store_id": store.id,
+           **{k: stats[k] for k in ("sent", "failed", "deferred", "already_sent", "skipped_old", "retried")},
            "by_kind": {k[5:]: v for k, v in sorted(stats.items()) if k.startswith("sent_")}}
     log.info("store %s: alerts %s", store.id, out)
     return out
 
 
-def _fanout(conn, store, keys, lang, now, run_url, stats) -> None:
+def _fanout(conn, store, keys, lang, now, run_url, stats, budget) -> None:
     import psycopg2.extras
 
     others = [(k, c, t) for k, c, t, _ in keys if t != "log"]
@@ -214,7 +239,7 @@ def _fanout(conn, store, keys, lang, now, run_url, stats) -> None:
         ctx = {"store_id": store.id, "store_name": store.name,
                "message": src.get("message") or src.get("summary") or json.dumps(src, ensure_ascii=False, default=str)[:300],
                "link": run_url}
-        payload = src if {"title", "markdown", "text"} <= set(src) else {**src, **_payload(r["alert_kind"], lang, ctx)}
+        payload = src if RENDERED <= set(src) else {**src, **_payload(r["alert_kind"], lang, ctx)}
         if r["status"] == "pending":  # queued by another component for one channel
             key = r["channel"]
             conn_id, ctype = by_type.get(key, (None, key.split(":")[0]))
@@ -227,22 +252,22 @@ def _fanout(conn, store, keys, lang, now, run_url, stats) -> None:
                 got = cur.fetchone() is not None
             conn.commit()
             if got:
-                _deliver(conn, store.id, r["alert_kind"], r["subject_key"], key, conn_id, ctype, payload, now, stats, claimed=True)
+                _deliver(conn, store.id, r["alert_kind"], r["subject_key"], key, conn_id, ctype, payload, now, stats,
+                         budget, claimed=True)
             continue
         for key, conn_id, ctype in others:
-            _deliver(conn, store.id, r["alert_kind"], r["subject_key"], key, conn_id, ctype, payload, now, stats)
+            _deliver(conn, store.id, r["alert_kind"], r["subject_key"], key, conn_id, ctype, payload, now, stats, budget)
 
 
-def _retry(conn, store, keys, now, stats) -> None:
+def _retry(conn, store, keys, now, stats, budget) -> None:
     import psycopg2.extras
 
     by_key = {k: (c, t) for k, c, t, _ in keys}
     with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
         cur.execute(
-            """SELECT alert_kind, subject_key, channel FROM ops.alert_log
+            f"""SELECT alert_kind, subject_key, channel FROM ops.alert_log
                WHERE store_id = %s AND created_at > %s AND attempts < %s AND channel = ANY(%s)
-                 AND ((status = 'failed' AND updated_at < now() - interval '30 seconds')
-                      OR (status = 'sending' AND updated_at < now() - %s))
+                 AND ((status = 'failed' AND {_DUE}) OR (status = 'sending' AND updated_at < now() - %s))
                ORDER BY created_at""",
             (store.id, now - RETRY_WINDOW, MAX_ATTEMPTS, list(by_key), STALE_CLAIM))
         rows = cur.fetchall()
@@ -250,10 +275,9 @@ def _retry(conn, store, keys, now, stats) -> None:
     for r in rows:
         with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
             cur.execute(  # conditional claim: a concurrent dispatcher gets nothing
-                """UPDATE ops.alert_log SET status = 'sending', attempts = attempts + 1, updated_at = now()
+                f"""UPDATE ops.alert_log SET status = 'sending', attempts = attempts + 1, updated_at = now()
                    WHERE store_id = %s AND alert_kind = %s AND subject_key = %s AND channel = %s
-                     AND ((status = 'failed' AND updated_at < now() - interval '30 seconds')
-                          OR (status = 'sending' AND updated_at < now() - %s))
+                     AND ((status = 'failed' AND {_DUE}) OR (status = 'sending' AND updated_at < now() - %s))
                    RETURNING payload""",
                 (store.id, r["alert_kind"], r["subject_key"], r["channel"], STALE_CLAIM))
             got = cur.fetchone()
@@ -261,8 +285,9 @@ def _retry(conn, store, keys, now, stats) -> None:
         if not got:
             continue
         payload = got["payload"] or {}
-        if not {"title", "markdown", "text"} <= set(payload):
+        if not RENDERED <= set(payload):
             continue
         conn_id, ctype = by_key[r["channel"]]
         stats["retried"] += 1
-        _deliver(conn, store.id, r["alert_kind"], r["subject_key"], r["channel"], conn_id, ctype, payload, now, stats, claimed=True)
+        _deliver(conn, store.id, r["alert_kind"], r["subject_key"], r["channel"], conn_id, ctype, payload, now, stats,
+                 budget, claimed=True)

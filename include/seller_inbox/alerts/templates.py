@@ -1,16 +1,25 @@
 """Alert texts in the team's language (``StoreConfig.alert_language``: zh or en).
 
-``render(kind, lang, ctx)`` returns ``(title, markdown, plain)``: markdown for WeCom,
-DingTalk and Slack (mrkdwn-compatible subset: bold, line breaks, links), plain text for
-e-mail and the task log. Every alert carries the store, marketplace, order id, intent, risk,
-a short redacted excerpt, the SLA due time and a link to the Airflow task run (or the
-message's page in the UI when ``SELLER_INBOX_UI_URL`` is set).
+``render(kind, lang, ctx, markup)`` returns ``(title, body)`` with the body in one markup:
+``markdown`` (WeCom and DingTalk robots), ``slack`` (mrkdwn), ``html`` (e-mail) or ``text``
+(e-mail's plain part, the task log). Every alert carries the store, marketplace, order id,
+intent, risk, a short redacted excerpt, the SLA due time and a link to the Airflow task run
+(or the message's page in the UI when ``SELLER_INBOX_UI_URL`` is set).
+
+The values come from buyers and marketplaces, so each markup has ONE escape function,
+applied to every value when rendering: a buyer's ``<!channel>``, ``[click](https://evil)``,
+``@all`` or ``<font>`` arrives as visible text, never as a mention, link or formatting. The
+templates' own markup (bold labels, the project's link) is added around the escaped values.
 """
 
 from __future__ import annotations
 
+import html
 import re
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 INTENT_ZH = {
@@ -34,6 +43,7 @@ KIND_TITLE = {
         "reauth_due": "[AUTH] {store}: re-authorization due soon",
         "secret_rotation": "[AUTH] {store}: LWA client secret must be rotated",
         "gate_failed": "[DATA QUALITY] {store}: a gate failed",
+        "mail_quarantined": "[MAIL] {store}: mails could not be processed",
     },
     "zh": {
         "high_risk": "【高风险】{store} {marketplace}：{intent}",
@@ -45,6 +55,7 @@ KIND_TITLE = {
         "reauth_due": "【授权】{store}：即将需要重新授权",
         "secret_rotation": "【授权】{store}：LWA 客户端密钥需要轮换",
         "gate_failed": "【数据质量】{store}：数据检查未通过",
+        "mail_quarantined": "【邮件】{store}：有邮件无法处理",
     },
 }
 LABELS = {
@@ -62,6 +73,78 @@ _URL = re.compile(r"https?://\S+")
 _ORDER = re.compile(r"\b\d{3}-\d{7}-\d{7}\b")
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 EXCERPT_CHARS = 140
+
+
+# ---- escaping: one function per markup ------------------------------------------------------
+# Markdown metacharacters become their full-width look-alikes: the WeCom and DingTalk robots'
+# markdown dialects document no backslash escape, and a look-alike stays readable.
+_MD_CHARS = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］", "*": "＊", "`": "｀", "~": "～",
+                           "#": "＃", "@": "＠", "\\": "＼", "|": "｜"})
+_SLACK_CHARS = str.maketrans({"[": "［", "]": "］", "*": "＊", "`": "｀", "~": "～", "#": "＃", "@": "＠",
+                              "\\": "＼", "|": "｜"})
+# an underscore inside a word (not_received, kpi.store_daily) is text; at a word edge it is emphasis
+_EDGE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+_ENTITY = re.compile(r"&(?=#?\w+;)")  # "&lt;font&gt;" must not be decoded into a tag
+_URL_SAFE = ":/?#@!$&'*+,;=%-._~"  # everything else (spaces, ( ) < > | [ ] quotes) is percent-encoded
+
+
+def _one_line(text: str) -> str:
+    """A value never starts a line of its own (no headings, quotes or lists from a value)."""
+    return " ".join(str(text).splitlines())
+
+
+def escape_markdown(text: str) -> str:
+    """WeCom / DingTalk markdown: no links, emphasis, headings, ``<font>``/``<@user>`` tags,
+    ``@mentions`` or entities from the value."""
+    t = _ENTITY.sub("＆", _one_line(text).translate(_MD_CHARS))
+    return _EDGE_UNDERSCORE.sub("＿", t)
+
+
+def escape_slack(text: str) -> str:
+    """Slack mrkdwn: ``&``, ``<``, ``>`` as entities (Slack's documented escaping, so no
+    ``<!channel>``, ``<@U…>``, ``<#C…>`` or ``<url|label>``), emphasis and mentions neutralised."""
+    t = _one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _EDGE_UNDERSCORE.sub("＿", t.translate(_SLACK_CHARS))
+
+
+def escape_html(text: str) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def escape_text(text: str) -> str:
+    return _one_line(text)
+
+
+def safe_url(url: str | None) -> str | None:
+    """The project's own link, fit for any markup: http(s) only, markup characters percent-encoded."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(str(url)).scheme.lower()
+    except ValueError:
+        return None
+    return quote(str(url), safe=_URL_SAFE) if scheme in ("http", "https") else None
+
+
+@dataclass(frozen=True)
+class Markup:
+    escape: Callable[[str], str]
+    bold: str
+    line: str
+    para: str
+    link: str
+    wrap: str = "{}"
+    escape_url: Callable[[str], str] = str
+
+
+MARKUPS = {
+    "markdown": Markup(escape_markdown, "**{}**", "\n", "\n\n", "[{label}]({url})"),
+    "slack": Markup(escape_slack, "*{}*", "\n", "\n\n", "<{url}|{label}>"),
+    "html": Markup(escape_html, "<b>{}</b>", "<br>\n", "<br><br>\n", '<a href="{url}">{label}</a>',
+                   wrap="<html><body><p>{}</p></body></html>", escape_url=escape_html),
+    "text": Markup(escape_text, "{}", "\n", "\n\n", "{label}: {url}"),
+}
+CHANNEL_MARKUP = {"wecom": "markdown", "dingtalk": "markdown", "slack": "slack", "email": "html", "log": "text"}
 
 
 def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
@@ -93,7 +176,11 @@ def _fmt_time(t: datetime | str | None, zone: str | None) -> str:
     return utc
 
 
-def render(kind: str, lang: str, ctx: dict) -> tuple[str, str, str]:
+def render(kind: str, lang: str, ctx: dict, markup: str = "markdown") -> tuple[str, str]:
+    """``(title, body)``: the title as plain text (DingTalk's preview, the e-mail subject, the
+    log), the body in ``markup``. Every ctx value is escaped with that markup's escape
+    function, so buyer or marketplace text never becomes a mention, link or formatting."""
+    m = MARKUPS[markup]
     lang = lang if lang in LABELS else "en"
     L = LABELS[lang]
     intent = ctx.get("intent") or ""
@@ -101,8 +188,12 @@ def render(kind: str, lang: str, ctx: dict) -> tuple[str, str, str]:
     risk = ctx.get("risk") or ""
     risk_txt = f"{RISK_ZH.get(risk, risk)} ({risk})" if lang == "zh" and risk else risk
     store_txt = f"{ctx.get('store_name') or ctx.get('store_id')}"
-    title_tpl = KIND_TITLE[lang].get(kind) or ("【提醒】{store}：" + kind if lang == "zh" else "[ALERT] {store}: " + kind)
-    title = title_tpl.format(store=store_txt, marketplace=ctx.get("marketplace") or "", intent=intent_txt or kind).replace("  ", " ")
+    tpl = KIND_TITLE[lang].get(kind) or ("【提醒】{store}：{kind}" if lang == "zh" else "[ALERT] {store}: {kind}")
+
+    def title_in(esc: Callable[[str], str]) -> str:
+        return " ".join(tpl.format(store=esc(store_txt), marketplace=esc(ctx.get("marketplace") or ""),
+                                   intent=esc(intent_txt or kind), kind=esc(kind)).split())
+
     rows: list[tuple[str, str]] = [(L["store"], f"{store_txt} ({ctx.get('store_id')})")]
     if ctx.get("marketplace"):
         rows.append((L["marketplace"], ctx["marketplace"]))
@@ -122,10 +213,29 @@ def render(kind: str, lang: str, ctx: dict) -> tuple[str, str, str]:
         rows.append((L["excerpt"], ctx["excerpt"]))
     if ctx.get("message"):
         rows.append((L["message"], str(ctx["message"])[:400]))
-    link = ctx.get("link")
-    md = f"**{title}**\n\n" + "\n".join(f"**{k}**: {v}" for k, v in rows)
-    plain = title + "\n\n" + "\n".join(f"{k}: {v}" for k, v in rows)
+    body = m.bold.format(title_in(m.escape)) + m.para + m.line.join(
+        f"{m.bold.format(k)}: {m.escape(str(v))}" for k, v in rows)
+    link = safe_url(ctx.get("link"))
     if link:
-        md += f"\n\n[{L['link']}]({link})"
-        plain += f"\n\n{L['link']}: {link}"
-    return title, md, plain
+        body += m.para + m.link.format(url=m.escape_url(link), label=L["link"])
+    return title_in(escape_text), m.wrap.format(body)
+
+
+def render_all(kind: str, lang: str, ctx: dict) -> dict:
+    """The alert in every markup (stored in ``ops.alert_log.payload``, so a retry sends the same
+    text): ``title`` plus one body per markup name."""
+    out = {}
+    for markup in MARKUPS:
+        out["title"], out[markup] = render(kind, lang, ctx, markup)
+    return out
+
+
+def body_for(payload: dict, channel_type: str) -> str:
+    """The body a channel sends. A payload rendered before a markup existed (or by another
+    component) has only ``text``: it is escaped as a whole, losing the formatting, not the
+    safety."""
+    markup = CHANNEL_MARKUP.get(channel_type, "text")
+    if payload.get(markup):
+        return payload[markup]
+    m = MARKUPS[markup]
+    return m.wrap.format(m.line.join(m.escape(line) for line in str(payload.get("text") or "").splitlines()))
