@@ -9,6 +9,11 @@ overwrite a newer one (backfills after newer runs are safe).
 
 The Orders API serves data only up to about two minutes before now: a window whose end is
 that fresh is waited for (up to ``max_wait`` seconds) or, beyond that, clamped and reported.
+
+Nothing is lost to quiet paging: every page is followed to the last one on both API versions
+(``SpApiClient.get_orders`` / ``search_orders``), and the window is recorded in
+``ops.orders_window`` only after the last page was read and the loaded orders were counted
+against what the API returned (``check_window``). An interrupted read raises and records nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from seller_inbox import marketplaces as mp
+from seller_inbox.gates import GateFailed
 from seller_inbox.spapi import AuthorizationRevoked
 
 log = logging.getLogger(__name__)
@@ -143,6 +149,32 @@ _UPSERT_ITEM = (
 )
 
 
+class OrdersWindowIncomplete(GateFailed):
+    """The orders loaded for a window do not add up to what the API returned for it."""
+
+
+def check_window(store_id: str, start: datetime, end: datetime, api: str, pages: int, page_sizes_sum: int,
+                 iterated: int, returned_ids: set[str], loaded: int) -> None:
+    """Gate on one window's read: raise ``OrdersWindowIncomplete`` unless it adds up.
+
+    Neither getOrders (v0) nor searchOrders (2026-01-01) returns a total count (their models
+    have none), so the API's own figures are the pages themselves: the orders seen must equal
+    the sum of the page sizes, and the distinct orders found in ``raw.orders`` for the store
+    must equal the distinct order ids returned. The sum of page sizes may exceed the distinct
+    ids (an order updated while paging can come twice; the upsert keeps one row).
+    """
+    problems = []
+    if iterated != page_sizes_sum:
+        problems.append(f"{iterated} orders read but the {pages} pages held {page_sizes_sum}")
+    if loaded != len(returned_ids):
+        problems.append(f"expected {len(returned_ids)} distinct orders, {loaded} loaded in raw.orders for the store")
+    if problems:
+        raise OrdersWindowIncomplete(
+            f"store {store_id}: orders window {start.isoformat()} to {end.isoformat()} ({api}) is incomplete: "
+            f"{'; '.join(problems)}; it is not marked complete. Rerun the window; if it persists, check "
+            f"whether these orders are stored under another store (two stores on one seller account).")
+
+
 def effective_end(end: datetime, now: datetime | None = None) -> datetime:
     """The latest LastUpdatedBefore the Orders API accepts for ``end`` right now."""
     now = _utc(now or datetime.now(UTC))
@@ -189,9 +221,8 @@ def ingest_orders(store: Any, dsn: str, start: datetime, end: datetime, *, clien
         from seller_inbox.spapi import SpApiHook
 
         client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn, marketplace_ids=mids)
-    pages = [0]
     try:
-        return _ingest(store, dsn, start, end, eff, client, mids, pages, refresh_items, orders_api)
+        return _ingest(store, dsn, start, end, eff, client, mids, refresh_items, orders_api)
     except AuthorizationRevoked as exc:
         from seller_inbox.auth import mark_revoked
 
@@ -202,34 +233,41 @@ def ingest_orders(store: Any, dsn: str, start: datetime, end: datetime, *, clien
             client.close()
 
 
-def _ingest(store, dsn, start, end, eff, client, mids, pages, refresh_items, orders_api) -> dict:
+def _ingest(store, dsn, start, end, eff, client, mids, refresh_items, orders_api) -> dict:
     import psycopg2.extras
 
     api = orders_api or getattr(client.credentials, "orders_api", "v0")
+    paging = {"pages": 0, "page_sizes_sum": 0, "iterated": 0}
+
+    def on_page(page: int, size: int) -> None:
+        paging["pages"] = page
+        paging["page_sizes_sum"] += size
+
+    if api == "2026-01-01":
+        orders = client.search_orders(mids, last_updated_after=start, last_updated_before=eff,
+                                      included_data=["FULFILLMENT", "PROCEEDS"], on_page=on_page)
+        id_key, updated_key = "orderId", "lastUpdatedTime"
+    elif api == "v0":
+        orders = client.get_orders(mids, last_updated_after=start, last_updated_before=eff, on_page=on_page)
+        id_key, updated_key = "AmazonOrderId", "LastUpdateDate"
+    else:
+        raise ValueError(f"store {store.id}: unknown orders API {api!r} (v0 or 2026-01-01)")
+    seen: dict[str, dict] = {}
+    for o in orders:   # ends only after the last page; an interrupted read raises from here
+        paging["iterated"] += 1
+        prev = seen.get(o[id_key])
+        if prev is None or prev[updated_key] <= o[updated_key]:
+            seen[o[id_key]] = o   # paging duplicates collapse to the newest version
     inline_items: dict[str, list[dict]] = {}
     if api == "2026-01-01":
-        seen: dict[str, dict] = {}
-        for o in client.search_orders(mids, last_updated_after=start, last_updated_before=eff,
-                                      included_data=["FULFILLMENT", "PROCEEDS"],
-                                      on_page=lambda n: pages.__setitem__(0, n)):
-            prev = seen.get(o["orderId"])
-            if prev is None or prev["lastUpdatedTime"] <= o["lastUpdatedTime"]:
-                seen[o["orderId"]] = o
         rows = []
         for o in seen.values():
             row, its = order_row_2026(store.id, o)
             rows.append(row)
             inline_items[row["amazon_order_id"]] = its
-    elif api == "v0":
-        seen = {}
-        for o in client.get_orders(mids, last_updated_after=start, last_updated_before=eff,
-                                   on_page=lambda n: pages.__setitem__(0, n)):
-            prev = seen.get(o["AmazonOrderId"])
-            if prev is None or prev["LastUpdateDate"] <= o["LastUpdateDate"]:
-                seen[o["AmazonOrderId"]] = o   # paging duplicates collapse to the newest version
-        rows = [order_row(store.id, o) for o in seen.values()]
     else:
-        raise ValueError(f"store {store.id}: unknown orders API {api!r} (v0 or 2026-01-01)")
+        rows = [order_row(store.id, o) for o in seen.values()]
+    pages = paging["pages"]
 
     conn = psycopg2.connect(dsn)
     try:
@@ -268,19 +306,31 @@ def _ingest(store, dsn, start, end, eff, client, mids, pages, refresh_items, ord
                 flush()
         flush()
         with conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM raw.orders WHERE store_id = %s AND amazon_order_id = ANY(%s)",
+                        (store.id, list(seen)))
+            check_window(store.id, start, eff, api, pages, paging["page_sizes_sum"], paging["iterated"],
+                         set(seen), cur.fetchone()[0])
+            cur.execute("SELECT count(*) FROM raw.order_items WHERE amazon_order_id = ANY(%s)", (list(seen),))
+            items_stored = cur.fetchone()[0]   # the window's state, so a rerun rewrites nothing
+            if paging["page_sizes_sum"] > len(seen):
+                log.warning("store %s: %d orders came more than once while paging %s to %s (kept the newest)",
+                            store.id, paging["page_sizes_sum"] - len(seen), start.isoformat(), eff.isoformat())
             cur.execute(
-                "INSERT INTO ops.orders_window (store_id, window_start, window_end, orders, items, pages) "
-                "VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (store_id, window_start, window_end) DO UPDATE SET "
-                "orders = EXCLUDED.orders, items = EXCLUDED.items, pages = EXCLUDED.pages, finished_at = now() "
-                "WHERE (ops.orders_window.orders, ops.orders_window.items, ops.orders_window.pages) "
-                "IS DISTINCT FROM (EXCLUDED.orders, EXCLUDED.items, EXCLUDED.pages)",
-                (store.id, start, eff, len(rows), n_items, pages[0]))
+                "INSERT INTO ops.orders_window (store_id, window_start, window_end, orders, items, pages, "
+                "orders_api, orders_returned) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) "
+                "ON CONFLICT (store_id, window_start, window_end) DO UPDATE SET "
+                "orders = EXCLUDED.orders, items = EXCLUDED.items, pages = EXCLUDED.pages, "
+                "orders_api = EXCLUDED.orders_api, orders_returned = EXCLUDED.orders_returned, finished_at = now() "
+                "WHERE (ops.orders_window.orders, ops.orders_window.items, ops.orders_window.pages, "
+                "ops.orders_window.orders_api, ops.orders_window.orders_returned) IS DISTINCT FROM "
+                "(EXCLUDED.orders, EXCLUDED.items, EXCLUDED.pages, EXCLUDED.orders_api, EXCLUDED.orders_returned)",
+                (store.id, start, eff, len(rows), items_stored, pages, api, paging["page_sizes_sum"]))
     finally:
         conn.close()
     stats = getattr(client, "stats", {})
     return {"store_id": store.id, "window_start": start.isoformat(), "window_end": end.isoformat(),
             "loaded_until": eff.isoformat(), "orders": len(rows), "new_orders": new, "updated_orders": updated,
-            "unchanged_orders": unchanged, "items": n_items, "pages": pages[0], "item_calls": item_calls,
+            "unchanged_orders": unchanged, "items": n_items, "pages": pages, "item_calls": item_calls,
             "orders_api": api,
             "api_throttled": stats.get("throttled", 0), "api_retries": stats.get("retries", 0)}
 

@@ -145,6 +145,10 @@ class SpApiUnavailable(SpApiError):
     """Still 5xx / timing out after every retry (or a non-idempotent call whose fate is unknown)."""
 
 
+class SpApiPagingError(SpApiError):
+    """A page token came back that was already followed: paging on would loop forever (an API bug)."""
+
+
 # --------------------------------------------------------------------------- connection
 @dataclass(frozen=True)
 class SpApiCredentials:
@@ -698,29 +702,52 @@ class SpApiClient:
     def get_orders(self, marketplace_ids: list[str] | None = None, *, last_updated_after: datetime | None = None,
                    last_updated_before: datetime | None = None, created_after: datetime | None = None,
                    created_before: datetime | None = None, max_per_page: int = 100,
-                   on_page: Callable[[int], None] | None = None) -> Iterator[dict]:
-        """Yield every order of the window (getOrders with NextToken paging)."""
+                   on_page: Callable[[int, int], None] | None = None) -> Iterator[dict]:
+        """Yield every order of the window (getOrders, following NextToken to the last page).
+
+        ``on_page(page_number, orders_on_page)`` is called as each page arrives; the iterator
+        ends normally only after the last page (no NextToken), so a caller that reaches its
+        end has read the whole window."""
         mids = list(marketplace_ids or self._marketplace_ids or [])
         params: dict[str, Any] = {"MarketplaceIds": ",".join(mids), "MaxResultsPerPage": max_per_page}
         for k, v in (("LastUpdatedAfter", last_updated_after), ("LastUpdatedBefore", last_updated_before),
                      ("CreatedAfter", created_after), ("CreatedBefore", created_before)):
             if v is not None:
                 params[k] = _iso(v)
+
+        def request(token: str | None) -> Callable[[Any], Any]:
+            # v0: a NextToken request carries only the token (it keeps the filters) and the
+            # required MarketplaceIds
+            kw = {"NextToken": token, "MarketplaceIds": params["MarketplaceIds"]} if token else dict(params)
+            return lambda c: c.get_orders(**kw)
+
+        return self._paged("getOrders", "orders", request, "Orders", on_page)
+
+    def _paged(self, operation: str, api: str, request: Callable[[str | None], Callable[[Any], Any]],
+               items: str, on_page: Callable[[int, int], None] | None) -> Iterator[dict]:
+        """Follow page tokens until the API stops sending one; a token seen before raises
+        ``SpApiPagingError`` (naming the store) instead of looping forever."""
+        followed: set[str] = set()
+        token: str | None = None
         page = 0
-        next_token = None
         while True:
-            kw = {"NextToken": next_token} if next_token else dict(params)
-            if next_token:
-                kw["MarketplaceIds"] = params["MarketplaceIds"]
-            res = self.call("getOrders", lambda c, kw=kw: c.get_orders(**kw), api="orders")
+            res = self.call(operation, request(token), api=api)
             page += 1
+            body = res.payload if isinstance(res.payload, dict) else {}
+            orders = body.get(items) or []
             if on_page:
-                on_page(page)
-            payload = res.payload or {}
-            yield from payload.get("Orders", [])
-            next_token = payload.get("NextToken")
-            if not next_token:
+                on_page(page, len(orders))
+            yield from orders
+            token = next_page_token(res)
+            if not token:
                 return
+            if token in followed:
+                raise SpApiPagingError(
+                    f"store {self.store_id}: {operation} page {page} returned a page token that was already "
+                    f"followed; Amazon's paging repeats for this window, so the window was not read to its end. "
+                    f"Retry later; if it persists, report it to Selling Partner API support.",
+                    store_id=self.store_id, operation=operation, code="RepeatedPageToken")
+            followed.add(token)
 
     def get_order(self, order_id: str) -> dict:
         return self.call("getOrder", lambda c: c.get_order(order_id), api="orders").payload
@@ -740,7 +767,9 @@ class SpApiClient:
     def search_orders(self, marketplace_ids: list[str] | None = None, *, last_updated_after: datetime | None = None,
                       last_updated_before: datetime | None = None, created_after: datetime | None = None,
                       created_before: datetime | None = None, included_data: list[str] | None = None,
-                      max_per_page: int = 100, on_page: Callable[[int], None] | None = None) -> Iterator[dict]:
+                      max_per_page: int = 100, on_page: Callable[[int, int], None] | None = None) -> Iterator[dict]:
+        """Yield every order of the window (searchOrders, following pagination.nextToken to the
+        last page); ``on_page`` and the end of iteration as in ``get_orders``."""
         mids = list(marketplace_ids or self._marketplace_ids or [])
         params: dict[str, Any] = {"marketplaceIds": mids, "maxResultsPerPage": max_per_page}
         if included_data:
@@ -749,19 +778,13 @@ class SpApiClient:
                      ("createdAfter", created_after), ("createdBefore", created_before)):
             if v is not None:
                 params[k] = _iso(v)
-        token = None
-        page = 0
-        while True:
+
+        def request(token: str | None) -> Callable[[Any], Any]:
+            # 2026-01-01: every other parameter must come again, unchanged, with paginationToken
             kw = dict(params, paginationToken=token) if token else dict(params)
-            res = self.call("searchOrders", lambda c, kw=kw: c.search_orders(**kw), api="orders2026")
-            page += 1
-            if on_page:
-                on_page(page)
-            body = res.payload or {}
-            yield from body.get("orders", [])
-            token = (body.get("pagination") or {}).get("nextToken")
-            if not token:
-                return
+            return lambda c: c.search_orders(**kw)
+
+        return self._paged("searchOrders", "orders2026", request, "orders", on_page)
 
     def get_order_2026(self, order_id: str, included_data: list[str] | None = None) -> dict:
         kw = {"includedData": list(included_data)} if included_data else {}
@@ -866,6 +889,23 @@ class SpApiClient:
             return True, f"LWA token OK (expires in {tok['expires_in']} s); getOrders OK at {self.credentials.base_url}"
         except SpApiError as exc:
             return False, str(exc)
+
+
+def next_page_token(res: Any) -> str | None:
+    """The next-page token of an Orders response, wherever python-amazon-sp-api put it.
+
+    v0 keeps ``NextToken`` inside ``payload``. For 2026-01-01 the body is not wrapped, so the
+    library passes its top-level ``pagination`` to ``ApiResponse(pagination=...)``: it lands on
+    ``res.pagination`` (and ``res.next_token``), not in ``res.payload``. Reading only the payload
+    stops after the first page, so every place is read."""
+    payload = res.payload if isinstance(getattr(res, "payload", None), dict) else {}
+    pagination = getattr(res, "pagination", None)
+    for token in (payload.get("NextToken"), (payload.get("pagination") or {}).get("nextToken"),
+                  pagination.get("nextToken") if isinstance(pagination, dict) else None,
+                  getattr(res, "next_token", None)):
+        if token:
+            return token
+    return None
 
 
 def _iso(t: datetime) -> str:

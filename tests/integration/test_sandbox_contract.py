@@ -169,14 +169,19 @@ def test_restricted_data(sim, api):
 
 def test_orders_2026(sim, api):
     start, end = window()
+    q = {"lastUpdatedAfter": start, "lastUpdatedBefore": end, "marketplaceIds": DE}
     body = check("searchOrders", api.get("/orders/2026-01-01/orders", params={
-        "lastUpdatedAfter": start, "lastUpdatedBefore": end, "marketplaceIds": DE,
-        "includedData": "FULFILLMENT,PROCEEDS", "maxResultsPerPage": 10}), 200)
+        **q, "includedData": "FULFILLMENT,PROCEEDS", "maxResultsPerPage": 10}), 200)
     assert len(body["orders"]) == 10 and body["pagination"]["nextToken"]
     assert all("fulfillment" in o and "buyer" not in o for o in body["orders"])
+    # the next page: the same parameters again (includedData and maxResultsPerPage may change)
     nxt = check("searchOrders", api.get("/orders/2026-01-01/orders", params={
-        "paginationToken": body["pagination"]["nextToken"]}), 200)
-    assert nxt["orders"]
+        **q, "paginationToken": body["pagination"]["nextToken"]}), 200)
+    assert nxt["orders"] and not {o["orderId"] for o in nxt["orders"]} & {o["orderId"] for o in body["orders"]}
+    assert all("fulfillment" not in o for o in nxt["orders"])
+    bare = check("searchOrders", api.get("/orders/2026-01-01/orders", params={
+        "paginationToken": body["pagination"]["nextToken"]}), 400)
+    assert "same value" in bare["errors"][0]["message"]
     check("searchOrders", api.get("/orders/2026-01-01/orders", params={"createdAfter": start,
                                                                         "includedData": "EVERYTHING"}), 400)
     check("searchOrders", api.get("/orders/2026-01-01/orders", params={"marketplaceIds": DE}), 400)

@@ -66,6 +66,9 @@ class SandboxConfig:
     time_scale: float = 1.0                # multiplies every bucket rate, divides report durations
     rate_overrides: dict = field(default_factory=dict)  # operation -> (rate, burst)
     orders_per_day: int | None = None      # override every seller's daily volume
+    # busy sellers: seller id -> mean orders per UTC day, winning over ``orders_per_day`` (windows
+    # of hundreds of orders to page through; same seed, same orders)
+    seller_orders_per_day: dict = field(default_factory=dict)
     report_queue_seconds: float = 20.0     # IN_QUEUE for this long (real seconds / time_scale)
     report_processing_seconds: float = 40.0
     fault_seed: int = 0
@@ -88,8 +91,8 @@ class SandboxState:
         self.faults = FaultBook(config.fault_seed)
         self.lock = threading.Lock()
         self.sellers = {s.seller_id: s for s in simdata.sellers(config.extra_sellers)}
-        for sid in config.sellers:
-            self.sellers[sid] = simdata.seller_profile(sid)
+        for sid in (*config.sellers, *config.seller_orders_per_day):
+            self.sellers.setdefault(sid, simdata.seller_profile(sid))
         self.revoked: set[str] = set()
         self.tokens: dict[str, dict] = {}
         self.messages: list[dict] = []
@@ -138,8 +141,12 @@ class SandboxState:
         self.buckets.reset(time_scale, rate_overrides)
 
     # ---- data access
+    def volume(self, seller_id: str) -> int | None:
+        """The seller's mean orders per day here (None: its profile's own volume)."""
+        return self.config.seller_orders_per_day.get(seller_id, self.config.orders_per_day)
+
     def order(self, seller_id: str, order_id: str, now: datetime) -> simdata.SimOrder:
-        o = simdata.find_order(seller_id, order_id, self.config.seed, orders_per_day=self.config.orders_per_day)
+        o = simdata.find_order(seller_id, order_id, self.config.seed, orders_per_day=self.volume(seller_id))
         o = o.as_of(now) if o is not None else None
         if o is None:
             raise Problem(404, "NotFound", f"Order {order_id} was not found for this seller.")
@@ -147,7 +154,7 @@ class SandboxState:
 
     def orders_between(self, seller_id: str, start: datetime, end: datetime, as_of: datetime):
         return simdata.generate_orders(seller_id, start, end, self.config.seed, as_of=as_of,
-                                       orders_per_day=self.config.orders_per_day)
+                                       orders_per_day=self.volume(seller_id))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -274,8 +281,12 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
                               "The restricted data token does not cover this resource.")
         if not state.buckets.take(seller, op):
             raise Problem(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
-        f = state.faults.draw(seller, op, ("throttle", "error", "timeout", "slow"))
+        f = state.faults.draw(seller, op, ("throttle", "error", "timeout", "slow", "revoke"))
         if f is not None:
+            if f.kind == "revoke":
+                state.revoke(seller)
+                raise Problem(403, "Unauthorized", "Access to requested resource is denied.",
+                              "The access token you provided is revoked, malformed or invalid.")
             if f.kind == "throttle":
                 raise Problem(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
             if f.kind == "error":
@@ -444,6 +455,15 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
             raise Problem(400, "InvalidInput", f"{name} must be between 1 and 100.")
         return n
 
+    def next_token(seller: str, op: str, token: str | None, q: dict, total: int) -> str | None:
+        """The token of the page after ``q``'s, only while more orders remain (Amazon: none on the
+        last page); the ``repeat_token`` fault answers the request's own token again."""
+        if token and state.faults.draw(seller, op, ("repeat_token",)) is not None:
+            return token
+        if q["offset"] + q["size"] < total:
+            return _encode_token({**q, "offset": q["offset"] + q["size"]})
+        return None
+
     @app.get("/orders/v0/orders")
     def get_orders(request: Request):
         seller, info = begin(request, "getOrders", allow_rdt=True)
@@ -465,8 +485,9 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         rows = select(seller, q)
         page = rows[q["offset"]:q["offset"] + q["size"]]
         payload: dict = {"Orders": [order_v0(o, is_rdt(info)) for o in page]}
-        if q["offset"] + q["size"] < len(rows):
-            payload["NextToken"] = _encode_token({**q, "offset": q["offset"] + q["size"]})
+        nxt = next_token(seller, "getOrders", nt, q, len(rows))
+        if nxt:
+            payload["NextToken"] = nxt
         payload["LastUpdatedBefore" if q["mode"] == "updated" else "CreatedBefore"] = q["before"]
         return _ok(state, "getOrders", {"payload": payload})
 
@@ -518,6 +539,8 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     _STATUS_2026 = {"Pending": "PENDING", "Unshipped": "UNSHIPPED", "PartiallyShipped": "PARTIALLY_SHIPPED",
                     "Shipped": "SHIPPED", "Canceled": "CANCELLED", "Unfulfillable": "UNFULFILLABLE",
                     "PendingAvailability": "PENDING_AVAILABILITY"}
+    _SEARCH_PARAMS = ("createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore", "marketplaceIds",
+                      "fulfillmentStatuses", "fulfilledBy")
     _INCLUDED = ("BUYER", "RECIPIENT", "PROCEEDS", "EXPENSE", "PROMOTION", "CANCELLATION", "FULFILLMENT",
                  "PACKAGES", "TAX", "PAYMENT", "FULFILLMENT_ORDERS")
 
@@ -576,6 +599,14 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         pt = request.query_params.get("paginationToken")
         if pt:
             q = _decode_token(pt, seller)
+            # the model: every other parameter must come again with the same values, except
+            # maxResultsPerPage and includedData, which may change between pages
+            for name in _SEARCH_PARAMS:
+                if _multi(request, name) != q["params"].get(name, []):
+                    raise Problem(400, "InvalidInput", f"{name} must have the same value as in the request "
+                                                       f"that returned the paginationToken.")
+            if request.query_params.get("maxResultsPerPage") is not None:
+                q = {**q, "size": page_size(request, "maxResultsPerPage")}
         else:
             mids = _multi(request, "marketplaceIds") or sorted(seller_marketplaces(seller))
             check_marketplace(seller, mids, "marketplaceIds")
@@ -592,12 +623,14 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
                     raise Problem(400, "InvalidInput", f"Invalid fulfilledBy value {s!r}.")
                 channels.append("AFN" if s == "AMAZON" else "MFN")
             q.update(seller=seller, marketplaces=mids, statuses=statuses, channels=channels, ids=[],
-                     size=page_size(request, "maxResultsPerPage"), offset=0, asof=iso(now()))
+                     size=page_size(request, "maxResultsPerPage"), offset=0, asof=iso(now()),
+                     params={n: _multi(request, n) for n in _SEARCH_PARAMS if _multi(request, n)})
         rows = select(seller, q)
         page = rows[q["offset"]:q["offset"] + q["size"]]
         body: dict = {"orders": [order_2026(o, inc, is_rdt(info)) for o in page]}
-        if q["offset"] + q["size"] < len(rows):
-            body["pagination"] = {"nextToken": _encode_token({**q, "offset": q["offset"] + q["size"]})}
+        nxt = next_token(seller, "searchOrders", pt, q, len(rows))
+        if nxt:
+            body["pagination"] = {"nextToken": nxt}
         body["lastUpdatedBefore" if q["mode"] == "updated" else "createdBefore"] = q["before"]
         return _ok(state, "searchOrders", body)
 

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def _serve(args: argparse.Namespace) -> int:
     from seller_inbox.sandbox.server import serve
 
+    busy = {}
+    for spec in args.busy_seller:
+        sid, _, n = spec.partition("=")
+        if not sid or not n.isdigit():
+            print(f"--busy-seller {spec!r}: expected SELLER_ID=ORDERS_PER_DAY, e.g. A1DEMOUSOUTDOOR=400",
+                  file=sys.stderr)
+            return 2
+        busy[sid] = int(n)
     print(f"SP-API simulator on http://{args.host}:{args.port} (LWA: /auth/o2/token, seed {args.seed}, "
           f"time scale {args.time_scale}); demo client id sandbox-client / secret sandbox-secret", flush=True)
     serve(args.host, args.port, args.seed, extra_sellers=args.extra_sellers, time_scale=args.time_scale,
-          orders_per_day=args.orders_per_day)
+          orders_per_day=args.orders_per_day, seller_orders_per_day=busy)
     return 0
 
 
@@ -41,6 +50,8 @@ def register(subparsers) -> None:
     s.add_argument("--extra-sellers", type=int, default=0, help="generated sellers beside the three demo ones")
     s.add_argument("--time-scale", type=float, default=1.0, help="multiply every rate limit (1 = Amazon's)")
     s.add_argument("--orders-per-day", type=int, default=None, help="override every seller's daily volume")
+    s.add_argument("--busy-seller", action="append", default=[], metavar="SELLER_ID=ORDERS_PER_DAY",
+                   help="a busy seller (repeatable): windows of hundreds of orders, paged like Amazon")
     s.set_defaults(func=_serve)
     l = sub.add_parser("sellers", help="list the simulated sellers and their demo credentials")
     l.add_argument("--extra-sellers", type=int, default=0)

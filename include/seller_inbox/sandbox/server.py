@@ -47,19 +47,22 @@ def _free_port(host: str) -> int:
 
 def start(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, extra_sellers: int = 0,
           sellers: tuple[str, ...] = (), time_scale: float = 1.0, rate_overrides: dict | None = None,
-          orders_per_day: int | None = None, report_queue_seconds: float = 20.0,
+          orders_per_day: int | None = None, seller_orders_per_day: dict | None = None,
+          report_queue_seconds: float = 20.0,
           report_processing_seconds: float = 40.0, fault_seed: int = 0, as_of=None, log_level: str = "warning",
           ready_timeout: float = 15.0) -> SandboxHandle:
     """Start the simulator in a daemon thread; return once it answers. ``port=0``: a free port.
 
     ``time_scale`` multiplies every rate limit (1 = Amazon's plans); ``as_of`` (aware datetime)
-    pins the data clock so orders look as they did then (reproducible demos)."""
+    pins the data clock so orders look as they did then (reproducible demos);
+    ``seller_orders_per_day`` makes some sellers busy ({seller id: mean orders per day})."""
     import uvicorn
 
     from seller_inbox.sandbox.app import SandboxConfig, create_app
 
     cfg = SandboxConfig(seed=seed, extra_sellers=extra_sellers, sellers=tuple(sellers), time_scale=time_scale,
                         rate_overrides=dict(rate_overrides or {}), orders_per_day=orders_per_day,
+                        seller_orders_per_day=dict(seller_orders_per_day or {}),
                         report_queue_seconds=report_queue_seconds,
                         report_processing_seconds=report_processing_seconds, fault_seed=fault_seed,
                         as_of=as_of)
