@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from seller_inbox.orders import OrdersWindowIncomplete, ingest_orders
 from seller_inbox.sandbox.data import MAX_UPDATE_LAG
@@ -200,3 +202,41 @@ def test_simulator_pages_like_amazon(api, sandbox):
                                        "paginationToken": first}).status_code == 400
             small = c.get(path, params={**params, "paginationToken": first, size: 30}).json()
             assert len(small["orders"]) == 30 and small["pagination"]["nextToken"]
+
+
+@settings(max_examples=16)
+@example(api="v0", first=0, count=200, size=100)          # exactly two full pages: no third call
+@example(api="2026-01-01", first=0, count=200, size=100)
+@example(api="2026-01-01", first=7, count=1, size=100)    # a single order, a single page
+@given(api=st.sampled_from(APIS), first=st.integers(0, 300), count=st.integers(1, 250),
+       size=st.integers(20, 100))
+def test_simulator_pages_return_every_order_once_in_full_pages(sandbox, api, first, count, size):
+    """Any created-window and page size: full pages until the last, a token exactly while more
+    orders remain, and the pages together are the simulator's own orders for the window."""
+    sandbox.state.reset()    # fresh buckets: each example is a separate burst
+    start, end = past_window(days=3)
+    now = datetime.now(UTC)
+    created = sandbox.state.orders_between(SELLER, start, end, now)
+    lo = created[first].purchase_date
+    hi = created[min(first + count, len(created)) - 1].purchase_date
+    want = [o.amazon_order_id for o in created if lo <= o.purchase_date <= hi]
+    path, mids, after, before, size_name, token_name = {
+        "v0": ("/orders/v0/orders", "MarketplaceIds", "CreatedAfter", "CreatedBefore", "MaxResultsPerPage",
+               "NextToken"),
+        "2026-01-01": ("/orders/2026-01-01/orders", "marketplaceIds", "createdAfter", "createdBefore",
+                       "maxResultsPerPage", "paginationToken")}[api]
+    params = {mids: "ATVPDKIKX0DER", after: iso(lo), before: iso(hi), size_name: size}
+    got, sizes, nxt = [], [], None
+    with httpx.Client(base_url=sandbox.url, headers={"x-amz-access-token": token(sandbox)}, timeout=10) as c:
+        while True:
+            r = c.get(path, params={**params, token_name: nxt} if nxt else params)
+            assert r.status_code == 200, r.text[:300]
+            body = r.json()["payload"] if api == "v0" else r.json()
+            batch = body["Orders"] if api == "v0" else body["orders"]
+            got += [o["AmazonOrderId"] if api == "v0" else o["orderId"] for o in batch]
+            sizes.append(len(batch))
+            nxt = body.get("NextToken") if api == "v0" else (body.get("pagination") or {}).get("nextToken")
+            if not nxt:
+                break
+    assert got == want
+    assert len(sizes) == math.ceil(len(want) / size) and all(n == size for n in sizes[:-1])

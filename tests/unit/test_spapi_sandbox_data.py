@@ -66,3 +66,14 @@ def test_order_found_by_id():
     for o in orders[::50]:
         assert find_order("A2DEMOEUHOME", o.amazon_order_id) == o
     assert find_order("A2DEMOEUHOME", "123-1234567-1234567") is None
+
+
+def test_busy_volume_is_deterministic_for_a_seed_with_unique_ids():
+    """A busy seller (the simulator's ``seller_orders_per_day``) pages through 500+ orders a window."""
+    day = (WEEK[0], WEEK[0] + timedelta(days=2))
+    busy = generate_orders("A1DEMOUSOUTDOOR", *day, seed=42, orders_per_day=330)
+    assert busy == generate_orders("A1DEMOUSOUTDOOR", *day, seed=42, orders_per_day=330)
+    assert len(busy) > 500 and len({o.amazon_order_id for o in busy}) == len(busy)
+    assert busy != generate_orders("A1DEMOUSOUTDOOR", *day, seed=7, orders_per_day=330)
+    quiet = generate_orders("A1DEMOUSOUTDOOR", *day, seed=42)
+    assert len(quiet) < 200
