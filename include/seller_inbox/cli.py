@@ -6,6 +6,7 @@ import argparse
 import importlib
 import os
 import sys
+from contextlib import closing
 
 # subcommand groups owned by their packages: each module has register(subparsers)
 _PLUGGED = ("seller_inbox.sandbox.cli", "seller_inbox.mail.cli", "seller_inbox.classify.cli")
@@ -91,6 +92,86 @@ def _demo(args) -> int:
     return demo_main(days=args.days, once=args.once, seed=args.seed, port=args.port)
 
 
+def _quarantine(args) -> int:
+    """``quarantine list|show|retry``: one-line errors (unknown store or ref) exit 1."""
+    import psycopg2
+    from rich.console import Console
+    from rich.table import Table
+
+    from seller_inbox import warehouse
+    from seller_inbox.mail import quarantine as q
+
+    reg = _load(None)
+    if reg is None:
+        return 1
+    store_id = getattr(args, "store", None)
+    if store_id and store_id not in {s.id for s in reg.stores}:
+        print(f"error: unknown store {store_id!r} (stores: {', '.join(s.id for s in reg.stores)}; "
+              "see `seller-inbox stores list`)", file=sys.stderr)
+        return 1
+    dsn = args.dsn or warehouse.dsn()
+    console = Console()
+    rc = 0
+    try:
+        if args.action == "list":
+            with closing(warehouse.connect(dsn)) as conn:
+                got = q.items(conn, store_id, include_resolved=args.all)
+            t = Table(title="quarantined mail / 隔离邮件" + ("" if args.all else " (open)"))
+            for col in ("store", "ref", "role", "received", "reason", "first seen", "last seen", "attempts", "status"):
+                t.add_column(col, overflow="fold")
+            for r in got:
+                t.add_row(r["store_id"], r["source_ref"], r["folder_role"] or "-", _ts(r["received_at"]), r["reason"],
+                          _ts(r["quarantined_at"]), _ts(r["last_seen_at"]), str(r["attempts"]), r["status"])
+            console.print(t)
+            if got and not args.all:
+                console.print("re-process: seller-inbox quarantine retry" + (f" --store {store_id}" if store_id else ""))
+        elif args.action == "show":
+            with closing(warehouse.connect(dsn)) as conn:
+                r = q.find(conn, store_id, args.ref)
+            t = Table(title=f"{r['store_id']}: {r['source_ref']}", show_header=False)
+            t.add_column("field")
+            t.add_column("value", overflow="fold")
+            for k, v in r.items():
+                t.add_row(k, v if isinstance(v, str) else (_ts(v) if hasattr(v, "tzinfo") else str(v)))
+            console.print(t)
+        else:  # retry
+            if args.refs and not store_id:
+                print("error: quarantine retry REF... needs --store STORE", file=sys.stderr)
+                return 1
+            stores = [reg.store(store_id)] if store_id else reg.enabled_stores
+            results = []
+            for s in stores:
+                if store_id:
+                    results += [(s.id, r) for r in q.retry_store(s, dsn, args.refs or None)]
+                    continue
+                with closing(warehouse.connect(dsn)) as conn:
+                    if not q.items(conn, s.id):
+                        continue
+                try:
+                    results += [(s.id, r) for r in q.retry_store(s, dsn)]
+                except q.QuarantineError as err:  # this store's mailbox: say so, go on with the others
+                    results.append((s.id, q.RetryResult("-", "error", str(err))))
+                    rc = 1
+            t = Table(title="quarantine retry / 重新处理")
+            for col in ("store", "ref", "outcome", "detail"):
+                t.add_column(col, overflow="fold")
+            for sid, r in results:
+                t.add_row(sid, r.source_ref, r.outcome, r.detail)
+            console.print(t)
+    except q.QuarantineError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except psycopg2.OperationalError as err:
+        print(f"error: cannot reach the warehouse ({q.clean_reason(err)}); check `seller-inbox warehouse url`",
+              file=sys.stderr)
+        return 1
+    return rc
+
+
+def _ts(v) -> str:
+    return v.strftime("%Y-%m-%d %H:%M:%S UTC") if v is not None else "-"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="seller-inbox", description="Amazon buyer-communication desk on Airflow 3 (卖家消息中心)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -114,6 +195,21 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=42)
     d.add_argument("--port", type=int, default=8080, help="Airflow UI port (interactive mode)")
     d.set_defaults(func=_demo)
+
+    qa = sub.add_parser("quarantine", help="mail ingestion could not store: list, show, re-process")
+    qs = qa.add_subparsers(dest="action", required=True)
+    ql = qs.add_parser("list", help="open quarantined mails (--all: resolved ones too)")
+    ql.add_argument("--store")
+    ql.add_argument("--all", action="store_true")
+    qw = qs.add_parser("show", help="one quarantined mail")
+    qw.add_argument("store")
+    qw.add_argument("ref", help="maildir:INBOX/<file name> or imap:INBOX/<uidvalidity:uid> (or just the last part)")
+    qr = qs.add_parser("retry", help="re-read from the mailbox, parse with the current parser, store")
+    qr.add_argument("--store")
+    qr.add_argument("refs", nargs="*", metavar="REF")
+    for x in (ql, qw, qr):
+        x.add_argument("--dsn", help="warehouse URL (default: the project's warehouse)")
+        x.set_defaults(func=_quarantine)
 
     for mod in _PLUGGED:
         try:

@@ -12,7 +12,11 @@ own replies) and the run's window [start, end) on the mailbox's receive time:
    attached to their buyer thread (In-Reply-To, else alias + order id, else the alias's
    latest thread), reply links and thread stats recomputed for the threads touched, and the
    folder's watermark (UIDVALIDITY, last UID) advanced. A crash mid-batch rolls the whole
-   batch back; a rerun redoes it; nothing is lost or doubled.
+   batch back; a rerun redoes it; nothing is lost or doubled. A mail whose values the
+   database refuses (NUL, lone surrogate, an id over the index limit) is quarantined on its
+   own: the batch is redone mail by mail in SAVEPOINTs and the others land;
+4. if anything was quarantined: one ``mail_quarantined`` alert per store and day
+   (``quarantine.alert_opened``); ``seller-inbox quarantine retry`` re-processes the items.
 
 SLA: buyer messages get ``sla_due_at = received_at + 24 h``; ``first_reply_at`` and
 ``reply_message_id`` point at the first later ``seller_reply`` in the thread (auto-replies
@@ -31,6 +35,7 @@ import signal
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
+from seller_inbox.mail import quarantine
 from seller_inbox.mail.parser import MailParseError, ParsedMail, parse_bytes, thread_key
 
 log = logging.getLogger(__name__)
@@ -113,14 +118,7 @@ def ingest_source(store, dsn: str, source, start: datetime, end: datetime, *, fo
                     fcounts["duplicates"] += 1
                     nrn_known[item.source_ref] = _is_nrn(item.flags)
                     continue
-                try:
-                    p = parse_bytes(item.raw, salt=salt, source=src_name, folder_role=role,
-                                    internal_date=item.internal_date, flags=item.flags)
-                    batch.append((item, p, None))
-                except MailParseError as exc:
-                    batch.append((item, None, exc.reason))
-                except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the batch
-                    batch.append((item, None, f"parser error: {type(exc).__name__}: {exc}"[:500]))
+                batch.append(parse_item(item, salt, src_name, role))
                 parsed_total += 1
                 if crash_after and parsed_total >= crash_after:
                     os.kill(os.getpid(), signal.SIGKILL)
@@ -131,20 +129,67 @@ def ingest_source(store, dsn: str, source, start: datetime, end: datetime, *, fo
             if nrn_known:
                 _update_nrn(pg, store, src_name, nrn_known)
             counts["folders"][src_name] = fcounts
+        if counts["quarantined"]:
+            with pg, pg.cursor() as cur:
+                quarantine.alert_opened(cur, store.id)
     finally:
         pg.close()
     log.info("mail ingest %s [%s, %s): %s", store.id, start, end, counts)
     return counts
 
 
+def parse_item(item, salt: bytes, src_name: str, role: str) -> tuple:
+    """``(item, ParsedMail, None)``, or ``(item, None, reason)`` when the parser rejects it."""
+    try:
+        return item, parse_bytes(item.raw, salt=salt, source=src_name, folder_role=role,
+                                 internal_date=item.internal_date, flags=item.flags), None
+    except MailParseError as exc:
+        return item, None, exc.reason
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the batch
+        return item, None, f"parser error: {type(exc).__name__}: {exc}"
+
+
 def _is_nrn(flags: Iterable[str]) -> bool:
     return any(f.strip("\\").lower() in ("$noresponseneeded", "noresponseneeded") for f in flags)
 
 
-def _store_batch(pg, store, src_name: str, batch: list, state, counts: dict, fcounts: dict, *, final: bool) -> None:
-    """Store one batch and advance the watermark, all in one transaction."""
-    from psycopg2.extras import Json, execute_values
+def _mail_errors() -> tuple[type[BaseException], ...]:
+    """What the database (or psycopg2 adapting the values) raises for one mail's values: a NUL
+    (ValueError / untranslatable character), a lone surrogate (UnicodeEncodeError / invalid
+    JSON), an index row over the btree limit (ProgramLimitExceeded), a violated constraint."""
+    import psycopg2
+    from psycopg2 import errors
 
+    return (psycopg2.DataError, psycopg2.IntegrityError, errors.ProgramLimitExceeded, ValueError)
+
+
+def _store_batch(pg, store, src_name: str, batch: list, state, counts: dict, fcounts: dict, *, final: bool,
+                 retry: bool = False) -> None:
+    """Store one batch and advance the watermark, all in one transaction.
+
+    If the database refuses a mail's values, the batch is rolled back and redone mail by mail
+    (a SAVEPOINT each): refused mails are quarantined with the database's reason, the rest
+    lands and the watermark advances, so a rerun converges instead of failing the same way.
+    ``retry=True`` (``quarantine.retry``): count an attempt on each item, leave the watermark.
+    """
+    errors = _mail_errors()
+    try:
+        got = _write_batch(pg, store, src_name, batch, state, final=final, retry=retry, isolate=None)
+    except errors as exc:
+        log.warning("store %s %s: the database refused a mail of this batch (%s); storing it mail by mail",
+                    store.id, src_name, quarantine.clean_reason(exc))
+        got = _write_batch(pg, store, src_name, batch, state, final=final, retry=retry, isolate=errors)
+    for k in ("stored", "duplicates", "quarantined"):
+        counts[k] += got[k]
+        fcounts[k] += got[k]
+    for k, n in got["kinds"].items():
+        counts["kinds"][k] = counts["kinds"].get(k, 0) + n
+
+
+def _write_batch(pg, store, src_name: str, batch: list, state, *, final: bool, retry: bool,
+                 isolate: tuple | None) -> dict:
+    """One transaction for the batch; ``isolate``: the errors that quarantine a single mail,
+    each mail then inserted in its own SAVEPOINT. Returns this batch's counts."""
     sid = store.id
     good = [(it, p) for it, p, err in batch if p is not None]
     bad = [(it, err) for it, p, err in batch if p is None]
@@ -158,76 +203,82 @@ def _store_batch(pg, store, src_name: str, batch: list, state, counts: dict, fco
             for it, p in good:
                 uniq.setdefault(p.message_id, (it, p))
             new_ids: set[str] = set()
-            if uniq:
-                rows = [(sid, p.message_id, src_name, it.source_ref, p.received_at, p.kind, p.subject,
-                         Json(p.to_dict()), p.size_bytes) for it, p in uniq.values()]
-                res = execute_values(
-                    cur,
-                    """INSERT INTO raw.mail_message (store_id, message_id, source, source_ref, received_at, kind,
-                                                     subject, parsed, size_bytes) VALUES %s
-                       ON CONFLICT (store_id, message_id) DO NOTHING RETURNING message_id""",
-                    rows, page_size=500, fetch=True)
-                new_ids = {r[0] for r in res}
-            dup = len(good) - len(new_ids)
-            counts["stored"] += len(new_ids)
-            counts["duplicates"] += dup
-            fcounts["stored"] += len(new_ids)
-            fcounts["duplicates"] += dup
-            fresh = [p for it, p in uniq.values() if p.message_id in new_ids and p.kind in CORE_KINDS]
-            for p in uniq.values():
-                if p[1].message_id in new_ids:
-                    counts["kinds"][p[1].kind] = counts["kinds"].get(p[1].kind, 0) + 1
-            touched: set[str] = set()
+            threads: set[str] = set()
+            if isolate:
+                refused: dict[str, str] = {}
+                for mid, pair in uniq.items():
+                    cur.execute("SAVEPOINT mail")
+                    try:
+                        ids, tids = _insert_mails(cur, sid, src_name, [pair])
+                    except isolate as exc:
+                        cur.execute("ROLLBACK TO SAVEPOINT mail")
+                        refused[mid] = quarantine.db_reason(exc)
+                        continue
+                    cur.execute("RELEASE SAVEPOINT mail")
+                    new_ids |= ids
+                    threads |= tids
+                bad += [(it, refused[p.message_id]) for it, p in good if p.message_id in refused]
+                good = [(it, p) for it, p in good if p.message_id not in refused]
+                uniq = {k: v for k, v in uniq.items() if k not in refused}
+            elif uniq:
+                new_ids, threads = _insert_mails(cur, sid, src_name, list(uniq.values()))
+            kinds: dict[str, int] = {}
+            for _, p in uniq.values():
+                if p.message_id in new_ids:
+                    kinds[p.kind] = kinds.get(p.kind, 0) + 1
+            touched = set(threads)
+            fresh = [p.message_id for _, p in uniq.values() if p.message_id in new_ids and p.kind in CORE_KINDS]
             if fresh:
-                threads = {}
-                msg_rows = []
-                for p in fresh:
-                    tid = None
-                    if p.buyer_alias:
-                        tid = thread_key(sid, p.buyer_alias, p.order_id)
-                        threads.setdefault(tid, (tid, sid, p.marketplace, p.buyer_alias, p.order_id))
-                    msg_rows.append((
-                        sid, p.message_id, tid, p.kind, p.direction, p.marketplace, p.order_id, p.asin,
-                        p.buyer_alias, p.in_reply_to, p.topic, p.subject, p.text, p.language,
-                        Json(p.attachments), p.received_at, p.no_response_needed,
-                        p.received_at + timedelta(hours=24) if p.kind == "buyer_message" else None))
-                if threads:
-                    execute_values(
-                        cur,
-                        """INSERT INTO core.thread (thread_id, store_id, marketplace, buyer_alias_hash, order_id)
-                           VALUES %s ON CONFLICT (thread_id) DO NOTHING""", list(threads.values()))
-                execute_values(
-                    cur,
-                    """INSERT INTO core.message (store_id, message_id, thread_id, kind, direction, marketplace,
-                           order_id, asin, buyer_alias_hash, in_reply_to, topic, subject, body_text, language_hint,
-                           attachments, received_at, no_response_needed, sla_due_at) VALUES %s
-                       ON CONFLICT (store_id, message_id) DO NOTHING""", msg_rows, page_size=500)
-                touched |= set(threads)
-                ids = [p.message_id for p in fresh]
-                touched |= _attach_replies(cur, sid, ids)
-            if good:
-                cur.execute("DELETE FROM ops.quarantine WHERE store_id=%s AND source_ref = ANY(%s)",
-                            (sid, [f"{src_name}/{it.source_ref}" for it, _ in good]))
-            if bad:
-                execute_values(
-                    cur,
-                    """INSERT INTO ops.quarantine (store_id, source_ref, message_id, reason) VALUES %s
-                       ON CONFLICT (store_id, source_ref) DO UPDATE SET reason = EXCLUDED.reason,
-                           message_id = EXCLUDED.message_id, quarantined_at = now()""",
-                    [(sid, f"{src_name}/{it.source_ref}", _sniff_message_id(it.raw), err) for it, err in bad])
-                counts["quarantined"] += len(bad)
-                fcounts["quarantined"] += len(bad)
+                touched |= _attach_replies(cur, sid, fresh)
+            quarantine.resolve(cur, sid, src_name, [it.source_ref for it, _ in good], retry=retry)
+            quarantine.record(cur, sid, src_name, bad, retry=retry)
             if touched:
                 recompute_threads(cur, sid, sorted(touched))
-            if batch or final:
+            if (batch or final) and not retry:
                 _advance_watermark(cur, sid, src_name, state, batch, final)
+    return {"stored": len(new_ids), "duplicates": len(good) - len(new_ids), "quarantined": len(bad), "kinds": kinds}
 
 
-def _sniff_message_id(raw: bytes) -> str | None:
-    import re
+def _insert_mails(cur, sid: str, src_name: str, pairs: list[tuple]) -> tuple[set[str], set[str]]:
+    """Insert [(MailItem, ParsedMail)] (distinct Message-IDs) into raw.mail_message and, for the
+    core kinds, core.thread / core.message. Returns (Message-IDs new here, thread ids created)."""
+    from psycopg2.extras import Json, execute_values
 
-    m = re.search(rb"(?im)^message-id:\s*(<[^>\s]{1,300}>)", raw[:65536])
-    return m.group(1).decode("ascii", "replace") if m else None
+    rows = [(sid, p.message_id, src_name, it.source_ref, p.received_at, p.kind, p.subject,
+             Json(p.to_dict()), p.size_bytes) for it, p in pairs]
+    res = execute_values(
+        cur,
+        """INSERT INTO raw.mail_message (store_id, message_id, source, source_ref, received_at, kind,
+                                         subject, parsed, size_bytes) VALUES %s
+           ON CONFLICT (store_id, message_id) DO NOTHING RETURNING message_id""",
+        rows, page_size=500, fetch=True)
+    new_ids = {r[0] for r in res}
+    fresh = [p for _, p in pairs if p.message_id in new_ids and p.kind in CORE_KINDS]
+    threads: dict[str, tuple] = {}
+    if fresh:
+        msg_rows = []
+        for p in fresh:
+            tid = None
+            if p.buyer_alias:
+                tid = thread_key(sid, p.buyer_alias, p.order_id)
+                threads.setdefault(tid, (tid, sid, p.marketplace, p.buyer_alias, p.order_id))
+            msg_rows.append((
+                sid, p.message_id, tid, p.kind, p.direction, p.marketplace, p.order_id, p.asin,
+                p.buyer_alias, p.in_reply_to, p.topic, p.subject, p.text, p.language,
+                Json(p.attachments), p.received_at, p.no_response_needed,
+                p.received_at + timedelta(hours=24) if p.kind == "buyer_message" else None))
+        if threads:
+            execute_values(
+                cur,
+                """INSERT INTO core.thread (thread_id, store_id, marketplace, buyer_alias_hash, order_id)
+                   VALUES %s ON CONFLICT (thread_id) DO NOTHING""", list(threads.values()))
+        execute_values(
+            cur,
+            """INSERT INTO core.message (store_id, message_id, thread_id, kind, direction, marketplace,
+                   order_id, asin, buyer_alias_hash, in_reply_to, topic, subject, body_text, language_hint,
+                   attachments, received_at, no_response_needed, sla_due_at) VALUES %s
+               ON CONFLICT (store_id, message_id) DO NOTHING""", msg_rows, page_size=500)
+    return new_ids, set(threads)
 
 
 def _advance_watermark(cur, sid: str, src_name: str, state, batch: list, final: bool) -> None:

@@ -3,7 +3,8 @@
 Both yield ``MailItem``s for one folder and a window [start, end) on the mailbox's own
 receive time (IMAP INTERNALDATE; Maildir file mtime, which is what Dovecot reports as
 INTERNALDATE for Maildir too). Items whose ``source_ref`` the caller already stored are
-skipped before any body is fetched.
+skipped before any body is fetched. ``fetch(folder, role, ref)`` re-reads one item by its
+``source_ref`` (``seller-inbox quarantine retry``).
 
 Connection formats (Airflow connection named by ``store.connections.mailbox``):
 - ``conn_type=imap``: host, port (default 143, 993 with SSL), login, password;
@@ -127,12 +128,7 @@ class MaildirSource:
                     entries.append((mtime, e.name, e.path))
         entries.sort()
         for mtime, name, path in entries:
-            unique, _, info = name.partition(":")
-            letters = info[2:] if info.startswith("2,") else ""
-            flags = tuple(
-                {"S": "\\Seen", "R": "\\Answered", "F": "\\Flagged", "T": "\\Deleted", "D": "\\Draft"}.get(c) or kw.get(c, c)
-                for c in letters
-            )
+            unique, flags = self._name_flags(name, kw)
             state.flagged_refs[unique] = flags
             if known(unique):
                 yield MailItem(role, source, unique, datetime.fromtimestamp(mtime, UTC), flags, None)
@@ -145,6 +141,36 @@ class MaildirSource:
                     continue
                 raw = matches[0].read_bytes()
             yield MailItem(role, source, unique, datetime.fromtimestamp(mtime, UTC), flags, raw)
+
+    @staticmethod
+    def _name_flags(name: str, kw: dict[str, str]) -> tuple[str, tuple[str, ...]]:
+        """A Maildir file name -> (unique name, flags incl. Dovecot keywords)."""
+        unique, _, info = name.partition(":")
+        letters = info[2:] if info.startswith("2,") else ""
+        return unique, tuple(
+            {"S": "\\Seen", "R": "\\Answered", "F": "\\Flagged", "T": "\\Deleted", "D": "\\Draft"}.get(c) or kw.get(c, c)
+            for c in letters
+        )
+
+    def fetch(self, folder: str, role: str, ref: str) -> MailItem | None:
+        """The mail with unique name ``ref`` in ``folder`` (cur/ or new/), or None if it is gone."""
+        fdir = self.folder_path(folder)
+        for sub in ("cur", "new"):
+            try:
+                it = os.scandir(fdir / sub)
+            except FileNotFoundError:
+                continue
+            with it:
+                hits = [e for e in it if e.name == ref or e.name.startswith(ref + ":")]
+            for e in hits:
+                try:
+                    raw = Path(e.path).read_bytes()
+                    mtime = e.stat().st_mtime
+                except FileNotFoundError:  # moved new/ -> cur/ under us: cur/ is read next
+                    continue
+                unique, flags = self._name_flags(e.name, self._keywords(fdir))
+                return MailItem(role, f"maildir:{folder}", unique, datetime.fromtimestamp(mtime, UTC), flags, raw)
+        return None
 
     def resolve_folder(self, folder: str, role: str) -> str:
         return folder
@@ -268,6 +294,34 @@ class ImapSource:
                 if uid in got:
                     d, f = meta[uid]
                     yield MailItem(role, source, f"{uidvalidity}:{uid}", d, f, got[uid], uid, uidvalidity)
+
+    def fetch(self, folder: str, role: str, ref: str) -> MailItem | None:
+        """The mail at ``ref`` = ``uidvalidity:uid`` in ``folder``, or None if it is gone (no such
+        folder or UID, or the folder's UIDVALIDITY changed so the UID means another mail)."""
+        c = self.conn
+        uv_s, _, uid_s = ref.partition(":")
+        if not (uv_s.isdigit() and uid_s.isdigit()):
+            return None
+        typ, _ = c.select(_quote_folder(folder), readonly=True)  # EXAMINE: read-only
+        if typ != "OK":
+            return None
+        uv = c.response("UIDVALIDITY")[1]
+        if not uv or not uv[0] or int(uv[0]) != int(uv_s):
+            return None
+        idate = flags = None
+        for line in self._check(*c.uid("FETCH", uid_s, "(UID INTERNALDATE FLAGS)"), "FETCH"):
+            for m in _FETCH_META.finditer(line[0] if isinstance(line, tuple) else (line or b"")):
+                if m.group(2):
+                    idate = _parse_internaldate(m.group(2).decode())
+                elif m.group(3) is not None:
+                    flags = tuple(m.group(3).decode().split())
+        if idate is None:
+            return None
+        data = self._check(*c.uid("FETCH", uid_s, "(UID BODY.PEEK[])"), "FETCH")
+        raw = next((part[1] for part in data if isinstance(part, tuple) and len(part) >= 2), None)
+        if raw is None:
+            return None
+        return MailItem(role, f"imap:{folder}", ref, idate, flags or (), raw, int(uid_s), int(uv_s))
 
     def resolve_folder(self, folder: str, role: str) -> str:
         """The folder to read: ``folder`` if it exists; for the sent role a missing name falls
