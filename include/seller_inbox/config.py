@@ -378,6 +378,10 @@ class Registry(_Strict):
         raise KeyError(f"no store {store_id!r} in the registry")
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """Valid YAML that the registry refuses (duplicate key, anchor, tag, depth)."""
+
+
 class _RegistryLoader(yaml.SafeLoader):
     """SafeLoader that refuses what a registry never needs and a mistake or an attack uses.
 
@@ -398,11 +402,11 @@ class _RegistryLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise yaml.composer.ComposerError(
+            raise _Refused(
                 None, None, "anchors and aliases (&name, *name) are not allowed in the store registry; "
                 "write each value out", event.start_mark)
         if self._depth >= _MAX_DEPTH:
-            raise yaml.composer.ComposerError(
+            raise _Refused(
                 None, None, f"nested more than {_MAX_DEPTH} levels deep; a store registry needs 5", event.start_mark)
         self._depth += 1
         try:
@@ -412,12 +416,12 @@ class _RegistryLoader(yaml.SafeLoader):
 
     def construct_object(self, node, deep=False):
         if node.tag not in _YAML_TAGS:
-            raise yaml.constructor.ConstructorError(
+            raise _Refused(
                 None, None, f"tag {_show(node.tag)} is not allowed in the store registry", node.start_mark)
         try:
             return super().construct_object(node, deep)
         except (ValueError, OverflowError) as exc:  # e.g. an integer of more than 4300 digits
-            raise yaml.constructor.ConstructorError(
+            raise _Refused(
                 None, None, f"cannot read this value: {_show(str(exc))}", node.start_mark) from None
 
     def construct_mapping(self, node, deep=False):
@@ -428,7 +432,7 @@ class _RegistryLoader(yaml.SafeLoader):
                 if not isinstance(key, (str, int, float, bool, type(None))):
                     continue  # the base class reports an unhashable key
                 if key in seen:
-                    raise yaml.constructor.ConstructorError(
+                    raise _Refused(
                         None, None, f"duplicate key {_show(key)} (first on line {seen[key]}); YAML would keep only "
                         "the last one: remove one", key_node.start_mark)
                 seen[key] = key_node.start_mark.line + 1
@@ -517,9 +521,10 @@ def _parse(text: str) -> object:
         mark = getattr(exc, "problem_mark", None)
         at = f"line {mark.line + 1}: " if mark else ""
         store = _store_at(root, mark) if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        refused = isinstance(exc, (yaml.composer.ComposerError, yaml.constructor.ConstructorError))
-        raise RegistryError(f"{at}{store}{'' if refused else 'not valid YAML: '}{problem}") from None
+        if isinstance(exc, _Refused):
+            raise RegistryError(f"{at}{store}{exc.problem}") from None
+        problem = ", ".join(str(x) for x in (getattr(exc, "context", None), getattr(exc, "problem", None)) if x)
+        raise RegistryError(f"{at}{store}not valid YAML: {problem or exc}") from None
     except RecursionError:  # belt and braces: the depth limit above stops this first
         raise RegistryError("nested too deeply; a store registry needs 5 levels") from None
     finally:
