@@ -112,7 +112,7 @@ def test_window_end_before_start_is_refused(stores, warehouse_dsn):
 
 def test_orders_2026_path_loads_the_same_orders_with_far_fewer_calls(sandbox, stores, db, warehouse_dsn):
     store = stores["eu-home"]
-    start, end = past_window(days=5)
+    start, end = past_window(days=10)   # more than one page on both APIs
     v0 = ingest_orders(store, warehouse_dsn, start, end, orders_api="v0")
     cols = ("amazon_order_id, store_id, marketplace, marketplace_id, order_status, fulfillment_channel, "
             "purchase_date, last_update_date, earliest_ship_date, latest_ship_date, earliest_delivery_date, "
@@ -125,7 +125,8 @@ def test_orders_2026_path_loads_the_same_orders_with_far_fewer_calls(sandbox, st
     with db.cursor() as cur:
         cur.execute("TRUNCATE raw.orders, raw.order_items, ops.api_calls CASCADE")
     new = ingest_orders(store, warehouse_dsn, start, end, orders_api="2026-01-01")
-    assert new["orders"] == v0["orders"] > 50 and new["item_calls"] == 0 and new["orders_api"] == "2026-01-01"
+    assert new["orders"] == v0["orders"] > 100 and new["item_calls"] == 0 and new["orders_api"] == "2026-01-01"
+    assert new["pages"] == v0["pages"] >= 2
     assert rows(db, f"SELECT {cols} FROM raw.orders ORDER BY 1") == want
     assert rows(db, "SELECT amazon_order_id, order_total FROM raw.orders WHERE order_status = 'Shipped' "
                     "ORDER BY 1") == want_totals

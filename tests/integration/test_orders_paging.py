@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from seller_inbox.orders import OrdersWindowIncomplete, ingest_orders
+from seller_inbox.orders import OrdersWindowIncomplete, check_window, ingest_orders
 from seller_inbox.sandbox.data import MAX_UPDATE_LAG
 from seller_inbox.spapi import AuthorizationRevoked, SpApiPagingError, SpApiUnavailable, next_page_token
 from tests.integration.conftest_spapi import past_window, rows, stores  # noqa: F401 (fixtures)
@@ -134,6 +134,18 @@ def test_orders_missing_from_the_warehouse_fail_the_window_gate(sandbox, stores,
     assert msg.startswith("store us-outdoor: orders window " + start.isoformat())
     assert f"expected {len(want)} distinct orders, {len(want) - 1} loaded" in msg and "\n" not in msg
     assert window_rows(db) == []
+
+
+def test_window_gate_compares_orders_read_with_the_page_sizes():
+    start, end = past_window(days=1)
+    ids = {f"111-0000000-{n:07d}" for n in range(250)}
+    # an order updated while paging comes twice: 251 rows over 3 pages, 250 distinct, all loaded
+    check_window("us-outdoor", start, end, "v0", 3, 251, 251, ids, 250)
+    with pytest.raises(OrdersWindowIncomplete, match="store us-outdoor: .*249 orders read but the 3 pages held 250"):
+        check_window("us-outdoor", start, end, "v0", 3, 250, 249, ids, 250)
+    with pytest.raises(OrdersWindowIncomplete, match=r"\(2026-01-01\) is incomplete: expected 250 distinct orders, "
+                                                     r"0 loaded"):
+        check_window("us-outdoor", start, end, "2026-01-01", 3, 250, 250, ids, 0)
 
 
 def test_page_token_is_read_wherever_the_library_puts_it():
