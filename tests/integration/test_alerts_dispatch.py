@@ -251,3 +251,171 @@ def test_slack_connection_in_the_providers_own_format_goes_through_slackwebhookh
     got = hooks.accepted("slack")
     assert len(got) == 1 and got[0]["path"] == "/services/T000/B000/XXXX"
     assert "*【高风险】" in got[0]["json"]["text"] and "未收到货" in got[0]["json"]["text"]
+
+
+# ---- buyer text is escaped for each channel's markup ----------------------------------------
+# every construct a buyer (or a quarantined mail's subject) could use to ping, link or format
+HOSTILE = ('<!channel> <!here> <@U123> <#C1> [click](https://evil.example/x) ![img](https://evil.example/i.png) '
+           '*bold* **strong** _it_ ~s~ `code` ```block``` @all @13800000000 <@wxid_boss> '
+           '<font color="warning">red</font> &lt;font&gt; # H1 > quote <b>html</b> <script>alert(1)</script> '
+           '<https://evil.example|label> \\*esc\\*\nline2 # heading\n- list')
+HOSTILE_TOKENS = ("<!channel>", "<!here>", "<@U123>", "<#C1>", "[click]", "![img]", "](https://evil", "*bold*",
+                  "**strong**", "_it_", "~s~", "`code`", "```", "@all", "@13800000000", "<@wxid", "<font",
+                  "<b>html", "<script", "<https://evil", "\\*", "\n# heading", "\n- list")
+RUN_URL = "http://airflow.local/dags/x/runs/r1/tasks/alert?try=1&map=-1"
+
+
+def received_bodies(hooks, smtp) -> dict[str, list[str]]:
+    import email
+    import email.policy
+
+    html_parts = []
+    for m in smtp.messages:
+        msg = email.message_from_string(m["data"], policy=email.policy.default)
+        html_parts.append(msg.get_body(preferencelist=("html",)).get_content())
+    return {"wecom": [r["json"]["markdown"]["content"] for r in hooks.accepted("wecom")],
+            "dingtalk": [r["json"]["markdown"]["text"] for r in hooks.accepted("dingtalk")],
+            "slack": [r["json"]["text"] for r in hooks.accepted("slack")], "email": html_parts}
+
+
+def live_markup(service: str, body: str) -> list[str]:
+    """What in a received body is live markup the project did not write (empty: safe)."""
+    # in HTML only tags are markup ("[x](y)" or "*b*" is text there); elsewhere every construct is
+    found = [t for t in HOSTILE_TOKENS if t in body and (service != "email" or t.startswith("<"))]
+    if service == "slack":  # the only <...> is the project's link
+        import re
+
+        found += [t for t in re.findall(r"<[^>]*>", body) if not t.startswith("<http://airflow.local/")]
+    elif service == "email":
+        import re
+
+        found += [t for t in re.findall(r"<\s*([a-zA-Z]+)", body) if t.lower() not in ("html", "body", "p", "b", "br", "a")]
+        found += [h for h in re.findall(r'href="([^"]*)"', body) if not h.startswith("http://airflow.local/")]
+    else:  # WeCom / DingTalk markdown: no tag, mention or entity (&lt;font&gt;) at all, one link (the project's)
+        found += [c for c in ("<", ">", "@", "`", "&") if c in body.replace("&map", "")]
+        found += [] if body.count("](") == 1 and "](http://airflow.local/" in body else ["]("]
+    return found
+
+
+def test_hostile_buyer_text_arrives_inert_on_every_channel(db, warehouse_dsn, hooks, smtp, conns):
+    s = store(ALL)
+    now = T0 + timedelta(hours=2)
+    add(db, s.id, "<h1@x>", T0 + timedelta(hours=1), body=HOSTILE[:60])  # what fits the 140-character excerpt
+    add(db, s.id, "<h2@x>", T0 + timedelta(hours=1, minutes=1), body=HOSTILE[60:200])
+    with db.cursor() as cur:  # the mail ingestion's alert: the quarantined mail's subject is buyer text
+        cur.execute("""INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, created_at, sent_at)
+                       VALUES (%s, 'mail_quarantined', '2026-11-20', 'log', 'sent', %s, %s, %s)""",
+                    (s.id, json.dumps({"message": "1 mail quarantined: " + HOSTILE[:370]}), now, now))
+    out = dispatch_alerts(s, warehouse_dsn, T0, now, now, run_url=RUN_URL)
+    assert out["failed"] == 0 and out["by_kind"] == {"high_risk": 10, "mail_quarantined": 4}
+    bodies = received_bodies(hooks, smtp)
+    assert {k: len(v) for k, v in bodies.items()} == {"wecom": 3, "dingtalk": 3, "slack": 3, "email": 3}
+    for service, texts in bodies.items():
+        for text in texts:
+            assert live_markup(service, text) == [], (service, text)
+            assert "Alert Test Store" in text and "airflow.local" in text  # the project's own markup still works
+    joined = {k: "\n".join(v) for k, v in bodies.items()}
+    for service, text in joined.items():  # the buyer's words are still there, as visible text
+        for word in ("channel", "here", "U123", "click", "bold", "strong", "code", "all", "red", "html", "script"):
+            assert word in text, (service, word)
+    assert joined["wecom"].count("**Store**") == 3 and "[Open](http://airflow.local/" in joined["wecom"]
+    assert "&lt;!channel&gt;" in joined["slack"] and f"<{RUN_URL}|Open>" in joined["slack"]
+    assert "*Store*" in joined["slack"]
+    assert "&lt;script&gt;" in joined["email"] and '<a href="http://airflow.local/' in joined["email"]
+    assert "[MAIL] Alert Test Store: mails could not be processed" in joined["dingtalk"]
+    mail_titles = [m["data"] for m in smtp.messages if "[MAIL]" in m["data"]]
+    assert len(mail_titles) == 1
+
+
+def test_mail_quarantined_alerts_fan_out_in_chinese(db, warehouse_dsn, hooks, conns):
+    s = store([{"type": "log"}, {"type": "wecom", "conn_id": "alert_wecom"}], lang="zh")
+    now = T0 + timedelta(hours=3)
+    with db.cursor() as cur:
+        cur.execute("""INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, created_at, sent_at)
+                       VALUES (%s, 'mail_quarantined', '2026-11-20', 'log', 'sent', %s, %s, %s)""",
+                    (s.id, json.dumps({"message": "3 mails quarantined (unparseable MIME); see ops.mail_quarantine"}), now, now))
+    for _ in range(2):
+        dispatch_alerts(s, warehouse_dsn, now - timedelta(hours=1), now, now)
+    got = hooks.accepted("wecom")
+    assert len(got) == 1
+    text = got[0]["json"]["markdown"]["content"]
+    assert text.startswith("**【邮件】Alert Test Store：有邮件无法处理**") and "3 mails quarantined" in text
+    assert log_rows(db, alert_kind="mail_quarantined") == [("mail_quarantined", "2026-11-20", "log", "sent", 1),
+                                                          ("mail_quarantined", "2026-11-20", "wecom", "sent", 1)]
+
+
+# ---- 429 storms: bounded in total time, deferred to a later run ------------------------------
+def next_attempts(db) -> list[tuple]:
+    with db.cursor() as cur:
+        cur.execute("""SELECT subject_key, channel, status, attempts,
+                              extract(epoch FROM next_attempt_at - now())::int
+                       FROM ops.alert_log ORDER BY 1, 2""")
+        return cur.fetchall()
+
+
+def test_429_storm_with_a_long_retry_after_is_deferred_not_slept_through(db, warehouse_dsn, hooks, conns):
+    import time
+
+    s = store([{"type": "wecom", "conn_id": "alert_wecom"}, {"type": "slack", "conn_id": "alert_slack"}])
+    for i in range(5):
+        add(db, s.id, f"<r{i}@x>", T0 + timedelta(minutes=10 * i))
+    hooks.fail_next(10_000, status=429, retry_after="179")
+    t = time.monotonic()
+    out = dispatch_alerts(s, warehouse_dsn, T0, T0 + timedelta(hours=1), T0 + timedelta(hours=1))
+    elapsed = time.monotonic() - t
+    assert elapsed < ch.ALERT_SEND_BUDGET_S and elapsed < 5  # nothing waited for 179 s
+    assert out["sent"] == 0 and out["failed"] == 10 and out["deferred"] == 8
+    # one request per channel: after its 429 the channel is left alone for the rest of the run
+    assert sorted(r["service"] for r in hooks.received) == ["slack", "wecom"]
+    assert all(r["status"] == 429 for r in hooks.received)
+    rows = next_attempts(db)
+    assert all(status == "failed" and 170 <= due <= 180 for _, _, status, _, due in rows), rows
+    assert sorted(a for *_, a, _ in rows) == [0] * 8 + [1, 1]  # a deferral without a request is no attempt
+    # a run before the channel's time: nothing is sent, nothing is asked
+    hooks.fail_next(0)
+    out = dispatch_alerts(s, warehouse_dsn, T0 + timedelta(hours=1), T0 + timedelta(hours=2), T0 + timedelta(hours=2))
+    assert out["sent"] == 0 and out["retried"] == 0 and len(hooks.received) == 2
+    # the receiver recovered and the time came: every alert is delivered exactly once
+    make_due(db)
+    out = dispatch_alerts(s, warehouse_dsn, T0 + timedelta(hours=2), T0 + timedelta(hours=3), T0 + timedelta(hours=3))
+    assert out["retried"] == 10 and out["sent"] == 10
+    make_due(db)
+    out = dispatch_alerts(s, warehouse_dsn, T0, T0 + timedelta(hours=3), T0 + timedelta(hours=3))
+    assert out["sent"] == 0 and out["retried"] == 0 and out["already_sent"] == 10
+    assert len(hooks.accepted("wecom")) == 5 and len(hooks.accepted("slack")) == 5
+    assert sorted({r["json"].get("text", "")[:40] for r in hooks.accepted("slack")}) and all(
+        r[2] == "sent" and r[4] is None for r in next_attempts(db))
+
+
+def test_a_storm_of_short_retry_afters_stops_at_the_runs_send_budget(db, warehouse_dsn, hooks, conns):
+    import time
+
+    s = store([{"type": "dingtalk", "conn_id": "alert_dingtalk"}])
+    for i in range(6):
+        add(db, s.id, f"<b{i}@x>", T0 + timedelta(minutes=i))
+    hooks.fail_next(10_000, status=429, retry_after="1")
+    budget = 3.0
+    t = time.monotonic()
+    out = dispatch_alerts(s, warehouse_dsn, T0, T0 + timedelta(hours=1), T0 + timedelta(hours=1), send_budget=budget)
+    elapsed = time.monotonic() - t
+    assert elapsed < budget + 2  # the budget, plus at most the last request's answer and the bookkeeping
+    assert out["sent"] == 0 and out["failed"] == 6 and out["deferred"] >= 4
+    assert 2 <= len(hooks.received) <= 3  # Retry-After 1 s honoured between tries, then the budget ran out
+    assert all(status == "failed" and due >= 25 for _, _, status, _, due in next_attempts(db))
+    hooks.fail_next(0)
+    make_due(db)
+    out = dispatch_alerts(s, warehouse_dsn, T0, T0 + timedelta(hours=1), T0 + timedelta(hours=2), send_budget=budget)
+    assert out["sent"] == 6 and len(hooks.accepted("dingtalk")) == 6
+
+
+def test_a_short_retry_after_is_honoured_within_the_run(db, warehouse_dsn, hooks, conns):
+    import time
+
+    s = store([{"type": "slack", "conn_id": "alert_slack"}])
+    add(db, s.id, "<w1@x>", T0 + timedelta(minutes=1))
+    hooks.fail_next(1, status=429, retry_after="1")
+    t = time.monotonic()
+    out = dispatch_alerts(s, warehouse_dsn, T0, T0 + timedelta(hours=1), T0 + timedelta(hours=1))
+    assert time.monotonic() - t >= 1.0  # it waited as asked ...
+    assert out["sent"] == 1 and [r["status"] for r in hooks.received] == [429, 200]  # ... and then delivered
+    assert log_rows(db) == [("high_risk", "<w1@x>", "slack", "sent", 1)]

@@ -11,7 +11,8 @@ Bound to 127.0.0.1 on a free port, served from a thread. It answers like the rea
 * Slack ``POST /services/<T>/<B>/<X>`` -> ``ok`` (text/plain).
 
 Every request is recorded (``received``), accepted or not. ``fail_next(n)`` makes the next
-n requests answer HTTP 500 (a channel outage).
+n requests answer HTTP 500 (a channel outage); ``fail_next(n, status=429, retry_after="179")``
+a rate limit with a ``Retry-After`` header; ``fail_next(0)`` ends either.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class WebhookReceiver:
         self.slack_paths = set(slack_paths)
         self.received: list[dict] = []
         self._fail = 0
+        self._fail_status = 500
+        self._retry_after: str | None = None
         self._lock = threading.Lock()
         recv = self
 
@@ -54,7 +57,7 @@ class WebhookReceiver:
                     body = json.loads(raw.decode("utf-8")) if raw else None
                 except ValueError:
                     body = None
-                status, reply, ctype = recv._answer(parts.path, q, body)
+                status, reply, ctype, extra = recv._answer(parts.path, q, body)
                 with recv._lock:
                     recv.received.append({"path": parts.path, "query": q, "json": body, "raw": raw,
                                           "headers": dict(self.headers), "status": status, "reply": reply,
@@ -63,6 +66,8 @@ class WebhookReceiver:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -82,15 +87,20 @@ class WebhookReceiver:
             return "slack"
         return "unknown"
 
-    def fail_next(self, n: int) -> None:
+    def fail_next(self, n: int, status: int = 500, retry_after: str | None = None) -> None:
         with self._lock:
-            self._fail = n
+            self._fail, self._fail_status, self._retry_after = n, status, retry_after
 
-    def _answer(self, path: str, q: dict, body) -> tuple[int, object, str]:
+    def _answer(self, path: str, q: dict, body) -> tuple[int, object, str, dict]:
         with self._lock:
             if self._fail > 0:
                 self._fail -= 1
-                return 500, {"error": "simulated outage"}, "application/json"
+                extra = {"Retry-After": self._retry_after} if self._retry_after is not None else {}
+                error = "rate_limited" if self._fail_status == 429 else "simulated outage"
+                return self._fail_status, {"error": error}, "application/json", extra
+        return (*self._verdict(path, q, body), {})
+
+    def _verdict(self, path: str, q: dict, body) -> tuple[int, object, str]:
         service = self._service(path)
         if service == "wecom":
             if q.get("key") not in self.wecom_keys:
