@@ -359,6 +359,43 @@ def test_store_health_page(db, lead):
         assert label in zh.text, label
 
 
+def test_store_health_shows_open_quarantine_per_store(db, lead):
+    """Open quarantined mail per store, its latest items with their (redacted, bounded) reasons
+    and the retry command; resolved items and other stores' items are not counted."""
+    now = datetime.now(UTC)
+    with db.cursor() as cur:
+        for i in range(4):
+            cur.execute("""INSERT INTO ops.quarantine (store_id, source_ref, source, folder_role, item_ref, reason,
+                               quarantined_at, last_seen_at)
+                           VALUES ('eu-home', %s, 'maildir:INBOX', 'inbox', %s, %s, %s, %s)""",
+                        (f"maildir:INBOX/{i}.q.host", f"{i}.q.host",
+                         "missing From header" if i else "database refused it: " + "x" * 290,
+                         now - timedelta(days=2 if i == 0 else 0), now - timedelta(minutes=10 * i)))
+        cur.execute("""INSERT INTO ops.quarantine (store_id, source_ref, source, item_ref, reason, status, resolved_at)
+                       VALUES ('eu-home', 'imap:INBOX/7:9', 'imap:INBOX', '7:9', 'empty message', 'resolved', now()),
+                              ('jp-gadgets', 'imap:INBOX/7:1', 'imap:INBOX', '7:1', 'empty message', 'resolved', now())""")
+    en = lead.get(PREFIX + "/health?lang=en")
+    assert en.status_code == 200 and "Mail that could not be processed (quarantine)" in en.text
+    rows_ = re.findall(r'<table class="quarantine">.*?</table>', en.text, re.S)
+    assert len(rows_) == 1
+    eu = re.search(r'<tr data-store="eu-home">(.*?)</tr>', rows_[0], re.S).group(1)
+    assert re.search(r'class="num open overdue">4<', eu) and re.search(r'class="num new">3<', eu)
+    assert re.search(r'class="num resolved">1<', eu)
+    assert eu.count("<li>") == 3 and "maildir:INBOX/0.q.host" in eu and "maildir:INBOX/3.q.host" not in eu
+    assert "x" * 179 in eu and "x" * 180 not in eu  # reason bounded to 200 chars
+    assert "missing From header" in eu and "seller-inbox quarantine retry --store eu-home" in eu
+    assert 'data-store="jp-gadgets"' not in rows_[0]  # nothing open there
+    api = lead.get(PREFIX + "/api/health?store=eu-home").json()
+    assert [(q["store_id"], q["open"]) for q in api["quarantine"]] == [("eu-home", 4)]
+    assert max(len(x["reason"]) for x in api["quarantine"][0]["latest"]) <= 200
+    zh = lead.get(PREFIX + "/health?lang=zh")
+    for label in ("无法处理的邮件（隔离区）", "待处理", "近 24 小时新增", "排除原因后重新处理："):
+        assert label in zh.text, label
+    with db.cursor() as cur:
+        cur.execute("UPDATE ops.quarantine SET status = 'resolved', resolved_at = now()")
+    assert "No quarantined mail." in lead.get(PREFIX + "/health?lang=en").text
+
+
 def test_open_messages_most_urgent_first(db, lead):
     now = datetime.now(UTC)
     add_message(db, "us-outdoor", "<late@x>", now - timedelta(hours=30), risk="medium", intent="return_request")

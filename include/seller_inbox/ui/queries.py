@@ -52,7 +52,8 @@ def _read(conn, sql: str, params: dict | tuple | None = None) -> list[dict]:
 def store_ids(conn) -> list[str]:
     rows = _read(conn, """SELECT store_id FROM kpi.store_daily
                           UNION SELECT store_id FROM core.outbox
-                          UNION SELECT store_id FROM ops.store_auth ORDER BY 1""")
+                          UNION SELECT store_id FROM ops.store_auth
+                          UNION SELECT store_id FROM ops.quarantine WHERE status = 'open' ORDER BY 1""")
     return [r["store_id"] for r in rows]
 
 
@@ -170,7 +171,30 @@ def store_health(conn, store: str | None, today: date | None = None) -> dict:
     for s in per_store.values():
         s["throttle_share"] = (s["throttled"] / s["total"]) if s["total"] else None
     return {"auth": auth, "gates": gates, "calls": [per_store[k] for k in sorted(per_store)],
-            "throttled_ops": throttled_ops}
+            "throttled_ops": throttled_ops, "quarantine": quarantine_health(conn, store)}
+
+
+QUARANTINE_LATEST = 3       # latest open items shown per store
+QUARANTINE_REASON_CHARS = 200
+
+
+def quarantine_health(conn, store: str | None) -> list[dict]:
+    """Per store with open quarantined mail: open count, new / resolved in 24 h, latest items."""
+    p = {"store": store, "n": QUARANTINE_LATEST, "chars": QUARANTINE_REASON_CHARS}
+    stores = _read(conn, """
+        SELECT store_id, count(*) FILTER (WHERE status = 'open') AS open,
+               count(*) FILTER (WHERE status = 'open' AND quarantined_at > now() - interval '24 hours') AS new_24h,
+               count(*) FILTER (WHERE status = 'resolved' AND resolved_at > now() - interval '24 hours') AS resolved_24h
+        FROM ops.quarantine WHERE (%(store)s::text IS NULL OR store_id = %(store)s)
+        GROUP BY store_id HAVING count(*) FILTER (WHERE status = 'open') > 0 ORDER BY store_id""", p)
+    latest = _read(conn, """
+        SELECT store_id, source_ref, left(reason, %(chars)s) AS reason, received_at, last_seen_at, attempts FROM (
+            SELECT *, row_number() OVER (PARTITION BY store_id ORDER BY last_seen_at DESC, source_ref) AS rn
+            FROM ops.quarantine WHERE status = 'open' AND (%(store)s::text IS NULL OR store_id = %(store)s)) q
+        WHERE rn <= %(n)s ORDER BY store_id, rn""", p)
+    for s in stores:
+        s["latest"] = [x for x in latest if x["store_id"] == s["store_id"]]
+    return stores
 
 
 # ---------------------------------------------------------------- approvals
