@@ -82,6 +82,7 @@ _MD_CHARS = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］", "*": 
                            "#": "＃", "@": "＠", "\\": "＼", "|": "｜"})
 _SLACK_CHARS = str.maketrans({"[": "［", "]": "］", "*": "＊", "`": "｀", "~": "～", "#": "＃", "@": "＠",
                               "\\": "＼", "|": "｜"})
+_HTML_BRACKETS = str.maketrans({"[": "&#91;", "]": "&#93;"})
 # an underscore inside a word (not_received, kpi.store_daily) is text; at a word edge it is emphasis
 _EDGE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 _ENTITY = re.compile(r"&(?=#?\w+;)")  # "&lt;font&gt;" must not be decoded into a tag
@@ -108,10 +109,13 @@ def escape_slack(text: str) -> str:
 
 
 def escape_html(text: str) -> str:
-    return html.escape(str(text), quote=True)
+    """E-mail HTML: html-escaped; brackets as numeric entities, so the source carries no
+    markdown link either (rendered, they look the same)."""
+    return html.escape(str(text), quote=True).translate(_HTML_BRACKETS)
 
 
 def escape_text(text: str) -> str:
+    """Plain text (e-mail's text part, the log) has no markup: one line is all it needs."""
     return _one_line(text)
 
 
