@@ -11,6 +11,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from seller_inbox import cli
 from seller_inbox.mail.ingest import _store_batch, ingest_mailbox, ingest_source, parse_item
@@ -134,6 +136,54 @@ def test_store_batch_quarantines_exactly_the_values_the_database_refuses(db, war
     assert all(v[5] == w + timedelta(seconds=int(k[2])) for k, v in q.items())
     assert max(len(v[0]) for v in q.values()) <= 300
     assert rows(db, "SELECT source FROM ops.ingest_watermark ORDER BY 1") == [("maildir:INBOX",), ("maildir:Sent",)]
+
+
+_FIELDS = ("subject", "text", "message_id", "in_reply_to", "order_id", "topic")
+_HOSTILE = st.text(st.characters(codec=None, exclude_categories=()), max_size=40) | st.builds(
+    lambda a, b: a + b, st.text(max_size=5), st.sampled_from(["\x00", "\ud800", "\udfff", _long_id(), _long_id(2710)]))
+
+
+@settings(max_examples=40)
+@given(field=st.sampled_from(_FIELDS), value=_HOSTILE)
+@example(field="text", value="where is my parcel\x00?")
+@example(field="subject", value="caf\udce9")
+@example(field="message_id", value=_long_id())
+@example(field="in_reply_to", value=_long_id())
+@example(field="order_id", value="\x00")
+def test_any_field_value_costs_at_most_its_own_mail(warehouse_dsn, tmp_path_factory, field, value):
+    """Whatever a parsed field holds, the batch's other mails land and the mail itself is
+    either stored or quarantined with a reason: nothing is lost, nothing fails the batch."""
+    import uuid
+
+    import psycopg2
+
+    store = make_store(f"h-{uuid.uuid4().hex[:12]}")
+    box = Box(tmp_path_factory.mktemp("fuzz"))
+    w = DAY[0] + timedelta(hours=9)
+    for i in range(3):
+        box.inbox(buyer_mail(f"<f{i}@a>", w, f"message {i}", alias=f"b{i}@marketplace.amazon.com"), w + timedelta(seconds=i), f"f{i}")
+    src = MaildirSource(box.root)
+    batch = [parse_item(it, SALT, "maildir:INBOX", "inbox")
+             for it in sorted((src.fetch("INBOX", "inbox", p.name.split(":")[0]) for p in (box.root / "cur").iterdir()),
+                              key=lambda it: it.internal_date)]
+    it, p, _ = batch[1]
+    batch[1] = (it, replace(p, **{field: value}), None)
+    counts = {"stored": 0, "duplicates": 0, "quarantined": 0, "kinds": {}}
+    pg = psycopg2.connect(warehouse_dsn)
+    try:
+        _store_batch(pg, store, "maildir:INBOX", batch, FolderState("maildir:INBOX"), counts,
+                     {"stored": 0, "duplicates": 0, "quarantined": 0}, final=True)
+        with pg.cursor() as cur:
+            cur.execute("SELECT message_id FROM core.message WHERE store_id = %s", (store.id,))
+            stored = {r[0] for r in cur.fetchall()}
+            cur.execute("SELECT reason FROM ops.quarantine WHERE store_id = %s", (store.id,))
+            reasons = [r[0] for r in cur.fetchall()]
+        pg.rollback()
+    finally:
+        pg.close()
+    assert {"<f0@a>", "<f2@a>"} <= stored
+    assert counts["stored"] + counts["duplicates"] + counts["quarantined"] == 3
+    assert len(stored) + len(reasons) + counts["duplicates"] == 3 and all(0 < len(r) <= 300 for r in reasons), (stored, reasons)
 
 
 # ------------------------------------------------------------------ visible, alerted, recoverable
