@@ -512,11 +512,15 @@ def _read(p: Path) -> str:
 
 def _parse(text: str) -> object:
     """YAML text to plain data with ``_RegistryLoader``; errors name the line (and the store when known)."""
-    loader = _RegistryLoader(text)
-    root = None
+    loader = root = None
     try:
+        loader = _RegistryLoader(text)  # its reader already refuses control characters
         root = loader.get_single_node()
         return loader.construct_document(root) if root is not None else None
+    except yaml.reader.ReaderError as exc:  # a control character in the file itself
+        line = text[: exc.position].count("\n") + 1
+        raise RegistryError(f"line {line}: not valid YAML: character #x{exc.character:04x}: {exc.reason}; "
+                            "remove it") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"line {mark.line + 1}: " if mark else ""
@@ -528,7 +532,8 @@ def _parse(text: str) -> object:
     except RecursionError:  # belt and braces: the depth limit above stops this first
         raise RegistryError("nested too deeply; a store registry needs 5 levels") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load_registry(path: str | os.PathLike | None = None) -> Registry:
