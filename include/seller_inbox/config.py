@@ -118,11 +118,18 @@ def _role(value: str) -> str:
     return value
 
 
-@lru_cache(maxsize=256)
 def _cron_problem(expr: str) -> str | None:
-    """Why Airflow's cron timetable would refuse ``expr`` (None: it accepts it). Cached: stores share crons."""
+    """Why Airflow's cron timetable would refuse ``expr`` (None: it accepts it)."""
+    if len(expr) > 200:
+        return f"{_show(expr)} is {len(expr)} characters; a cron expression is five short fields"
+    return _cron_check(expr)
+
+
+@lru_cache(maxsize=256)
+def _cron_check(expr: str) -> str | None:
+    """``_cron_problem`` for a short expression, cached: a thousand stores share a handful of crons."""
     fields = expr.split()
-    if len(expr) > 200 or len(fields) != 5:
+    if len(fields) != 5:
         return f"{_show(expr)} is not a 5-field cron expression (minute hour day month weekday, e.g. '0 * * * *')"
     bad = next((f for f in fields if not _CRON_FIELD.fullmatch(f)), None)
     if bad is not None:

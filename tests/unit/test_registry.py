@@ -116,6 +116,8 @@ REFUSED = [
      "field schedules.pipeline: '0-59/1000000000000000000000 * * * *': field"),
     ("six-field cron", _sub('{pipeline: "0 0 * * *"}   #', '{pipeline: "0 0 0 * * *"}   #'),
      "is not a 5-field cron expression"),
+    ("cron of a megabyte", _sub('{pipeline: "0 0 * * *"}   #', '{pipeline: "' + "0," * 500_000 + '0 * * * *"}   #'),
+     "field schedules.pipeline: '0,0,0,0,"),
     ("hours overflow timedelta", _us("    max_reply_age_hours: 1000000000000\n"),
      "store 'us-outdoor': field max_reply_age_hours: Input should be less than or equal to 720"),
     ("hours zero", _us("    max_reply_age_hours: 0\n"), "field max_reply_age_hours: Input should be greater than or equal to 1"),
