@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass
 
 MAX_CHARS = 2000
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# starts only where a run of address characters starts: from every position of a long run the
+# search was quadratic (a 200,000-digit body took minutes); whether it matches is unchanged
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w-])\+?\d[\d ()./-]{7,}\d(?![\w-])")
 _ORDER_ID = re.compile(r"\b\d{3}-\d{7}-\d{7}\b|\b\d{4}-\d{2}-\d{2}\b")  # order ids and ISO dates are not phones
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"]+", re.I)
