@@ -419,3 +419,13 @@ def test_a_short_retry_after_is_honoured_within_the_run(db, warehouse_dsn, hooks
     assert time.monotonic() - t >= 1.0  # it waited as asked ...
     assert out["sent"] == 1 and [r["status"] for r in hooks.received] == [429, 200]  # ... and then delivered
     assert log_rows(db) == [("high_risk", "<w1@x>", "slack", "sent", 1)]
+
+
+def test_an_ad_hoc_alert_in_the_former_call_form_is_escaped_too(hooks, conns):
+    # send(type, conn_id, title, markdown, plain): e.g. a last-resort alert when the warehouse is down
+    text = "task failed: <!channel> [x](https://evil.example) @all"
+    for ctype, conn_id in (("slack", "alert_slack"), ("wecom", "alert_wecom")):
+        assert ch.send(ctype, conn_id, "[seller-inbox] al-store: task failed", text, text) == "ok"
+    slack, wecom = hooks.accepted("slack")[0]["json"]["text"], hooks.accepted("wecom")[0]["json"]["markdown"]["content"]
+    assert "&lt;!channel&gt;" in slack and "<!channel>" not in slack
+    assert "[x](" not in wecom and "@all" not in wecom and "task failed" in wecom

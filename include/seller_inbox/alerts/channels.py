@@ -260,8 +260,13 @@ def send_email(conn_id: str, payload: dict, timeout: float) -> str:
 SENDERS = {"wecom": send_wecom, "dingtalk": send_dingtalk, "slack": send_slack, "email": send_email}
 
 
-def send(channel_type: str, conn_id: str | None, payload: dict, budget: SendBudget | None = None) -> str:
-    """Deliver one rendered alert; transient failures are retried within ``budget``."""
+def send(channel_type: str, conn_id: str | None, payload: dict | str, *texts: str,
+         budget: SendBudget | None = None) -> str:
+    """Deliver one rendered alert (``templates.render_all``); transient failures are retried
+    within ``budget``. The former form ``send(type, conn_id, title, markdown, plain)`` still
+    works: its plain text is escaped for the channel (``templates.body_for``)."""
+    if isinstance(payload, str):
+        payload = {"title": payload, "text": texts[-1] if texts else ""}
     if channel_type == "log":
         log.warning("ALERT %s\n%s", payload["title"], payload["text"])
         return "logged"

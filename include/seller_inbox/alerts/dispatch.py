@@ -33,7 +33,9 @@ RETRY_WINDOW = timedelta(hours=48)
 STALE_CLAIM = timedelta(minutes=15)
 RETRY_DELAY_S = 30  # after the first failed attempt; doubles with each further attempt
 RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
-FANOUT_KINDS = ("auth_revoked", "reauth_due", "secret_rotation", "gate_failed", "mail_quarantined")
+# other components' alerts (channel 'log' rows) that reach the store's channels (docs/operations.md)
+FANOUT_KINDS = ("auth_revoked", "auth_recovered", "reauth_due", "secret_rotation", "gate_failed", "gate_quarantined",
+                "gate_warning", "mail_quarantined", "task_failed", "recovered", "ingest_gap")
 RENDERED = {"title", "markdown", "text"}  # a payload with these is sent as it is
 # a failed row is due again at next_attempt_at (rows failed before 0301: 30 s after the failure)
 _DUE = "coalesce(next_attempt_at, updated_at + interval '30 seconds') <= now()"
@@ -94,7 +96,7 @@ def _deliver(conn, store_id, kind, subject, channel_key, conn_id, ctype, payload
     conn.commit()  # the claim is durable before anything leaves the building
     error, attempted, retry_after = None, True, None
     try:
-        ch.send(ctype, conn_id, payload, budget)
+        ch.send(ctype, conn_id, payload, budget=budget)
     except Exception as exc:  # noqa: BLE001 - any channel failure is recorded, never fatal
         error = f"{type(exc).__name__}: {exc}"[:500]
         attempted = getattr(exc, "attempted", True)
