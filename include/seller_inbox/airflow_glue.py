@@ -3,13 +3,21 @@
 DAG files call ``build_dags()``; it reads the store registry (cheap: pydantic + yaml) and
 builds, for every enabled store, two DAGs:
 
-* ``si_<store>_pipeline`` — preflight → ingest_mail + ingest_orders → gate_ingest → classify
-  → gate_classify → alert → act → gate_act → kpi → gate_kpi, on data intervals (hourly by
-  default), so a backfill re-processes exactly its window;
+* ``si_<store>_pipeline`` on data intervals (hourly by default), so a backfill re-processes
+  exactly its window. Two branches that fail alone (docs/operations.md):
+
+  - mail (needs no SP-API): migrate → ingest_mail → gate_ingest_mail → classify →
+    gate_classify → alert → gate_alert;
+  - SP-API: migrate → preflight (authorization) → ingest_orders → gate_ingest_orders;
+
+  then act (needs both) → gate_act, and kpi → gate_kpi, which runs whatever happened to
+  the orders branch and records which inputs were missing. A revoked token therefore stops
+  orders, act and delivery, never mail ingestion, classification or alerts.
 * ``si_<store>_auth`` — refreshes the LWA token and checks the authorization (every 6 h).
 
 Tasks are ``PythonOperator``s calling ``run_stage``, which imports the domain code only at
-execution time. Workers build only the DAG they run (``get_parsing_context()``).
+execution time. Every task has an execution timeout. Workers build only the DAG they run
+(``get_parsing_context()``).
 """
 
 from __future__ import annotations
@@ -25,18 +33,30 @@ START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 PIPELINE_STAGES: list[tuple[str, list[str]]] = [
     # (task id, upstream task ids)
-    ("preflight", []),
-    ("ingest_mail", ["preflight"]),
-    ("ingest_orders", ["preflight"]),
-    ("gate_ingest", ["ingest_mail", "ingest_orders"]),
-    ("classify", ["gate_ingest"]),
+    ("migrate", []),
+    # mail branch: buyer messages come by e-mail and need no SP-API
+    ("ingest_mail", ["migrate"]),
+    ("gate_ingest_mail", ["ingest_mail"]),
+    ("classify", ["gate_ingest_mail"]),
     ("gate_classify", ["classify"]),
     ("alert", ["gate_classify"]),
-    ("act", ["alert"]),
+    ("gate_alert", ["alert"]),
+    # SP-API branch: a revoked or broken authorization stops only this and what needs it
+    ("preflight", ["migrate"]),
+    ("ingest_orders", ["preflight"]),
+    ("gate_ingest_orders", ["ingest_orders"]),
+    ("act", ["gate_alert", "gate_ingest_orders"]),
     ("gate_act", ["act"]),
-    ("kpi", ["gate_act"]),
+    # KPIs from whatever came in (trigger rule below); the task records missing inputs
+    ("kpi", ["gate_alert", "gate_act"]),
     ("gate_kpi", ["kpi"]),
 ]
+# tasks that run once their upstream tasks are done, whatever their state
+ALL_DONE = {"kpi"}
+# the longest a task may run before Airflow kills it (and retries): nothing hangs silently
+TIMEOUTS = {"ingest_mail": 30, "ingest_orders": 45, "classify": 30, "alert": 10, "act": 20, "kpi": 15,
+            "refresh_auth": 10}
+DEFAULT_TIMEOUT = 10  # minutes: migrations, gates, preflight
 AUTH_STAGES: list[tuple[str, list[str]]] = [("refresh_auth", [])]
 
 DOCS = {
@@ -62,6 +82,8 @@ def _store_from_dag_id(value: str | None) -> str | None:
 def _default_args(owner: str) -> dict:
     return {
         "owner": owner,
+        "on_failure_callback": on_task_failure,
+        "on_success_callback": on_task_success,
         "retries": 2,
         "retry_delay": timedelta(minutes=1),
         "retry_exponential_backoff": True,
@@ -93,6 +115,8 @@ def _build(store: StoreConfig, kind: str, owner: str):
             task_id=task_id,
             python_callable=run_stage,
             op_kwargs={"stage": task_id, "store_id": store.id},
+            execution_timeout=timedelta(minutes=TIMEOUTS.get(task_id, DEFAULT_TIMEOUT)),
+            trigger_rule="all_done" if task_id in ALL_DONE else "all_success",
             dag=dag,
         )
         for up in upstream:
@@ -134,6 +158,8 @@ def run_stage(stage: str, store_id: str, **context) -> dict:
         run_id=context.get("run_id") or "",
         task_id=stage,
         try_number=getattr(ti, "try_number", 1) if ti else 1,
+        run_type=str(getattr(getattr(context.get("dag_run"), "run_type", ""), "value",
+                             getattr(context.get("dag_run"), "run_type", "")) or ""),
     )
     try:
         return getattr(stages, stage)(store, dsn(), start, end, run)
@@ -143,6 +169,47 @@ def run_stage(stage: str, store_id: str, **context) -> dict:
 
             raise AirflowFailException(str(exc)) from exc
         raise
+
+
+def on_task_failure(context) -> None:
+    """A task failed for good: open an incident and alert the store's channels now."""
+    _task_callback(context, failed=True)
+
+
+def on_task_success(context) -> None:
+    """A task succeeded: resolve its incident (recovery notice) and deliver queued component alerts."""
+    _task_callback(context, failed=False)
+
+
+def _task_callback(context, failed: bool) -> None:
+    import logging
+
+    log = logging.getLogger(__name__)
+    try:
+        from seller_inbox import incidents
+        from seller_inbox.warehouse import dsn
+
+        dag_id = context["dag"].dag_id
+        task_id = context["ti"].task_id
+        run_id = context.get("run_id") or ""
+        store = get_registry().store(_store_from_dag_id(dag_id) or "")
+    except Exception:  # noqa: BLE001 - a callback must never fail the task it reports on
+        log.exception("seller-inbox task callback could not resolve its store")
+        return
+    error = context.get("exception")
+    try:
+        url = dsn()
+        if failed:
+            incidents.task_failed(store, url, dag_id, task_id, run_id, error)
+            incidents.deliver_now(store, url)
+        elif incidents.task_succeeded(store, url, dag_id, task_id, run_id) or task_id in incidents.DELIVER_ON_SUCCESS:
+            incidents.deliver_now(store, url)
+    except Exception as exc:  # noqa: BLE001 - the warehouse is down: tell people without it
+        log.exception("store %s: incident bookkeeping failed", store.id)
+        if failed:
+            incidents.send_direct(store, f"[seller-inbox] {store.id}: {dag_id} › {task_id} failed",
+                                  f"{dag_id} › {task_id} failed (run {run_id}): {error}. "
+                                  f"The warehouse was unreachable too: {type(exc).__name__}: {exc}")
 
 
 # errors whose cause a retry cannot change: bad data caught by a gate, revoked or wrong

@@ -8,7 +8,8 @@ rows into ``ops.alert_log`` (channel ``log``; delivered elsewhere later), once p
 
 - ``auth_revoked``: LWA answered ``invalid_grant`` (subject: the refresh token's fingerprint);
 - ``reauth_due``: the authorization expires within 30 days (subject: the authorization date);
-- ``secret_rotation``: the client secret is due for rotation within 30 days (subject: its date).
+- ``secret_rotation``: the client secret is due for rotation within 30 days (subject: its date);
+- ``auth_recovered``: a revoked authorization works again (subject: when it was revoked).
 
 A revoked store is marked ``revoked``; ``assert_store_usable`` (first task of the store's
 other DAGs) then fails fast with that reason. Other stores are never touched.
@@ -138,6 +139,12 @@ def check_store_auth(store: Any, dsn: str, now: datetime | None = None, *, clien
                           {"message": str(error), "seller_id": store.seller_id, "store_name": store.name,
                            "connection": creds.conn_id}):
                     alerts.append("auth_revoked")
+            if row["status"] == "ok" and prev.get("status") == "revoked":
+                if _alert(cur, store.id, "auth_recovered", f"recovered:{prev.get('revoked_at')}",
+                          {"message": f"store {store.id}: SP-API authorization works again (revoked since "
+                                      f"{prev.get('revoked_at')}); orders, replies and delivery resume on the next run.",
+                           "seller_id": store.seller_id}):
+                    alerts.append("auth_recovered")
             if days_left is not None and days_left <= REAUTH_WARN_DAYS:
                 msg = (f"store {store.id}: SP-API authorization from {auth_at} must be renewed by "
                        f"{row['reauth_due_on']} ({days_left} days left); the seller re-authorizes the app in "

@@ -1,10 +1,21 @@
 """Data-quality gates: a GX Core validation after each stage, on the batch that stage wrote.
 
 Suites are data (``data/gates/<stage>.yaml``): SQL that selects the run's batch, and GX
-expectations by class name. A failing gate records the failing expectations and a sample
-of failing rows in ``ops.gate_run``, writes a ``gate_failed`` alert row, and raises
-``GateFailed`` so Airflow fails the gate task and stops that store's downstream tasks —
-other stores' DAGs are untouched. GX is imported here only, lazily (it costs seconds).
+expectations by class name with a ``level`` each (docs/data-quality.md):
+
+* ``error`` — a defect of the batch as a whole (duplicates, a stage that produced nothing,
+  volume collapsed, an unsafe send): the gate fails, ``GateFailed`` stops that store's
+  downstream tasks of this branch, other stores are untouched;
+* ``quarantine`` — a defect of single rows (unknown marketplace, malformed order id,
+  unredacted personal data): those rows are set aside (``ops.dq_quarantine``, and taken out
+  of the table the next stages read) and the rest goes on, with a warning alert. When more
+  than the batch's ``max_quarantine_share`` of its rows would be set aside, the defect is
+  the batch's: the gate fails instead;
+* ``warn`` — recorded and alerted, nothing stops.
+
+Every expectation's outcome is kept in ``ops.dq_results`` (charted in the UI), the run's
+summary and a sample of failing keys in ``ops.gate_run``. GX is imported here only, lazily
+(it costs seconds).
 """
 
 from __future__ import annotations
@@ -21,6 +32,8 @@ from seller_inbox.config import StoreConfig
 log = logging.getLogger(__name__)
 SUITES = Path(__file__).resolve().parent / "data" / "gates"
 MAX_FAILING_ROWS = 50
+LEVELS = ("error", "quarantine", "warn")
+DEFAULT_MAX_QUARANTINE_SHARE = 0.5
 
 
 class GateFailed(RuntimeError):
@@ -35,8 +48,11 @@ def load_suite(stage: str) -> dict:
         raise GateFailed(f"no data-quality suite for stage {stage!r} ({path})") from None
 
 
-def _resolve(kwargs: dict, store: StoreConfig) -> dict:
-    subst = {"$marketplaces": store.marketplace_codes}
+def _substitutions(store: StoreConfig) -> dict:
+    return {"$marketplaces": store.marketplace_codes}
+
+
+def _resolve(kwargs: dict, subst: dict) -> dict:
     return {k: subst.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
 
 
@@ -51,12 +67,20 @@ def _context():
     return ctx
 
 
-def validate_frame(df, expectations: list[dict], key: list[str], store: StoreConfig) -> tuple[bool, list[dict], list[dict]]:
-    """Run expectations on a DataFrame. Returns (success, failed expectations, failing rows)."""
+def expectation_name(cfg_type: str, kwargs: dict) -> str:
+    col = kwargs.get("column") or (f"{kwargs.get('column_A')},{kwargs.get('column_B')}" if "column_A" in kwargs else "")
+    return f"{cfg_type}({col})"
+
+
+def validate_frame(df, expectations: list[dict], key: list[str], store: StoreConfig) -> list[dict]:
+    """Run expectations on a DataFrame; one result per expectation, in suite order:
+    ``{name, expectation, column, level, success, unexpected_count, observed_value, rows}``
+    where ``rows`` are the key values of every failing row."""
     import great_expectations as gx
 
     if df.empty:
-        return True, [], []
+        return []
+    subst = _substitutions(store)
     ctx = _context()
     batch = (
         ctx.data_sources.add_pandas("gate")
@@ -65,29 +89,44 @@ def validate_frame(df, expectations: list[dict], key: list[str], store: StoreCon
         .get_batch(batch_parameters={"dataframe": df})
     )
     suite = gx.ExpectationSuite(name="gate")
+    levels, names = [], []
     for e in expectations:
         cls = getattr(gx.expectations, e["type"], None)
         if cls is None:
             raise GateFailed(f"unknown expectation type {e['type']!r} in a gate suite")
-        suite.add_expectation(cls(**_resolve(e.get("kwargs", {}), store)))
-    result = batch.validate(
-        suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": key}
-    )
-    failed, rows = [], []
-    for r in result.results:
-        if r.success:
-            continue
+        level = e.get("level", "error")
+        if level not in LEVELS:
+            raise GateFailed(f"expectation {e['type']}: level {level!r} is not one of {', '.join(LEVELS)}")
+        if level == "quarantine" and not key:
+            raise GateFailed(f"expectation {e['type']}: level quarantine needs the batch's key columns")
+        suite.add_expectation(cls(**_resolve(e.get("kwargs", {}), subst)))
+        levels.append(level)
+        names.append(e.get("name") or expectation_name(e["type"], e.get("kwargs", {})))
+    fmt = {"result_format": "COMPLETE"}
+    if key:
+        fmt["unexpected_index_column_names"] = key
+    result = batch.validate(suite, result_format=fmt)
+    got = [r.expectation_config.type for r in result.results]
+    want = [e.expectation_type for e in suite.expectations]
+    if got != want:  # results are matched to levels by position: never silently mismatch them
+        raise GateFailed(f"GX returned results in another order than the suite ({got} vs {want})")
+    out = []
+    for r, level, name in zip(result.results, levels, names):
         cfg = r.expectation_config
         res = r.result or {}
-        failed.append({
+        rows = [{k: _jsonable(v) for k, v in row.items()} for row in (res.get("unexpected_index_list") or [])
+                if isinstance(row, dict)]
+        out.append({
+            "name": name,
             "expectation": cfg.type,
             "column": cfg.kwargs.get("column") or f"{cfg.kwargs.get('column_A')},{cfg.kwargs.get('column_B')}",
+            "level": level,
+            "success": bool(r.success),
             "unexpected_count": res.get("unexpected_count"),
             "observed_value": _jsonable(res.get("observed_value")),
+            "rows": rows,
         })
-        for row in (res.get("unexpected_index_list") or [])[:MAX_FAILING_ROWS]:
-            rows.append({"expectation": cfg.type, **{k: _jsonable(v) for k, v in row.items()}})
-    return bool(result.success), failed, rows[:MAX_FAILING_ROWS]
+    return out
 
 
 def _jsonable(v):
@@ -100,15 +139,43 @@ def _jsonable(v):
     return str(v)
 
 
-def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: datetime, run_id: str = "") -> dict:
-    """Validate the stage's batch for [start, end); record the outcome; raise GateFailed on failure."""
+# How a batch's quarantined rows leave the flow: the stages after the gate read these tables.
+def _set_aside_messages(cur, store_id: str, keys: list[str]) -> None:
+    """Take messages out of core.message (raw.mail_message keeps the parsed mail for release)."""
+    from seller_inbox.mail.ingest import recompute_threads
+
+    cur.execute("SELECT pg_advisory_xact_lock(727200, hashtext(%s))", (store_id,))  # the ingest batch lock
+    cur.execute("DELETE FROM core.message WHERE store_id = %s AND message_id = ANY(%s) RETURNING thread_id",
+                (store_id, keys))
+    threads = sorted({r[0] for r in cur.fetchall() if r[0]})
+    if threads:
+        recompute_threads(cur, store_id, threads)
+
+
+def _set_aside_orders(cur, store_id: str, keys: list[str]) -> None:
+    cur.execute("DELETE FROM raw.order_items WHERE amazon_order_id = ANY(%s) AND amazon_order_id IN "
+                "(SELECT amazon_order_id FROM raw.orders WHERE store_id = %s)", (keys, store_id))
+    cur.execute("DELETE FROM raw.orders WHERE store_id = %s AND amazon_order_id = ANY(%s)", (store_id, keys))
+
+
+SET_ASIDE = {"messages": _set_aside_messages, "orders": _set_aside_orders}
+
+
+def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: datetime, run_id: str = "",
+             now: datetime | None = None) -> dict:
+    """Validate the stage's batches for [start, end); record the outcome; set aside quarantined
+    rows; raise GateFailed when an error-level expectation fails."""
     import pandas as pd
     import psycopg2
 
+    from seller_inbox import clock
+
     suite = load_suite(stage)
-    params = {"store_id": store.id, "start": start, "end": end,
+    params = {"store_id": store.id, "start": start, "end": end, "now": now or clock.now(),
               "zones": json.dumps({m.code: m.zone.key for m in store.marketplaces})}
-    all_failed, all_rows, checked = [], [], 0
+    results: list[dict] = []
+    set_aside: dict[str, list[str]] = {}
+    checked = 0
     conn = psycopg2.connect(dsn)
     try:
         for b in suite["batches"]:
@@ -116,42 +183,119 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
                 cur.execute(b["sql"], params)
                 cols = [d[0] for d in cur.description]
                 df = pd.DataFrame(cur.fetchall(), columns=cols)
+            conn.commit()
             checked += len(df)
-            ok, failed, rows = validate_frame(df, b["expectations"], b.get("key", []), store)
-            all_failed += [{"batch": b["name"], **f} for f in failed]
-            all_rows += [{"batch": b["name"], **r} for r in rows]
-        success = not all_failed
+            key = b.get("key", [])
+            res = validate_frame(df, b["expectations"], key, store)
+            bad_keys = sorted({str(r[key[0]]) for x in res if x["level"] == "quarantine" and not x["success"]
+                               for r in x["rows"] if r.get(key[0]) is not None}) if key else []
+            share = b.get("max_quarantine_share", DEFAULT_MAX_QUARANTINE_SHARE)
+            if bad_keys and len(bad_keys) > share * len(df):
+                # most of the batch is bad: that is the batch's defect, not a few odd rows
+                for x in res:
+                    if x["level"] == "quarantine" and not x["success"]:
+                        x["level"], x["escalated"] = "error", True
+                bad_keys = []
+            if bad_keys:
+                if b["name"] not in SET_ASIDE:
+                    raise GateFailed(f"gate suite {stage}: batch {b['name']!r} has quarantine-level expectations "
+                                     f"but no way to set rows aside (known: {', '.join(SET_ASIDE)})")
+                set_aside[b["name"]] = bad_keys
+            results += [{"batch": b["name"], "key": key, **x} for x in res]
+        errors = [r for r in results if not r["success"] and r["level"] == "error"]
+        quarantined = [r for r in results if not r["success"] and r["level"] == "quarantine"]
+        warnings = [r for r in results if not r["success"] and r["level"] == "warn"]
+        success = not errors
+        failed = [{k: r.get(k) for k in ("batch", "expectation", "column", "level", "unexpected_count", "observed_value")}
+                  for r in results if not r["success"]]
+        sample = [{"batch": r["batch"], "expectation": r["expectation"], "level": r["level"], **row}
+                  for r in results if not r["success"] for row in r["rows"]][:MAX_FAILING_ROWS]
         with conn, conn.cursor() as cur:
-            cur.execute(
-                """INSERT INTO ops.gate_run (store_id, stage, interval_start, interval_end, success,
-                       rows_checked, failed_expectations, failing_rows, run_id)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-                   ON CONFLICT (store_id, stage, interval_start, interval_end) DO UPDATE SET
-                       success = EXCLUDED.success, rows_checked = EXCLUDED.rows_checked,
-                       failed_expectations = EXCLUDED.failed_expectations,
-                       failing_rows = EXCLUDED.failing_rows, run_id = EXCLUDED.run_id,
-                       evaluated_at = now()
-                   WHERE (ops.gate_run.success, ops.gate_run.rows_checked, ops.gate_run.failed_expectations,
-                          ops.gate_run.failing_rows)
-                         IS DISTINCT FROM (EXCLUDED.success, EXCLUDED.rows_checked,
-                          EXCLUDED.failed_expectations, EXCLUDED.failing_rows)""",
-                (store.id, stage, start, end, success, checked, json.dumps(all_failed),
-                 json.dumps(all_rows), run_id),
-            )
-            if not success:
-                summary = "; ".join(f"{f['batch']}.{f['column']}: {f['expectation']} ({f['unexpected_count']} rows)" for f in all_failed[:5])
+            _record(cur, store.id, stage, start, end, run_id, success, checked, failed, sample, results)
+            for batch_name, keys in set_aside.items():
+                SET_ASIDE[batch_name](cur, store.id, keys)
+                by_key: dict[str, str] = {}
+                for r in quarantined:
+                    if r["batch"] == batch_name:
+                        for row in r["rows"]:
+                            by_key.setdefault(str(row.get(r["key"][0])), r["name"])
                 cur.execute(
-                    """INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, sent_at)
-                       VALUES (%s, 'gate_failed', %s, 'log', 'sent', %s, now())
-                       ON CONFLICT DO NOTHING""",
-                    (store.id, f"{stage}:{start.isoformat()}", json.dumps({"stage": stage, "summary": summary})),
-                )
+                    """INSERT INTO ops.dq_quarantine (store_id, stage, batch, row_key, expectation, interval_start, interval_end)
+                       SELECT %s, %s, %s, k, e, %s, %s FROM unnest(%s::text[], %s::text[]) AS x(k, e)
+                       ON CONFLICT (store_id, stage, batch, row_key) DO UPDATE SET expectation = EXCLUDED.expectation,
+                           released_at = NULL""",
+                    (store.id, stage, batch_name, start, end, list(by_key), list(by_key.values())))
+            subject = f"{stage}:{start.isoformat()}"
+            summary = _summary(errors or quarantined or warnings)
+            if errors:
+                _alert(cur, store.id, "gate_failed", subject, {"stage": stage, "summary": summary, "message":
+                       f"{stage} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: {summary}. Failing rows are in "
+                       f"ops.gate_run; fix the data or the stage, then clear the gate task in Airflow."})
+            elif quarantined:
+                n = sum(len(v) for v in set_aside.values())
+                _alert(cur, store.id, "gate_quarantined", subject, {"stage": stage, "summary": summary, "rows": n,
+                       "message": f"{stage} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: {n} rows set aside "
+                                  f"({summary}); the rest went on. See ops.dq_quarantine; "
+                                  f"`seller-inbox quarantine list --store {store.id}`."})
+            elif warnings:
+                _alert(cur, store.id, "gate_warning", subject, {"stage": stage, "summary": summary,
+                       "message": f"{stage} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: {summary}"})
     finally:
         conn.close()
     if not success:
         msg = (f"store {store.id}: data-quality gate '{stage}' failed for {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: "
-               f"{summary}. Failing rows are in ops.gate_run; fix the data or the stage, then clear this task.")
+               f"{_summary(errors)}. Failing rows are in ops.gate_run; fix the data or the stage, then clear this task.")
         log.error(msg)
         raise GateFailed(msg)
-    log.info("store %s: gate %s passed on %d rows", store.id, stage, checked)
-    return {"stage": stage, "rows_checked": checked, "success": True}
+    out = {"stage": stage, "rows_checked": checked, "success": True,
+           "quarantined": sum(len(v) for v in set_aside.values()), "warnings": len(warnings)}
+    log.info("store %s: gate %s passed on %d rows (%d set aside, %d warnings)", store.id, stage, checked,
+             out["quarantined"], out["warnings"])
+    return out
+
+
+def _summary(results: list[dict]) -> str:
+    return "; ".join(f"{r['batch']}.{r['column']}: {r['name']} ({r['unexpected_count'] if r['unexpected_count'] is not None else r['observed_value']}"
+                     f"{' rows' if r['unexpected_count'] is not None else ''}"
+                     f"{', too many rows to set aside' if r.get('escalated') else ''})" for r in results[:5])
+
+
+def _alert(cur, store_id: str, kind: str, subject: str, payload: dict) -> None:
+    cur.execute(
+        """INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, sent_at)
+           VALUES (%s, %s, %s, 'log', 'sent', %s, now()) ON CONFLICT DO NOTHING""",
+        (store_id, kind, subject, json.dumps(payload, default=str)))
+
+
+def _record(cur, store_id, stage, start, end, run_id, success, checked, failed, sample, results) -> None:
+    cur.execute(
+        """INSERT INTO ops.gate_run (store_id, stage, interval_start, interval_end, success,
+               rows_checked, failed_expectations, failing_rows, run_id)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+           ON CONFLICT (store_id, stage, interval_start, interval_end) DO UPDATE SET
+               success = EXCLUDED.success, rows_checked = EXCLUDED.rows_checked,
+               failed_expectations = EXCLUDED.failed_expectations,
+               failing_rows = EXCLUDED.failing_rows, run_id = EXCLUDED.run_id,
+               evaluated_at = now()
+           WHERE (ops.gate_run.success, ops.gate_run.rows_checked, ops.gate_run.failed_expectations,
+                  ops.gate_run.failing_rows)
+                 IS DISTINCT FROM (EXCLUDED.success, EXCLUDED.rows_checked,
+                  EXCLUDED.failed_expectations, EXCLUDED.failing_rows)""",
+        (store_id, stage, start, end, success, checked, json.dumps(failed), json.dumps(sample), run_id),
+    )
+    if not results:
+        return
+    from psycopg2.extras import execute_values
+
+    execute_values(
+        cur,
+        """INSERT INTO ops.dq_results (store_id, stage, interval_start, interval_end, batch, expectation, level,
+               success, unexpected_count, observed_value) VALUES %s
+           ON CONFLICT (store_id, stage, interval_start, interval_end, batch, expectation) DO UPDATE SET
+               level = EXCLUDED.level, success = EXCLUDED.success, unexpected_count = EXCLUDED.unexpected_count,
+               observed_value = EXCLUDED.observed_value, evaluated_at = now()
+           WHERE (ops.dq_results.level, ops.dq_results.success, ops.dq_results.unexpected_count,
+                  ops.dq_results.observed_value) IS DISTINCT FROM
+                 (EXCLUDED.level, EXCLUDED.success, EXCLUDED.unexpected_count, EXCLUDED.observed_value)""",
+        [(store_id, stage, start, end, r["batch"], r["name"], r["level"], r["success"], r["unexpected_count"],
+          json.dumps(r["observed_value"])) for r in results])

@@ -23,6 +23,12 @@ class RunInfo:
     run_id: str = ""
     task_id: str = ""
     try_number: int = 1
+    run_type: str = ""  # scheduled, manual, backfill, asset_triggered
+
+    @property
+    def catches_up(self) -> bool:
+        """A backfill reads exactly its window; any other run also reads what no run read before it."""
+        return self.run_type != "backfill"
 
     def url(self, base: str | None = None) -> str | None:
         """Link to this task run in the Airflow UI (for alerts)."""
@@ -41,73 +47,136 @@ def _now() -> datetime:
     return clock.now()
 
 
-def preflight(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
-    """Bring the schema up to date and fail fast if the store's authorization is revoked."""
-    from seller_inbox.warehouse import migrate
+def migrate(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
+    """Bring the warehouse schema up to date (every branch needs it; safe to run concurrently)."""
+    from seller_inbox.warehouse import migrate as _migrate
 
-    applied = migrate(dsn)
+    return {"migrations_applied": _migrate(dsn), "interval": [start.isoformat(), end.isoformat()]}
+
+
+def preflight(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
+    """Fail the SP-API branch fast if the store's authorization is known to be revoked.
+
+    Only orders, act and delivery wait on this: mail, classification and alerts go on."""
     from seller_inbox.auth import assert_store_usable
 
-    assert_store_usable(store, dsn)
-    return {"migrations_applied": applied, "interval": [start.isoformat(), end.isoformat()]}
+    row = assert_store_usable(store, dsn)
+    return {"auth_status": (row or {}).get("status", "unchecked")}
+
+
+def _covered(store: StoreConfig, dsn: str, source: str, start, end, run: RunInfo, rows: int) -> None:
+    from seller_inbox.coverage import record_coverage
+
+    record_coverage(dsn, store.id, source, start, end, rows, run.run_id)
+
+
+def _read_from(store: StoreConfig, dsn: str, source: str, start, run: RunInfo):
+    """Where this run's ingest of ``source`` starts: back to the last complete read after an outage."""
+    if not run.catches_up:
+        return start
+    from seller_inbox.coverage import alert_gap, catch_up_start
+
+    read_from, gap = catch_up_start(dsn, store.id, source, start)
+    if gap is not None:
+        log.warning("store %s: %s not read since %s; this run reads from %s", store.id, source, gap, read_from)
+        alert_gap(dsn, store.id, source, gap, start, read_from)
+    return read_from
+
+
+def _window(store: StoreConfig, dsn: str, source: str, start, end, run: RunInfo):
+    """The (possibly extended) window this run's ingest of ``source`` read: later stages use it too."""
+    from seller_inbox.coverage import run_read_from
+
+    return run_read_from(dsn, store.id, source, run.run_id, start, end)
 
 
 def ingest_mail(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
     from seller_inbox.mail.ingest import ingest_mailbox
 
-    return ingest_mailbox(store, dsn, start, end)
+    start = _read_from(store, dsn, "mail", start, run)
+    out = ingest_mailbox(store, dsn, start, end)
+    _covered(store, dsn, "mail", start, end, run, out.get("stored", 0))
+    return {**out, "read_from": start.isoformat()}
 
 
 def ingest_orders(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
     from seller_inbox.orders import ingest_orders as _ingest
 
-    return _ingest(store, dsn, start, end)
+    start = _read_from(store, dsn, "orders", start, run)
+    out = _ingest(store, dsn, start, end)
+    until = out.get("loaded_until")  # None or earlier than end: a window too fresh was cut short
+    if until is not None:
+        _covered(store, dsn, "orders", start, min(datetime.fromisoformat(until), end), run, out.get("orders", 0))
+    return {**out, "read_from": start.isoformat()}
 
 
 def _gate(stage: str, store, dsn, start, end, run) -> dict:
     from seller_inbox.gates import run_gate
 
-    return run_gate(stage, store, dsn, start, end, run_id=run.run_id)
+    return run_gate(stage, store, dsn, start, end, run_id=run.run_id, now=_now())
 
 
-def gate_ingest(store, dsn, start, end, run):
-    return _gate("ingest", store, dsn, start, end, run)
+def gate_ingest_mail(store, dsn, start, end, run):
+    return _gate("ingest_mail", store, dsn, _window(store, dsn, "mail", start, end, run), end, run)
+
+
+def gate_ingest_orders(store, dsn, start, end, run):
+    return _gate("ingest_orders", store, dsn, _window(store, dsn, "orders", start, end, run), end, run)
 
 
 def classify(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
     from seller_inbox.classify import classify_store_messages
 
-    return classify_store_messages(store, dsn, start, end)
+    return classify_store_messages(store, dsn, _window(store, dsn, "mail", start, end, run), end)
 
 
 def gate_classify(store, dsn, start, end, run):
-    return _gate("classify", store, dsn, start, end, run)
+    return _gate("classify", store, dsn, _window(store, dsn, "mail", start, end, run), end, run)
 
 
 def alert(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
     from seller_inbox.alerts import dispatch_alerts
 
-    return dispatch_alerts(store, dsn, start, end, _now(), run_url=run.url())
+    return dispatch_alerts(store, dsn, _window(store, dsn, "mail", start, end, run), end, _now(), run_url=run.url())
+
+
+def gate_alert(store, dsn, start, end, run):
+    return _gate("alert", store, dsn, _window(store, dsn, "mail", start, end, run), end, run)
 
 
 def act(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
     from seller_inbox.act import act_on_messages
 
-    return act_on_messages(store, dsn, start, end, now=_now())
+    return act_on_messages(store, dsn, _window(store, dsn, "mail", start, end, run), end, now=_now())
 
 
 def gate_act(store, dsn, start, end, run):
-    return _gate("act", store, dsn, start, end, run)
+    return _gate("act", store, dsn, _window(store, dsn, "mail", start, end, run), end, run)
 
 
 def kpi(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
+    """Recompute the KPI days of the interval from whatever came in; name the inputs that did not.
+
+    Runs even when the orders branch failed (trigger rule ``all_done``): message KPIs need no
+    orders. ``inputs_missing`` lists the sources without a complete read of this interval."""
+    from seller_inbox.coverage import missing_sources
     from seller_inbox.kpi import compute_store_daily
 
-    return compute_store_daily(store, dsn, start, end, now=_now())
+    start = _kpi_start(store, dsn, start, end, run)
+    out = compute_store_daily(store, dsn, start, end, now=_now())
+    missing = missing_sources(dsn, store.id, start, end)
+    if missing:
+        log.warning("store %s: KPIs for %s–%s computed without a complete read of: %s (see ops.ingest_gaps)",
+                    store.id, start, end, ", ".join(missing))
+    return {**out, "inputs_missing": missing}
+
+
+def _kpi_start(store, dsn, start, end, run):
+    return min(_window(store, dsn, "mail", start, end, run), _window(store, dsn, "orders", start, end, run))
 
 
 def gate_kpi(store, dsn, start, end, run):
-    return _gate("kpi", store, dsn, start, end, run)
+    return _gate("kpi", store, dsn, _kpi_start(store, dsn, start, end, run), end, run)
 
 
 def refresh_auth(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:

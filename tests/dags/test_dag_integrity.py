@@ -44,7 +44,10 @@ for dag_id, d in bag.dags.items():
         "timetable": type(d.timetable).__name__,
         "tasks": {t.task_id: {"owner": t.owner, "retries": t.retries,
                               "backoff": bool(t.retry_exponential_backoff),
-                              "upstream": sorted(t.upstream_task_ids)} for t in d.tasks},
+                              "upstream": sorted(t.upstream_task_ids), "trigger_rule": getattr(t.trigger_rule, "value", t.trigger_rule),
+                              "execution_timeout_s": t.execution_timeout.total_seconds() if t.execution_timeout else None,
+                              "on_failure": getattr((t.on_failure_callback or [None])[0] if isinstance(t.on_failure_callback, list) else t.on_failure_callback, "__name__", None)}
+                      for t in d.tasks},
     }
 print("JSON" + json.dumps({"errors": {k: v for k, v in bag.import_errors.items()}, "dags": dags,
                            "heavy": heavy, "parse_s": t2 - t1}))
@@ -89,10 +92,35 @@ def test_every_dag_is_tagged_owned_retried_and_bounded(demo):
 
 def test_pipeline_gates_stand_between_stages(demo):
     tasks = demo["dags"]["si_eu-home_pipeline"]["tasks"]
-    assert tasks["gate_ingest"]["upstream"] == ["ingest_mail", "ingest_orders"]
-    assert tasks["classify"]["upstream"] == ["gate_ingest"]
-    assert tasks["act"]["upstream"] == ["alert"] and tasks["alert"]["upstream"] == ["gate_classify"]
-    assert tasks["kpi"]["upstream"] == ["gate_act"] and tasks["gate_kpi"]["upstream"] == ["kpi"]
+    assert tasks["gate_ingest_mail"]["upstream"] == ["ingest_mail"]
+    assert tasks["classify"]["upstream"] == ["gate_ingest_mail"]
+    assert tasks["alert"]["upstream"] == ["gate_classify"] and tasks["gate_alert"]["upstream"] == ["alert"]
+    assert tasks["gate_ingest_orders"]["upstream"] == ["ingest_orders"]
+    assert tasks["act"]["upstream"] == ["gate_alert", "gate_ingest_orders"]
+    assert tasks["kpi"]["upstream"] == ["gate_act", "gate_alert"] and tasks["gate_kpi"]["upstream"] == ["kpi"]
+
+
+def test_mail_branch_does_not_wait_on_the_sp_api(demo):
+    """A revoked token stops orders, act and delivery — never mail, classification or alerts."""
+    tasks = demo["dags"]["si_eu-home_pipeline"]["tasks"]
+
+    def ancestors(t: str) -> set[str]:
+        out: set[str] = set()
+        for u in tasks[t]["upstream"]:
+            out |= {u} | ancestors(u)
+        return out
+
+    for t in ("ingest_mail", "classify", "alert", "gate_alert"):
+        assert not ancestors(t) & {"preflight", "ingest_orders", "gate_ingest_orders"}, t
+    assert "preflight" in ancestors("ingest_orders") and "preflight" in ancestors("act")
+    assert tasks["kpi"]["trigger_rule"] == "all_done"  # KPIs from whatever came in
+
+
+def test_every_task_is_time_bounded_and_reports_its_failures(demo):
+    for dag_id, d in demo["dags"].items():
+        for task_id, t in d["tasks"].items():
+            assert t["execution_timeout_s"] and t["execution_timeout_s"] <= 3600, (dag_id, task_id)
+            assert t["on_failure"] == "on_task_failure", (dag_id, task_id)
 
 
 def test_worker_builds_only_the_dag_it_runs(tmp_path):

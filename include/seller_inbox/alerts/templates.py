@@ -44,6 +44,12 @@ KIND_TITLE = {
         "secret_rotation": "[AUTH] {store}: LWA client secret must be rotated",
         "gate_failed": "[DATA QUALITY] {store}: a gate failed",
         "mail_quarantined": "[MAIL] {store}: mails could not be processed",
+        "auth_recovered": "[AUTH] {store}: SP-API authorization works again",
+        "gate_quarantined": "[DATA QUALITY] {store}: rows set aside, the rest went on",
+        "gate_warning": "[DATA QUALITY] {store}: warning",
+        "task_failed": "[FAILED] {store}: a task failed",
+        "recovered": "[RECOVERED] {store}: a failed task works again",
+        "ingest_gap": "[GAP] {store}: an interval was not read on schedule",
     },
     "zh": {
         "high_risk": "【高风险】{store} {marketplace}：{intent}",
@@ -56,6 +62,12 @@ KIND_TITLE = {
         "secret_rotation": "【授权】{store}：LWA 客户端密钥需要轮换",
         "gate_failed": "【数据质量】{store}：数据检查未通过",
         "mail_quarantined": "【邮件】{store}：有邮件无法处理",
+        "auth_recovered": "【授权】{store}：SP-API 授权已恢复",
+        "gate_quarantined": "【数据质量】{store}：部分数据已隔离，其余继续处理",
+        "gate_warning": "【数据质量】{store}：警告",
+        "task_failed": "【故障】{store}：任务失败",
+        "recovered": "【恢复】{store}：失败的任务已恢复",
+        "ingest_gap": "【缺口】{store}：有时段未按计划读取",
     },
 }
 LABELS = {

@@ -1,0 +1,159 @@
+"""A store never goes quiet: real Airflow runs (dag.test in a fresh process), the SP-API
+simulator, a Maildir, real PostgreSQL and a local WeCom webhook receiver.
+
+One story, run once (it costs a minute):
+
+1. the store's SP-API authorization is revoked: the token-refresh DAG fails and the
+   revocation alert reaches the store's WeCom group — once, however often it is seen;
+2. the pipeline of that day still ingests, classifies and alerts every buyer message (mail
+   needs no SP-API): the orders branch fails alone, KPIs are computed and say orders are
+   missing; a mail from a marketplace the store does not sell on is set aside by the
+   ingest gate with its reason, and everything else goes on;
+3. the authorization is fixed: one recovery notice, and the next run is green.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import psycopg2
+import pytest
+import yaml
+
+from seller_inbox.config import DEFAULT_REGISTRY
+from seller_inbox.demo import airflow_env, connection_env
+from seller_inbox.paths import REPO_ROOT
+from tests.servers.webhooks import WebhookReceiver
+
+UTC = timezone.utc
+STORE = "us-outdoor"
+SELLER = "A1DEMOUSOUTDOOR"
+
+
+def _relay(alias: str, when: datetime, subject: str, body: str, mid: str) -> EmailMessage:
+    m = EmailMessage()
+    m["From"] = f'"Pat - Amazon Marketplace" <{alias}>'
+    m["To"] = "support@us-outdoor.demo.example"
+    m["Subject"] = subject
+    m["Date"] = format_datetime(when)
+    m["Message-ID"] = mid
+    m.set_content("------------- Begin message -------------\n\n" + body + "\n\n------------- End message -------------\n")
+    return m
+
+
+@pytest.fixture(scope="module")
+def world(new_database, tmp_path_factory):
+    from seller_inbox import warehouse
+    from seller_inbox.config import load_registry
+    from seller_inbox.mail.demo import deliver, write_demo_mail
+    from seller_inbox.sandbox.server import start as start_sim
+
+    base = tmp_path_factory.mktemp("never_quiet")
+    url = new_database("si_quiet")
+    warehouse.migrate(url)
+    reg = yaml.safe_load(Path(DEFAULT_REGISTRY).read_text())
+    store = next(s for s in reg["stores"] if s["id"] == STORE)
+    store.update(alert_channels=[{"type": "wecom", "conn_id": "wecom_team", "min_risk": "high"}], alert_language="en")
+    reg["stores"] = [store]
+    reg_path = base / "stores.yaml"
+    reg_path.write_text(yaml.safe_dump(reg, sort_keys=False))
+    stores = load_registry(reg_path).stores
+
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    maildir = base / "maildir"
+    write_demo_mail(maildir, stores, day - timedelta(days=1), day + timedelta(days=1), seed=7)
+    for alias, hours, subject, body, mid in (
+            ("zz9nl@marketplace.amazon.nl", 9, "Vraag over bestelling", "Waar is mijn pakket?", "<nl-odd@relay.example>"),
+            ("threat7@marketplace.amazon.com", 10,
+             "Order delivery inquiry from Amazon customer Pat (Order: 111-9999999-0000001)",
+             "My package never arrived. If I do not get a refund today I will file an A-to-z claim "
+             "and report you to Amazon.", "<threat@relay.example>")):
+        when = day + timedelta(hours=hours)
+        deliver(maildir / STORE, bytes(_relay(alias, when, subject, body, mid)), when, mid)
+
+    sim = start_sim(host="127.0.0.1", port=0, seed=42)
+    hooks = WebhookReceiver(wecom_keys=("wk-1",)).start()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW__", "_AIRFLOW")) and k != "AIRFLOW_HOME"}
+    env.update(airflow_env(base))
+    env.update(connection_env(stores, sim.url, maildir, url))
+    env.update({"AIRFLOW_CONN_WECOM_TEAM": json.dumps({"conn_type": "http", "host": hooks.wecom_url("wk-1")}),
+                "SELLER_INBOX_STORES": str(reg_path), "SELLER_INBOX_WAREHOUSE_URL": url,
+                "SELLER_INBOX_HOME": str(base), "PYTHONPATH": str(REPO_ROOT)})
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True,
+                   timeout=300)
+    yield {"env": env, "url": url, "sim": sim, "hooks": hooks, "day": day}
+    hooks.stop()
+    sim.stop()
+
+
+def _run(world, *runs: tuple[str, datetime]) -> list[dict]:
+    arg = json.dumps([[d, t.isoformat()] for d, t in runs])
+    p = subprocess.run([sys.executable, "-m", "tests.e2e.airflow_driver", arg], env=world["env"], cwd=REPO_ROOT,
+                       capture_output=True, text=True, timeout=900)
+    out = [json.loads(line[7:]) for line in p.stdout.splitlines() if line.startswith("RESULT ")]
+    assert len(out) == len(runs), p.stdout[-3000:] + p.stderr[-5000:]
+    return out
+
+
+def _q(url: str, sql: str, args=()) -> list[tuple]:
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchall()
+
+
+def _wecom(world, needle: str) -> list[str]:
+    texts = [r["json"]["markdown"]["content"] for r in world["hooks"].accepted("wecom")]
+    return [t for t in texts if needle in t]
+
+
+def test_revoked_store_keeps_reading_mail_and_alerting(world):
+    url, day = world["url"], world["day"]
+    world["sim"].state.revoke(SELLER)
+    (auth,) = _run(world, (f"si_{STORE}_auth", datetime.now(UTC)))
+    assert auth["tasks"]["refresh_auth"] == "failed"
+    assert len(_wecom(world, "authorization revoked")) == 1
+
+    (run,) = _run(world, (f"si_{STORE}_pipeline", day + timedelta(days=1)))
+    t = run["tasks"]
+    # the SP-API branch fails alone ...
+    assert t["preflight"] == "failed" and t["ingest_orders"] == "upstream_failed" and t["act"] == "upstream_failed"
+    # ... the mail branch and the KPIs go on
+    for task in ("migrate", "ingest_mail", "gate_ingest_mail", "classify", "gate_classify", "alert", "gate_alert",
+                 "kpi", "gate_kpi"):
+        assert t[task] == "success", (task, t)
+    unlabelled = _q(url, "SELECT count(*) FROM core.message WHERE store_id = %s AND direction = 'inbound' "
+                         "AND intent IS NULL AND received_at >= %s AND received_at < %s", (STORE, day, day + timedelta(days=1)))
+    assert unlabelled == [(0,)]
+    # the odd marketplace's mail was set aside with its reason; the threat was classified and alerted
+    assert _q(url, "SELECT row_key, expectation FROM ops.dq_quarantine WHERE store_id = %s", (STORE,)) == [
+        ("<nl-odd@relay.example>", "ExpectColumnValuesToBeInSet(marketplace)")]
+    assert _q(url, "SELECT risk FROM core.message WHERE message_id = '<threat@relay.example>'") == [("high",)]
+    assert len([t for t in _wecom(world, "111-9999999-0000001") if "HIGH RISK" in t]) == 1
+    assert len(_wecom(world, "set aside")) == 1  # the quarantine warning reached people too
+    # KPIs say what they were computed without
+    gaps = _q(url, "SELECT source FROM ops.ingest_coverage WHERE store_id = %s AND interval_start = %s",
+              (STORE, day))
+    assert gaps == [("mail",)]
+
+    # seen again: no second revocation alert
+    _run(world, (f"si_{STORE}_auth", datetime.now(UTC)))
+    assert len(_wecom(world, "authorization revoked")) == 1
+
+    # fixed: one recovery notice, and the pipeline is green again
+    world["sim"].state.restore(SELLER)
+    (auth,) = _run(world, (f"si_{STORE}_auth", datetime.now(UTC)))
+    assert auth["tasks"]["refresh_auth"] == "success"
+    assert len(_wecom(world, "works again")) == 1
+    (run,) = _run(world, (f"si_{STORE}_pipeline", day + timedelta(days=1)))
+    assert run["state"] == "success", run["tasks"]
+    assert {s for s, in _q(url, "SELECT source FROM ops.ingest_coverage WHERE store_id = %s AND interval_start = %s",
+                             (STORE, day))} == {"mail", "orders"}
+    assert len(_wecom(world, "authorization revoked")) == 1 and len(_wecom(world, "works again")) == 1
