@@ -429,3 +429,23 @@ def test_an_ad_hoc_alert_in_the_former_call_form_is_escaped_too(hooks, conns):
     slack, wecom = hooks.accepted("slack")[0]["json"]["text"], hooks.accepted("wecom")[0]["json"]["markdown"]["content"]
     assert "&lt;!channel&gt;" in slack and "<!channel>" not in slack
     assert "[x](" not in wecom and "@all" not in wecom and "task failed" in wecom
+
+
+def test_a_hanging_channel_costs_at_most_the_runs_send_budget(db, warehouse_dsn, hooks, conns):
+    import time
+
+    s = store([{"type": "wecom", "conn_id": "alert_wecom"}])
+    for i in range(4):
+        add(db, s.id, f"<g{i}@x>", T0 + timedelta(minutes=i))
+    ch.webhook_url(ch._conn("alert_wecom"))  # the first connection look-up imports Airflow: not what is measured
+    hooks.hang_next(10_000, 5.0)  # answers only after 5 s; the run may spend 2 s
+    t = time.monotonic()
+    out = dispatch_alerts(s, warehouse_dsn, T0, T0 + timedelta(hours=1), T0 + timedelta(hours=1), send_budget=2.0)
+    elapsed = time.monotonic() - t
+    assert elapsed < 3.5, elapsed  # the per-request timeout shrinks to what is left of the budget
+    assert out["sent"] == 0 and out["failed"] == 4 and out["deferred"] == 3
+    assert all(status == "failed" and due >= 25 for _, _, status, _, due in next_attempts(db))
+    hooks.hang_next(0, 0)
+    make_due(db)
+    out = dispatch_alerts(s, warehouse_dsn, T0, T0 + timedelta(hours=1), T0 + timedelta(hours=2))
+    assert out["sent"] == 4 and len(hooks.accepted("wecom")) == 4

@@ -12,7 +12,8 @@ Bound to 127.0.0.1 on a free port, served from a thread. It answers like the rea
 
 Every request is recorded (``received``), accepted or not. ``fail_next(n)`` makes the next
 n requests answer HTTP 500 (a channel outage); ``fail_next(n, status=429, retry_after="179")``
-a rate limit with a ``Retry-After`` header; ``fail_next(0)`` ends either.
+a rate limit with a ``Retry-After`` header; ``fail_next(0)`` ends either. ``hang_next(n, s)``
+makes the next n requests wait s seconds before answering (a channel that hangs).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class WebhookReceiver:
         self._fail = 0
         self._fail_status = 500
         self._retry_after: str | None = None
+        self._hang, self._hang_s = 0, 0.0
         self._lock = threading.Lock()
         recv = self
 
@@ -57,6 +59,10 @@ class WebhookReceiver:
                     body = json.loads(raw.decode("utf-8")) if raw else None
                 except ValueError:
                     body = None
+                with recv._lock:
+                    hang = recv._hang_s if recv._hang > 0 else 0.0
+                    recv._hang = max(0, recv._hang - 1)
+                time.sleep(hang)
                 status, reply, ctype, extra = recv._answer(parts.path, q, body)
                 with recv._lock:
                     recv.received.append({"path": parts.path, "query": q, "json": body, "raw": raw,
@@ -90,6 +96,10 @@ class WebhookReceiver:
     def fail_next(self, n: int, status: int = 500, retry_after: str | None = None) -> None:
         with self._lock:
             self._fail, self._fail_status, self._retry_after = n, status, retry_after
+
+    def hang_next(self, n: int, seconds: float) -> None:
+        with self._lock:
+            self._hang, self._hang_s = n, seconds
 
     def _answer(self, path: str, q: dict, body) -> tuple[int, object, str, dict]:
         with self._lock:

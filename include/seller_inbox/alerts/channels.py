@@ -67,16 +67,22 @@ class SendBudget:
     def __init__(self, seconds: float = ALERT_SEND_BUDGET_S):
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
-        self._blocked: dict[tuple, float] = {}
+        self._blocked: dict[tuple, tuple[float, str]] = {}  # channel -> (until, why)
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
 
-    def blocked_for(self, key: tuple) -> float:
-        return max(0.0, self._blocked.get(key, 0.0) - time.monotonic())
+    def timeout(self) -> float:
+        """For the request about to start: TIMEOUT, or what is left of the budget."""
+        return max(0.1, min(TIMEOUT, self.remaining()))
 
-    def block(self, key: tuple, seconds: float) -> None:
-        self._blocked[key] = max(self._blocked.get(key, 0.0), time.monotonic() + seconds)
+    def blocked(self, key: tuple) -> tuple[float, str]:
+        until, why = self._blocked.get(key, (0.0, ""))
+        return max(0.0, until - time.monotonic()), why
+
+    def block(self, key: tuple, seconds: float, why: str) -> None:
+        if time.monotonic() + seconds > self._blocked.get(key, (0.0, ""))[0]:
+            self._blocked[key] = (time.monotonic() + seconds, why)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -144,12 +150,12 @@ def _http_error(who: str, status: int, text: str, retry_after: str | None) -> Ch
                         retry_after=retry_after_seconds(retry_after) if transient else None)
 
 
-def _post_json(url: str, body: dict, timeout: float) -> dict | str:
+def _post_json(url: str, body: dict, budget: SendBudget) -> dict | str:
     import requests
 
     who = f"POST {urllib.parse.urlsplit(url).netloc}"
     try:
-        r = requests.post(url, json=body, timeout=timeout)
+        r = requests.post(url, json=body, timeout=budget.timeout())
     except requests.RequestException as exc:
         raise ChannelError(f"{who}: {type(exc).__name__}: {exc}", transient=True) from None
     if r.status_code >= 300:
@@ -168,34 +174,34 @@ def _robot_ok(resp, who: str) -> None:
                            transient=limited, retry_after=ROBOT_RATE_WINDOW if limited else None)
 
 
-def send_wecom(conn_id: str, payload: dict, timeout: float) -> str:
+def send_wecom(conn_id: str, payload: dict, budget: SendBudget) -> str:
     """WeCom (企业微信) group robot: markdown message (max 4096 bytes)."""
     conn = _conn(conn_id)
     content = body_for(payload, "wecom").encode("utf-8")[:4000].decode("utf-8", "ignore")
-    resp = _post_json(webhook_url(conn), {"msgtype": "markdown", "markdown": {"content": content}}, timeout)
+    resp = _post_json(webhook_url(conn), {"msgtype": "markdown", "markdown": {"content": content}}, budget)
     _robot_ok(resp, "WeCom")
     return "ok"
 
 
-def send_dingtalk(conn_id: str, payload: dict, timeout: float) -> str:
+def send_dingtalk(conn_id: str, payload: dict, budget: SendBudget) -> str:
     """DingTalk (钉钉) group robot, signed when the connection has a secret."""
     conn = _conn(conn_id)
     url = webhook_url(conn)
     if conn.password:
         url = _signed(url, conn.password)
     body = {"msgtype": "markdown", "markdown": {"title": payload["title"][:64], "text": body_for(payload, "dingtalk")[:5000]}}
-    resp = _post_json(url, body, timeout)
+    resp = _post_json(url, body, budget)
     _robot_ok(resp, "DingTalk")
     return "ok"
 
 
-def send_slack(conn_id: str, payload: dict, timeout: float) -> str:
+def send_slack(conn_id: str, payload: dict, budget: SendBudget) -> str:
     conn = _conn(conn_id)
     text = body_for(payload, "slack")
     if conn.password:  # the Slack provider's own connection format: token or URL in password
         from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
 
-        hook = SlackWebhookHook(slack_webhook_conn_id=conn_id, timeout=max(1, int(timeout)))
+        hook = SlackWebhookHook(slack_webhook_conn_id=conn_id, timeout=max(1, round(budget.timeout())))
         try:
             resp = hook.send(text=text)
         except Exception as exc:  # slack_sdk raises its own errors (connection, timeout)
@@ -206,13 +212,13 @@ def send_slack(conn_id: str, payload: dict, timeout: float) -> str:
             ra = headers.get("retry-after")
             raise _http_error("Slack webhook", status, str(getattr(resp, "body", "")), ra[0] if isinstance(ra, list) else ra)
         return "ok"
-    resp = _post_json(webhook_url(conn), {"text": text}, timeout)
+    resp = _post_json(webhook_url(conn), {"text": text}, budget)
     if isinstance(resp, str) and resp.strip() not in ("ok", ""):
         raise ChannelError(f"Slack webhook answered {resp[:100]!r}")
     return "ok"
 
 
-def send_email(conn_id: str, payload: dict, timeout: float) -> str:
+def send_email(conn_id: str, payload: dict, budget: SendBudget) -> str:
     """Plain text plus an HTML alternative (bold labels, the link; values HTML-escaped)."""
     import smtplib
     from email.message import EmailMessage
@@ -238,9 +244,9 @@ def send_email(conn_id: str, payload: dict, timeout: float) -> str:
     host, port = conn.host or "localhost", int(conn.port or 25)
     try:
         if ex.get("ssl"):
-            smtp = smtplib.SMTP_SSL(host, port, timeout=timeout)
+            smtp = smtplib.SMTP_SSL(host, port, timeout=budget.timeout())
         else:
-            smtp = smtplib.SMTP(host, port, timeout=timeout)
+            smtp = smtplib.SMTP(host, port, timeout=budget.timeout())
         with smtp:
             if ex.get("starttls") and not ex.get("ssl"):
                 smtp.starttls()
@@ -280,21 +286,21 @@ def send(channel_type: str, conn_id: str | None, payload: dict | str, *texts: st
     key = (channel_type, conn_id)
     attempt = 0
     while True:
-        wait = budget.blocked_for(key)
+        wait, why = budget.blocked(key)
         if wait:
-            raise ChannelError(f"{channel_type} {conn_id} asked to wait {wait:.0f} s: deferred to a later run",
+            raise ChannelError(f"deferred to a later run ({channel_type} {conn_id} earlier in this run: {why})",
                                transient=True, retry_after=wait, attempted=attempt > 0)
         if budget.remaining() < MIN_TRY:
             raise ChannelError(f"this run's send budget ({budget.seconds:g} s) is used up: deferred to a later run",
                                transient=True, attempted=attempt > 0)
         try:
-            return sender(conn_id, payload, min(TIMEOUT, budget.remaining()))
+            return sender(conn_id, payload, budget)
         except ChannelError as exc:
             attempt += 1
             if not exc.transient or attempt == TRIES:
                 raise
             delay = exc.retry_after if exc.retry_after is not None else BACKOFF * 2 ** (attempt - 1)
             if delay > RETRY_AFTER_CAP or delay > budget.remaining() - MIN_TRY:
-                budget.block(key, delay)  # the rest of this run leaves the channel alone
+                budget.block(key, delay, str(exc)[:200])  # the rest of this run leaves the channel alone
                 raise
             time.sleep(delay)
