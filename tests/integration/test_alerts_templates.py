@@ -72,3 +72,18 @@ def test_unknown_channel_and_missing_connection_fail_clearly():
         ch.send("pager", "x", {"title": "t", "text": "p"})
     with pytest.raises(ch.ChannelError, match="needs a conn_id"):
         ch.send("wecom", None, {"title": "t", "text": "p"})
+
+
+@pytest.mark.parametrize("value,seconds", [
+    ("120", 120.0), ("0", 0.0), ("-5", 0.0), ("inf", ch.MAX_RETRY_AFTER), ("1e30", ch.MAX_RETRY_AFTER),
+    ("nan", None), ("soon", None), ("", None), (None, None), ("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),
+])
+def test_retry_after_is_read_as_bounded_seconds(value, seconds):
+    assert ch.retry_after_seconds(value) == seconds
+
+
+def test_retry_after_as_an_http_date():
+    from email.utils import formatdate
+    import time
+
+    assert 50 <= ch.retry_after_seconds(formatdate(time.time() + 60, usegmt=True)) <= 60

@@ -31,6 +31,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import time
 import urllib.parse
 from email.utils import parsedate_to_datetime
@@ -47,6 +48,7 @@ MIN_TRY = 1.0  # no request is started with less budget left than this
 # robots answer HTTP 200 with these when rate limited (WeCom 45009, DingTalk 130101: 20 a minute)
 ROBOT_RATE_LIMITED = {45009, 130101}
 ROBOT_RATE_WINDOW = 60.0
+MAX_RETRY_AFTER = 86400.0  # a day: a larger (or absurd) Retry-After is read as this
 
 
 class ChannelError(RuntimeError):
@@ -86,17 +88,20 @@ class SendBudget:
 
 
 def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
+    """Retry-After as seconds (delta-seconds or an HTTP date, at most MAX_RETRY_AFTER); None
+    when absent or unreadable."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError, OverflowError):
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    if math.isnan(seconds):
         return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 def _conn(conn_id: str):
@@ -297,10 +302,10 @@ def send(channel_type: str, conn_id: str | None, payload: dict | str, *texts: st
             return sender(conn_id, payload, budget)
         except ChannelError as exc:
             attempt += 1
-            if not exc.transient or attempt == TRIES:
+            if not exc.transient:
                 raise
             delay = exc.retry_after if exc.retry_after is not None else BACKOFF * 2 ** (attempt - 1)
-            if delay > RETRY_AFTER_CAP or delay > budget.remaining() - MIN_TRY:
+            if attempt == TRIES or delay > RETRY_AFTER_CAP or delay > budget.remaining() - MIN_TRY:
                 budget.block(key, delay, str(exc)[:200])  # the rest of this run leaves the channel alone
                 raise
             time.sleep(delay)
