@@ -427,7 +427,9 @@ class _RegistryLoader(yaml.SafeLoader):
                 None, None, f"tag {_show(node.tag)} is not allowed in the store registry", node.start_mark)
         try:
             return super().construct_object(node, deep)
-        except (ValueError, OverflowError) as exc:  # e.g. an integer of more than 4300 digits
+        # PyYAML's scalar constructors raise these on odd values: an integer of more than 4300
+        # digits (ValueError), an empty '!!int' (IndexError), '!!bool maybe' (KeyError)
+        except (ValueError, OverflowError, LookupError, TypeError) as exc:
             raise _Refused(
                 None, None, f"cannot read this value: {_show(str(exc))}", node.start_mark) from None
 

@@ -104,6 +104,9 @@ FRAGMENTS = [
 @example(["stores:", "\n", "- ", "id: ", "x", "\n  ", "id: ", "y"])
 @example(["stores: ", "[" * 200, "]" * 200])
 @example(["\x1f"])
+@example(["!!int "])                                        # IndexError inside PyYAML
+@example(["stores: ", "!!bool ", "maybe"])                  # KeyError inside PyYAML
+@example(["!!float ", "x"])
 def test_yaml_fragments(reg_file, parts):
     outcome(_write(reg_file, "".join(parts).encode("utf-8", "surrogatepass")))
 
@@ -197,12 +200,16 @@ CRON = st.lists(st.lists(CRON_FIELD, min_size=1, max_size=3).map(",".join), min_
 
 
 @given(CRON)
-@example("0-59/1000000000000000000000 * * * *")   # croniter takes it, Airflow's next run raises AttributeError
-@example("0 0 31 4 *")                            # croniter takes it, never fires
+@example("0-59/1000000000000000000000 * * * *")   # Airflow takes it; the registry refuses a 22-digit step
+@example("0 0 31 4 *")                            # croniter parses it, but it never fires
+@example("* * * * *")                             # the scheduler needs pendulum datetimes here
+@example("* *,* * * *")
 @example("0 0 31 4,5 *")
 @example("*/15 6-22 * * mon-fri")
 def test_a_cron_the_registry_accepts_is_one_airflow_schedules(reg_file, cron):
+    import pendulum
     from airflow.sdk import CronDataIntervalTimetable as SdkCron
+    from airflow.serialization.encoders import encode_timetable
     from airflow.timetables.base import TimeRestriction
     from airflow.timetables.interval import CronDataIntervalTimetable as CoreCron
 
@@ -212,8 +219,10 @@ def test_a_cron_the_registry_accepts_is_one_airflow_schedules(reg_file, cron):
     if isinstance(got, str):
         assert "field schedules.pipeline:" in got, got
         return
-    SdkCron(cron, timezone="UTC").validate()
-    core = CoreCron(cron, "UTC")
-    assert core.description  # Airflow's UI description of the schedule
-    nxt = core.next_dagrun_info(last_automated_data_interval=None, restriction=TimeRestriction(T0, None, False))
+    sdk = SdkCron(cron, timezone="UTC")  # what the DAG file builds
+    sdk.validate()
+    encode_timetable(sdk)                # what the DAG processor serializes
+    core = CoreCron(cron, "UTC")         # what the scheduler runs ('* *,* * * *' has no UI description: fine)
+    start = pendulum.instance(T0)  # Airflow's timetables take pendulum datetimes
+    nxt = core.next_dagrun_info(last_automated_data_interval=None, restriction=TimeRestriction(start, None, False))
     assert nxt is not None and nxt.data_interval.end > nxt.data_interval.start
