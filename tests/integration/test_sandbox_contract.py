@@ -11,7 +11,8 @@ import jsonschema
 import pytest
 
 from seller_inbox.sandbox import schemas
-from seller_inbox.sandbox.data import generate_orders
+from seller_inbox import marketplaces as mp
+from seller_inbox.sandbox.data import delivery, generate_orders, package_status, packages, solicitation_window
 from seller_inbox.spapi import OPERATIONS
 
 UTC = timezone.utc
@@ -216,45 +217,117 @@ def test_messaging(sim, api):
         f"/messaging/v1/orders/{o.amazon_order_id}/messages/confirmOrderDetails",
         params={"marketplaceIds": DE}, json={"text": "Please confirm the colour."}), 403)
     assert sim.state.mutations(SELLER) == []
-    check("createUnexpectedProblem", api.post(url, params={"marketplaceIds": DE},
-                                              json={"text": "Your parcel is delayed by one day."}), 201)
+    sent_r = api.post(url, params={"marketplaceIds": DE}, json={"text": "Your parcel is delayed by one day."})
+    check("createUnexpectedProblem", sent_r, 201)
     check("createLegalDisclosure", api.post(
         f"/messaging/v1/orders/{o.amazon_order_id}/messages/legalDisclosure", params={"marketplaceIds": DE},
         json={"attachments": [{"uploadDestinationId": "u1", "fileName": "terms.pdf"}]}), 201)
     sent = sim.state.mutations(SELLER)
     assert [(m["kind"], m["amazon_order_id"]) for m in sent] == [("unexpectedProblem", o.amazon_order_id),
                                                                   ("legalDisclosure", o.amazon_order_id)]
+    assert sent[0]["request_id"] == sent_r.headers["x-amzn-RequestId"]
     assert httpx.get(sim.url + "/_sandbox/mutations", params={"seller_id": SELLER}).json()["mutations"] == sent
+    # delivery arrangements: only merchant-fulfilled orders not yet delivered
+    now = datetime.now(UTC)
+    recent = generate_orders(SELLER, now - timedelta(days=4), now - timedelta(days=2), 42, orders_per_day=15)
+    seen = set()
+    for x in [*os_, *recent]:
+        if x.marketplace != "DE" or x.order_status != "Shipped":
+            continue
+        time.sleep(0.03)   # 5 at once, then 100/s here: stay inside the bucket
+        names = [a["name"] for a in check("getMessagingActionsForOrder", api.get(
+            f"/messaging/v1/orders/{x.amazon_order_id}", params={"marketplaceIds": DE}), 200)["_links"]["actions"]]
+        d = delivery(x, 42)
+        open_ = x.fulfillment_channel == "MFN" and now < x.latest_delivery_date and not (
+            d.delivered_at is not None and now >= d.delivered_at)
+        assert ("confirmDeliveryDetails" in names) == open_, x.amazon_order_id
+        seen.add(open_)
+        if not open_:
+            r = api.post(f"/messaging/v1/orders/{x.amazon_order_id}/messages/confirmDeliveryDetails",
+                         params={"marketplaceIds": DE}, json={"text": "Wann dürfen wir liefern?"})
+            check("createConfirmDeliveryDetails", r, 403)
+    assert seen == {True, False}
 
 
 def test_solicitations(sim, api):
     now = datetime.now(UTC)
-    cands = generate_orders(SELLER, now - timedelta(days=20), now - timedelta(days=12), 42, orders_per_day=15)
-    o = next(x for x in cands if x.order_status == "Shipped" and x.marketplace == "DE"
-             and x.earliest_delivery_date + timedelta(days=5) <= now)
+    cands = generate_orders(SELLER, now - timedelta(days=30), now - timedelta(days=8), 42, orders_per_day=15)
+
+    def window_is(o, pred):
+        w = solicitation_window(o, 42)
+        return o.marketplace == "DE" and pred(w)
+
+    o = next(x for x in cands if window_is(x, lambda w: w is not None and w[0] <= now <= w[1]))
     path = f"/solicitations/v1/orders/{o.amazon_order_id}"
     body = check("getSolicitationActionsForOrder", api.get(path, params={"marketplaceIds": DE}), 200)
     assert [a["name"] for a in body["_links"]["actions"]] == ["productReviewAndSellerFeedback"]
     create = path + "/solicitations/productReviewAndSellerFeedback"
     op = "createProductReviewAndSellerFeedbackSolicitation"
-    check(op, api.post(create, params={"marketplaceIds": DE}), 201)
+    r = api.post(create, params={"marketplaceIds": DE})
+    check(op, r, 201)
     once = check(op, api.post(create, params={"marketplaceIds": DE}), 403)     # once per order
     assert "already" in once["errors"][0]["message"]
     assert check("getSolicitationActionsForOrder", api.get(path, params={"marketplaceIds": DE}),
                  200)["_links"]["actions"] == []
     check(op, api.post(create), 400)                                            # marketplaceIds required
-    # too early: an order delivered less than 5 days ago
-    recent = next(x for x in generate_orders(SELLER, now - timedelta(days=5), now - timedelta(days=4), 42,
-                                             orders_per_day=15) if x.marketplace == "DE")
+    # too early: delivered less than 5 days ago
+    recent = next(x for x in cands + generate_orders(SELLER, now - timedelta(days=8), now - timedelta(days=3), 42,
+                                                      orders_per_day=15)
+                  if window_is(x, lambda w: w is not None and w[0] - timedelta(days=5) <= now < w[0]))
     early = check(op, api.post(f"/solicitations/v1/orders/{recent.amazon_order_id}/solicitations/"
                                "productReviewAndSellerFeedback", params={"marketplaceIds": DE}), 403)
-    assert "5 days after the earliest delivery" in early["errors"][0]["message"]
-    # too late: more than 30 days after the latest delivery
+    assert "5 to 30 days after the delivery date" in early["errors"][0]["message"]
+    assert check("getSolicitationActionsForOrder", api.get(f"/solicitations/v1/orders/{recent.amazon_order_id}",
+                                                           params={"marketplaceIds": DE}), 200)["_links"]["actions"] == []
+    # too late: more than 30 days after delivery
     old = next(x for x in generate_orders(SELLER, now - timedelta(days=60), now - timedelta(days=59), 42,
                                           orders_per_day=15) if x.marketplace == "DE")
     check(op, api.post(f"/solicitations/v1/orders/{old.amazon_order_id}/solicitations/"
                        "productReviewAndSellerFeedback", params={"marketplaceIds": DE}), 403)
-    assert len([m for m in sim.state.mutations(SELLER) if m["type"] == "solicitation"]) == 1
+    # never delivered: never offered
+    lost = next((x for x in generate_orders(SELLER, now - timedelta(days=60), now - timedelta(days=10), 42,
+                                            orders_per_day=15)
+                 if x.order_status == "Shipped" and solicitation_window(x, 42) is None), None)
+    assert lost is not None
+    mid = mp.get(lost.marketplace).marketplace_id
+    check(op, api.post(f"/solicitations/v1/orders/{lost.amazon_order_id}/solicitations/"
+                       "productReviewAndSellerFeedback", params={"marketplaceIds": mid}), 403)
+    sent = [m for m in sim.state.mutations(SELLER) if m["type"] == "solicitation"]
+    assert len(sent) == 1 and sent[0]["request_id"] == r.headers["x-amzn-RequestId"]
+
+
+def test_packages(sim, api):
+    """Orders 2026-01-01 ``packages``: merchant-fulfilled orders only, tracking as the model names
+    it, statuses that move with time, the same for the same seed."""
+    start, end = window()
+    q = {"lastUpdatedAfter": start, "lastUpdatedBefore": end, "marketplaceIds": DE}
+    body = check("searchOrders", api.get("/orders/2026-01-01/orders", params={
+        **q, "includedData": "FULFILLMENT,PACKAGES", "maxResultsPerPage": 100}), 200)
+    mfn = [o for o in body["orders"] if o["fulfillment"]["fulfilledBy"] == "MERCHANT"
+           and o["fulfillment"]["fulfillmentStatus"] == "SHIPPED"]
+    afn = [o for o in body["orders"] if o["fulfillment"]["fulfilledBy"] == "AMAZON"]
+    assert mfn and afn and all("packages" not in o for o in afn)
+    for o in mfn:
+        assert o["packages"], o["orderId"]
+        for p in o["packages"]:
+            assert p["carrier"] in ("DHL", "Hermes", "DPD") and p["trackingNumber"] and p["shipTime"]
+            assert p["packageStatus"]["status"] in ("DELIVERED", "IN_TRANSIT", "UNDELIVERABLE")
+            items = {i["orderItemId"] for i in o["orderItems"]}
+            assert {i["orderItemId"] for i in p["packageItems"]} <= items
+    # without PACKAGES there are none; the same order again gives the same packages
+    bare = check("searchOrders", api.get("/orders/2026-01-01/orders", params={**q, "includedData": "FULFILLMENT"}), 200)
+    assert all("packages" not in o for o in bare["orders"])
+    one = check("getOrder2026", api.get(f"/orders/2026-01-01/orders/{mfn[0]['orderId']}",
+                                        params={"includedData": "PACKAGES"}), 200)["order"]
+    assert one["packages"] == mfn[0]["packages"]
+    # the status follows the data clock: in transit on the way, delivered after the delivery
+    o = next(x for x in orders(sim, days=7) if x.fulfillment_channel == "MFN" and x.order_status == "Shipped"
+             and delivery(x, 42).delivered_at is not None)
+    p = packages(o, 42)[0]
+    d = delivery(o, 42).delivered_at
+    assert package_status(o, p, p.ship_time + timedelta(hours=1), 42)[0] == "IN_TRANSIT"
+    assert package_status(o, p, d, 42) == ("DELIVERED", "DELIVERED")
+    assert package_status(o, p, p.created_time - timedelta(seconds=1), 42) is None
 
 
 def test_reports(sim, api):

@@ -162,15 +162,16 @@ def _request_id() -> str:
     return str(uuid.uuid4())
 
 
-def _headers(state: SandboxState, op: str | None) -> dict:
-    h = {"x-amzn-RequestId": _request_id()}
+def _headers(state: SandboxState, op: str | None, request_id: str | None = None) -> dict:
+    h = {"x-amzn-RequestId": request_id or _request_id()}
     if op is not None:
         h["x-amzn-RateLimit-Limit"] = f"{state.buckets.plan(op)[0]:g}"
     return h
 
 
-def _ok(state: SandboxState, op: str, body: dict, status: int = 200, media: str = "application/json"):
-    return JSONResponse(body, status_code=status, headers=_headers(state, op), media_type=media)
+def _ok(state: SandboxState, op: str, body: dict, status: int = 200, media: str = "application/json",
+        request_id: str | None = None):
+    return JSONResponse(body, status_code=status, headers=_headers(state, op, request_id), media_type=media)
 
 
 def _problem(state: SandboxState, op: str | None, p: Problem):
@@ -583,6 +584,10 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
             }
         if "PROCEEDS" in inc and o.order_status != "Canceled":
             d["proceeds"] = {"grandTotal": money(o.order_total, o.currency, v0=False)}
+        if "PACKAGES" in inc:
+            pk = packages_2026(o, now())
+            if pk:
+                d["packages"] = pk
         if pii and "BUYER" in inc:
             d["buyer"] = {"buyerName": o.buyer.buyer_name, "buyerEmail": o.buyer.buyer_email}
         if pii and "RECIPIENT" in inc:
@@ -591,6 +596,23 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
                                                   "city": b.city, "postalCode": b.postal_code,
                                                   "countryCode": b.country_code}}
         return d
+
+    def packages_2026(o: simdata.SimOrder, t: datetime) -> list[dict]:
+        """The model's ``OrderPackage`` list: merchant-fulfilled orders only, packages whose label
+        exists at ``t``, with the status of that moment."""
+        out = []
+        for p in simdata.packages(o, config.seed):
+            st = simdata.package_status(o, p, t, config.seed)
+            if st is None:
+                continue
+            d = {"packageReferenceId": p.package_reference_id, "createdTime": iso(p.created_time),
+                 "packageStatus": {"status": st[0], "detailedStatus": st[1]},
+                 "carrier": p.carrier, "shippingService": p.shipping_service, "trackingNumber": p.tracking_number,
+                 "packageItems": [{"orderItemId": i, "quantity": q} for i, q in p.items]}
+            if t >= p.ship_time:
+                d["shipTime"] = iso(p.ship_time)
+            out.append(d)
+        return out
 
     @app.get("/orders/2026-01-01/orders")
     def search_orders(request: Request):
@@ -681,12 +703,17 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         return seller, o, mids[0]
 
     def message_actions(o: simdata.SimOrder, t: datetime) -> list[str]:
+        """The message types Amazon offers for ``o`` at ``t``: none once canceled or 30 days after
+        the latest delivery date; order questions only before shipping; delivery arrangements
+        only for merchant-fulfilled orders not yet delivered."""
         if o.order_status == "Canceled" or t > o.latest_delivery_date + timedelta(days=30):
             return []
         acts = ["unexpectedProblem", "legalDisclosure", "warranty", "invoice"]
         if o.order_status in ("Pending", "Unshipped"):
             acts.insert(0, "confirmOrderDetails")
-        if o.fulfillment_channel == "MFN" and t < o.latest_delivery_date:
+        d = simdata.delivery(o, config.seed)
+        delivered = d is not None and d.delivered_at is not None and t >= d.delivered_at
+        if o.fulfillment_channel == "MFN" and t < o.latest_delivery_date and not delivered:
             acts.insert(0, "confirmDeliveryDetails")
         return acts
 
@@ -749,12 +776,13 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
                 raise Problem(400, "InvalidInput", "text must not contain HTML or e-mail addresses.")
         elif kind in ("legalDisclosure", "invoice", "warranty") and not body.get("attachments") and kind != "warranty":
             raise Problem(400, "InvalidInput", "Missing required field attachments.")
+        rid = _request_id()
         rec = {"seller_id": seller, "amazon_order_id": order_id, "marketplace_id": mid, "type": "message",
                "kind": kind, "text": text, "attachments": body.get("attachments") or [], "at": iso(now()),
-               "seq": time.monotonic_ns()}
+               "seq": time.monotonic_ns(), "request_id": rid}
         with state.lock:
             state.messages.append(rec)
-        return _ok(state, op, {}, status=201)
+        return _ok(state, op, {}, status=201, request_id=rid)
 
     for _kind, (_op, _limit) in MESSAGE_KINDS.items():
         make_message_route(_kind, _op, _limit)
@@ -765,11 +793,12 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
             return False, "A solicitation was already sent for this order."
         if o.order_status == "Canceled":
             return False, "The order was canceled."
-        lo = o.earliest_delivery_date + timedelta(days=5)
-        hi = o.latest_delivery_date + timedelta(days=30)
-        if not lo <= t <= hi:
-            return False, (f"Solicitations are allowed from {iso(lo)} (5 days after the earliest delivery date) "
-                           f"to {iso(hi)} (30 days after the latest delivery date).")
+        w = simdata.solicitation_window(o, config.seed)
+        if w is None or t < w[0] - simdata.SOLICITATION_OPENS:
+            return False, "The order has not been delivered."
+        if not w[0] <= t <= w[1]:
+            return False, (f"Solicitations are allowed from {iso(w[0])} to {iso(w[1])} "
+                           f"(5 to 30 days after the delivery date).")
         return True, ""
 
     @app.get("/solicitations/v1/orders/{order_id}")
@@ -783,16 +812,17 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     @app.post("/solicitations/v1/orders/{order_id}/solicitations/productReviewAndSellerFeedback", status_code=201)
     def create_solicitation(order_id: str, request: Request):
         seller, o, mid = order_for(request, "createProductReviewAndSellerFeedbackSolicitation", order_id)
+        rid = _request_id()
         with state.lock:
             ok, why = solicitation_allowed(seller, o, now())
             if ok:
                 state.solicitations[(seller, order_id)] = {
                     "seller_id": seller, "amazon_order_id": order_id, "marketplace_id": mid,
                     "type": "solicitation", "kind": "productReviewAndSellerFeedback", "text": None,
-                    "attachments": [], "at": iso(now()), "seq": time.monotonic_ns()}
+                    "attachments": [], "at": iso(now()), "seq": time.monotonic_ns(), "request_id": rid}
         if not ok:
             raise Problem(403, "Unauthorized", why)
-        return _ok(state, "createProductReviewAndSellerFeedbackSolicitation", {}, status=201)
+        return _ok(state, "createProductReviewAndSellerFeedbackSolicitation", {}, status=201, request_id=rid)
 
     # ------------------------------------------------------------------ Reports
     def report_view(r: dict) -> dict:

@@ -362,3 +362,120 @@ def generate_orders(seller_id: str, start: datetime, end: datetime, seed: int = 
 # The longest an order's LastUpdateDate can trail its PurchaseDate (used to find orders
 # changed in a window without generating all history).
 MAX_UPDATE_LAG = timedelta(days=6)
+
+
+# --------------------------------------------------------------------------- shipments
+# Carriers per marketplace: (carrier, shipping service, tracking number pattern). Pattern
+# letters: "9" a digit, "A" an upper-case letter or digit; anything else is literal.
+_CARRIERS = {
+    "US": (("UPS", "UPS Ground", "1Z AAAAAA 99 9999 9999"), ("USPS", "USPS Ground Advantage", "9400 9999 9999 9999 9999 99"),
+           ("FedEx", "FedEx Home Delivery", "9999 9999 9999")),
+    "CA": (("Canada Post", "Expedited Parcel", "9999 9999 9999 9999"), ("Purolator", "Purolator Ground", "999999999999")),
+    "UK": (("Royal Mail", "Tracked 48", "AA999999999GB"), ("DPD", "DPD Next Day", "99999999999999")),
+    "DE": (("DHL", "DHL Paket", "00340434999999999999"), ("Hermes", "Hermes Paket", "H999999999999999999A"),
+           ("DPD", "DPD Classic", "09999999999999")),
+    "FR": (("Colissimo", "Colissimo Domicile", "6A99999999999"), ("Chronopost", "Chrono 13", "XA999999999FR")),
+    "IT": (("BRT", "BRT Express", "999999999999999"), ("Poste Italiane", "Poste Delivery Business", "9A99999999999")),
+    "ES": (("Correos", "Paq Estándar", "PQ9AA99999999999999999A"), ("SEUR", "SEUR 24", "99999999999999")),
+    "JP": (("ヤマト運輸", "宅急便", "9999-9999-9999"), ("佐川急便", "飛脚宅配便", "9999-9999-9999"),
+           ("日本郵便", "ゆうパック", "9999-9999-9999")),
+}
+_DEFAULT_CARRIERS = (("DHL", "DHL Express", "9999999999"),)
+_ALNUM = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+
+
+@dataclass(frozen=True)
+class SimPackage:
+    """One merchant-fulfilled package over its whole life (the 2026-01-01 ``OrderPackage``)."""
+    package_reference_id: str
+    carrier: str
+    shipping_service: str
+    tracking_number: str
+    created_time: datetime        # label created (before the hand-over)
+    ship_time: datetime           # handed to the carrier
+    items: tuple[tuple[str, int], ...]   # (order item id, quantity)
+
+
+@dataclass(frozen=True)
+class SimDelivery:
+    """When and how a shipped order reached the buyer (Amazon knows; the Orders API shows it only
+    as package statuses, without a date)."""
+    delivered_at: datetime | None     # None: never delivered (undeliverable, returned to the seller)
+    failed_at: datetime | None        # when the carrier gave up (undeliverable)
+
+
+def _order_rng(seed: int, o: SimOrder, salt: str) -> random.Random:
+    # a stream of its own per order: order generation above is untouched by what is drawn here
+    key = f"{seed}:{o.seller_id}:{o.amazon_order_id}:{salt}".encode()
+    return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+
+
+def _tracking(rng: random.Random, pattern: str) -> str:
+    return "".join(rng.choice("0123456789") if c == "9" else rng.choice(_ALNUM) if c == "A" else c
+                   for c in pattern).replace(" ", "")
+
+
+def delivery(o: SimOrder, seed: int = 42) -> SimDelivery | None:
+    """The delivery of a shipped order (None if it never ships): mostly inside the promised
+    window, a few late, about 1 in 50 never delivered."""
+    if o.shipped_at is None:
+        return None
+    rng = _order_rng(seed, o, "delivery")
+    r = rng.random()
+    lo = max(o.earliest_delivery_date, o.shipped_at + timedelta(hours=12))
+    hi = max(o.latest_delivery_date, lo)
+    if r < 0.02:
+        return SimDelivery(None, hi + timedelta(hours=rng.randint(6, 72)))
+    if r < 0.06:
+        return SimDelivery(hi + timedelta(hours=rng.randint(6, 72)), None)
+    return SimDelivery(lo + timedelta(seconds=int(rng.uniform(0, (hi - lo).total_seconds()))), None)
+
+
+def packages(o: SimOrder, seed: int = 42) -> tuple[SimPackage, ...]:
+    """The packages of a merchant-fulfilled order (FBA orders have none in the API): one, or two
+    when a multi-line order is split."""
+    if o.fulfillment_channel != "MFN" or o.shipped_at is None:
+        return ()
+    rng = _order_rng(seed, o, "packages")
+    carrier, service, pattern = rng.choice(_CARRIERS.get(o.marketplace, _DEFAULT_CARRIERS))
+    groups = [o.items]
+    if len(o.items) > 1 and rng.random() < 0.3:
+        groups = [o.items[:1], o.items[1:]]
+    out = []
+    for n, group in enumerate(groups, 1):
+        ship = o.shipped_at + timedelta(minutes=rng.randint(0, 90) if n > 1 else 0)
+        out.append(SimPackage(str(n), carrier, service, _tracking(rng, pattern),
+                              ship - timedelta(minutes=rng.randint(20, 240)), ship,
+                              tuple((i.order_item_id, i.quantity) for i in group)))
+    return tuple(out)
+
+
+def package_status(o: SimOrder, p: SimPackage, t: datetime, seed: int = 42) -> tuple[str, str] | None:
+    """(status, detailedStatus) of a package at ``t`` in the model's vocabulary; None before
+    its label exists."""
+    if t < p.created_time:
+        return None
+    if t < p.ship_time:
+        return "PENDING", "PENDING_PICK_UP"
+    d = delivery(o, seed)
+    if d is not None and d.delivered_at is not None and t >= d.delivered_at:
+        return "DELIVERED", "DELIVERED"
+    if d is not None and d.failed_at is not None and t >= d.failed_at:
+        return "UNDELIVERABLE", "RETURNING_TO_SELLER"
+    end = d.delivered_at if d is not None and d.delivered_at is not None else None
+    if end is not None and t >= end - timedelta(hours=8):
+        return "IN_TRANSIT", "OUT_FOR_DELIVERY"
+    return "IN_TRANSIT", "PICKED_UP" if t < p.ship_time + timedelta(hours=12) else "AT_DESTINATION_FC"
+
+
+# Solicitations: "between 5 and 30 days after the order delivery date" (Solicitations API docs).
+SOLICITATION_OPENS = timedelta(days=5)
+SOLICITATION_CLOSES = timedelta(days=30)
+
+
+def solicitation_window(o: SimOrder, seed: int = 42) -> tuple[datetime, datetime] | None:
+    """When a review request may be sent for ``o`` (None: never — not delivered)."""
+    d = delivery(o, seed)
+    if d is None or d.delivered_at is None:
+        return None
+    return d.delivered_at + SOLICITATION_OPENS, d.delivered_at + SOLICITATION_CLOSES

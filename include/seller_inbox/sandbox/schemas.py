@@ -134,6 +134,23 @@ ORDER_ITEM_2026 = obj({
     "proceeds": obj({"proceedsTotal": MONEY_2026}),
     "fulfillment": obj({"quantityFulfilled": INT, "quantityUnfulfilled": INT}),
 }, ("orderItemId", "quantityOrdered", "product"))
+ORDER_PACKAGE_2026 = obj({
+    "packageReferenceId": STRING,
+    "createdTime": DATE_TIME,
+    "packageStatus": obj({"status": {"enum": ["PENDING", "IN_TRANSIT", "SHIPPED", "DELIVERED", "CANCELLED",
+                                               "UNDELIVERABLE"]},
+                          "detailedStatus": {"enum": [
+                              "PENDING_SCHEDULE", "PENDING_PICK_UP", "PENDING_DROP_OFF", "LABEL_CANCELLED",
+                              "PICKED_UP", "DROPPED_OFF", "AT_ORIGIN_FC", "AT_DESTINATION_FC", "DELIVERED",
+                              "REJECTED_BY_BUYER", "UNDELIVERABLE", "RETURNING_TO_SELLER", "RETURNED_TO_SELLER",
+                              "LOST", "OUT_FOR_DELIVERY", "DAMAGED"]}}, ("status",)),
+    "carrier": STRING,
+    "shipTime": DATE_TIME,
+    "shippingService": STRING,
+    "trackingNumber": STRING,
+    "packageItems": arr(obj({"orderItemId": STRING, "quantity": INT, "transparencyCodes": arr(STRING)},
+                            ("orderItemId", "quantity"))),
+}, ("packageReferenceId",))
 ORDER_2026 = obj({
     "orderId": STRING,
     "createdTime": DATE_TIME,
@@ -158,6 +175,7 @@ ORDER_2026 = obj({
         "shipByWindow": RANGE, "deliverByWindow": RANGE,
     }, ("fulfillmentStatus",)),
     "orderItems": arr(ORDER_ITEM_2026),
+    "packages": arr(ORDER_PACKAGE_2026),
 }, ("orderId", "createdTime", "lastUpdatedTime", "salesChannel", "orderItems"))
 SEARCH_ORDERS_200 = obj({"orders": arr(ORDER_2026), "pagination": obj({"nextToken": STRING}),
                          "lastUpdatedBefore": DATE_TIME, "createdBefore": DATE_TIME}, ("orders",))
