@@ -57,6 +57,7 @@ def classify_one(**item) -> dict:
 @example(subject="x", body="A" * 100_000, marketplace="US", from_addr=None)  # huge and shouting
 @example(subject=None, body="🔥" * 5000 + "\u2028\u202e", marketplace="JP", from_addr=None)
 @example(subject="[NAME] [ADDRESS]", body="[PHONE] [EMAIL]", marketplace="xx", from_addr="x@y")
+@example(subject="\ud83d", body="\ud800 wo ist mein Paket", marketplace="DE", from_addr=None)  # lone surrogates
 def test_the_classifier_never_raises_and_answers_from_the_taxonomy(subject, body, marketplace, from_addr):
     r = classify_one(subject=subject, body=body, marketplace=marketplace, from_addr=from_addr)
     assert "error" not in r, r

@@ -61,7 +61,12 @@ def _validate(item: Any) -> dict:
     fa = item.get("from_addr")
     if fa is not None and not isinstance(fa, str):
         raise InvalidItem("from_addr must be a string")
-    return item
+    # lone surrogates (a mislabelled utf-7 part, a JSON "\\ud800") would crash the encoder's tokenizer
+    return {**item, **{k: _valid_utf8(item[k]) for k in ("subject", "body") if item.get(k)}}
+
+
+def _valid_utf8(s: str) -> str:
+    return s.encode("utf-8", "replace").decode("utf-8")
 
 
 def risk_for(intent: str, text: str, language: str) -> tuple[str, list[str]]:
