@@ -396,6 +396,48 @@ def test_store_health_shows_open_quarantine_per_store(db, lead):
     assert "No quarantined mail." in lead.get(PREFIX + "/health?lang=en").text
 
 
+def test_store_health_shows_incidents_gaps_and_data_quality_over_time(db, lead):
+    """What keeps a store from going quiet, on one page: failing tasks, stretches never read
+    (with the backfill that fills them), and data-quality results charted per day and level."""
+    now = datetime.now(UTC)
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    with db.cursor() as cur:
+        cur.execute("""INSERT INTO ops.incident (store_id, incident_key, opened_at, last_failed_at, failures, last_error)
+                       VALUES ('eu-home', 'si_eu-home_pipeline.ingest_orders', %s, %s, 3, 'SpApiError: 503 from getOrders'),
+                              ('us-outdoor', 'si_us-outdoor_pipeline.classify', %s, %s, 1, 'gone')""",
+                    (now - timedelta(hours=5), now, now - timedelta(days=2), now - timedelta(days=2)))
+        cur.execute("UPDATE ops.incident SET resolved_at = now() WHERE store_id = 'us-outdoor'")
+        for a, b in ((day - timedelta(days=3), day - timedelta(days=2)), (day - timedelta(days=1), day)):
+            cur.execute("""INSERT INTO ops.ingest_coverage (store_id, source, interval_start, interval_end, rows_loaded)
+                           VALUES ('eu-home', 'mail', %s, %s, 10)""", (a, b))
+        for i, (level, ok) in enumerate((("error", False), ("quarantine", False), ("quarantine", True), ("warn", False))):
+            cur.execute("""INSERT INTO ops.dq_results (store_id, stage, interval_start, interval_end, batch, expectation,
+                               level, success, unexpected_count) VALUES ('eu-home', 'ingest_mail', %s, %s, 'messages', %s, %s, %s, 1)""",
+                        (day - timedelta(days=1), day, f"e{i}", level, ok))
+        cur.execute("""INSERT INTO ops.dq_quarantine (store_id, stage, batch, row_key, expectation, interval_start, interval_end)
+                       VALUES ('eu-home', 'ingest_mail', 'messages', '<nl@x>', 'ExpectColumnValuesToBeInSet(marketplace)', %s, %s)""",
+                    (day - timedelta(days=1), day))
+    en = lead.get(PREFIX + "/health?lang=en")
+    assert en.status_code == 200
+    inc = re.search(r'<table class="incidents">(.*?)</table>', en.text, re.S).group(1)
+    assert "si_eu-home_pipeline.ingest_orders" in inc and "503 from getOrders" in inc and "us-outdoor" not in inc
+    gaps = re.search(r'<table class="gaps">(.*?)</table>', en.text, re.S).group(1)
+    assert re.search(r'class="num overdue">24.0<', gaps)
+    assert "airflow backfill create --dag-id si_eu-home_pipeline" in gaps
+    totals = re.search(r'<p class="dq-totals">(.*?)</p>', en.text, re.S).group(1)
+    assert re.findall(r"<b[^>]*>(\d+)</b>", totals) == ["4", "1", "1", "1"]
+    charts = re.search(r'<div class="charts dq">(.*?)</div>', en.text, re.S).group(1)
+    assert charts.count("<svg") == 3 and 'data-value="1"' in charts
+    assert "&lt;nl@x&gt;" in re.search(r'<table class="dq-set-aside">(.*?)</table>', en.text, re.S).group(1)
+    zh = lead.get(PREFIX + "/health?lang=zh")
+    for label in ("失败中的任务（未恢复的故障）", "采集缺口（未读取的时段）", "数据质量（近 14 天）", "被数据检查隔离的记录"):
+        assert label in zh.text, label
+    with db.cursor() as cur:
+        cur.execute("TRUNCATE ops.incident, ops.ingest_coverage, ops.dq_results, ops.dq_quarantine")
+    en = lead.get(PREFIX + "/health?lang=en").text
+    assert "No task is failing." in en and "No gaps" in en and "No rows set aside." in en
+
+
 def test_open_messages_most_urgent_first(db, lead):
     now = datetime.now(UTC)
     add_message(db, "us-outdoor", "<late@x>", now - timedelta(hours=30), risk="medium", intent="return_request")

@@ -238,6 +238,20 @@ def _kpi_charts(group: dict, lang: str) -> list[Markup]:
     ]
 
 
+def _dq_charts(dq: dict, lang: str) -> list[Markup]:
+    """One bar chart per level: expectations that did not hold, per day (data quality over time)."""
+    from datetime import date, timedelta
+
+    today = date.today()
+    days = [today - timedelta(days=i) for i in range(queries.DQ_DAYS - 1, -1, -1)]
+    out = []
+    for level, css in (("error", "c-red"), ("quarantine", "c-orange"), ("warn", "c-blue")):
+        by_day = {r["day"]: r["failed"] for r in dq["daily"] if r["level"] == level}
+        out.append(Markup(charts.bar_chart(i18n.t(f"dq_failed_{level}", lang), [(d, by_day.get(d, 0)) for d in days],
+                                           css=css)))
+    return out
+
+
 # ------------------------------------------------------------------ app
 def create_app() -> FastAPI:
     app = FastAPI(title="Seller Inbox", docs_url=None, redoc_url=None, openapi_url=None,
@@ -303,6 +317,7 @@ def create_app() -> FastAPI:
         data = await _warehouse(queries.store_health, _store_param(request))
         stores = await _warehouse(queries.store_ids)
         return _render(request, "health.html", data=data, stores=stores, names=queries.store_names(),
+                       dq_charts=_dq_charts(data["dq"], _lang(request)),
                        dumps=lambda v: json.dumps(v, ensure_ascii=False, default=str))
 
     @app.get("/api/health", name="api_health")

@@ -171,7 +171,51 @@ def store_health(conn, store: str | None, today: date | None = None) -> dict:
     for s in per_store.values():
         s["throttle_share"] = (s["throttled"] / s["total"]) if s["total"] else None
     return {"auth": auth, "gates": gates, "calls": [per_store[k] for k in sorted(per_store)],
-            "throttled_ops": throttled_ops, "quarantine": quarantine_health(conn, store)}
+            "throttled_ops": throttled_ops, "quarantine": quarantine_health(conn, store),
+            "incidents": open_incidents(conn, store), "gaps": ingest_gaps(conn, store),
+            "dq": data_quality(conn, store)}
+
+
+def open_incidents(conn, store: str | None) -> list[dict]:
+    """Tasks failing now (docs/operations.md): since when, how often, the last error."""
+    return _read(conn, """
+        SELECT store_id, incident_key, opened_at, last_failed_at, failures, left(last_error, 300) AS last_error
+        FROM ops.incident WHERE resolved_at IS NULL AND (%(store)s::text IS NULL OR store_id = %(store)s)
+        ORDER BY opened_at DESC LIMIT 50""", {"store": store})
+
+
+def ingest_gaps(conn, store: str | None) -> list[dict]:
+    """Stretches no run read (ops.ingest_gaps), with the backfill that fills each."""
+    rows = _read(conn, """
+        SELECT store_id, source, gap_start, gap_end, extract(epoch FROM gap_length) / 3600.0 AS hours
+        FROM ops.ingest_gaps WHERE (%(store)s::text IS NULL OR store_id = %(store)s)
+        ORDER BY gap_start DESC LIMIT 50""", {"store": store})
+    for r in rows:
+        r["hours"] = round(float(r["hours"]), 1)
+        r["command"] = (f"airflow backfill create --dag-id si_{r['store_id']}_pipeline "
+                        f"--from-date {r['gap_start']:%Y-%m-%dT%H:%M} --to-date {r['gap_end']:%Y-%m-%dT%H:%M}")
+    return rows
+
+
+DQ_DAYS = 14
+
+
+def data_quality(conn, store: str | None, days: int = DQ_DAYS) -> dict:
+    """Expectations that did not hold, per day and level (chart), and rows set aside lately."""
+    p = {"store": store, "days": days}
+    daily = _read(conn, """
+        SELECT interval_start::date AS day, level, count(*) FILTER (WHERE NOT success) AS failed, count(*) AS checked
+        FROM ops.dq_results
+        WHERE interval_start > now() - make_interval(days => %(days)s)
+          AND (%(store)s::text IS NULL OR store_id = %(store)s)
+        GROUP BY 1, 2 ORDER BY 1, 2""", p)
+    set_aside = _read(conn, """
+        SELECT store_id, stage, batch, row_key, expectation, interval_start, quarantined_at FROM ops.dq_quarantine
+        WHERE released_at IS NULL AND (%(store)s::text IS NULL OR store_id = %(store)s)
+        ORDER BY quarantined_at DESC, row_key LIMIT 20""", p)
+    checked = sum(r["checked"] for r in daily)
+    return {"daily": daily, "set_aside": set_aside, "checked": checked,
+            "failed": {lvl: sum(r["failed"] for r in daily if r["level"] == lvl) for lvl in ("error", "quarantine", "warn")}}
 
 
 QUARANTINE_LATEST = 3       # latest open items shown per store
