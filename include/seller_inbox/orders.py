@@ -14,6 +14,11 @@ Nothing is lost to quiet paging: every page is followed to the last one on both 
 (``SpApiClient.get_orders`` / ``search_orders``), and the window is recorded in
 ``ops.orders_window`` only after the last page was read and the loaded orders were counted
 against what the API returned (``check_window``). An interrupted read raises and records nothing.
+
+Order facts for templates (carrier, tracking number, ship date, delivery, return window) come
+from the packages of merchant-fulfilled orders (Orders 2026-01-01 ``packages``; v0 has no way
+to read tracking): the 2026-01-01 read asks for them inline, ``refresh_packages`` follows
+packages still on their way (any API version), and ``order_facts`` reads them back.
 """
 
 from __future__ import annotations
@@ -149,6 +154,42 @@ _UPSERT_ITEM = (
 )
 
 
+_PKG_COLS = ("amazon_order_id", "package_reference_id", "store_id", "carrier", "shipping_service", "tracking_number",
+             "created_time", "ship_time", "package_status", "detailed_status", "delivered_seen_at")
+_PKG_CHANGING = _PKG_COLS[3:10]
+# rewritten only when a value changed; delivered_seen_at keeps the first sighting of DELIVERED
+_UPSERT_PACKAGE = (
+    f"INSERT INTO raw.order_packages ({', '.join(_PKG_COLS)}) "
+    f"VALUES ({', '.join('%(' + c + ')s' for c in _PKG_COLS)}) "
+    "ON CONFLICT (amazon_order_id, package_reference_id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _PKG_CHANGING)
+    + ", delivered_seen_at = COALESCE(raw.order_packages.delivered_seen_at, EXCLUDED.delivered_seen_at)"
+    ", loaded_at = now() WHERE ("
+    + ", ".join(f"raw.order_packages.{c}" for c in _PKG_CHANGING) + ") IS DISTINCT FROM ("
+    + ", ".join(f"EXCLUDED.{c}" for c in _PKG_CHANGING) + ") "
+    "OR (raw.order_packages.delivered_seen_at IS NULL AND EXCLUDED.delivered_seen_at IS NOT NULL)"
+)
+# statuses after which a package no longer changes: not asked for again
+PACKAGE_FINAL = ("DELIVERED", "CANCELLED")
+
+
+def package_rows(store_id: str, o: dict, seen_at: datetime) -> list[dict]:
+    """Map the ``packages`` of one Orders 2026-01-01 ``Order`` to raw.order_packages rows.
+    ``seen_at``: when this answer was read (the first DELIVERED sighting becomes the delivery time)."""
+    out = []
+    for p in o.get("packages") or []:
+        st = p.get("packageStatus") or {}
+        out.append({
+            "amazon_order_id": o["orderId"], "package_reference_id": str(p["packageReferenceId"]),
+            "store_id": store_id, "carrier": p.get("carrier"), "shipping_service": p.get("shippingService"),
+            "tracking_number": p.get("trackingNumber"), "created_time": _ts(p.get("createdTime")),
+            "ship_time": _ts(p.get("shipTime")), "package_status": st.get("status"),
+            "detailed_status": st.get("detailedStatus"),
+            "delivered_seen_at": seen_at if st.get("status") == "DELIVERED" else None,
+        })
+    return out
+
+
 class OrdersWindowIncomplete(GateFailed):
     """The orders loaded for a window do not add up to what the API returned for it."""
 
@@ -245,7 +286,7 @@ def _ingest(store, dsn, start, end, eff, client, mids, refresh_items, orders_api
 
     if api == "2026-01-01":
         orders = client.search_orders(mids, last_updated_after=start, last_updated_before=eff,
-                                      included_data=["FULFILLMENT", "PROCEEDS"], on_page=on_page)
+                                      included_data=["FULFILLMENT", "PROCEEDS", "PACKAGES"], on_page=on_page)
         id_key, updated_key = "orderId", "lastUpdatedTime"
     elif api == "v0":
         orders = client.get_orders(mids, last_updated_after=start, last_updated_before=eff, on_page=on_page)
@@ -259,12 +300,17 @@ def _ingest(store, dsn, start, end, eff, client, mids, refresh_items, orders_api
         if prev is None or prev[updated_key] <= o[updated_key]:
             seen[o[id_key]] = o   # paging duplicates collapse to the newest version
     inline_items: dict[str, list[dict]] = {}
+    inline_packages: dict[str, list[dict]] = {}
     if api == "2026-01-01":
+        from seller_inbox import clock
+
+        seen_at = clock.now()
         rows = []
         for o in seen.values():
             row, its = order_row_2026(store.id, o)
             rows.append(row)
             inline_items[row["amazon_order_id"]] = its
+            inline_packages[row["amazon_order_id"]] = package_rows(store.id, o, seen_at)
     else:
         rows = [order_row(store.id, o) for o in seen.values()]
     pages = paging["pages"]
@@ -276,11 +322,11 @@ def _ingest(store, dsn, start, end, eff, client, mids, refresh_items, orders_api
                         ([r["amazon_order_id"] for r in rows],))
             have_items = {r[0] for r in cur.fetchall()}
         conn.commit()
-        new = updated = unchanged = n_items = item_calls = 0
+        new = updated = unchanged = n_items = item_calls = n_packages = 0
         batch: list[tuple[dict, list[dict] | None]] = []
 
         def flush() -> None:
-            nonlocal new, updated, unchanged, n_items
+            nonlocal new, updated, unchanged, n_items, n_packages
             with conn, conn.cursor() as cur:
                 for row, items in batch:
                     cur.execute(_UPSERT_ORDER, row)
@@ -294,6 +340,10 @@ def _ingest(store, dsn, start, end, eff, client, mids, refresh_items, orders_api
                     if items:
                         psycopg2.extras.execute_batch(cur, _UPSERT_ITEM, items)
                         n_items += len(items)
+                    pkgs = inline_packages.get(row["amazon_order_id"])
+                    if pkgs:
+                        psycopg2.extras.execute_batch(cur, _UPSERT_PACKAGE, pkgs)
+                        n_packages += len(pkgs)
             batch.clear()
 
         for row in sorted(rows, key=lambda r: (r["purchase_date"], r["amazon_order_id"])):
@@ -331,7 +381,7 @@ def _ingest(store, dsn, start, end, eff, client, mids, refresh_items, orders_api
     return {"store_id": store.id, "window_start": start.isoformat(), "window_end": end.isoformat(),
             "loaded_until": eff.isoformat(), "orders": len(rows), "new_orders": new, "updated_orders": updated,
             "unchanged_orders": unchanged, "items": n_items, "pages": pages, "item_calls": item_calls,
-            "orders_api": api,
+            "orders_api": api, "packages": n_packages,
             "api_throttled": stats.get("throttled", 0), "api_retries": stats.get("retries", 0)}
 
 
@@ -389,3 +439,109 @@ def load_referenced_orders(store: Any, dsn: str, order_ids: list[str], *, client
     finally:
         conn.close()
     return {"requested": len(missing), "loaded": loaded, "not_found": not_found}
+
+
+def refresh_packages(store: Any, dsn: str, now: datetime | None = None, *, client: Any = None,
+                     limit: int = 200, order_ids: list[str] | None = None) -> dict:
+    """Read the packages of the store's shipped merchant-fulfilled orders whose packages may
+    still change (none stored yet, or not all delivered), one getOrder (2026-01-01,
+    includedData=PACKAGES) each, and upsert them. Works whatever ``orders_api`` the store
+    ingests with: v0 cannot read tracking at all.
+
+    Orders more than 30 days past their latest delivery date are left alone (Amazon's messaging
+    and review windows are closed by then); at most ``limit`` orders per call, the least recently
+    changed first, so a backlog spreads over runs. ``order_ids`` restricts the refresh to these.
+    """
+    import psycopg2
+    import psycopg2.extras
+
+    from seller_inbox import clock
+    from seller_inbox.spapi import SpApiNotFound
+
+    now = _utc(now or clock.now())
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                """SELECT o.amazon_order_id FROM raw.orders o
+                   LEFT JOIN LATERAL (SELECT max(k.loaded_at) AS checked,
+                                             bool_and(k.package_status = ANY(%(final)s)) AS done
+                                      FROM raw.order_packages k WHERE k.amazon_order_id = o.amazon_order_id) p ON true
+                   WHERE o.store_id = %(s)s AND o.fulfillment_channel = 'MFN'
+                     AND o.order_status IN ('Shipped', 'PartiallyShipped')
+                     AND COALESCE(o.latest_delivery_date, o.purchase_date) + interval '30 days' >= %(now)s
+                     AND o.purchase_date <= %(now)s
+                     AND (p.done IS NULL OR NOT p.done)
+                     AND (%(ids)s::text[] IS NULL OR o.amazon_order_id = ANY(%(ids)s::text[]))
+                   ORDER BY p.checked NULLS FIRST, o.purchase_date, o.amazon_order_id
+                   LIMIT %(limit)s""",
+                {"s": store.id, "final": list(PACKAGE_FINAL), "now": now, "limit": limit,
+                 "ids": list(order_ids) if order_ids is not None else None})
+            wanted = [r[0] for r in cur.fetchall()]
+        if not wanted:
+            return {"checked": 0, "packages": 0, "not_found": 0}
+        own = client is None
+        if own:
+            from seller_inbox.spapi import SpApiHook
+
+            client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn,
+                               marketplace_ids=[m.info.marketplace_id for m in store.marketplaces])
+        n = not_found = 0
+        try:
+            for oid in wanted:
+                try:
+                    o = client.get_order_2026(oid, ["PACKAGES"])
+                except SpApiNotFound:
+                    not_found += 1
+                    continue
+                rows = package_rows(store.id, o, now)
+                if rows:
+                    with conn, conn.cursor() as cur:
+                        psycopg2.extras.execute_batch(cur, _UPSERT_PACKAGE, rows)
+                    n += len(rows)
+        finally:
+            if own:
+                client.close()
+    finally:
+        conn.close()
+    return {"checked": len(wanted), "packages": n, "not_found": not_found}
+
+
+def order_facts(cur: Any, store_id: str, order_id: str) -> dict | None:
+    """What a template may state about one order of the store, from ``core.order_facts``
+    (None if the order is not in the warehouse). Keys:
+
+    - ``order_id``, ``marketplace``, ``status`` (v0 spelling: Shipped, Unshipped, Canceled...),
+      ``fulfillment_channel`` (AFN = Amazon ships, MFN = the seller ships);
+    - ``ship_by`` (latest promised ship time), ``ship_date`` (when the first package was handed
+      to the carrier; None for FBA orders and before shipping);
+    - ``carrier``, ``tracking_number`` (first package; None for FBA orders, whose tracking Amazon
+      shows the buyer itself), ``packages`` (number of packages), ``tracking_numbers`` (all, in
+      package order), ``package_status`` (DELIVERED only when every package is);
+    - ``delivery_window_start`` / ``delivery_window_end`` (the promised delivery window);
+    - ``delivered_at`` (when ingestion first saw every package delivered — no later than the
+      true time by one refresh; None while unknown);
+    - ``return_window_end`` (30 days after delivery, or after the latest promised delivery while
+      the delivery is unknown).
+
+    All times are aware UTC datetimes: convert to the marketplace's zone for display, and
+    compare with "now" before calling any of them future (a past window is not a promise).
+    """
+    cur.execute(
+        """SELECT f.amazon_order_id, f.marketplace, f.order_status, f.fulfillment_channel, f.latest_ship_date,
+                  f.ship_date, f.carrier, f.tracking_number, COALESCE(f.packages, 0), f.package_status,
+                  f.earliest_delivery_date, f.latest_delivery_date, f.delivered_at, f.return_window_end,
+                  ARRAY(SELECT k.tracking_number FROM raw.order_packages k
+                        WHERE k.amazon_order_id = f.amazon_order_id AND k.tracking_number IS NOT NULL
+                        ORDER BY k.package_reference_id)
+           FROM core.order_facts f WHERE f.store_id = %s AND f.amazon_order_id = %s""",
+        (store_id, order_id))
+    r = cur.fetchone()
+    if r is None:
+        return None
+    if isinstance(r, dict):   # a RealDictCursor
+        r = tuple(r.values())
+    keys = ("order_id", "marketplace", "status", "fulfillment_channel", "ship_by", "ship_date", "carrier",
+            "tracking_number", "packages", "package_status", "delivery_window_start", "delivery_window_end",
+            "delivered_at", "return_window_end", "tracking_numbers")
+    return dict(zip(keys, r))
