@@ -145,26 +145,30 @@ VALUES = st.recursive(
 )
 
 
+def _has(node, key) -> bool:
+    return isinstance(node, dict) and key in node or isinstance(node, list) and isinstance(key, int) and key < len(node)
+
+
 def _set(data, path, value, op):
-    """Apply one edit at ``path``: set, delete or duplicate (a list entry or a key's value)."""
+    """Apply one edit at ``path`` (set, delete, or duplicate a list entry); skip it if the path is gone."""
     if not path:
         return value if op == "set" else data
     parent = data
     for p in path[:-1]:
-        if isinstance(parent, dict) and p in parent or isinstance(parent, list) and isinstance(p, int) and p < len(parent):
-            parent = parent[p]
-        else:
+        if not _has(parent, p):
             return data
+        parent = parent[p]
     key = path[-1]
-    if isinstance(parent, list) and not (isinstance(key, int) and key < len(parent)):
+    if not (isinstance(parent, dict) or _has(parent, key)):  # a dict may gain a key; a list only changes entries
         return data
     if op == "delete":
         if isinstance(parent, dict):
             parent.pop(key, None)
         else:
             del parent[key]
-    elif op == "duplicate" and isinstance(parent, list):
-        parent.append(copy.deepcopy(parent[key]))
+    elif op == "duplicate":
+        if isinstance(parent, list):
+            parent.append(copy.deepcopy(parent[key]))
     else:
         parent[key] = value
     return data
@@ -183,6 +187,7 @@ def _set(data, path, value, op):
 @example([(("stores", 0, "id"), "a" * 100_000, "set")], False)
 @example([(("stores",), [], "set")], False)
 @example([(("stores", 0), None, "duplicate")], False)
+@example([(("stores", 1, "marketplaces"), None, "set"), (("stores", 1, "marketplaces", 1), None, "delete")], False)
 def test_schema_with_random_values(reg_file, edits, unicode):
     data = copy.deepcopy(DEMO_DATA)
     for path, value, op in edits:
