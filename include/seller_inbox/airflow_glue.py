@@ -14,6 +14,10 @@ builds, for every enabled store, two DAGs:
   the orders branch and records which inputs were missing. A revoked token therefore stops
   orders, act and delivery, never mail ingestion, classification or alerts.
 * ``si_<store>_auth`` — refreshes the LWA token and checks the authorization (every 6 h).
+* ``si_<store>_deliver`` — drains ``core.outbox``: the only code that sends to a buyer
+  (docs/delivery.md). Every few minutes (``controls.deliver_cron``) and whenever the
+  pipeline's act task queued something (its outlet, the asset ``outbox_asset(store)``). It
+  has no data interval: backfilling it means nothing.
 
 Tasks are ``PythonOperator``s calling ``run_stage``, which imports the domain code only at
 execution time. Every task has an execution timeout. Workers build only the DAG they run
@@ -28,7 +32,8 @@ from datetime import datetime, timedelta, timezone
 from seller_inbox.config import Registry, RegistryError, StoreConfig, get_registry
 
 DAG_PREFIX = "si_"
-_DAG_ID = re.compile(r"^si_(?P<store>.+)_(?P<kind>pipeline|auth)$")
+_DAG_ID = re.compile(r"^si_(?P<store>.+)_(?P<kind>pipeline|auth|deliver)$")
+KINDS = ("pipeline", "auth", "deliver")
 START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 PIPELINE_STAGES: list[tuple[str, list[str]]] = [
@@ -55,9 +60,12 @@ PIPELINE_STAGES: list[tuple[str, list[str]]] = [
 ALL_DONE = {"kpi"}
 # the longest a task may run before Airflow kills it (and retries): nothing hangs silently
 TIMEOUTS = {"ingest_mail": 30, "ingest_orders": 45, "classify": 30, "alert": 10, "act": 20, "kpi": 15,
-            "refresh_auth": 10}
+            "refresh_auth": 10, "deliver": 15}
 DEFAULT_TIMEOUT = 10  # minutes: migrations, gates, preflight
 AUTH_STAGES: list[tuple[str, list[str]]] = [("refresh_auth", [])]
+DELIVER_STAGES: list[tuple[str, list[str]]] = [("deliver", [])]
+STAGES = {"pipeline": PIPELINE_STAGES, "auth": AUTH_STAGES, "deliver": DELIVER_STAGES}
+OUTBOX_ASSET = "seller_inbox://outbox/{store}"
 
 DOCS = {
     "pipeline": (
@@ -67,11 +75,35 @@ DOCS = {
         "recomputes the KPI days it touches. Backfill with `airflow backfill create`."
     ),
     "auth": "### {name} ({id}) — SP-API 授权检查 / authorization check\nRefreshes the LWA token and records `ops.store_auth`.",
+    "deliver": (
+        "### {name} ({id}) — 发送 / delivery\nSends what `core.outbox` holds and is due: replies by SMTP, "
+        "review requests and proactive messages through the SP-API. Kill switches, quiet hours, caps and "
+        "the compliance linter are read at send time (docs/delivery.md)."
+    ),
 }
 
 
 def dag_id(store_id: str, kind: str) -> str:
     return f"{DAG_PREFIX}{store_id}_{kind}"
+
+
+def outbox_asset(store_id: str):
+    """The asset the act task updates and the deliver DAG listens to."""
+    from airflow.sdk import Asset
+
+    return Asset(OUTBOX_ASSET.format(store=store_id))
+
+
+def _schedule(store: StoreConfig, kind: str):
+    from airflow.sdk import AssetOrTimeSchedule, CronDataIntervalTimetable, CronTriggerTimetable
+
+    if kind == "deliver":
+        from seller_inbox.delivery.controls import deliver_cron
+
+        return AssetOrTimeSchedule(timetable=CronTriggerTimetable(deliver_cron(store), timezone="UTC"),
+                                   assets=[outbox_asset(store.id)])
+    cron = store.schedules.pipeline if kind == "pipeline" else store.schedules.auth
+    return CronDataIntervalTimetable(cron, timezone="UTC")
 
 
 def _store_from_dag_id(value: str | None) -> str | None:
@@ -93,13 +125,12 @@ def _default_args(owner: str) -> dict:
 
 def _build(store: StoreConfig, kind: str, owner: str):
     from airflow.providers.standard.operators.python import PythonOperator
-    from airflow.sdk import DAG, CronDataIntervalTimetable
+    from airflow.sdk import DAG
 
-    stages = PIPELINE_STAGES if kind == "pipeline" else AUTH_STAGES
-    cron = store.schedules.pipeline if kind == "pipeline" else store.schedules.auth
+    stages = STAGES[kind]
     dag = DAG(
         dag_id=dag_id(store.id, kind),
-        schedule=CronDataIntervalTimetable(cron, timezone="UTC"),
+        schedule=_schedule(store, kind),
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
@@ -117,6 +148,7 @@ def _build(store: StoreConfig, kind: str, owner: str):
             op_kwargs={"stage": task_id, "store_id": store.id},
             execution_timeout=timedelta(minutes=TIMEOUTS.get(task_id, DEFAULT_TIMEOUT)),
             trigger_rule="all_done" if task_id in ALL_DONE else "all_success",
+            outlets=[outbox_asset(store.id)] if task_id == "act" else [],
             dag=dag,
         )
         for up in upstream:
@@ -135,7 +167,7 @@ def build_dags(registry: Registry | None = None) -> dict[str, object]:
     for store in reg.enabled_stores:
         if only and store.id != only:
             continue
-        for kind in ("pipeline", "auth"):
+        for kind in KINDS:
             d = _build(store, kind, reg.defaults.owner)
             out[d.dag_id] = d
     return out

@@ -147,7 +147,9 @@ def gate_alert(store, dsn, start, end, run):
 def act(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
     from seller_inbox.act import act_on_messages
 
-    return act_on_messages(store, dsn, _window(store, dsn, "mail", start, end, run), end, now=_now())
+    # a backfill re-processes a past window: it never queues anything that sends by itself
+    return act_on_messages(store, dsn, _window(store, dsn, "mail", start, end, run), end, now=_now(),
+                           backfill=run.run_type == "backfill")
 
 
 def gate_act(store, dsn, start, end, run):
@@ -177,6 +179,17 @@ def _kpi_start(store, dsn, start, end, run):
 
 def gate_kpi(store, dsn, start, end, run):
     return _gate("kpi", store, dsn, _kpi_start(store, dsn, start, end, run), end, run)
+
+
+def deliver(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
+    """Drain the store's outbox (the deliver DAG): the only stage that sends to buyers.
+
+    It has no data interval: it sends what is due now, whatever run triggered it."""
+    from seller_inbox.delivery.deliver import deliver_store
+    from seller_inbox.warehouse import migrate
+
+    migrate(dsn)
+    return deliver_store(store, dsn, now=_now())
 
 
 def refresh_auth(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:

@@ -42,9 +42,12 @@ for dag_id, d in bag.dags.items():
     dags[dag_id] = {
         "tags": sorted(d.tags), "max_active_runs": d.max_active_runs, "catchup": d.catchup,
         "timetable": type(d.timetable).__name__,
+        "timetable_inner": type(getattr(d.timetable, "timetable", None)).__name__,
+        "assets": sorted(a.uri for a in getattr(getattr(d.timetable, "asset_condition", None), "objects", [])),
         "tasks": {t.task_id: {"owner": t.owner, "retries": t.retries,
                               "backoff": bool(t.retry_exponential_backoff),
-                              "upstream": sorted(t.upstream_task_ids), "trigger_rule": getattr(t.trigger_rule, "value", t.trigger_rule),
+                              "upstream": sorted(t.upstream_task_ids),
+                              "outlets": sorted(getattr(o, "uri", str(o)) for o in (t.outlets or [])), "trigger_rule": getattr(t.trigger_rule, "value", t.trigger_rule),
                               "execution_timeout_s": t.execution_timeout.total_seconds() if t.execution_timeout else None,
                               "on_failure": getattr((t.on_failure_callback or [None])[0] if isinstance(t.on_failure_callback, list) else t.on_failure_callback, "__name__", None)}
                       for t in d.tasks},
@@ -70,7 +73,7 @@ def demo(tmp_path_factory):
 
 def test_dag_files_import_without_errors(demo):
     assert demo["errors"] == {}
-    assert set(demo["dags"]) == {f"si_{s}_{k}" for s in ("us-outdoor", "eu-home", "jp-gadgets") for k in ("pipeline", "auth")}
+    assert set(demo["dags"]) == {f"si_{s}_{k}" for s in ("us-outdoor", "eu-home", "jp-gadgets") for k in ("pipeline", "auth", "deliver")}
 
 
 def test_parse_makes_no_heavy_imports(demo):
@@ -83,7 +86,11 @@ def test_every_dag_is_tagged_owned_retried_and_bounded(demo):
         store = dag_id.removeprefix("si_").rsplit("_", 1)[0]
         assert "seller-inbox" in d["tags"] and f"store:{store}" in d["tags"], dag_id
         assert 1 <= d["max_active_runs"] <= 4, dag_id
-        assert d["timetable"] == "CronDataIntervalTimetable", dag_id  # runs own an interval: backfills mean something
+        if dag_id.endswith("_deliver"):  # sends what is due now: no interval, cron or the outbox asset
+            assert d["timetable"] == "AssetOrTimeSchedule" and d["timetable_inner"] == "CronTriggerTimetable", dag_id
+            assert d["max_active_runs"] == 1, dag_id
+        else:
+            assert d["timetable"] == "CronDataIntervalTimetable", dag_id  # runs own an interval: backfills mean something
         assert d["catchup"] is False, dag_id
         for task_id, t in d["tasks"].items():
             assert t["owner"] not in ("", "airflow"), (dag_id, task_id)
@@ -123,10 +130,21 @@ def test_every_task_is_time_bounded_and_reports_its_failures(demo):
             assert t["on_failure"] == "on_task_failure", (dag_id, task_id)
 
 
+def test_act_triggers_the_deliver_dag_through_the_outbox_asset(demo):
+    """Only the deliver DAG sends: it runs every few minutes and whenever act queued something."""
+    for store in ("us-outdoor", "eu-home", "jp-gadgets"):
+        asset = f"seller_inbox://outbox/{store}"
+        pipeline, deliver = demo["dags"][f"si_{store}_pipeline"], demo["dags"][f"si_{store}_deliver"]
+        assert pipeline["tasks"]["act"]["outlets"] == [asset]
+        assert [t for t, v in pipeline["tasks"].items() if v["outlets"]] == ["act"]
+        assert deliver["assets"] == [asset]
+        assert set(deliver["tasks"]) == {"deliver"} and deliver["tasks"]["deliver"]["upstream"] == []
+
+
 def test_worker_builds_only_the_dag_it_runs(tmp_path):
     got = parse({"AIRFLOW_HOME": str(tmp_path), "_AIRFLOW_PARSING_CONTEXT_DAG_ID": "si_jp-gadgets_pipeline",
                  "_AIRFLOW_PARSING_CONTEXT_TASK_ID": "kpi"})
-    assert set(got["dags"]) == {"si_jp-gadgets_pipeline", "si_jp-gadgets_auth"}
+    assert set(got["dags"]) == {"si_jp-gadgets_pipeline", "si_jp-gadgets_auth", "si_jp-gadgets_deliver"}
 
 
 def test_broken_registry_is_a_one_line_import_error(tmp_path):
@@ -147,6 +165,6 @@ def test_thousand_store_registry_parses_fast(tmp_path):
     reg = tmp_path / "stores.yaml"
     write_registry(reg, 1000)
     got = parse({"AIRFLOW_HOME": str(tmp_path), "SELLER_INBOX_STORES": str(reg)})
-    assert got["errors"] == {} and len(got["dags"]) == 2000
+    assert got["errors"] == {} and len(got["dags"]) == 3000
     # the benchmark prints the real figure (target < 5 s); this only guards against a gross regression
     assert got["parse_s"] < 20, got["parse_s"]

@@ -48,19 +48,20 @@ def test_modes_and_guards(db, warehouse_dsn, registry):
     add_message(db, us.id, "<1-auto>", NOW - timedelta(hours=2))                               # order_status: auto
     add_message(db, us.id, "<2-lowconf>", NOW - timedelta(hours=2), low_confidence=True)       # auto → draft
     add_message(db, us.id, "<3-question>", NOW - timedelta(hours=3), intent="product_question", order_id=None)  # draft
-    add_message(db, us.id, "<4-damaged>", NOW - timedelta(hours=3), intent="damaged_defective")  # listen
+    add_message(db, us.id, "<4-damaged>", NOW - timedelta(hours=3), intent="damaged_defective")  # listen: shadow
     add_message(db, us.id, "<5-answered>", NOW - timedelta(hours=4), first_reply_at=NOW - timedelta(hours=1))
     add_message(db, us.id, "<6-unknown-order>", NOW - timedelta(hours=1), order_id="111-9999999-9999999")
     out = act_on_messages(us, warehouse_dsn, START, END, now=NOW, fetch_orders=False)
     rows = {r[0]: r for r in _outbox(db)}
-    assert set(rows) == {"<1-auto>", "<2-lowconf>", "<3-question>", "<5-answered>", "<6-unknown-order>"}
+    assert set(rows) == {"<1-auto>", "<2-lowconf>", "<3-question>", "<4-damaged>", "<5-answered>", "<6-unknown-order>"}
+    assert rows["<4-damaged>"][1:3] == ("listen", "shadow")  # what would have been sent, never sent
     assert rows["<1-auto>"][1:3] == ("auto", "queued")
     assert "111-0000001-0000001" in rows["<1-auto>"][6] and "[ANSWER]" not in rows["<1-auto>"][6]
     assert rows["<2-lowconf>"][1:4] == ("draft", "pending_approval", "low-confidence label")
     assert rows["<3-question>"][1:3] == ("draft", "pending_approval") and rows["<3-question>"][4] == "generic_reply"
     assert rows["<5-answered>"][2:4] == ("skipped", "already answered")
     assert rows["<6-unknown-order>"][1:3] == ("draft", "pending_approval")
-    assert out["decisions"] == {"queued": 1, "pending_approval": 3, "skipped": 1}
+    assert out["decisions"] == {"queued": 1, "pending_approval": 3, "skipped": 1, "shadow": 1}
 
 
 def test_orders_named_by_messages_are_fetched_so_replies_state_facts(db, warehouse_dsn, registry, sandbox, monkeypatch):
@@ -98,16 +99,39 @@ def test_backfill_of_old_mail_sends_nothing(db, warehouse_dsn, registry):
     add_message(db, us.id, "<old>", old)
     act_on_messages(us, warehouse_dsn, old - timedelta(hours=1), old + timedelta(hours=1), now=NOW, fetch_orders=False)
     ((mid, mode, status, reason, *_),) = _outbox(db)
-    assert (mode, status) == ("auto", "skipped") and reason.startswith("stale")
+    assert (mode, status) == ("auto", "expired") and reason.startswith("stale")
 
 
-def test_global_kill_switch_blocks_automatic_replies(db, warehouse_dsn, registry):
+def test_a_backfill_run_never_queues_a_send(db, warehouse_dsn, registry):
+    """Even a fresh message re-processed by a backfill waits for a person; stale ones expire."""
+    us = registry().store("us-outdoor")
+    add_order(db, us.id, "111-0000001-0000001", NOW - timedelta(days=3))
+    add_message(db, us.id, "<fresh>", NOW - timedelta(hours=2))
+    add_message(db, us.id, "<stale>", NOW - timedelta(hours=2 + us.max_reply_age_hours))
+    act_on_messages(us, warehouse_dsn, NOW - timedelta(days=3), END, now=NOW, fetch_orders=False, backfill=True)
+    rows = {r[0]: r[1:4] for r in _outbox(db)}
+    assert rows["<fresh>"] == ("draft", "pending_approval", "backfill run: never sends by itself, a person decides")
+    assert rows["<stale>"][:2] == ("auto", "expired")
+
+
+def test_replies_carry_what_delivery_needs(db, warehouse_dsn, registry):
+    us = registry().store("us-outdoor")
+    add_order(db, us.id, "111-0000001-0000001", NOW - timedelta(days=3))
+    add_message(db, us.id, "<q@relay>", NOW - timedelta(hours=2))
+    act_on_messages(us, warehouse_dsn, START, END, now=NOW, fetch_orders=False)
+    with db.cursor() as cur:
+        cur.execute("SELECT channel, marketplace, in_reply_to, expires_at, outbound_id FROM core.outbox")
+        assert cur.fetchall() == [("smtp", "US", "<q@relay>", NOW - timedelta(hours=2 + 36) + timedelta(hours=72), None)]
+
+
+def test_kill_switch_is_read_at_send_time_not_when_queued(db, warehouse_dsn, registry):
+    """act queues as usual; the deliverer holds it while the switch is on (tests/integration/test_delivery.py)."""
     us = registry(global_kill_switch=True).store("us-outdoor")
     add_order(db, us.id, "111-0000001-0000001", NOW - timedelta(days=3))
     add_message(db, us.id, "<1>", NOW - timedelta(hours=2))
     act_on_messages(us, warehouse_dsn, START, END, now=NOW, fetch_orders=False)
     ((_, mode, status, reason, *_),) = _outbox(db)
-    assert status == "blocked" and reason == "kill switch on (global)"
+    assert (mode, status, reason) == ("auto", "queued", None)
 
 
 def test_replies_are_written_in_the_buyers_language(db, warehouse_dsn, registry):
