@@ -133,9 +133,9 @@ def build(row: dict, to: str, from_address: str, now: datetime) -> EmailMessage:
         if row["in_reply_to"] not in refs:
             refs.append(row["in_reply_to"])
         msg["References"] = " ".join(refs)
+    msg.set_content(row["body"] or "", charset="utf-8")  # clears Content-* headers: set them after
     if row.get("locale"):
         msg["Content-Language"] = row["locale"]
-    msg.set_content(row["body"] or "", charset="utf-8")
     return msg
 
 

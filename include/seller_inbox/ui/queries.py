@@ -295,12 +295,16 @@ def approve(conn, key: str, user: str, *, subject: str | None = None, body: str 
             return Decision(ok=False, error="lint", findings=findings, subject=new_subject, body=new_body)
         reason = "body edited by the reviewer" if edited else None
         with conn.cursor() as cur:
+            # approved rows go out with the next deliver run (every few minutes, docs/delivery.md),
+            # which checks again the kill switches, quiet hours, caps, the linter and the message age
             cur.execute(
                 """UPDATE core.outbox
                    SET status = 'approved', subject = %s, body = %s, lint_findings = '[]'::jsonb,
-                       decided_by = %s, decided_at = now(), status_reason = coalesce(%s, status_reason)
+                       original_body = CASE WHEN %s THEN coalesce(original_body, body) ELSE original_body END,
+                       decided_by = %s, decided_at = now(), updated_at = now(),
+                       status_reason = coalesce(%s, status_reason)
                    WHERE idempotency_key = %s AND status = 'pending_approval'""",
-                (new_subject, new_body, user, reason, key))
+                (new_subject, new_body, edited, user, reason, key))
             done = cur.rowcount == 1
         conn.commit()
         return Decision(ok=done, edited=edited) if done else Decision(ok=False, error="not_pending", status="?")
@@ -314,7 +318,7 @@ def reject(conn, key: str, user: str, reason: str | None = None) -> Decision:
         with conn.cursor() as cur:
             cur.execute(
                 """UPDATE core.outbox
-                   SET status = 'rejected', decided_by = %s, decided_at = now(),
+                   SET status = 'rejected', decided_by = %s, decided_at = now(), updated_at = now(),
                        status_reason = %s
                    WHERE idempotency_key = %s AND status = 'pending_approval'""",
                 (user, (reason or "").strip()[:500] or "rejected by reviewer", key))
