@@ -821,8 +821,9 @@ class SpApiClient:
     }
 
     def send_message(self, kind: str, order_id: str, marketplace_id: str, text: str | None = None,
-                     attachments: list[dict] | None = None, **body: Any) -> None:
-        """Send one message of ``kind`` (a MESSAGE_KINDS key). Never retried on 5xx/timeouts."""
+                     attachments: list[dict] | None = None, **body: Any) -> str | None:
+        """Send one message of ``kind`` (a MESSAGE_KINDS key); return Amazon's request id.
+        Never retried on 5xx/timeouts."""
         if kind not in MESSAGE_KINDS:
             raise SpApiRequestError(f"store {self.store_id}: unknown message kind {kind!r}; "
                                     f"kinds: {', '.join(MESSAGE_KINDS)}", store_id=self.store_id)
@@ -836,8 +837,10 @@ class SpApiClient:
         if attachments:
             payload["attachments"] = attachments
         method = self._SEND[kind]
-        self.call(op, lambda c: getattr(c, method)(order_id, body=payload), api="messaging",
-                  marketplace_id=marketplace_id, idempotent=False)
+        # the library's messaging client puts its own marketplace (per client) into marketplaceIds
+        res = self.call(op, lambda c: getattr(c, method)(order_id, body=payload),
+                        api="messaging", marketplace_id=marketplace_id, idempotent=False)
+        return request_id(res)
 
     # ---- Solicitations
     def get_solicitation_actions(self, order_id: str, marketplace_id: str) -> list[str]:
@@ -846,12 +849,14 @@ class SpApiClient:
                         api="solicitations", marketplace_id=marketplace_id)
         return [a.get("name") for a in ((res.payload or {}).get("_links") or {}).get("actions", [])]
 
-    def create_solicitation(self, order_id: str, marketplace_id: str) -> None:
+    def create_solicitation(self, order_id: str, marketplace_id: str) -> str | None:
+        """Request a product review and seller feedback for the order; return Amazon's request id."""
         # the library drops the required marketplaceIds query parameter unless passed explicitly
-        self.call("createProductReviewAndSellerFeedbackSolicitation",
-                  lambda c: c.create_product_review_and_seller_feedback_solicitation(
-                      order_id, marketplaceIds=marketplace_id),
-                  api="solicitations", marketplace_id=marketplace_id, idempotent=False)
+        res = self.call("createProductReviewAndSellerFeedbackSolicitation",
+                        lambda c: c.create_product_review_and_seller_feedback_solicitation(
+                            order_id, marketplaceIds=marketplace_id),
+                        api="solicitations", marketplace_id=marketplace_id, idempotent=False)
+        return request_id(res)
 
     # ---- Reports
     def create_report(self, report_type: str, marketplace_ids: list[str] | None = None,
@@ -889,6 +894,15 @@ class SpApiClient:
             return True, f"LWA token OK (expires in {tok['expires_in']} s); getOrders OK at {self.credentials.base_url}"
         except SpApiError as exc:
             return False, str(exc)
+
+
+def request_id(res: Any) -> str | None:
+    """Amazon's ``x-amzn-RequestId`` of a response (what its support asks for), if any."""
+    headers = getattr(res, "headers", None) or {}
+    for k, v in dict(headers).items():
+        if str(k).lower() == "x-amzn-requestid":
+            return v
+    return None
 
 
 def next_page_token(res: Any) -> str | None:

@@ -282,8 +282,11 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
                               "The restricted data token does not cover this resource.")
         if not state.buckets.take(seller, op):
             raise Problem(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
-        f = state.faults.draw(seller, op, ("throttle", "error", "timeout", "slow", "revoke"))
+        f = state.faults.draw(seller, op, ("throttle", "error", "timeout", "slow", "revoke", "deny"))
         if f is not None:
+            if f.kind == "deny":
+                raise Problem(403, "Unauthorized", "Access to requested resource is denied.",
+                              "The request is not allowed for this order.")
             if f.kind == "revoke":
                 state.revoke(seller)
                 raise Problem(403, "Unauthorized", "Access to requested resource is denied.",

@@ -6,6 +6,8 @@ Kinds:
 - ``slow``: wait ``delay`` seconds, then answer normally;
 - ``timeout``: wait ``delay`` seconds, then answer 503 (the client should have timed out);
 - ``report_fatal`` / ``report_cancelled``: reports created for the seller end FATAL / CANCELLED;
+- ``deny``: answer 403 ``Unauthorized`` (Amazon refusing this call: a solicitation already sent
+  from Seller Central, a message type withdrawn) without revoking anything;
 - ``revoke``: the seller revokes the app at this request (403 now, ``invalid_grant`` at LWA after:
   revocation mid-paging); otherwise revocation is a seller state (``SandboxState.revoke``);
 - ``repeat_token``: a page requested with a NextToken/paginationToken answers that same token
@@ -20,7 +22,8 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("error", "throttle", "slow", "timeout", "report_fatal", "report_cancelled", "revoke", "repeat_token")
+KINDS = ("error", "throttle", "slow", "timeout", "report_fatal", "report_cancelled", "revoke", "repeat_token",
+         "deny")
 
 
 @dataclass

@@ -48,3 +48,19 @@ LEFT JOIN LATERAL (
     HAVING count(*) > 0
 ) p ON true;
 COMMENT ON VIEW core.order_facts IS 'One row per order: status, promised ship/delivery windows, first package carrier and tracking number, ship date, delivery (all packages delivered) and the return window end.';
+
+-- One row per buyer-facing SP-API send (review request, proactive message), written before and
+-- after the call: after a crash, "never called" is known for sure, so only a call whose answer
+-- was lost is left for the API (or a person) to settle. Keyed like core.outbox.
+CREATE TABLE IF NOT EXISTS ops.spapi_sends (
+    idempotency_key  text        PRIMARY KEY,
+    store_id         text        NOT NULL,
+    operation        text        NOT NULL,
+    order_id         text        NOT NULL,
+    phase            text        NOT NULL CHECK (phase IN ('calling', 'accepted', 'refused', 'unknown')),
+    request_id       text,                          -- x-amzn-RequestId of the accepting answer
+    detail           text,                          -- refusal or error, one line
+    started_at       timestamptz NOT NULL DEFAULT now(),
+    finished_at      timestamptz
+);
+COMMENT ON TABLE ops.spapi_sends IS 'Journal of buyer-facing SP-API calls (solicitations, messaging): calling before the request, accepted/refused/unknown after; crash reconciliation reads it.';

@@ -1,0 +1,180 @@
+"""The daily review-request scan: queue one ``review_request`` outbox row per delivered order
+that Amazon offers a solicitation for, never for an order the buyer had trouble with.
+
+Per store: refresh the packages of merchant-fulfilled orders still on their way (delivery
+status), pick the shipped orders whose 5-to-30-day window after delivery may be open (known
+delivery or promised window) and that have no review-request row yet, drop excluded
+orders (below) before asking Amazon anything, ask getSolicitationActionsForOrder, and insert
+a ``queued`` row for each order it offers (``ON CONFLICT DO NOTHING``: once per order, whatever
+reruns). The deliverer sends the rows after its own checks (docs/delivery.md), and
+``solicitations.send_review_request`` checks offer and exclusions again at send time.
+
+Excluded: canceled or undeliverable orders, and any order with a message (buyer message or
+Amazon notice) about a return, refund, A-to-z claim, non-delivery, damage or wrong item, or of
+high risk, and any buyer who opted out (``core.buyer_opt_out``, or an opt-out bounce linked to
+the order, its threads or the buyer's alias).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from seller_inbox.classify import taxonomy as tx
+from seller_inbox.delivery.solicitations import OFFER
+
+log = logging.getLogger(__name__)
+UTC = timezone.utc
+
+# what makes a review request tone-deaf or risky: every high/medium intent about the order itself
+EXCLUDING_INTENTS = tuple(sorted((tx.HIGH_INTENTS | tx.MEDIUM_INTENTS) - {"account_health"}))
+# a bounce saying the buyer opted out of messages (PostgreSQL and Python regex alike, case-insensitive)
+OPT_OUT_PATTERN = (r"opted\s+out|opt-out|unsolicited messages|abgemeldet|keine\s+nachrichten|"
+                   r"ne\s+souhaite\s+pas\s+recevoir|d[ée]sinscri|non\s+desidera\s+ricevere|"
+                   r"no\s+desea\s+recibir|dado\s+de\s+baja|受信を拒否|受け取りを拒否|配信停止")
+WINDOW_OPENS, WINDOW_CLOSES = timedelta(days=5), timedelta(days=30)
+LATE_SLACK = timedelta(days=3)   # parcels arriving after the promised window
+KEY = "review_request:{store}:{order}"
+
+_EXCLUSION = """
+WITH aliases AS (
+    SELECT DISTINCT t.buyer_alias_hash FROM core.thread t
+    WHERE t.store_id = %(s)s AND t.order_id = %(o)s AND t.buyer_alias_hash IS NOT NULL
+), threads AS (
+    SELECT t.thread_id FROM core.thread t
+    WHERE t.store_id = %(s)s AND (t.order_id = %(o)s OR t.buyer_alias_hash IN (SELECT * FROM aliases))
+)
+SELECT reason FROM (
+    SELECT 1 AS rank, 'order ' || lower(o.order_status) AS reason FROM raw.orders o
+    WHERE o.amazon_order_id = %(o)s AND o.store_id = %(s)s AND o.order_status IN ('Canceled', 'Unfulfillable')
+  UNION ALL
+    SELECT 2, 'package undeliverable' FROM raw.order_packages k
+    WHERE k.amazon_order_id = %(o)s AND k.package_status = 'UNDELIVERABLE'
+  UNION ALL
+    SELECT 3, 'buyer opted out' FROM core.buyer_opt_out b
+    WHERE b.store_id = %(s)s AND b.buyer_alias_hash IN (SELECT * FROM aliases)
+  UNION ALL
+    SELECT 4, 'opt-out bounce' FROM core.message m
+    WHERE m.store_id = %(s)s AND m.kind = 'auto_reply'
+      AND (coalesce(m.subject, '') || ' ' || coalesce(m.body_text, '')) ~* %(optout)s
+      AND (m.order_id = %(o)s OR m.buyer_alias_hash IN (SELECT * FROM aliases)
+           OR m.thread_id IN (SELECT * FROM threads)
+           OR m.in_reply_to IN (SELECT r.message_id FROM core.message r
+                                WHERE r.store_id = %(s)s AND r.thread_id IN (SELECT * FROM threads)))
+  UNION ALL
+    SELECT 5, CASE WHEN m.intent = ANY(%(intents)s) THEN 'message: ' || m.intent ELSE 'high-risk message' END
+    FROM core.message m
+    WHERE m.store_id = %(s)s AND m.order_id = %(o)s AND m.kind IN ('buyer_message', 'amazon_notice')
+      AND (m.intent = ANY(%(intents)s) OR m.risk = 'high')
+) x ORDER BY rank LIMIT 1
+"""
+
+
+def exclusion(cur: Any, store_id: str, order_id: str) -> str | None:
+    """Why no review may be requested for this order (None: nothing against it)."""
+    cur.execute(_EXCLUSION, {"s": store_id, "o": order_id, "optout": OPT_OUT_PATTERN,
+                             "intents": list(EXCLUDING_INTENTS)})
+    r = cur.fetchone()
+    return r[0] if r else None
+
+
+# Generous on purpose (Amazon decides): from 5 days after the earliest promised delivery to 30
+# days after the known delivery (first seen; an upper bound) or the latest promised one plus a
+# few days for late parcels; merchant parcels last seen on their way are left for the next scan.
+_CANDIDATES = """
+SELECT f.amazon_order_id, f.marketplace, f.delivered_at,
+       COALESCE(f.delivered_at, f.latest_delivery_date + %(late)s) + %(closes)s AS closes_at
+FROM core.order_facts f
+WHERE f.store_id = %(s)s AND f.order_status = 'Shipped'
+  AND f.earliest_delivery_date + %(opens)s <= %(now)s
+  AND COALESCE(f.delivered_at, f.latest_delivery_date + %(late)s) + %(closes)s >= %(now)s
+  AND (f.package_status IS NULL OR f.package_status = 'DELIVERED')
+  AND NOT EXISTS (SELECT 1 FROM core.outbox x WHERE x.idempotency_key = 'review_request:' || %(s)s || ':' || f.amazon_order_id)
+ORDER BY closes_at, f.amazon_order_id
+LIMIT %(limit)s
+"""
+
+_INSERT = """
+INSERT INTO core.outbox (idempotency_key, store_id, order_id, action, channel, marketplace, template, mode,
+                         status, status_reason, expires_at)
+VALUES (%(key)s, %(s)s, %(o)s, 'review_request', 'solicitations', %(mkt)s, 'review_request', 'auto',
+        'queued', %(reason)s, %(expires)s)
+ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1
+"""
+
+
+def scan_review_requests(store: Any, dsn: str, now: datetime | None = None, *, client: Any = None,
+                         limit: int = 500, refresh: bool = True) -> dict:
+    """Queue today's review requests for ``store``; return counts: ``candidates``, ``queued``,
+    ``not_offered``, ``excluded`` (and ``excluded_by`` reason), ``not_found``, ``deferred``
+    (left for the next scan because Amazon throttled or failed) and ``packages_checked``.
+
+    ``now`` bounds the windows (default: the clock); Amazon's answer is always about the real
+    present, so a scan of a past day queues only what Amazon still offers. At most ``limit``
+    orders are asked per scan, those whose window closes first.
+    """
+    import psycopg2
+
+    from seller_inbox import clock
+    from seller_inbox.orders import refresh_packages
+    from seller_inbox.spapi import SpApiNotFound, SpApiRequestError, SpApiThrottled, SpApiUnavailable
+
+    now = now or clock.now()
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now
+    counts: dict[str, Any] = {"store_id": store.id, "candidates": 0, "queued": 0, "not_offered": 0, "excluded": 0,
+                              "excluded_by": {}, "not_found": 0, "deferred": 0, "packages_checked": 0}
+    own = client is None
+    if own:
+        from seller_inbox.spapi import SpApiHook
+
+        client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn,
+                           marketplace_ids=[m.info.marketplace_id for m in store.marketplaces])
+    conn = psycopg2.connect(dsn)
+    try:
+        if refresh:
+            counts["packages_checked"] = refresh_packages(store, dsn, now, client=client)["checked"]
+        with conn, conn.cursor() as cur:
+            cur.execute(_CANDIDATES, {"s": store.id, "now": now, "opens": WINDOW_OPENS, "closes": WINDOW_CLOSES,
+                                      "late": LATE_SLACK, "limit": limit})
+            candidates = cur.fetchall()
+        counts["candidates"] = len(candidates)
+        for i, (oid, mkt, delivered_at, closes_at) in enumerate(candidates):
+            with conn, conn.cursor() as cur:
+                why = exclusion(cur, store.id, oid)
+            if why:
+                counts["excluded"] += 1
+                counts["excluded_by"][why] = counts["excluded_by"].get(why, 0) + 1
+                continue
+            m = store.marketplace(mkt) if mkt in store.marketplace_codes else None
+            if m is None:
+                counts["not_found"] += 1
+                continue
+            try:
+                offered = OFFER in client.get_solicitation_actions(oid, m.info.marketplace_id)
+            except SpApiNotFound:
+                counts["not_found"] += 1
+                continue
+            except SpApiRequestError as exc:
+                log.warning("store %s: order %s: getSolicitationActionsForOrder rejected: %s", store.id, oid, exc)
+                counts["not_found"] += 1
+                continue
+            except (SpApiThrottled, SpApiUnavailable) as exc:
+                counts["deferred"] = len(candidates) - i
+                log.warning("store %s: review scan stopped, %d orders left for the next scan: %s",
+                            store.id, counts["deferred"], exc)
+                break
+            if not offered:
+                counts["not_offered"] += 1
+                continue
+            basis = "delivered" if delivered_at else "promised delivery"
+            with conn, conn.cursor() as cur:
+                cur.execute(_INSERT, {"key": KEY.format(store=store.id, order=oid), "s": store.id, "o": oid,
+                                      "mkt": mkt, "expires": closes_at,
+                                      "reason": f"offered by Amazon on {now:%Y-%m-%d} ({basis} window)"})
+                counts["queued"] += cur.fetchone() is not None
+    finally:
+        conn.close()
+        if own:
+            client.close()
+    return counts
