@@ -22,7 +22,7 @@ OBFUSCATED_EMAIL = re.compile(r"\b[\w.+-]{2,40}\s?[\[({]\s?(?:at|@)\s?[\])}]\s?[
                               r"(?:\s?[\[({]\s?dot\s?[\])}]\s?|\.)[a-z]{2,6}\b", re.I)
 
 _AMAZON = "|".join(re.escape(d) for d in sorted((m.domain for m in marketplaces.MARKETPLACES.values()), key=len, reverse=True))
-URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]{1,9}://|www\.)[^\s<>\"'「」（）()]+", re.I)
+URL = re.compile(r"(?<![A-Za-z0-9])(?:[a-z][a-z0-9+.-]{1,9}://|www\.)[^\s<>\"'()\u0080-\uffff]+", re.I)
 ALLOWED_URL = re.compile(rf"https://(?:[a-z0-9-]+\.)*amazon\.(?:{_AMAZON})(?=[/?#]|$)", re.I)
 # bare domains: a label, a dot, a known top-level domain written in lower case (so that
 # "Amazon.DE"-style brand text and "done.It" typos are not domains), not followed by a letter
@@ -40,12 +40,17 @@ _TRACKING = re.compile(
     r"número de (?:seguimiento|envío|rastreo)|trackingnummer|track ?& ?trace|追跡番号|お問い合わせ番号|伝票番号|"
     r"运单号|快递单号|物流单号|跟踪号|单号)"
     r"[^\w\n]{0,3}(?:number|no\.?|nr\.?|#|code|id)?[^\w\n]{0,3}[A-Z0-9][A-Z0-9 -]{5,34}", re.I)
+# product, invoice and carrier numbers a reply may quote
+_REFERENCE = re.compile(
+    r"(?:\b(?:EAN|GTIN|UPC|ISBN|ASIN|SKU|model|modell|art\.-?nr\.?|artikelnummer|item number|part number|réf\.?|référence|"
+    r"codice articolo|referencia|invoice (?:number|no\.?)|rechnungs(?:nummer|nr\.?)|numéro de facture|numero (?:di )?fattura|"
+    r"número de factura)|型番|品番|型号|請求書番号|发票号)[^\w\n]{0,3}[A-Z0-9][A-Z0-9 /-]{3,24}", re.I)
 _CARRIER_ID = re.compile(r"\b1Z[0-9A-Z]{16}\b|\bJJD\d{10,20}\b|\b[A-Z]{2}\d{9}[A-Z]{2}\b|\b\d{20,22}\b")
 
 CHANNEL = re.compile("|".join([
-    r"(?i:\b(?:we ?chat|weixin|whats ?app|telegram|viber|skype|kakao ?talk|facebook|instagram|insta|tiktok|"
-    r"twitter|snapchat|pinterest|youtube|linkedin|discord|messenger|signal app|qq)\b)",
-    r"\bLINE\b|(?i:\bline[- ]?id\b)|ライン(?:ID|で|に|の友だち|友達|を追加)",
+    r"(?i:(?<![A-Za-z])(?:we ?chat|weixin|whats ?app|telegram|viber|skype|kakao ?talk|facebook|instagram|insta|"
+    r"tiktok|twitter|snapchat|pinterest|youtube|linkedin|discord|messenger|signal app|qq)(?![A-Za-z]))",
+    r"(?<![A-Za-z])LINE(?![A-Za-z])|(?i:\bline[- ]?id\b)|ライン(?:ID|で|に|の友だち|友達|を追加)",
     r"微信|加我|私信|私聊|公众号|小红书|抖音|微博|电报|脸书|インスタ|フェイスブック|ツイッター|ワッツアップ",
     r"(?<![\w.@])@[A-Za-z_][A-Za-z0-9_.]{2,29}\b",
     r"(?i:\b(?:add me on|dm us|dm me|direct message us|message us on|follow us on)\b)",
@@ -73,7 +78,7 @@ def email_address(msg: Message) -> str | None:
 
 
 def _not_phones(text: str) -> str:
-    for rx in (_TRACKING, _CARRIER_ID, _ORDER_ID, _DATE):
+    for rx in (_TRACKING, _REFERENCE, _CARRIER_ID, _ORDER_ID, _DATE):
         text = rx.sub(" ", text)
     return text
 

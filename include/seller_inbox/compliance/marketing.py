@@ -19,7 +19,8 @@ PROMOTION = words(
     # codes
     r"\b(?:promo(?:tion(?:al)?)?|discount|coupon|voucher|rabatt|gutschein|aktions|kortings)[- ]?codes?\b",
     r"\bcodes? promo\b|\bcodice (?:sconto|promozionale|coupon)\b|\bc[oó]digo(?: de)? (?:descuento|promocional|promoción|cupón)\b",
-    r"\b(?:code|codice|código|kode)\s?[:：]?\s?[\"'“„«]?(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{4,16}\b",
+    r"\b(?:use|enter|apply|redeem|with|mit|verwenden sie|geben sie|utilisez|avec|usa|utilizza|con|use el|gebruik)\s+"
+    r"(?:(?:the|this|our|den|dem|diesen|le|ce|il|lo|el|este|de)\s+)?(?:code|codice|código)\s?:?\s?[\"'“„«]?(?-i:(?=[A-Z]*\d)[A-Z0-9]{4,16})\b",
     r"クーポン|割引コード|プロモーションコード|优惠码|折扣码|优惠券|券码",
     # a discount on the next order
     rf"(?:{_NEXT})[^.!?。\n]{{0,60}}(?:{_DISCOUNT})", rf"(?:{_DISCOUNT})[^.!?。\n]{{0,60}}(?:{_NEXT})",

@@ -10,9 +10,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-# a sentence ends at . ! ? followed by a space, at CJK full stops, at ! ? (NFKC folds the
-# full-width ones to ASCII, and Japanese puts no space after them) and at line ends
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|[。!?\n]+")
+# a sentence ends after . ! ? followed by a space, after CJK full stops, after ! ? (NFKC folds
+# the full-width ones to ASCII, and Japanese puts no space after them) and at line ends; the
+# mark stays with its sentence ("Happy with your purchase?" is a question)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。!?])|\n+")
 
 
 @dataclass

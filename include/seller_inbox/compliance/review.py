@@ -54,7 +54,7 @@ CUE = words(
     r"apprécierions|serait (?:très )?apprécié|aimerions|n'hésitez pas|prenez)\b",
     r"\b(?:per favore|la preghiamo|lasci\w*|scriv\w*|dar(?:ci|e)|dia|condivid\w*|potrebbe|sarebbe|farebbe piacere|"
     r"gradiremmo|apprezzeremmo|non esiti|ci aiuti)\b",
-    r"\b(?:por favor|dej\w*|escrib\w*|dar(?:nos)?|compart\w*|podría|agradecer\w*|nos ayudar\w*|sería|no dude|ayúdanos)\b",
+    r"\b(?:por favor|d[eé]j\w*|escrib\w*|dar(?:nos)?|compart\w*|podría|agradecer\w*|nos ayudar\w*|sería|no dude|ayúdanos)\b",
     r"\b(?:alstublieft|graag|laat|schrijf|geef|zouden het waarderen|help ons)\b",
     r"お願い|ください|下さい|いただけ|頂け|ませんか|ぜひ|是非|幸いです|嬉し|うれし|助かり|投稿して|書いて|つけて|付けて",
     r"请|麻烦|给|帮|求|希望|能否|可以|留|点个|打个|写|发个",
@@ -62,7 +62,7 @@ CUE = words(
 # "if you are happy / satisfied ..."
 SATISFIED = words(
     r"\bif (?:you(?:'re|’re| are| were)?|u) (?:\w+ ){0,3}?(?:happy|satisfied|pleased|delighted|enjoy\w*|like|love|content)\b",
-    r"\b(?:happy|satisfied|pleased) with (?:your|the) (?:purchase|order|product|item)\?",
+    r"\b(?:happy|satisfied|pleased) with (?:your|the) (?:purchase|order|product|item)\?",  # a question
     r"\b(?:wenn|falls|sofern) (?:sie|du|ihnen|dir) (?:\w+ ){0,4}?(?:zufrieden|gefällt|gefallen|freude)\b",
     r"\bsi (?:vous|tu) (?:\w+ ){0,3}?(?:satisfaite?s?|contente?s?|ravie?s?|aimez|appréciez|aimes)\b",
     r"\bsi (?:le|la|l'|ce|cet|cette)\s?\w* vous (?:plaît|a plu|convient)\b",
@@ -100,7 +100,7 @@ INCENTIVE = words(
 )
 # the review is what the incentive is exchanged for
 EXCHANGE = words(
-    r"\bin (?:exchange|return) for\b|\bfor (?:a|an|each|every|your honest|your)\b|\b(?:if|once|after|when) you\b|"
+    r"\bin (?:exchange|return) for\b|\bfor (?:a|an|each|every|your honest)\b|\b(?:if|once|after|when) you\b|"
     r"\band (?:we'll|we will|you'll|you will|get)\b|\bto (?:receive|get)\b",
     r"\bfür (?:eine|ihre|jede)\b|\bim austausch\b|\bals dank\b|\bdafür\b|\b(?:wenn|sobald|nachdem) sie\b|\berhalten sie\b",
     r"\ben échange\b|\bpour (?:un|une|votre|chaque)\b|\bsi vous\b|\bune fois\b|\baprès avoir\b|\brecev\w*",
@@ -110,14 +110,15 @@ EXCHANGE = words(
     r"引き換え|いただいた方|いただければ|頂ければ|頂いた方|された方|すると|もれなく|投稿で|レビューで|書いた方",
     r"返现|就|即可|可获|可得|即送|送|之后|后",
 )
-_EN_CHANGE = r"\b(?:remove|delete|change|update(?!:)|edit|revise|amend|take down|withdraw|reconsider|modify|adjust)\b"
+_EN_CHANGE = (r"\b(?:remov(?:e|ing)|delet(?:e|ing)|chang(?:e|ing)|updat(?:e(?!:)|ing)|edit(?:ing)?|revis(?:e|ing)|amend(?:ing)?|"
+              r"tak(?:e|ing) down|withdraw(?:ing)?|reconsider(?:ing)?|modify(?:ing)?|adjust(?:ing)?)\b")
 _EN_CHANGED = r"\b(?:removed|deleted|changed|updated|edited|revised|taken down|withdrawn)\b"
 _EN_R = rf"(?:{_EN_REVIEW}|\bfeedback\b|\bratings?\b|\bstars?\b)"
-_DE_CH = r"\b(?:lösch\w*|entfern\w*|änder\w*|anpass\w*|zurückzu?zieh\w*|zurückzunehm\w*|zurücknehm\w*|überarbeit\w*|aktualisier\w*|korrigier\w*|überdenk\w*|revidier\w*)"
+_DE_CH = r"\b(?:lösch\w*|entfern\w*|änder\w*|abänder\w*|abzuänder\w*|anpass\w*|anzupass\w*|zurückzu?zieh\w*|zurückzunehm\w*|zurücknehm\w*|überarbeit\w*|aktualisier\w*|korrigier\w*|überdenk\w*|revidier\w*)"
 _DE_R = r"\b(?:bewertung(?:en)?|rezension(?:en)?|feedback|sterne)\b"
-_FR_CH = r"\b(?:supprim\w*|modifi\w*|chang\w*|mettre à jour|mettiez à jour|revoir|révis\w*|enlev\w*|reconsidér\w*)"
+_FR_CH = r"\b(?:supprim\w*|retir\w*|modifi\w*|chang\w*|mettre à jour|mettiez à jour|revoir|révis\w*|enlev\w*|reconsidér\w*)"
 _FR_R = rf"(?:{_FR_AVIS}|\bcommentaires?\b|\bévaluations?\b|\bnote\b)"
-_IT_CH = r"\b(?:rimuov\w*|elimin\w*|cancell\w*|modific\w*|cambi\w*|aggiorn\w*|ritir\w*|rived\w*|riconsider\w*)"
+_IT_CH = r"\b(?:rimuov\w*|togli\w*|elimin\w*|cancell\w*|modific\w*|cambi\w*|aggiorn\w*|ritir\w*|rived\w*|riconsider\w*)"
 _IT_R = r"\b(?:recension[ie]|valutazion[ei]|feedback|stelle)\b"
 _ES_CH = r"\b(?:elimin\w*|borr\w*|quit\w*|retir\w*|modific\w*|cambi\w*|actualiz\w*|edit\w*|reconsider\w*)"
 _ES_R = r"\b(?:reseñas?|valoraci[oó]n(?:es)?|opini[oó]n|comentarios?|calificaci[oó]n|estrellas)\b"
