@@ -6,7 +6,12 @@ LocalExecutor. Connections are passed the way Airflow reads them in production
 (``AIRFLOW_CONN_*``), so the DAGs run exactly the code a real installation runs.
 
 * ``--once`` (headless): runs every store's pipeline for each day with ``dag.test()``, then
-  prints the KPI table and exits; a second run over the same days changes nothing.
+  its deliver DAG, prints the KPI table and what was sent, held, expired and blocked, and
+  exits; a second run over the same days changes nothing.
+
+Replies go to a local SMTP server (aiosmtpd on a free port) that delivers them into the
+Maildir ``<home>/sent-to-buyers`` (open it with any mail client) and files a copy in the
+store's own Sent folder, as a real provider does (docs/delivery.md).
 * interactive: starts ``airflow standalone``, creates one backfill per store over the days,
   waits for them, prints the KPI table, the UI address and login, and stays up until Ctrl-C.
 """
@@ -56,9 +61,17 @@ def airflow_env(base: Path, ui_port: int = 8080) -> dict[str, str]:
     }
 
 
-def connection_env(stores, spapi_url: str, maildir_root: Path, warehouse_url: str) -> dict[str, str]:
+def demo_sender(store) -> str:
+    """The sender address a demo store registered with Amazon."""
+    return f"support@{store.id}.demo.example"
+
+
+def connection_env(stores, spapi_url: str, maildir_root: Path, warehouse_url: str, smtp_port: int = 2525,
+                   crypto_key: str | None = None) -> dict[str, str]:
     """AIRFLOW_CONN_* for every demo connection: credentials live only here, never in the registry."""
     env = {"AIRFLOW_CONN_WAREHOUSE": json.dumps({"conn_type": "postgres", "extra": {"url": warehouse_url}})}
+    if crypto_key:
+        env["AIRFLOW_CONN_SELLER_INBOX_CRYPTO"] = json.dumps({"conn_type": "generic", "extra": {"keys": [crypto_key]}})
     today = datetime.now(timezone.utc).date()
     for s in stores:
         env[f"AIRFLOW_CONN_{s.connections.spapi.upper()}"] = json.dumps({
@@ -74,7 +87,8 @@ def connection_env(stores, spapi_url: str, maildir_root: Path, warehouse_url: st
         env[f"AIRFLOW_CONN_{s.connections.mailbox.upper()}"] = json.dumps(
             {"conn_type": "maildir", "extra": {"path": str(maildir_root / s.id)}})
         env[f"AIRFLOW_CONN_{s.connections.smtp.upper()}"] = json.dumps(
-            {"conn_type": "smtp", "host": "127.0.0.1", "port": 2525, "extra": {"disable_tls": True, "disable_ssl": True}})
+            {"conn_type": "smtp", "host": "127.0.0.1", "port": smtp_port,
+             "extra": {"disable_tls": True, "disable_ssl": True, "from_address": demo_sender(s)}})
     return env
 
 
@@ -87,6 +101,7 @@ class Stack:
         self.seed = seed
         self.ui_port = ui_port
         self.sim = None
+        self.smtp = None
         self.pinned = pinned  # headless: the simulator's clock stands at the window end too
 
     def start(self) -> dict[str, str]:
@@ -108,9 +123,15 @@ class Stack:
         maildir = self.base / "maildir"
         stats = write_demo_mail(maildir, reg.enabled_stores, start, end, seed=self.seed)
         _say(f"• demo mailboxes: {maildir} ({_mail_summary(stats)})")
+        from seller_inbox.delivery.localsmtp import SmtpServer
+
+        self.smtp = SmtpServer(maildir=self.base / "sent-to-buyers",
+                               sent_copy={demo_sender(s): maildir / s.id for s in reg.enabled_stores}).start()
+        _say(f"• SMTP server: 127.0.0.1:{self.smtp.port} (replies land in {self.base / 'sent-to-buyers'})")
         env = {
             **airflow_env(self.base, self.ui_port),
-            **connection_env(reg.enabled_stores, self.sim.url, maildir, url),
+            **connection_env(reg.enabled_stores, self.sim.url, maildir, url, smtp_port=self.smtp.port,
+                             crypto_key=self.crypto_key()),
             "SELLER_INBOX_HOME": str(self.base),
             "SELLER_INBOX_STORES": str(registry_path()),
             "SELLER_INBOX_WAREHOUSE_URL": url,
@@ -122,7 +143,20 @@ class Stack:
         now = datetime.now(timezone.utc)
         return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
+    def crypto_key(self) -> str:
+        """The demo's Fernet key for buyer aliases, kept beside the demo data (a rerun reads what it wrote)."""
+        path = self.base / "crypto.key"
+        if not path.exists():
+            from cryptography.fernet import Fernet
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(Fernet.generate_key().decode())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
     def stop(self) -> None:
+        if self.smtp is not None:
+            self.smtp.stop()
         if self.sim is not None:
             self.sim.stop()
 
@@ -166,6 +200,25 @@ def print_kpis(url: str, d0, d1) -> None:
     Console(width=160).print(t)
 
 
+def print_delivery(url: str) -> None:
+    """What was sent, held, expired and blocked per store (docs/delivery.md)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from seller_inbox.delivery.summary import summary
+
+    cols, rows = summary(url)
+    labels = {"store_id": "store 店铺", "sent": "sent 已发送", "held": "held 暂缓", "expired": "expired 过期",
+              "blocked": "blocked 拦截", "failed": "failed 失败", "pending_approval": "to approve 待审批",
+              "shadow": "shadow 影子"}
+    t = Table(title="Delivery 发送 (core.outbox)")
+    for c in cols:
+        t.add_column(labels.get(c, c), justify="left" if c == "store_id" else "right")
+    for r in rows:
+        t.add_row(*[str(v) for v in r])
+    Console(width=160).print(t)
+
+
 def run_once(stack: Stack, env: dict) -> int:
     """Headless: every store's pipeline for each day via dag.test(), then the KPI table."""
     from seller_inbox import clock
@@ -191,7 +244,8 @@ def run_once(stack: Stack, env: dict) -> int:
     end = stack.window_end()
     days = [end - timedelta(days=i) for i in range(stack.days, 0, -1)]
     failed: list[str] = []
-    jobs = [(s, "auth", None) for s in reg.enabled_stores] + [(s, "pipeline", d) for d in days for s in reg.enabled_stores]
+    jobs = ([(s, "auth", None) for s in reg.enabled_stores] + [(s, "pipeline", d) for d in days for s in reg.enabled_stores]
+            + [(s, "deliver", end) for s in reg.enabled_stores])
     log_path = stack.base / "logs" / "demo-once.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     _say(f"• running {len(jobs)} DAG runs with dag.test() (task logs: {log_path})")
@@ -204,7 +258,7 @@ def run_once(stack: Stack, env: dict) -> int:
                 label = f"{store.id} {kind}" + (f" {day:%Y-%m-%d}" if day else "")
                 prog.update(bar, description=label.ljust(38))
                 # a manual run owns the interval that ends at its logical date (CronDataIntervalTimetable)
-                when = (day + timedelta(days=1)) if day else datetime.now(timezone.utc)
+                when = (day if kind == "deliver" else day + timedelta(days=1)) if day else datetime.now(timezone.utc)
                 dr = dag.test(logical_date=when)
                 if str(dr.state) not in ("success", "DagRunState.SUCCESS"):
                     bad = [ti.task_id for ti in dr.get_task_instances() if "fail" in str(ti.state)]
@@ -213,6 +267,7 @@ def run_once(stack: Stack, env: dict) -> int:
     d0 = (end - timedelta(days=stack.days)).date()
     d1 = (end - timedelta(days=1)).date()
     print_kpis(env["SELLER_INBOX_WAREHOUSE_URL"], d0, d1)
+    print_delivery(env["SELLER_INBOX_WAREHOUSE_URL"])
     if failed:
         _say("Some runs failed (task logs: " + str(log_path) + "):")
         for f in failed:

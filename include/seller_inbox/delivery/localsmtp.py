@@ -1,10 +1,10 @@
-"""A real SMTP server for tests and the demo (aiosmtpd on 127.0.0.1, a free port).
+"""A local SMTP server for the demo and the tests (aiosmtpd on 127.0.0.1, a free port).
 
 Every accepted message is kept in memory (``messages``) and, when ``maildir`` is given,
 delivered into that Maildir (the demo's "buyer side", openable with any mail client).
-``sent_copy`` is a Maildir++ root whose ``.Sent`` folder receives a copy of each accepted
-message before the server answers 250 — what Gmail or Microsoft 365 do for the seller's
-mailbox, and what the deliverer checks after a crash. ``refuse_next(code, text, n)``
+``sent_copy`` is a Maildir++ root — or a dict sender address → root — whose ``.Sent`` folder
+receives a copy of each accepted message before the server answers 250: what Gmail or
+Microsoft 365 do for the seller's mailbox, and what the deliverer checks after a crash. ``refuse_next(code, text, n)``
 answers the next ``n`` DATA commands with that code instead (4xx / 5xx tests).
 """
 
@@ -32,9 +32,9 @@ class _Handler:
 
 
 class SmtpServer:
-    def __init__(self, *, maildir: Path | None = None, sent_copy: Path | None = None, port: int | None = None):
+    def __init__(self, *, maildir: Path | None = None, sent_copy: Path | dict | None = None, port: int | None = None):
         self.maildir = Path(maildir) if maildir else None
-        self.sent_copy = Path(sent_copy) if sent_copy else None
+        self.sent_copy = sent_copy
         self.port = port or free_port()
         self.messages: list[dict] = []
         self._refusals: list[str] = []
@@ -77,8 +77,9 @@ class SmtpServer:
             msg = message_from_bytes(raw, policy=policy.default)
             if self.maildir is not None:
                 mailbox.Maildir(self.maildir, create=True).add(raw)
-            if self.sent_copy is not None:
-                root = mailbox.Maildir(self.sent_copy, create=True)
+            copy_to = self.sent_copy.get(envelope.mail_from) if isinstance(self.sent_copy, dict) else self.sent_copy
+            if copy_to is not None:
+                root = mailbox.Maildir(Path(copy_to), create=True)
                 sent = root.add_folder("Sent") if "Sent" not in root.list_folders() else root.get_folder("Sent")
                 sent.add(raw)
             self.messages.append({"mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos),
