@@ -83,9 +83,6 @@ def send_proactive(client: Any, store: Any, row: dict) -> dict:
     why = text_problem(kind, text)
     if why:
         return result("failed", why)
-    findings = compliance.lint("", text, order_id=oid, proactive=True)
-    if findings:
-        return result("failed", "compliance: " + ", ".join(f.code for f in findings))
     journal = Journal(client)
     if journal.phase(key) == "accepted":
         return result("done_already", "Amazon accepted this message before")
@@ -98,6 +95,10 @@ def send_proactive(client: Any, store: Any, row: dict) -> dict:
     if locale and _language(locale) != _language(row.get("locale")):
         return result("failed", f"the buyer reads {locale}; the text is in {row.get('locale') or 'an unknown language'}:"
                                 f" render it again in the buyer's language")
+    findings = compliance.lint("", text, order_id=oid, kind="proactive", channel="messaging",
+                               locale=locale or row.get("locale"), max_chars=MESSAGE_KINDS[kind][1])
+    if findings:
+        return result("failed", "compliance: " + ", ".join(f.code for f in findings))
     journal.begin(key, store.id, MESSAGE_KINDS[kind][0], oid)
     try:
         rid = client.send_message(kind, oid, mid, text=text)
