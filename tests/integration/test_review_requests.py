@@ -200,3 +200,23 @@ def test_scan_when_amazon_fails_defers_and_catches_up(loaded, db, warehouse_dsn,
     sandbox.state.faults.clear()
     res2 = review_scan.scan_review_requests(store, warehouse_dsn)
     assert set(queued(db)) == offered_now(sim) and res2["queued"] == len(offered_now(sim)) - res["queued"]
+
+
+def test_the_deliverer_sends_each_queued_request_once(loaded, db, warehouse_dsn, sandbox):
+    """The contract with the deliverer: rows queued by the scan go out through deliver_store,
+    once each, and a second run sends nothing."""
+    from seller_inbox.delivery.deliver import deliver_store
+
+    store, sim = loaded
+    res = review_scan.scan_review_requests(store, warehouse_dsn)
+    noon = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)   # outside quiet hours
+    h = hook(store, warehouse_dsn)
+    try:
+        deliver_store(store, warehouse_dsn, now=noon, sp_client=h)
+        deliver_store(store, warehouse_dsn, now=noon + timedelta(minutes=5), sp_client=h)
+    finally:
+        h.close()
+    out = dict(rows(db, "SELECT status, count(*) FROM core.outbox GROUP BY 1"))
+    made = [m["amazon_order_id"] for m in sandbox.state.mutations(SELLER) if m["type"] == "solicitation"]
+    assert len(made) == len(set(made)) == out.get("sent", 0) > 0
+    assert sum(out.values()) == res["queued"]
