@@ -9,7 +9,7 @@ import sys
 from contextlib import closing
 
 # subcommand groups owned by their packages: each module has register(subparsers)
-_PLUGGED = ("seller_inbox.sandbox.cli", "seller_inbox.mail.cli", "seller_inbox.classify.cli")
+_PLUGGED = ("seller_inbox.sandbox.cli", "seller_inbox.mail.cli", "seller_inbox.classify.cli", "seller_inbox.lint_cli")
 
 
 def _load(path):

@@ -39,7 +39,7 @@ _TRACKING = re.compile(
     r"numéro de (?:suivi|colis)|n° de suivi|numero di (?:tracking|spedizione|tracciamento)|codice di tracciamento|"
     r"número de (?:seguimiento|envío|rastreo)|trackingnummer|track ?& ?trace|追跡番号|お問い合わせ番号|伝票番号|"
     r"运单号|快递单号|物流单号|跟踪号|单号)"
-    r"[^0-9\n]{0,14}?[A-Z0-9][A-Z0-9 -]{5,34}", re.I)
+    r"[^0-9\n]{0,14}?(?-i:[A-Z]{0,4}\d[A-Z0-9 -]{5,34})", re.I)
 # product, invoice and carrier numbers a reply may quote
 _REFERENCE = re.compile(
     r"(?:\b(?:EAN|GTIN|UPC|ISBN|ASIN|SKU|model|modell|art\.-?nr\.?|artikelnummer|item number|part number|réf\.?|référence|"
