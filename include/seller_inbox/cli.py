@@ -69,6 +69,47 @@ def _warehouse(args) -> int:
     return 0
 
 
+def _backfill(args) -> int:
+    from datetime import datetime, timezone
+
+    from seller_inbox import backfill
+    from seller_inbox.airflow_glue import dag_id
+
+    reg = _load(args.path)
+    if reg is None:
+        return 1
+    if args.store not in {s.id for s in reg.stores}:
+        print(f"error: unknown store {args.store[:80]!r} (known: {', '.join(s.id for s in reg.stores)})", file=sys.stderr)
+        return 1
+    try:
+        since = backfill.parse_when(args.since)
+        until = backfill.parse_when(args.until) if args.until else datetime.now(timezone.utc)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if until <= since:
+        print(f"error: --until ({until:%Y-%m-%d %H:%M}) must be after --since ({since:%Y-%m-%d %H:%M})", file=sys.stderr)
+        return 1
+    gaps = backfill.store_gaps(args.store, since)
+    if gaps:
+        print(f"never read for {args.store} / 从未读取的时段:")
+        for g in gaps:
+            print(f"  {g['source']:<7} {g['gap_start']:%Y-%m-%d %H:%M} – {g['gap_end']:%Y-%m-%d %H:%M} UTC")
+    elif gaps is not None:
+        print(f"no gaps recorded for {args.store} since {since:%Y-%m-%d %H:%M} UTC (re-processing anyway)")
+    target = dag_id(args.store, "pipeline")
+    print(f"backfill {target}: {since:%Y-%m-%d %H:%M} → {until:%Y-%m-%d %H:%M} UTC (reprocess: {args.reprocess})")
+    if args.dry_run:
+        print("dry run: nothing created")
+        return 0
+    err = backfill.create(target, since, until, reprocess=args.reprocess)
+    if err:
+        print(f"error: store {args.store}: Airflow did not create the backfill: {err}", file=sys.stderr)
+        return 1
+    print("created; the scheduler runs it (Airflow UI → Browse → Backfills; `airflow backfill list`)")
+    return 0
+
+
 def _psql_binary() -> str:
     import shutil
 
@@ -196,6 +237,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--port", type=int, default=8080, help="Airflow UI port (interactive mode)")
     d.set_defaults(func=_demo)
 
+    bf = sub.add_parser("backfill", help="re-process a store's past intervals (after an outage): an Airflow backfill")
+    bf.add_argument("--store", required=True, help="store id from the registry")
+    bf.add_argument("--since", required=True, help="first instant to re-process (date or date-time, UTC)")
+    bf.add_argument("--until", help="end (default: now)")
+    bf.add_argument("--reprocess", choices=("none", "failed", "completed"), default="failed",
+                    help="intervals that already have a run: none = skip them, failed = redo failed ones (default), completed = redo all")
+    bf.add_argument("--dry-run", action="store_true", help="show what would be backfilled, create nothing")
+    bf.add_argument("--path", help="registry file (default: SELLER_INBOX_STORES or include/stores.yaml)")
+    bf.set_defaults(func=_backfill)
     qa = sub.add_parser("quarantine", help="mail ingestion could not store: list, show, re-process")
     qs = qa.add_subparsers(dest="action", required=True)
     ql = qs.add_parser("list", help="open quarantined mails (--all: resolved ones too)")
