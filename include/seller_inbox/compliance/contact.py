@@ -50,7 +50,7 @@ _CARRIER_ID = re.compile(r"\b1Z[0-9A-Z]{16}\b|\bJJD\d{10,20}\b|\b[A-Z]{2}\d{9}[A
 CHANNEL = re.compile("|".join([
     r"(?i:(?<![A-Za-z])(?:we ?chat|weixin|whats ?app|telegram|viber|skype|kakao ?talk|facebook|instagram|insta|"
     r"tiktok|twitter|snapchat|pinterest|youtube|linkedin|discord|messenger|signal app|qq)(?![A-Za-z]))",
-    r"(?<![A-Za-z])LINE(?![A-Za-z])|(?i:\bline[- ]?id\b)|ライン(?:ID|で|に|の友だち|友達|を追加)",
+    r"(?<![A-Za-z])LINE(?![A-Za-z])|(?i:\bline[- ]?id\b)|ライン(?:ID|の友だち|友達|を追加)|公式ライン",
     r"微信|加我|私信|私聊|公众号|小红书|抖音|微博|电报|脸书|インスタ|フェイスブック|ツイッター|ワッツアップ",
     r"(?<![\w.@])@[A-Za-z_][A-Za-z0-9_.]{2,29}\b",
     r"(?i:\b(?:add me on|dm us|dm me|direct message us|message us on|follow us on)\b)",

@@ -27,7 +27,7 @@ ATTACHMENT = words(
     r"\battachments?\b|\b(?:i|we)(?:'ve| have)? attached\b|\b(?:see|find) attached\b|\battached (?:is|are|you will find|"
     r"please find|file|document|invoice|pdf|photo|picture|image|copy|the)\b|\benclosed (?:is|are|please|you will)\b|"
     r"\bplease find enclosed\b|\bthe enclosed (?:invoice|file|document|pdf|copy)\b",
-    r"\bim anhang\b|\banbei\b|\bangehängt\w*|\bbeigefügt\w*|\bals anhang\b|\banlage\b",
+    r"\bim anhang\b|\banbei\b|\bangehängt\w*|\bbeigefügt\w*|\bals anhang\b",
     r"\bci-joint\w*|\bpièces? jointes?\b|\bjoint à ce message\b|\ben annexe\b",
     r"\bin allegato\b|\ballegat[oaie]\b|\balleg(?:o|hiamo)\b",
     r"\badjunt[oa]s?\b|\badjuntamos\b|\badjuntado\b",

@@ -35,8 +35,10 @@ def language_of(line: str) -> str | None:
     letters = sum(c.isalpha() for c in text)
     if letters < MIN_LETTERS or len(_LATIN_WORD.findall(text)) < MIN_WORDS:
         return None
-    code, conf, method = langid.detect_language(text)
-    return code if method == "langid" and conf >= MIN_CONFIDENCE else None
+    # the classifier's identifier (restricted to the served languages), called directly: the
+    # script and length rules above already did what detect_language's fallbacks do
+    code, conf = langid._get_identifier().classify(text)
+    return code if conf >= MIN_CONFIDENCE else None
 
 
 def wrong_language(msg: Message) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from seller_inbox.compliance.message import Message, words
 
-_EN_REVIEW = (r"(?<!\bwe )(?<!\bi )(?<!will )(?<!'ll )(?<!’ll )(?<!\bto )(?<!\bcan )(?<!must )"
+_EN_REVIEW = (r"\b(?=reviews?\b)(?<!\bwe )(?<!\bi )(?<!will )(?<!'ll )(?<!’ll )(?<!\bto )(?<!\bcan )(?<!must )"
               r"(?<!ould )(?<!ease )(?<!\band )\breviews?\b")
 _FR_AVIS = r"\bavis\b(?! d['’e ]\s?(?:passage|expédition|livraison|réception))"
 REVIEW = words(
