@@ -2,8 +2,8 @@
 too), e-mail addresses, phone numbers, and other channels (WeChat, WhatsApp, LINE, Telegram,
 social media handles).
 
-A phone number is what mail redaction calls one (``seller_inbox.mail.redact``: the project's
-one definition), after order ids, dates and tracking numbers are taken out: a 20-digit DHL
+A phone number is what mail redaction calls one (``redact.UNREDACTED_PHONE_CHECK``: the
+project's one definition), after order ids, dates and tracking numbers are taken out: a 20-digit DHL
 number or ``2026-11-20`` is not a phone.
 """
 
@@ -31,6 +31,7 @@ _TLDS = ("com|net|org|info|biz|shop|store|online|site|io|co|me|app|eu|us|uk|de|f
 BARE_DOMAIN = re.compile(rf"(?<![\w@.-])(?:[A-Za-z0-9][A-Za-z0-9-]*\.)+(?:co\.)?(?:{_TLDS})(?![A-Za-z0-9-])(?:/[^\s]*)?")
 _AMAZON_BARE = re.compile(rf"^(?:[a-z0-9-]+\.)*amazon\.(?:{_AMAZON})$", re.I)
 
+PHONE = re.compile(redact.UNREDACTED_PHONE_CHECK)
 _ORDER_ID = re.compile(r"\b\d{3}-\d{7}-\d{7}\b")
 _DATE = re.compile(r"\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b|\b\d{1,2}[./]\d{1,2}\.?(?!\d)"
                    r"|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日")
@@ -84,10 +85,8 @@ def _not_phones(text: str) -> str:
 
 
 def phone_number(msg: Message) -> str | None:
-    for m in redact._PHONE_RE.finditer(_not_phones(msg.text)):
-        if redact._phone(m) == redact.PHONE:
-            return m.group(0).strip()
-    return None
+    m = PHONE.search(_not_phones(msg.text))
+    return m.group(0).strip() if m else None
 
 
 def other_channel(msg: Message) -> str | None:
