@@ -189,6 +189,7 @@ def test_findings_keep_their_shape_and_locales_are_checked():
     assert str(f) == f"marketing: {f.detail} (Use code SAVE20)"
     assert buyer_language("de-DE") == "de" and buyer_language("ja_JP") == "ja" and buyer_language(None) is None
     with pytest.raises(ValueError, match="unknown locale 'xx-XX'"):
-        lint("", "Hello", locale="xx-XX")
+        buyer_language("xx-XX")
+    assert [(f.code, f.match) for f in lint("", "Hello", locale="tr-TR")] == [("wrong_language", "tr-TR")]
     with pytest.raises(ValueError, match="unknown message kind"):
         lint("", "Hello", kind="newsletter")

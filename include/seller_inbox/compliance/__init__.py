@@ -63,7 +63,7 @@ def lint(subject: str, body: str, *, order_id: str | None = None, proactive: boo
 
     ``kind``: reply (default; ``proactive=True`` means proactive), proactive or review_request.
     ``channel``: email (replies) or messaging (default for the other kinds). ``locale``: the
-    buyer's; without it the language is not checked. ``max_chars`` overrides the kind's limit.
+    buyer's; without it the language is not checked, an unserved one is a finding. ``max_chars`` overrides the kind's limit.
     ``attachments``: whether this send carries files (else mentioning one is a finding).
     """
     kind = kind or ("proactive" if proactive else "reply")
@@ -79,7 +79,12 @@ def lint(subject: str, body: str, *, order_id: str | None = None, proactive: boo
         what = "the preview" if kind == "review_request" else "the body"
         out.append(Finding("too_long", f"{what} has {len(body)} characters; the limit for a {kind} "
                                        f"by {channel} is {limit}"))
-    msg = Message(subject, body, lang=buyer_language(locale), kind=kind, channel=channel, attachments=attachments)
+    try:
+        lang = buyer_language(locale)
+    except ValueError:  # nothing we write is in the buyer's language: block, never crash a send
+        lang = None
+        out.append(Finding("wrong_language", "the buyer's locale is not a language the desk writes in", clip(str(locale))))
+    msg = Message(subject, body, lang=lang, kind=kind, channel=channel, attachments=attachments)
     for code, detail, rule in RULES:
         hit = rule(msg)
         if hit:
