@@ -8,18 +8,28 @@ regex HTML-to-text converter; charsets are decoded with fallbacks for mislabelle
 
 Nothing here keeps the raw mail: ``ParsedMail`` holds only redacted text, the hashed
 buyer alias and metadata.
+
+Hostile input: line endings are normalised to LF once (CRLF and LF mail parse identically);
+every pattern applied to mail text runs in linear time (line scans, bounded or possessive
+quantifiers), inputs to the costlier steps are size-capped, and a parse that still overruns
+``PARSE_BUDGET_S`` raises ``MailParseError``. Every string in ``ParsedMail`` passes
+``sanitize_text`` (no NUL, no lone surrogates) and ids pass ``bound_msgid``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import codecs
 import hashlib
 import hmac
 import html
 import re
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes
-from email.header import decode_header
+from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -32,6 +42,13 @@ MAX_TEXT = 20_000          # characters of body text kept
 MAX_PART_BYTES = 2_000_000  # bytes of one text part decoded
 MAX_SUBJECT = 500
 MAX_ATTACHMENTS = 50
+MAX_BODY_CHARS = 2_000_000  # characters of decoded body text (all parts) examined
+MAX_HEADER = 16_384        # characters of an address/date header examined
+MAX_MSGID = 255            # longer ids are stored hashed (PostgreSQL btree rows are limited)
+MAX_REFERENCES = 100       # the newest References kept
+MAX_MIME_DEPTH = 50
+MAX_NAME = 100             # characters of a buyer display name used for redaction
+PARSE_BUDGET_S = 2.0       # wall-clock seconds one mail may take; checked between phases
 
 
 class MailParseError(ValueError):
@@ -110,17 +127,41 @@ _CHARSET_MAP = {
 }
 
 
+# Codecs that are not a text charset (or not safe on untrusted bytes): decoded as unlabelled.
+_NOT_CHARSETS = frozenset({"undefined", "punycode", "idna", "unicode_escape", "raw_unicode_escape",
+                           "mbcs", "oem", "charmap"})
+
+
+def _codec(cs: str) -> str:
+    """The Python codec name for a declared charset, or '' when unknown or unusable."""
+    cs = _CHARSET_MAP.get(cs, cs)
+    if not cs:
+        return ""
+    try:
+        info = codecs.lookup(cs)
+    except (LookupError, ValueError, TypeError):
+        return ""
+    if info.name in _NOT_CHARSETS or not getattr(info, "_is_text_encoding", True):
+        return ""
+    return cs
+
+
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode with the declared charset, falling back sensibly for mislabelled mail."""
+    """Decode with the declared charset, falling back sensibly for mislabelled mail.
+
+    The result is ``sanitize_text``-clean with LF line endings."""
     if not data:
         return ""
-    cs = (charset or "").strip().strip('"').lower()
-    cs = _CHARSET_MAP.get(cs, cs)
+    cs = _codec((charset or "").strip().strip('"').lower()[:64])
+    return _normalise_eol(sanitize_text(_decode(data, cs)))
+
+
+def _decode(data: bytes, cs: str) -> str:
     if b"\x1b$" in data or b"\x1b(" in data:  # ISO-2022-JP escape sequences, whatever the label
         for c in ("iso2022_jp_ext", "iso2022_jp_2", "iso2022_jp"):
             try:
                 return data.decode(c)
-            except (UnicodeDecodeError, LookupError):
+            except UnicodeError:
                 pass
     if cs in ("ascii", "cp1252", "iso8859_15", ""):
         # mislabelled UTF-8 is the most common lie
@@ -135,7 +176,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     if cs:
         try:
             return data.decode(cs)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):
             pass
     for c in ("utf-8", "cp932", "cp1252"):
         try:
@@ -145,40 +186,163 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _hval(v) -> str:
-    """A header value as str (compat32 may hand us surrogate-escaped 8-bit text)."""
+# --------------------------------------------------------------------------- sanitising
+def sanitize_text(s: str) -> str:
+    """Text PostgreSQL can store and JSON can carry: NUL removed, lone surrogates -> U+FFFD."""
+    if "\x00" in s:
+        s = s.replace("\x00", "")
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:  # surrogates; a valid pair is joined, a lone one replaced
+        s = s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return s
+
+
+def bound_msgid(mid: str) -> str:
+    """A storable, indexable message id: sanitised, and over ``MAX_MSGID`` characters replaced
+    by a stable hash of itself (same id in, same id out, so threading still works)."""
+    mid = sanitize_text(mid)
+    if len(mid) <= MAX_MSGID:
+        return mid
+    return "<%s@hashed.seller-inbox.invalid>" % hashlib.sha256(mid.encode("utf-8")).hexdigest()
+
+
+def _normalise_eol(s: str) -> str:
+    if "\r" in s:
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+    return s
+
+
+def _check_budget(deadline: float, phase: str) -> None:
+    if time.monotonic() > deadline:
+        raise MailParseError(f"parse exceeded the time budget ({PARSE_BUDGET_S:g} s) while {phase}; "
+                             "the mail is too large or too complex, check it by hand")
+
+
+# --------------------------------------------------------------------------- headers
+# RFC 2047 encoded words; the encoded text cannot hold "?" or blanks, which keeps this linear.
+_EWORD = re.compile(r"=\?([^?\s]{1,75})\?([qQbB])\?([^?\s]*)\?=")
+_EWORD_GAP = re.compile(r"(?<=\?=)[ \t\n\r]+(?==\?)")  # blanks between encoded words are dropped
+_QP_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
+
+
+def _word_bytes(enc: str, text: str) -> bytes | None:
+    if enc in "bB":
+        data = text.encode("ascii", "replace")
+        try:
+            return base64.b64decode(data + b"=" * (-len(data) % 4))
+        except (binascii.Error, ValueError):
+            return None
+    data = text.replace("_", " ").encode("ascii", "replace")
+    return _QP_HEX.sub(lambda m: bytes([int(m.group(1), 16)]), data)
+
+
+def decode_words(v: str) -> str:
+    """Decode RFC 2047 encoded words (adjacent words of one charset are joined before decoding,
+    so a multi-byte character split across words survives); undecodable words stay as they are."""
+    if "=?" not in v:
+        return v
+    v = _EWORD_GAP.sub("", v)
+    out: list[str] = []
+    pos = 0
+    run: list[bytes] = []
+    run_cs = None
+    run_end = -1
+    for m in _EWORD.finditer(v):
+        data = _word_bytes(m.group(2), m.group(3))
+        if data is None:
+            continue
+        cs = m.group(1).split("*", 1)[0].lower()
+        if run and (m.start() != run_end or cs != run_cs):
+            out.append(decode_bytes(b"".join(run), run_cs))
+            run = []
+        if not run:
+            out.append(v[pos:m.start()])
+        run.append(data)
+        run_cs, run_end, pos = cs, m.end(), m.end()
+    if run:
+        out.append(decode_bytes(b"".join(run), run_cs))
+    out.append(v[pos:])
+    return "".join(out)
+
+
+def _hval(v, limit: int | None = None) -> str:
+    """A header value as clean str (compat32 may hand us surrogate-escaped 8-bit text or a
+    ``Header``); ``limit`` caps the characters examined for the costlier header parsers."""
     if v is None:
         return ""
     if not isinstance(v, str):
         v = str(v)
-    if any("\udc80" <= c <= "\udcff" for c in v):
-        v = decode_bytes(v.encode("ascii", "surrogateescape"), None)
-    if "=?" in v:
+    if limit is not None and len(v) > limit:
+        v = v[:limit]
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:  # 8-bit bytes in the header (surrogate-escaped by compat32)
         try:
-            parts = decode_header(v)
-        except Exception:  # noqa: BLE001 - keep the undecoded header
-            parts = [(v, None)]
-        out = []
-        for chunk, cs in parts:
-            out.append(decode_bytes(chunk, cs) if isinstance(chunk, bytes) else chunk)
-        v = "".join(out)
+            v = decode_bytes(v.encode("utf-8", "surrogateescape"), None)
+        except UnicodeEncodeError:
+            pass  # other surrogates: sanitize_text replaces them
+    v = sanitize_text(decode_words(v))
     return " ".join(v.split())
 
 
+def _first_headers(msg: Message) -> dict[str, str]:
+    """Raw header values by lower-case name, first occurrence wins (no ``Header`` objects)."""
+    hdr: dict[str, str] = {}
+    for k, v in msg.raw_items():
+        k = k.lower()
+        if k not in hdr:
+            hdr[k] = v
+    return hdr
+
+
 # --------------------------------------------------------------------------- html
-_HTML_DROP = re.compile(r"(?is)<(script|style|head|title)\b.*?</\1\s*>|<!--.*?-->")
-_HTML_BREAK = re.compile(r"(?i)<\s*(br|/p|/div|/tr|/h[1-6]|/li|/table|hr|p|div|tr|li|blockquote|/blockquote)\b[^>]*>")
-_HTML_TAG = re.compile(r"<[^>]+>")
-_BLANKS = re.compile(r"\n[ \t\xa0]*\n(?:[ \t\xa0]*\n)+")
+_HTML_DROP_OPEN = re.compile(r"(?i)<(script|style|head|title)\b|<!--")
+_HTML_BREAK = re.compile(r"(?i)<\s*+(br|/p|/div|/tr|/h[1-6]|/li|/table|hr|p|div|tr|li|blockquote|/blockquote)\b[^>]*+>")
+_HTML_TAG = re.compile(r"<[^>]++>")
+_BLANKS = re.compile(r"\n[ \t\xa0]*+\n(?:[ \t\xa0]*+\n)++")
+_HTML_CLOSE: dict[str, re.Pattern] = {}
+
+
+def _drop_html_blocks(s: str) -> str:
+    """Remove script/style/head/title elements and comments. An unclosed one is left for the
+    tag stripper; where no closer follows is remembered, so hostile HTML stays linear."""
+    out: list[str] = []
+    pos = 0
+    no_closer_after: dict[str, int] = {}  # closer -> position after which it does not occur
+    while True:
+        m = _HTML_DROP_OPEN.search(s, pos)
+        if m is None:
+            break
+        name = (m.group(1) or "!--").lower()
+        if m.start() >= no_closer_after.get(name, len(s) + 1):
+            c = None
+        elif name == "!--":
+            i = s.find("-->", m.end())
+            c = (i, i + 3) if i >= 0 else None
+        else:
+            rx = _HTML_CLOSE.get(name) or _HTML_CLOSE.setdefault(name, re.compile(rf"(?i)</{name}\s*+>"))
+            cm = rx.search(s, m.end())
+            c = cm.span() if cm else None
+        if c is None:
+            no_closer_after[name] = min(no_closer_after.get(name, len(s) + 1), m.start())
+            out.append(s[pos:m.end()])
+            pos = m.end()
+            continue
+        out.append(s[pos:m.start()])
+        pos = c[1]
+    out.append(s[pos:])
+    return "".join(out)
 
 
 def html_to_text(s: str) -> str:
-    s = _HTML_DROP.sub("", s)
-    s = re.sub(r"(?is)<a\s[^>]*>(.*?)</a>", r"\1", s)
-    s = _HTML_BREAK.sub("\n", s)
-    s = _HTML_TAG.sub("", s)
-    s = html.unescape(s).replace("\xa0", " ").replace("\r", "")
-    s = "\n".join(line.strip() for line in s.split("\n"))
+    s = _drop_html_blocks(s)
+    # no tag can start after the last ">": leaving that tail out keeps the tag patterns linear
+    cut = s.rfind(">") + 1
+    head, tail = s[:cut], s[cut:]
+    head = _HTML_TAG.sub("", _HTML_BREAK.sub("\n", head))
+    s = html.unescape(head + tail).replace("\xa0", " ")
+    s = "\n".join(line.strip() for line in _normalise_eol(s).split("\n"))
     return _BLANKS.sub("\n\n", s).strip()
 
 
@@ -189,7 +353,10 @@ _ASIN_B0 = re.compile(r"\b(B0[0-9A-Z]{8})\b")
 _ALIAS_DOMAIN = re.compile(r"@marketplace\.amazon\.([a-z.]+)$")
 _AMAZON_DOMAIN = re.compile(r"@(?:[\w-]+\.)*amazon\.([a-z.]+)$")
 _SC_DOMAIN = re.compile(r"(?:sellercentral(?:-europe|-japan)?|www)\.amazon\.([a-z]{2,3}(?:\.[a-z]{2})?)\b")
-_MARKER = re.compile(r"^[ \t]*[-=_~－ー─]{5,}[ \t]*([^\n]*?)[ \t]*[-=_~－ー─]{5,}[ \t]*$", re.M)
+# A relay marker line: "----- Begin message -----" (>= 5 separators each side); scanned per line
+# (see _markers), a regex for it backtracks cubically on a long separator line.
+_SEP = "-=_~－ー─"
+_MARKER_START = re.compile(r"(?m)^[ \t]*+[-=_~－ー─]{5}")
 _BEGIN_WORDS = re.compile(
     r"(?i)begin|start|beginn|anfang|début|debut|inizio|comienzo|inicio|principio|開始|ここから|本文")
 _END_WORDS = re.compile(r"(?i)\bend\b|ende|fin\b|fine\b|final|終了|ここまで")
@@ -220,7 +387,7 @@ _SUBJ_LANG = [  # subject language hints -> marketplace when nothing better is k
 ]
 # Where the buyer's own text ends and Amazon's footer begins (any language).
 _FOOTER = re.compile(
-    r"(?im)^[ \t>]*(?:For Your Information\s*:|To help arbitrate disputes|Was this email helpful|Was this e-mail helpful|"
+    r"(?im)^[ \t>]*+(?:For Your Information\s*:|To help arbitrate disputes|Was this email helpful|Was this e-mail helpful|"
     r"Mark as no response needed|Do not reply|Please do not reply|We want you to buy with confidence|"
     r"Zu Ihrer Information|Zur Information|Um bei der Schlichtung|War diese E-Mail hilfreich|Als .?keine Antwort erforderlich|"
     r"Pour information|Pour votre information|Afin de faciliter|Cet e-mail vous a-t-il été utile|Marquer comme .?aucune réponse|"
@@ -235,7 +402,7 @@ _FOOTER = re.compile(
 )
 # Start of quoted history (first match cuts the rest).
 _QUOTE = re.compile(
-    r"(?im)^[ \t]*(?:"
+    r"(?im)^[ \t]*+(?:"
     r"On\b[^\n]{3,200}\bwrote:?[ \t]*$|"
     r"Am\b[^\n]{3,200}\bschrieb[^\n]{0,100}:[ \t]*$|"
     r"Le\b[^\n]{3,200}\ba écrit[ \t]*:?[ \t]*$|"
@@ -250,10 +417,10 @@ _QUOTE = re.compile(
     r"(?:From|Von|De|Da|差出人)[ \t]*:[^\n]*\n(?:[^\n]*\n){0,2}[ \t]*(?:Sent|Gesendet|Envoyé|Inviato|Enviado|送信日時|Date|Datum|To|An|À|A|Para)[ \t]*:"
     r")"
 )
-_QUOTED_LINE = re.compile(r"(?m)^[ \t]*>.*(?:\n|$)")
+_QUOTED_LINE = re.compile(r"(?m)^[ \t]*+>.*(?:\n|$)")
 _ORDER_LINE = re.compile(r"(?im)^[ \t]*(?:Order ID|Bestellnummer|N° de commande|Numéro de commande|Numero ordine|"
                          r"N\.? ordine|Número de pedido|N[ºo°] de pedido|注文番号|Order #)[^\n]*$")
-_ITEM_LINE = re.compile(r"(?m)^[^\n]*(?:\[ASIN[^\]]*\]|\bASIN\s*[:：]\s*[A-Z0-9]{10})[^\n]*$")
+_ITEM_LINE = re.compile(r"(?m)^[^\n]*(?:\[ASIN[^\]\[\n]*\]|\bASIN\s*[:：]\s*[A-Z0-9]{10})[^\n]*$")
 _AUTO_SUBJ = re.compile(
     r"(?i)^(?:automatic reply|auto[- ]?reply|autoreply|auto:|out of (?:the )?office|abwesenheitsnotiz|"
     r"automatische antwort|abwesend|réponse automatique|absence|risposta automatica|fuori sede|"
@@ -298,7 +465,48 @@ def guess_language(text: str, default: str | None) -> str | None:
 
 # --------------------------------------------------------------------------- helpers
 def _addresses(v: str) -> list[tuple[str, str]]:
-    return [(n, a.lower()) for n, a in getaddresses([v]) if a]
+    try:
+        pairs = getaddresses([v])
+    except RecursionError:  # deeply nested "(comments)": no usable address
+        return []
+    return [(n, a.lower()) for n, a in pairs if a]
+
+
+def _leaf_parts(msg: Message):
+    """The non-multipart parts in document order (like ``walk``, without recursion)."""
+    stack = [(msg, 0)]
+    while stack:
+        part, depth = stack.pop()
+        if not part.is_multipart():
+            yield part
+            continue
+        if depth >= MAX_MIME_DEPTH:
+            raise MailParseError(f"MIME structure nested too deeply (limit {MAX_MIME_DEPTH} levels)")
+        stack.extend((p, depth + 1) for p in reversed(part.get_payload()))
+
+
+def _filename(part: Message, ph: dict) -> str | None:
+    """The part's file name. With raw 8-bit bytes in its headers, compat32 would hand
+    ``get_filename`` a ``Header`` and lose the characters: re-read them decoded."""
+    disp, ctype = ph.get("content-disposition"), ph.get("content-type")
+    if _is_clean(disp) and _is_clean(ctype):
+        return part.get_filename()
+    m = Message()
+    if disp is not None:
+        m["Content-Disposition"] = _hval(disp)
+    if ctype is not None:
+        m["Content-Type"] = _hval(ctype)
+    return m.get_filename()
+
+
+def _is_clean(v) -> bool:
+    if v is None:
+        return True
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _mp_from_tld(tld: str) -> str | None:
@@ -340,19 +548,41 @@ def _clean(t: str) -> str:
     return _BLANKS.sub("\n\n", t).strip()
 
 
+def _markers(body: str) -> list[tuple[int, int, str]]:
+    """(line start, line end, label) of every relay marker line; one pass over the lines."""
+    out = []
+    for m in _MARKER_START.finditer(body):
+        start = m.start()
+        end = body.find("\n", start)
+        if end < 0:
+            end = len(body)
+        line = body[start:end].strip(" \t")
+        lead = len(line) - len(line.lstrip(_SEP))
+        if lead == len(line):  # separators only: two runs of five
+            if lead < 10:
+                continue
+            label = ""
+        else:
+            trail = len(line) - len(line.rstrip(_SEP))
+            if trail < 5:
+                continue
+            label = line[lead:len(line) - trail].strip(" \t")
+        out.append((start, end, label))
+    return out
+
+
 def extract_text(body: str, kind: str) -> str:
     """Only what the buyer (or seller) wrote: between the markers, or above the quotes."""
-    markers = list(_MARKER.finditer(body))
     begin = end = None
-    for m in markers:
-        label = m.group(1)
+    for m in _markers(body):
+        label = m[2]
         if begin is None and _BEGIN_WORDS.search(label):
             begin = m
         elif begin is not None and _END_WORDS.search(label):
             end = m
             break
     if begin is not None:
-        t = body[begin.end(): end.start() if end is not None else len(body)]
+        t = body[begin[1]: end[0] if end is not None else len(body)]
         if end is None:
             f = _FOOTER.search(t)
             if f:
@@ -378,34 +608,35 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
     mailbox when known; ``flags`` are IMAP flags/keywords (``$NoResponseNeeded`` honoured)."""
     if not raw or not raw.strip():
         raise MailParseError("empty message")
+    deadline = time.monotonic() + PARSE_BUDGET_S
     size = len(raw)
     head = raw[:4096]
     if b"\x00" in head:
         raise MailParseError("binary data, not a mail message")
-    msg = message_from_bytes(raw, policy=compat32)
-    hdr: dict[str, str] = {}
-    for k, v in msg.raw_items():
-        k = k.lower()
-        if k not in hdr:
-            hdr[k] = v
+    raw = raw.replace(b"\r\n", b"\n")  # CRLF (IMAP, Dovecot) and LF (Maildir files) parse identically
+    try:
+        msg = message_from_bytes(raw, policy=compat32)
+    except RecursionError:
+        raise MailParseError(f"MIME structure nested too deeply (limit {MAX_MIME_DEPTH} levels)") from None
+    hdr = _first_headers(msg)
     if not hdr or not any(k in hdr for k in ("from", "subject", "message-id", "date")):
         raise MailParseError("no mail headers found")
     if "from" not in hdr:
         raise MailParseError("missing From header")
-    from_list = _addresses(_hval(hdr.get("from")))
+    from_list = _addresses(_hval(hdr.get("from"), MAX_HEADER))
     if not from_list:
         raise MailParseError("From header has no address")
     from_name, from_addr = from_list[0]
-    to_list = _addresses(_hval(hdr.get("to"))) + _addresses(_hval(hdr.get("cc")))
-    subject_raw = _hval(hdr.get("subject"))[:MAX_SUBJECT]
+    to_list = _addresses(_hval(hdr.get("to"), MAX_HEADER)) + _addresses(_hval(hdr.get("cc"), MAX_HEADER))
+    subject_raw = _hval(hdr.get("subject"), 8 * MAX_SUBJECT)[:MAX_SUBJECT]
 
     # dates: top Received header, then Date, then the mailbox's internal date
     received_at = None
     rcv = hdr.get("received")
     if rcv:
-        received_at = _parse_date(_hval(rcv).rsplit(";", 1)[-1])
+        received_at = _parse_date(_hval(rcv, MAX_HEADER).rsplit(";", 1)[-1])
     if received_at is None:
-        received_at = _parse_date(_hval(hdr.get("date")))
+        received_at = _parse_date(_hval(hdr.get("date"), MAX_HEADER))
     if received_at is None and internal_date is not None:
         received_at = internal_date.astimezone(UTC) if internal_date.tzinfo else internal_date.replace(tzinfo=UTC)
     if received_at is None:
@@ -414,35 +645,43 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
     mid_list = _msgids(_hval(hdr.get("message-id")))
     message_id = mid_list[0] if mid_list else "<%s@seller-inbox.invalid>" % hashlib.sha256(raw).hexdigest()[:40]
     irt = _msgids(_hval(hdr.get("in-reply-to")))
-    refs = _msgids(_hval(hdr.get("references")))
+    refs = _msgids(_hval(hdr.get("references")))[-MAX_REFERENCES:]
     in_reply_to = irt[0] if irt else (refs[-1] if refs else None)
+    _check_budget(deadline, "reading the headers")
 
     # ---- body parts
     plains: list[str] = []
     htmls: list[str] = []
+    body_chars = 0
     attachments: list[dict] = []
     is_report = msg.get_content_type() == "multipart/report"
     truncated = False
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
+    for part in _leaf_parts(msg):
+        _check_budget(deadline, "reading the MIME parts")
+        ph = _first_headers(part)
         ctype = part.get_content_type()
-        disp = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
-        fname = part.get_filename()
+        disp = _hval(ph.get("content-disposition")).split(";", 1)[0].strip().lower()
+        fname = _filename(part, ph)
         if ctype in ("message/delivery-status", "message/disposition-notification"):
             is_report = True
             continue
         if (ctype in ("text/plain", "text/html") and disp != "attachment" and not fname):
+            if body_chars >= MAX_BODY_CHARS:
+                truncated = True
+                continue
             payload = part.get_payload(decode=True) or b""
             if len(payload) > MAX_PART_BYTES:
                 payload, truncated = payload[:MAX_PART_BYTES], True
             text = decode_bytes(payload, part.get_content_charset())
+            if body_chars + len(text) > MAX_BODY_CHARS:
+                text, truncated = text[:MAX_BODY_CHARS - body_chars], True
+            body_chars += len(text)
             (plains if ctype == "text/plain" else htmls).append(text)
             continue
         if len(attachments) >= MAX_ATTACHMENTS:
             truncated = True
             continue
-        enc = (part.get("Content-Transfer-Encoding") or "").strip().lower()
+        enc = _hval(ph.get("content-transfer-encoding")).lower()
         p = part.get_payload()
         if isinstance(p, str):
             n = len(p)
@@ -453,8 +692,8 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
                 asize = n
         else:
             asize = 0
-        name = _hval(fname) if fname else None
-        attachments.append({"name": name, "type": ctype, "size": asize})
+        name = _hval(fname)[:255] if fname else None
+        attachments.append({"name": name, "type": sanitize_text(ctype), "size": max(asize, 0)})
 
     if plains:
         body = "\n".join(plains)
@@ -462,6 +701,7 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
         body = html_to_text("\n".join(htmls))
     else:
         body = ""
+    _check_budget(deadline, "decoding the body")
 
     # ---- kind
     from_is_alias = bool(_ALIAS_DOMAIN.search(from_addr))
@@ -513,7 +753,7 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
     # ---- subject: topic and buyer first name
     names: list[str] = []
     if from_is_alias and from_name:
-        n = _hval(from_name)
+        n = _hval(from_name)[:MAX_NAME]
         n = re.split(r"\s+[-–]\s+Amazon|\s*[-–]\s*Amazon|\s+via\s+Amazon", n, maxsplit=1, flags=re.I)[0]
         n = n.strip(" \"'")
         if n and "amazon" not in n.lower():
@@ -525,7 +765,7 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
     for rx in _SUBJ_RELAY:
         m = rx.search(subj_core)
         if m and m.group("topic") is not None:
-            nm = (m.group("name") or "").strip(" \"'")
+            nm = (m.group("name") or "").strip(" \"'")[:MAX_NAME]
             if nm:
                 names.append(nm)
                 names.extend(w for w in nm.split() if len(w) > 1)
@@ -544,6 +784,7 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
     text = extract_text(body, kind)
     if len(text) > MAX_TEXT:
         text, truncated = text[:MAX_TEXT], True
+    _check_budget(deadline, "extracting the text")
     names = sorted(set(names), key=len, reverse=True)
     text = redact(text, names)
     subject = redact(subject_raw, names)
@@ -561,13 +802,32 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
     if isinstance(flags, str):
         flags = tuple(flags.split())
     nrn = any(_NO_RESPONSE.fullmatch(f.strip("\\")) for f in flags) or "x-no-response-needed" in hdr
-    return ParsedMail(
-        kind=kind, message_id=message_id, in_reply_to=in_reply_to, references=refs,
+    _check_budget(deadline, "redacting")
+    return _sanitised(ParsedMail(
+        kind=kind, message_id=bound_msgid(message_id),
+        in_reply_to=bound_msgid(in_reply_to) if in_reply_to else None,
+        references=[bound_msgid(r) for r in refs],
         received_at=received_at, marketplace=marketplace, order_id=order_id, asin=asin,
         buyer_alias=buyer_alias, topic=topic, subject=subject, text=text, language=language,
         attachments=attachments, direction=direction, no_response_needed=nrn,
         auto_submitted=auto, size_bytes=size, truncated=truncated, source=source,
-    )
+    ))
+
+
+_STR_FIELDS = tuple(f.name for f in fields(ParsedMail))
+
+
+def _sanitised(p: ParsedMail) -> ParsedMail:
+    """Last guard: every str field (and attachment name/type) passes ``sanitize_text``."""
+    for name in _STR_FIELDS:
+        v = getattr(p, name)
+        if isinstance(v, str):
+            setattr(p, name, sanitize_text(v))
+    for a in p.attachments:
+        for k in ("name", "type"):
+            if isinstance(a.get(k), str):
+                a[k] = sanitize_text(a[k])
+    return p
 
 
 def _redact_filename(name: str, names: list[str]) -> str:

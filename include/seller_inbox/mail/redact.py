@@ -22,10 +22,25 @@ ADDRESS = "[ADDRESS]"
 NAME = "[NAME]"
 
 _ORDER = re.compile(r"\b\d{3}-\d{7}-\d{7}\b")
-_EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-# Phones: optional +/00 country code, digits with spaces, dots, dashes, slashes, parentheses.
-_PHONE_RE = re.compile(r"(?<![0-9A-Za-z\[])(?:\+|00)?\(?\d[\d \t().\-/\u2010-\u2015\u30fc]{5,22}\d(?![0-9A-Za-z\]])")
-_DATE_LIKE = re.compile(r"^\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})\s*$")
+# starts only where a run of address characters starts: a long word is scanned once, not per letter
+_EMAIL_RE = re.compile(r"(?<![\w.+'-])[\w.+'-]++@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# Phones. THE definition of a phone number, shared by redaction and the ingest gate's
+# "no unredacted phone" check (pandas ``str.contains``): a maximal run of 7-15 digits joined by
+# at most three separators each, optionally after "+" or "(", not part of a word, a [PLACEHOLDER]
+# or a longer digit group (so order ids 3-7-7, tracking numbers of 16+ digits and "1Z..." stay),
+# not a date, and not a plain run of 7-8 digits without separators.
+_PHONE_SEP = r"[ \t().\-/\u2010-\u2015\u30fc\u3000\uff08\uff09\uff0d]"
+_NOT_MORE_DIGITS = rf"(?!{_PHONE_SEP}{{0,3}}\d)"
+UNREDACTED_PHONE_CHECK = (
+    r"(?<![0-9A-Za-z\[])"
+    rf"(?<!\d{_PHONE_SEP})(?<!\d{_PHONE_SEP}{{2}})(?<!\d{_PHONE_SEP}{{3}})"
+    r"\+?\(?"
+    rf"(?!\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}{_NOT_MORE_DIGITS})"
+    rf"(?!\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}}{_NOT_MORE_DIGITS})"
+    rf"(?!\d{{7,8}}{_NOT_MORE_DIGITS})"
+    rf"\d(?:{_PHONE_SEP}{{0,3}}\d){{6,14}}{_NOT_MORE_DIGITS}(?![0-9A-Za-z\]])"
+)
+_PHONE_RE = re.compile(UNREDACTED_PHONE_CHECK)
 _CAP = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿß'’\-]+"
 _CAPW = rf"(?:{_CAP}|[A-Z]\.)"
 _NAME_SEQ = rf"{_CAP}(?:[ \t]+{_CAPW}){{0,2}}"
@@ -36,7 +51,7 @@ _STREET_EN = re.compile(
     r"Square|Sq|Circle|Cir|Row|Mews)\b\.?(?:,?[ \t]*(?:Apt|Apartment|Suite|Unit|Flat|#)\.?[ \t]*[\w-]+)?"
 )
 _STREET_DE = re.compile(
-    r"\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaussee)"
+    r"\b[A-ZÄÖÜ][\wäöüß-]{0,40}(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaussee)"
     r"[ \t]*\d{1,4}[ \t]*[a-zA-Z]?\b"
     r"|\b(?:Am|An der|Im|Auf der|Zum|Zur)[ \t]+[A-ZÄÖÜ][\wäöüß-]+[ \t]+\d{1,4}[a-z]?\b"
 )
@@ -50,7 +65,7 @@ _STREET_ROMANCE = re.compile(
 _POSTCODE_CITY = re.compile(
     r"\b(?:[A-Z]{1,2}-)?\d{5}[ \t]+[A-ZÀ-Ý][\wà-ÿ'-]+(?:[ \t]+(?:am|an|sur|de|del|di)?[ \t]*[A-ZÀ-Ý][\wà-ÿ'-]+)?"
 )
-_US_CITY_ZIP = re.compile(rf"\b{_CAP}(?:[ \t]+{_CAP})*,[ \t]*[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?\b")
+_US_CITY_ZIP = re.compile(rf"\b{_CAP}(?:[ \t]+{_CAP}){{0,6}},[ \t]*[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?\b")
 _UK_POSTCODE = re.compile(rf"\b(?:{_CAP}[ \t]+){{0,2}}[A-Z]{{1,2}}\d[A-Z\d]?[ \t]*\d[A-Z]{{2}}\b")
 _CA_POSTCODE = re.compile(r"\b[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b")
 _JP_ADDRESS = re.compile(
@@ -81,8 +96,8 @@ _CLOSING = (
     r"Cordiali saluti|Distinti saluti|Saluti|Grazie|Grazie mille|Un saluto|"
     r"Saludos|Un saludo|Atentamente|Gracias|Muchas gracias|Saludos cordiales|Un abrazo)"
 )
-_CLOSING_LINE = re.compile(rf"(?im)^[ \t]*{_CLOSING}[ \t]*[,.!]*[ \t]*$")
-_CLOSING_INLINE = re.compile(rf"(?m)^([ \t]*{_CLOSING}[ \t]*[,.!]?[ \t]*)({_NAME_SEQ})[ \t]*$")
+_CLOSING_LINE = re.compile(rf"(?im)^[ \t]*+{_CLOSING}[ \t]*+[,.!]*+[ \t]*+$")
+_CLOSING_INLINE = re.compile(rf"(?m)^([ \t]*+{_CLOSING}[ \t]*+[,.!]?[ \t]*+)({_NAME_SEQ})[ \t]*$")
 _NAME_LINE = re.compile(rf"^[ \t]*(?:(?:{_CAPW}|\[NAME\])[ \t]*){{1,4}}$|^[ \t]*[一-龥ぁ-んァ-ン]{{2,8}}(?:[ \t　][一-龥ぁ-んァ-ン]{{1,6}})?[ \t]*$")
 _JP_CLOSING = re.compile(r"(?:よろしくお願い(?:いた)?します|宜しくお願い(?:いた)?します|以上、?よろしくお願いします|敬具)[。.!！]?[ \t]*$")
 _JP_SAMA = re.compile(r"([一-龥ァ-ヶー]{1,6}|[ぁ-ん]{2,6})(様|さま|さん|殿)")
@@ -131,21 +146,11 @@ def _fix_greeting(m: re.Match) -> str:
     return m.group(1) + " " + NAME
 
 
-def _phone(m: re.Match) -> str:
-    s = m.group(0)
-    digits = sum(c.isdigit() for c in s)
-    if digits < 7 or digits > 15 or _DATE_LIKE.match(s):
-        return s
-    # "12.50" prices, "1 of 2" and plain short numbers: need a separator pattern typical of phones
-    if digits < 9 and not re.search(r"[\s\-/().]", s.strip()):
-        return s
-    return PHONE
-
-
 def redact(text: str, names: Iterable[str] = ()) -> str:
     """Return ``text`` with buyer personal data replaced by placeholders."""
     if not text:
         return text
+    text = text.replace("\x00", "")  # NUL marks the protected order ids below (and cannot be stored)
     # protect order ids (they look like phone numbers)
     orders: list[str] = []
 
@@ -156,7 +161,7 @@ def redact(text: str, names: Iterable[str] = ()) -> str:
     t = _ORDER.sub(_keep, text)
     t = _EMAIL_RE.sub(EMAIL, t)
     t = _JP_ADDRESS.sub(ADDRESS, t)
-    t = _PHONE_RE.sub(_phone, t)
+    t = _PHONE_RE.sub(PHONE, t)
     t = _POSTCODE_CITY.sub(ADDRESS, t)
     t = _US_CITY_ZIP.sub(ADDRESS, t)
     t = _STREET_EN.sub(ADDRESS, t)
