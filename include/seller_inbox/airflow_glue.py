@@ -63,7 +63,7 @@ TIMEOUTS = {"ingest_mail": 30, "ingest_orders": 45, "classify": 30, "alert": 10,
             "refresh_auth": 10, "deliver": 15}
 DEFAULT_TIMEOUT = 10  # minutes: migrations, gates, preflight
 AUTH_STAGES: list[tuple[str, list[str]]] = [("refresh_auth", [])]
-DELIVER_STAGES: list[tuple[str, list[str]]] = [("deliver", [])]
+DELIVER_STAGES: list[tuple[str, list[str]]] = [("deliver", []), ("gate_deliver", ["deliver"])]
 STAGES = {"pipeline": PIPELINE_STAGES, "auth": AUTH_STAGES, "deliver": DELIVER_STAGES}
 OUTBOX_ASSET = "seller_inbox://outbox/{store}"
 

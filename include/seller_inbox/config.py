@@ -244,13 +244,40 @@ class Schedules(_Strict):
 
     pipeline: str = "0 * * * *"
     auth: str = "0 */6 * * *"
+    deliver: str = "*/5 * * * *"   # the outbox is also drained whenever act queued something
 
-    @field_validator("pipeline", "auth")
+    @field_validator("pipeline", "auth", "deliver")
     @classmethod
     def _cron(cls, v: str) -> str:
         problem = _cron_problem(v)
         if problem:
             raise ValueError(problem)
+        return v
+
+
+class GateSettings(_Strict):
+    """Per-store data-quality settings (docs/data-quality.md): expectation levels by
+    ``<stage>.<expectation name>`` (names as the suites and ``ops.dq_results`` show them),
+    the share of a batch that may be set aside, and the mail volume below which an empty
+    interval is a quiet one rather than a dead mailbox."""
+
+    levels: dict[str, Literal["error", "quarantine", "warn"]] = Field(default_factory=dict, max_length=200)
+    max_quarantine_share: float | None = Field(default=None, gt=0, le=1)
+    min_expected_mails: float = Field(default=5, ge=0, le=100_000)
+
+    @field_validator("levels")
+    @classmethod
+    def _known(cls, v: dict[str, str]) -> dict[str, str]:
+        if not v:
+            return v
+        from seller_inbox.gate_suites import all_expectations
+
+        known = all_expectations()
+        for key in v:
+            if key not in known:
+                near = sorted(k for k in known if k.split(".", 1)[0] == key.split(".", 1)[0])[:6]
+                raise ValueError(f"unknown gate expectation {_show(key)} (use <stage>.<expectation>; e.g. "
+                                 f"{', '.join(near or sorted(known)[:6])})")
         return v
 
 
@@ -277,6 +304,12 @@ class StoreConfig(_Strict):
     max_reply_age_hours: int = Field(default=36, ge=1, le=MAX_REPLY_AGE_HOURS, strict=True)
     enabled: bool = True
     kill_switch: bool = False  # true: this store never sends, whatever its modes say
+    # delivery limits read at send time (docs/delivery.md)
+    daily_send_cap: int = Field(default=200, ge=1, le=100_000, strict=True)
+    max_sends_per_order: int = Field(default=5, ge=1, le=100, strict=True)
+    approval_ttl_hours: int = Field(default=48, ge=1, le=MAX_REPLY_AGE_HOURS, strict=True)
+    hold_replies_in_quiet_hours: bool = False
+    gates: GateSettings = GateSettings()
 
     @field_validator("id")
     @classmethod

@@ -23,16 +23,13 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from pathlib import Path
 
-import yaml
-
+from seller_inbox import gate_suites
 from seller_inbox.config import StoreConfig
+from seller_inbox.gate_suites import LEVELS, SUITES, expectation_name  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
-SUITES = Path(__file__).resolve().parent / "data" / "gates"
 MAX_FAILING_ROWS = 50
-LEVELS = ("error", "quarantine", "warn")
 DEFAULT_MAX_QUARANTINE_SHARE = 0.5
 
 
@@ -41,15 +38,16 @@ class GateFailed(RuntimeError):
 
 
 def load_suite(stage: str) -> dict:
-    path = SUITES / f"{stage}.yaml"
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise GateFailed(f"no data-quality suite for stage {stage!r} ({path})") from None
+        return gate_suites.load_suite(stage)
+    except gate_suites.SuiteMissing as err:
+        raise GateFailed(str(err)) from None
 
 
 def _substitutions(store: StoreConfig) -> dict:
-    return {"$marketplaces": store.marketplace_codes}
+    from seller_inbox.mail.redact import UNREDACTED_PHONE_CHECK
+
+    return {"$marketplaces": store.marketplace_codes, "$unredacted_phone": UNREDACTED_PHONE_CHECK}
 
 
 def _resolve(kwargs: dict, subst: dict) -> dict:
@@ -67,12 +65,7 @@ def _context():
     return ctx
 
 
-def expectation_name(cfg_type: str, kwargs: dict) -> str:
-    col = kwargs.get("column") or (f"{kwargs.get('column_A')},{kwargs.get('column_B')}" if "column_A" in kwargs else "")
-    return f"{cfg_type}({col})"
-
-
-def validate_frame(df, expectations: list[dict], key: list[str], store: StoreConfig) -> list[dict]:
+def validate_frame(df, expectations: list[dict], key: list[str], store: StoreConfig, stage: str = "") -> list[dict]:
     """Run expectations on a DataFrame; one result per expectation, in suite order:
     ``{name, expectation, column, level, success, unexpected_count, observed_value, rows}``
     where ``rows`` are the key values of every failing row."""
@@ -94,14 +87,15 @@ def validate_frame(df, expectations: list[dict], key: list[str], store: StoreCon
         cls = getattr(gx.expectations, e["type"], None)
         if cls is None:
             raise GateFailed(f"unknown expectation type {e['type']!r} in a gate suite")
-        level = e.get("level", "error")
+        name = gate_suites.name_of(e)
+        level = store.gates.levels.get(f"{stage}.{name}", e.get("level", "error"))  # the store's override wins
         if level not in LEVELS:
             raise GateFailed(f"expectation {e['type']}: level {level!r} is not one of {', '.join(LEVELS)}")
         if level == "quarantine" and not key:
             raise GateFailed(f"expectation {e['type']}: level quarantine needs the batch's key columns")
         suite.add_expectation(cls(**_resolve(e.get("kwargs", {}), subst)))
         levels.append(level)
-        names.append(e.get("name") or expectation_name(e["type"], e.get("kwargs", {})))
+        names.append(name)
     fmt = {"result_format": "COMPLETE"}
     if key:
         fmt["unexpected_index_column_names"] = key
@@ -172,6 +166,7 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
 
     suite = load_suite(stage)
     params = {"store_id": store.id, "start": start, "end": end, "now": now or clock.now(),
+              "min_expected_mails": store.gates.min_expected_mails,
               "zones": json.dumps({m.code: m.zone.key for m in store.marketplaces})}
     results: list[dict] = []
     set_aside: dict[str, list[str]] = {}
@@ -186,10 +181,10 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
             conn.commit()
             checked += len(df)
             key = b.get("key", [])
-            res = validate_frame(df, b["expectations"], key, store)
+            res = validate_frame(df, b["expectations"], key, store, stage)
             bad_keys = sorted({str(r[key[0]]) for x in res if x["level"] == "quarantine" and not x["success"]
                                for r in x["rows"] if r.get(key[0]) is not None}) if key else []
-            share = b.get("max_quarantine_share", DEFAULT_MAX_QUARANTINE_SHARE)
+            share = store.gates.max_quarantine_share or b.get("max_quarantine_share", DEFAULT_MAX_QUARANTINE_SHARE)
             if bad_keys and len(bad_keys) > share * len(df):
                 # most of the batch is bad: that is the batch's defect, not a few odd rows
                 for x in res:

@@ -25,7 +25,7 @@ SELF_ALERTING = {"GateFailed", "StoreUnusable", "AuthorizationRevoked"}
 AUTH_CAUSES = {"StoreUnusable", "AuthorizationRevoked"}
 # tasks whose success may have queued alert rows worth delivering now (auth reminders, gate warnings)
 DELIVER_ON_SUCCESS = {"refresh_auth", "gate_ingest_mail", "gate_ingest_orders", "gate_classify", "gate_alert",
-                      "gate_act", "gate_kpi", "ingest_mail"}
+                      "gate_act", "gate_kpi", "gate_deliver", "ingest_mail"}
 
 
 def _root(exc: BaseException | None) -> BaseException | None:

@@ -192,6 +192,14 @@ def deliver(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
     return deliver_store(store, dsn, now=_now())
 
 
+def gate_deliver(store, dsn, start, end, run):
+    """What went out in the day before now was allowed to (the deliver DAG has no interval)."""
+    from datetime import timedelta
+
+    now = _now()
+    return _gate("deliver", store, dsn, now - timedelta(days=1), now + timedelta(seconds=1), run)
+
+
 def refresh_auth(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
     from seller_inbox.warehouse import migrate
     from seller_inbox.auth import check_store_auth

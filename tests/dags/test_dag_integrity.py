@@ -138,7 +138,8 @@ def test_act_triggers_the_deliver_dag_through_the_outbox_asset(demo):
         assert pipeline["tasks"]["act"]["outlets"] == [asset]
         assert [t for t, v in pipeline["tasks"].items() if v["outlets"]] == ["act"]
         assert deliver["assets"] == [asset]
-        assert set(deliver["tasks"]) == {"deliver"} and deliver["tasks"]["deliver"]["upstream"] == []
+        assert set(deliver["tasks"]) == {"deliver", "gate_deliver"} and deliver["tasks"]["deliver"]["upstream"] == []
+        assert deliver["tasks"]["gate_deliver"]["upstream"] == ["deliver"]  # what went out was allowed to
 
 
 def test_worker_builds_only_the_dag_it_runs(tmp_path):

@@ -166,3 +166,56 @@ def test_suites_name_their_expectations_uniquely():
             names = [e.get("name") or expectation_name(e["type"], e.get("kwargs", {})) for e in b["expectations"]]
             assert len(names) == len(set(names)), (path.name, b["name"])
             assert all(e.get("level", "error") in LEVELS for e in b["expectations"])
+
+
+def add_outbox(db, store_id, key, *, status="sent", findings="[]", mode="auto", outbound_id="<o@x>", sent_at=None):
+    with db.cursor() as cur:
+        cur.execute("""INSERT INTO core.outbox (idempotency_key, store_id, action, channel, mode, status, lint_findings,
+                           outbound_id, sent_at, body) VALUES (%s, %s, 'reply', 'smtp', %s, %s, %s, %s, %s, 'Hello')""",
+                    (key, store_id, mode, status, findings, outbound_id, sent_at or NOW))
+
+
+def test_deliver_gate_nothing_sent_that_should_not_have_been(db, warehouse_dsn, us):
+    start, end = NOW - timedelta(days=1), datetime.now(timezone.utc) + timedelta(minutes=1)
+    add_outbox(db, us.id, "reply:ok", outbound_id="<ok@x>")
+    add_outbox(db, us.id, "reply:held", status="held", outbound_id=None)
+    assert gate("deliver", us, warehouse_dsn, start, end)["success"]
+    add_outbox(db, us.id, "reply:linted", findings='[{"code": "email_address"}]', outbound_id="<l@x>")
+    add_outbox(db, us.id, "reply:shadow", mode="listen", outbound_id="<s@x>")
+    with pytest.raises(GateFailed) as info:
+        gate("deliver", us, warehouse_dsn, start, end)
+    assert "nothing_sent_that_failed_the_linter" in str(info.value) and "listen_mode_never_sends" in str(info.value)
+    with db.cursor() as cur:
+        cur.execute("DELETE FROM core.outbox WHERE idempotency_key IN ('reply:linted', 'reply:shadow')")
+        cur.execute("INSERT INTO ops.delivery_control (scope, kill_switch, changed_by, changed_at) "
+                    "VALUES ('global', true, 'lead', %s)", (NOW - timedelta(hours=1),))
+    with pytest.raises(GateFailed, match="nothing_sent_under_a_kill_switch"):
+        gate("deliver", us, warehouse_dsn, start, end)
+
+
+def test_levels_and_thresholds_per_store_in_the_registry(db, warehouse_dsn, us):
+    """A store that sells cross-border may want odd marketplaces only noted, not set aside;
+    a small store may want a dead-mailbox alarm at a lower volume."""
+    relaxed = us.model_copy(update={"gates": us.gates.model_validate(
+        {"levels": {"ingest_mail.ExpectColumnValuesToBeInSet(marketplace)": "warn"}, "min_expected_mails": 1})})
+    add_message(db, us.id, "<ok@x>", T0 + timedelta(hours=1))
+    add_message(db, us.id, "<nl@x>", T0 + timedelta(hours=2), marketplace="NL")
+    out = gate("ingest_mail", relaxed, warehouse_dsn)
+    assert out["quarantined"] == 0 and out["warnings"] == 1
+    assert q(db, "SELECT level, success FROM ops.dq_results WHERE expectation = 'ExpectColumnValuesToBeInSet(marketplace)'") == [
+        ("warn", False)]
+    assert q(db, "SELECT alert_kind FROM ops.alert_log") == [("gate_warning",)]
+    for d in range(1, 29):  # two mails a day: under the default threshold of 5 per interval, over 1
+        for i in range(2):
+            add_raw_mail(db, us.id, f"<h{d}-{i}@x>", T1 + timedelta(days=1) - timedelta(days=d, hours=i))
+    later = (T1 + timedelta(days=1), T1 + timedelta(days=2))
+    assert gate("ingest_mail", us, warehouse_dsn, *later)["success"]
+    with pytest.raises(GateFailed, match="volume_against_history"):
+        gate("ingest_mail", relaxed, warehouse_dsn, *later)
+
+
+def test_the_registry_refuses_an_unknown_expectation():
+    from seller_inbox.config import GateSettings
+
+    with pytest.raises(ValueError, match="unknown gate expectation 'ingest_mail.nope'"):
+        GateSettings.model_validate({"levels": {"ingest_mail.nope": "warn"}})
