@@ -19,7 +19,7 @@ import sys
 
 
 def _parse_email(args) -> int:
-    from seller_inbox.mail.parser import MailParseError, parse_bytes
+    from seller_inbox.mail.parser import MailParseError, parse_bytes, sanitize_text
     from seller_inbox.mail.redact import installation_salt
 
     salt = installation_salt()
@@ -36,8 +36,9 @@ def _parse_email(args) -> int:
         except OSError as exc:
             d, failed = {"file": f, "error": f"cannot read file: {exc.strerror or exc}"}, failed + 1
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
-            d, failed = {"file": f, "error": f"{type(exc).__name__}: {exc}"}, failed + 1
-        out.write(json.dumps(d, ensure_ascii=False) + "\n")
+            d, failed = {"file": f, "error": f"parser error: {type(exc).__name__}: {exc}"}, failed + 1
+        # file names may hold undecodable bytes (surrogate escapes): keep the line valid UTF-8 JSON
+        out.write(sanitize_text(json.dumps(d, ensure_ascii=False)) + "\n")
     out.flush()
     return 1 if failed else 0
 

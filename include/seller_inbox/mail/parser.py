@@ -42,13 +42,17 @@ MAX_TEXT = 20_000          # characters of body text kept
 MAX_PART_BYTES = 2_000_000  # bytes of one text part decoded
 MAX_SUBJECT = 500
 MAX_ATTACHMENTS = 50
-MAX_BODY_CHARS = 2_000_000  # characters of decoded body text (all parts) examined
+MAX_BODY_CHARS = 1_000_000  # characters of decoded body text (all parts) examined
 MAX_HEADER = 16_384        # characters of an address/date header examined
 MAX_MSGID = 255            # longer ids are stored hashed (PostgreSQL btree rows are limited)
 MAX_REFERENCES = 100       # the newest References kept
 MAX_MIME_DEPTH = 50
 MAX_NAME = 100             # characters of a buyer display name used for redaction
 PARSE_BUDGET_S = 2.0       # wall-clock seconds one mail may take; checked between phases
+# The stdlib MIME parser costs (lines x open multipart levels); past this it cannot finish in budget.
+MAX_LINE_LEVELS = 2_000_000
+MAX_MULTIPARTS = 200
+_BOUNDARY_DECL = re.compile(rb"(?i)boundary[ \t]*=")
 
 
 class MailParseError(ValueError):
@@ -614,6 +618,15 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
     if b"\x00" in head:
         raise MailParseError("binary data, not a mail message")
     raw = raw.replace(b"\r\n", b"\n")  # CRLF (IMAP, Dovecot) and LF (Maildir files) parse identically
+    lines = raw.count(b"\n")
+    levels = raw.lower().count(b"boundary")  # bounds how many multiparts (and how deep) there can be
+    if levels > MAX_MULTIPARTS:
+        levels = len(_BOUNDARY_DECL.findall(raw))
+        if levels > MAX_MULTIPARTS:
+            raise MailParseError(f"more than {MAX_MULTIPARTS} MIME multipart sections ({levels})")
+    if lines * (2 + levels) > MAX_LINE_LEVELS:
+        raise MailParseError(f"mail too complex to parse within the time budget: {lines} lines in up to "
+                             f"{levels} MIME multipart levels (limit {MAX_LINE_LEVELS:,} line-levels)")
     try:
         msg = message_from_bytes(raw, policy=compat32)
     except RecursionError:
