@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from seller_inbox.mail.redact import installation_salt, redact
+from seller_inbox.mail.redact import PHONE, UNREDACTED_PHONE_CHECK, installation_salt, redact
 
 CASES = [
     ("Hi, this is John Miller. Please send it to 221B Baker Street, London NW1 6XE instead. My number is "
@@ -60,3 +62,47 @@ def test_installation_salt_env_and_file(tmp_path, monkeypatch):
     assert len(first) == 64 and (tmp_path / "alias-salt").exists()
     assert installation_salt() == first
     assert oct((tmp_path / "alias-salt").stat().st_mode)[-3:] == "600"
+
+
+# ---------------------------------------------------------------- the gate's phone check
+PHONES = [
+    "+44 20 7946 0958", "(202) 456-1111", "202-456-1111", "030 12345678", "+49 (0)30 1234 5678", "06 12 34 56 78",
+    "+33 6 12 34 56 78", "+39 347 123 4567", "612 345 678", "+34 612-345-678", "090-1234-5678", "03-1234-5678",
+    "０９０－１２３４－５６７８", "（03）1234-5678", "+81 90 1234 5678", "+52 55 1234 5678", "+55 11 91234-5678",
+    "1-800-555-0199", "+1 416 555 0199", "0044 20 7946 0958",
+]
+NOT_PHONES = [
+    "9400 1111 2222 3333 4444 55", "9400111122223333444455", "1Z999AA10123456784", "111-3958185-1645065",
+    "2026-11-23", "23.11.2026", "11/23/2026", "12345678", "39,90", "JD014600006281230704",
+    "9261 2901 2345 6789 0123 45", "Order 111-3958185-1645065 and 111-3958185-1645066",
+]
+
+
+@pytest.mark.parametrize("phone", PHONES)
+def test_phone_check_finds_unredacted_phones_and_redaction_removes_them(phone):
+    text = f"Please call me on {phone} tomorrow."
+    assert re.search(UNREDACTED_PHONE_CHECK, text), phone
+    out = redact(text)
+    assert PHONE in out and not re.search(UNREDACTED_PHONE_CHECK, out), out
+
+
+@pytest.mark.parametrize("value", NOT_PHONES)
+def test_phone_check_ignores_tracking_numbers_order_ids_and_dates(value):
+    text = f"My tracking number is {value}, thanks."
+    assert not re.search(UNREDACTED_PHONE_CHECK, text), value
+    assert redact(text) == text
+
+
+def test_redacted_text_never_trips_the_phone_check():
+    texts = [f"Ref {a} / call {b}!" for a in NOT_PHONES for b in PHONES] + [c[0] for c in CASES]
+    texts.append("My USPS tracking number is 9400 1111 2222 3333 4444 55 and my phone 0171 2345678")
+    for t in texts:
+        out = redact(t)
+        assert not re.search(UNREDACTED_PHONE_CHECK, out), (t, out)
+
+
+def test_phone_check_works_with_pandas_str_contains():
+    import pandas as pd
+
+    s = pd.Series([redact("call +44 20 7946 0958"), "USPS 9400 1111 2222 3333 4444 55", "call +44 20 7946 0958"])
+    assert s.str.contains(UNREDACTED_PHONE_CHECK, regex=True).tolist() == [False, False, True]
