@@ -19,17 +19,12 @@ from datetime import datetime, timedelta, timezone
 from seller_inbox import compliance, templating
 from seller_inbox.config import StoreConfig
 
-# intents answered with facts we hold; everything else gets a draft skeleton for a person
-AUTO_TEMPLATES = {"order_status": "order_status"}
 GENERIC = "generic_reply"
 
 _SELECT = """
 SELECT m.message_id, m.marketplace, m.order_id, m.intent, m.language, m.low_confidence,
-       m.received_at, m.first_reply_at, m.topic, m.thread_id, r.parsed->'references' AS refs,
-       o.order_status, o.latest_ship_date, o.earliest_delivery_date, o.latest_delivery_date,
-       (SELECT max(i.quantity) FROM raw.order_items i WHERE i.amazon_order_id = o.amazon_order_id) AS qty
+       m.received_at, m.first_reply_at, m.topic, m.thread_id, r.parsed->'references' AS refs
 FROM core.message m
-LEFT JOIN raw.orders o ON o.amazon_order_id = m.order_id
 LEFT JOIN raw.mail_message r ON r.store_id = m.store_id AND r.message_id = m.message_id
 WHERE m.store_id = %s AND m.kind = 'buyer_message' AND m.intent IS NOT NULL
   AND m.received_at >= %s AND m.received_at < %s
@@ -41,17 +36,35 @@ def idempotency_key(store_id: str, message_id: str, action: str = "reply") -> st
     return f"{action}:{store_id}:{message_id}"
 
 
-def _order_context(row: dict, tz) -> dict:
-    def d(v):
-        return v.astimezone(tz).date().isoformat() if v else None
+def template_for(intent: str | None) -> str:
+    """The template answering ``intent`` (templating.INTENT_TEMPLATES), else the skeleton a person completes."""
+    return templating.INTENT_TEMPLATES.get(intent or "", GENERIC)
 
-    window = None
-    if row["earliest_delivery_date"] and row["latest_delivery_date"]:
-        a, b = d(row["earliest_delivery_date"]), d(row["latest_delivery_date"])
-        window = a if a == b else f"{a} – {b}"
+
+def answers_from_facts(template: str) -> bool:
+    """A template that states order facts and needs no person to write the answer (may go in auto)."""
+    return not templating.CATALOG[template].needs_person
+
+
+def _order_context(order_id: str, facts: dict | None, tz) -> dict:
+    """What the templates may state about the order (docs/templates.md), from ``orders.order_facts``:
+    dates in the marketplace's zone; ``Delivered`` once every package is; the return deadline only
+    once the delivery is known (before that it would be a guess)."""
+    if not facts:
+        return {"id": order_id}
+
+    def d(v):
+        return v.astimezone(tz).date() if v else None
+
+    delivered = d(facts["delivered_at"])
     return {
-        "id": row["order_id"], "status": row["order_status"], "ship_by": d(row["latest_ship_date"]),
-        "ship_date": None, "delivery_window": window,
+        "id": order_id,
+        "status": "Delivered" if delivered else facts["status"],
+        "ship_by": d(facts["ship_by"]), "ship_date": d(facts["ship_date"]),
+        "carrier": facts["carrier"], "tracking_number": facts["tracking_number"],
+        "delivery_start": d(facts["delivery_window_start"]),
+        "delivery_end": delivered or d(facts["delivery_window_end"]),
+        "return_by": d(facts["return_window_end"]) if delivered else None,
     }
 
 
@@ -63,24 +76,28 @@ def _references(refs) -> str | None:
 
 
 def decide(store: StoreConfig, row: dict, now: datetime, global_kill: bool = False, *,
-           backfill: bool = False) -> dict | None:
-    """The outbox row for one message (``global_kill`` is read at send time, not here)."""
+           backfill: bool = False, facts: dict | None = None) -> dict | None:
+    """The outbox row for one message (``global_kill`` is read at send time, not here).
+
+    ``facts``: ``orders.order_facts`` of the message's order (None: not in the warehouse)."""
     mode = store.mode_for(row["intent"])
     m = store.marketplace(row["marketplace"]) if row["marketplace"] in store.marketplace_codes else store.marketplaces[0]
-    template = AUTO_TEMPLATES.get(row["intent"], GENERIC)
+    template = template_for(row["intent"])
     reason = None
-    if template == AUTO_TEMPLATES.get(row["intent"]) and not row["order_status"]:
+    if answers_from_facts(template) and facts is None:
         template, reason = GENERIC, "order not loaded yet: needs a person"
-    if mode == "auto" and (row["low_confidence"] or template == GENERIC):
+    if mode == "auto" and (row["low_confidence"] or not answers_from_facts(template)):
         mode, reason = "draft", reason or ("low-confidence label" if row["low_confidence"] else "needs a person")
     locale = templating.resolve_locale(template, [row["language"], m.info.language]) or "en"
     ctx = {
         "store": {"id": store.id, "name": store.name},
-        "order": _order_context(row, m.zone) if row["order_id"] else {"id": None},
+        "order": _order_context(row["order_id"], facts, m.zone),
         "message": {"subject_topic": row["topic"], "intent": row["intent"]},
+        "today": now.astimezone(m.zone).date(),
     }
     subject, body = templating.render(template, locale, ctx)
-    findings = [f.as_dict() for f in compliance.lint(subject, body, order_id=row["order_id"])]
+    findings = [f.as_dict() for f in compliance.lint(subject, body, order_id=row["order_id"], locale=locale,
+                                                     kind=templating.CATALOG[template].kind)]
     max_age = timedelta(hours=store.max_reply_age_hours)
     if mode == "listen":
         status, reason = "shadow", "listen mode: what would have been sent"
@@ -107,11 +124,42 @@ def decide(store: StoreConfig, row: dict, now: datetime, global_kill: bool = Fal
 
 
 _REFERENCED = """
-SELECT DISTINCT m.order_id, m.intent FROM core.message m
+SELECT DISTINCT m.order_id, m.intent, o.amazon_order_id IS NOT NULL AS loaded FROM core.message m
 LEFT JOIN raw.orders o ON o.amazon_order_id = m.order_id
-WHERE m.store_id = %s AND m.kind = 'buyer_message' AND m.order_id IS NOT NULL AND o.amazon_order_id IS NULL
+WHERE m.store_id = %s AND m.kind = 'buyer_message' AND m.order_id IS NOT NULL
   AND m.received_at >= %s AND m.received_at < %s
 """
+
+
+def _fetch_orders(store: StoreConfig, dsn: str, start: datetime, end: datetime, now: datetime) -> dict | None:
+    """Load, through the SP-API, what replies need to state facts: orders the messages name that
+    no orders window loaded, and the packages (carrier, tracking number) of those asked about
+    with a facts template — Orders v0 never carries tracking, and a parcel may have shipped since
+    the order was read (``orders.refresh_packages`` asks only about shipped merchant orders whose
+    parcels are not all delivered). Listen-mode intents cost no API call."""
+    import psycopg2
+
+    with psycopg2.connect(dsn) as c, c.cursor() as cur:
+        cur.execute(_REFERENCED, (store.id, start, end))
+        refs = [(oid, intent, loaded) for oid, intent, loaded in cur.fetchall()
+                if intent and store.mode_for(intent) != "listen"]
+    c.close()
+    missing = sorted({oid for oid, _, loaded in refs if not loaded})
+    facts = sorted({oid for oid, intent, _ in refs if answers_from_facts(template_for(intent))})
+    if not (missing or facts):
+        return None
+    from seller_inbox.orders import load_referenced_orders, refresh_packages
+    from seller_inbox.spapi import SpApiHook
+
+    client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn,
+                       marketplace_ids=[m.info.marketplace_id for m in store.marketplaces])
+    try:
+        out = load_referenced_orders(store, dsn, missing, client=client)
+        if facts:
+            out["packages_checked"] = refresh_packages(store, dsn, now, client=client, order_ids=facts)["checked"]
+        return out
+    finally:
+        client.close()
 
 
 def act_on_messages(store: StoreConfig, dsn: str, start: datetime, end: datetime,
@@ -120,29 +168,25 @@ def act_on_messages(store: StoreConfig, dsn: str, start: datetime, end: datetime
 
     ``backfill``: the run re-processes a past window; nothing it decides is sent without a person.
 
-    ``fetch_orders``: first load, through the SP-API, the orders these messages name that no
-    orders window has loaded yet, so replies can state facts (False: decide on what is stored).
+    ``fetch_orders``: first load, through the SP-API, the orders and parcels these messages ask
+    about (``_fetch_orders``), so replies can state facts (False: decide on what is stored).
     """
     import psycopg2
     import psycopg2.extras
 
-    now = now or datetime.now(timezone.utc)
-    fetched = None
-    if fetch_orders:
-        with psycopg2.connect(dsn) as c, c.cursor() as cur:
-            cur.execute(_REFERENCED, (store.id, start, end))
-            wanted = [oid for oid, intent in cur.fetchall() if intent and store.mode_for(intent) != "listen"]
-        c.close()
-        if wanted:
-            from seller_inbox.orders import load_referenced_orders
+    from seller_inbox.orders import order_facts
 
-            fetched = load_referenced_orders(store, dsn, wanted)
+    now = now or datetime.now(timezone.utc)
+    fetched = _fetch_orders(store, dsn, start, end, now) if fetch_orders else None
     conn = psycopg2.connect(dsn)
     counts: dict[str, int] = {}
     try:
         with conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
             cur.execute(_SELECT, (store.id, start, end))
-            rows = [decide(store, r, now, backfill=backfill) for r in cur.fetchall()]
+            rows = []
+            for msg in cur.fetchall():
+                facts = order_facts(cur, store.id, msg["order_id"]) if msg["order_id"] else None
+                rows.append(decide(store, msg, now, backfill=backfill, facts=facts))
             rows = [r for r in rows if r]
             if rows:
                 cols = list(rows[0])

@@ -58,7 +58,9 @@ def test_modes_and_guards(db, warehouse_dsn, registry):
     assert rows["<1-auto>"][1:3] == ("auto", "queued")
     assert "111-0000001-0000001" in rows["<1-auto>"][6] and "[ANSWER]" not in rows["<1-auto>"][6]
     assert rows["<2-lowconf>"][1:4] == ("draft", "pending_approval", "low-confidence label")
-    assert rows["<3-question>"][1:3] == ("draft", "pending_approval") and rows["<3-question>"][4] == "generic_reply"
+    # a product question has its skeleton (templating.INTENT_TEMPLATES): a person writes the answer
+    assert rows["<3-question>"][1:3] == ("draft", "pending_approval") and rows["<3-question>"][4] == "product_question"
+    assert rows["<4-damaged>"][4] == "delivery_problem"
     assert rows["<5-answered>"][2:4] == ("skipped", "already answered")
     assert rows["<6-unknown-order>"][1:3] == ("draft", "pending_approval")
     assert out["decisions"] == {"queued": 1, "pending_approval": 3, "skipped": 1, "shadow": 1}
@@ -75,7 +77,8 @@ def test_orders_named_by_messages_are_fetched_so_replies_state_facts(db, warehou
     add_message(db, us.id, "<asks>", NOW - timedelta(hours=2), order_id=order.amazon_order_id)
     add_message(db, us.id, "<typo>", NOW - timedelta(hours=2), order_id="111-0000000-0000000")
     out = act_on_messages(us, warehouse_dsn, START, END, now=NOW)
-    assert out["orders_fetched"] == {"requested": 2, "loaded": 1, "not_found": 1}
+    assert {k: out["orders_fetched"][k] for k in ("requested", "loaded", "not_found")} == {
+        "requested": 2, "loaded": 1, "not_found": 1}
     rows = {r[0]: r for r in _outbox(db)}
     assert rows["<asks>"][1:3] == ("auto", "queued") and rows["<asks>"][4] == "order_status"
     assert order.amazon_order_id in rows["<asks>"][6]
@@ -143,3 +146,51 @@ def test_replies_are_written_in_the_buyers_language(db, warehouse_dsn, registry)
     ((_, mode, status, _, template, locale, body),) = _outbox(db)
     assert (mode, status, template, locale) == ("draft", "pending_approval", "order_status", "fr")
     assert body.startswith("Bonjour")
+
+
+def test_where_is_my_order_reply_states_carrier_and_tracking_in_the_buyers_language(db, warehouse_dsn, sandbox,
+                                                                                       monkeypatch):
+    """Orders v0 carries no tracking: act loads the order and its packages (Orders 2026-01-01
+    PACKAGES) and the reply names carrier and tracking number, never a past date as the future."""
+    from seller_inbox.orders import order_facts
+    from seller_inbox.sandbox.data import delivery, generate_orders, packages
+
+    from tests.integration.conftest_spapi import demo_stores
+
+    sandbox.state.reset()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    seed = sandbox.state.config.seed
+    stores = demo_stores()
+    cases = []
+    for store_id, mkt, lang, greeting in (("us-outdoor", "US", "en", "Hello"), ("eu-home", "DE", "de", "Guten Tag")):
+        store = stores[store_id]
+        set_conn(monkeypatch, sandbox, store)
+        shipped = [o for o in generate_orders(store.seller_id, now - timedelta(days=9), now - timedelta(days=2), seed,
+                                              as_of=now, orders_per_day=sandbox.state.config.orders_per_day)
+                   if o.fulfillment_channel == "MFN" and o.order_status == "Shipped" and o.marketplace == mkt]
+        on_way = next(o for o in shipped if (delivery(o, seed).delivered_at or now) > now + timedelta(hours=1))
+        arrived = next(o for o in shipped if (delivery(o, seed).delivered_at or now) < now - timedelta(hours=1))
+        for n, o in enumerate((on_way, arrived)):
+            add_message(db, store_id, f"<{store_id}-{n}>", now - timedelta(hours=1), marketplace=mkt, language=lang,
+                        order_id=o.amazon_order_id)
+            cases.append((store, o, f"<{store_id}-{n}>", greeting))
+        out = act_on_messages(store, warehouse_dsn, now - timedelta(hours=2), now, now=now)
+        assert out["orders_fetched"]["loaded"] == 2 and out["orders_fetched"]["packages_checked"] == 2
+    rows = {r[0]: r for r in _outbox(db)}
+    delivered = []
+    for store, o, mid, greeting in cases:
+        _, mode, status, _, template, locale, body = rows[mid]
+        assert template == "order_status" and body.startswith(greeting), body
+        assert (mode, status) == (("auto", "queued") if store.id == "us-outdoor" else ("draft", "pending_approval"))
+        p = packages(o, seed)[0]
+        assert p.carrier in body and p.tracking_number in body, body
+        with db.cursor() as cur:
+            facts = order_facts(cur, store.id, o.amazon_order_id)
+        today = now.astimezone(store.marketplace(o.marketplace).zone).date()
+        end = facts["delivery_window_end"].astimezone(store.marketplace(o.marketplace).zone).date()
+        if facts["delivered_at"] is not None:      # delivered: said so, no promise
+            delivered.append(mid)
+            assert ("delivered" in body if locale == "en" else "zugestellt" in body), body
+        elif end < today:                          # a window already past is never a promise
+            assert "should arrive" not in body and "sollte" not in body, body
+    assert len(delivered) == 2   # both stores' arrived parcels were read as delivered

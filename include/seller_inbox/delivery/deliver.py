@@ -256,7 +256,8 @@ class _Run:
             return "held", f"daily cap reached ({cap} sent in 24 h)", {"held_until": release}
         from seller_inbox import compliance
 
-        findings = [f.as_dict() for f in compliance.lint(row["subject"] or "", row["body"] or "", order_id=row["order_id"])]
+        findings = [f.as_dict() for f in compliance.lint(row["subject"] or "", row["body"] or "", order_id=row["order_id"],
+                                                         locale=row["locale"], kind=_lint_kind(row["action"]))]
         if findings:
             return "blocked", "compliance: " + ", ".join(f["code"] for f in findings), {"lint_findings": json.dumps(findings)}
         return None
@@ -434,6 +435,13 @@ class _Run:
         from seller_inbox.kpi import compute_store_daily
 
         compute_store_daily(self.store, self.dsn, self.answered_since, self.now + timedelta(seconds=1), now=self.now)
+
+
+def _lint_kind(action: str) -> str:
+    """The linter's kind for an outbox action: the actions are named like the kinds (docs/delivery.md)."""
+    from seller_inbox.compliance import KINDS
+
+    return action if action in KINDS else "reply"
 
 
 def _crash_hook(env: str) -> None:

@@ -272,7 +272,7 @@ class Decision(dict):
 
 def approve(conn, key: str, user: str, *, subject: str | None = None, body: str | None = None) -> Decision:
     """Approve a pending reply, re-linting the (possibly edited) text; refuse on any finding."""
-    from seller_inbox.compliance import lint
+    from seller_inbox.compliance import KINDS, lint
 
     try:
         rows = _rows(conn, f"SELECT {_OUTBOX_COLS} FROM core.outbox WHERE idempotency_key = %s FOR UPDATE", (key,))
@@ -286,8 +286,8 @@ def approve(conn, key: str, user: str, *, subject: str | None = None, body: str 
         new_subject = (row["subject"] or "") if subject is None else subject.strip()
         new_body = (row["body"] or "").strip() if body is None else body.replace("\r\n", "\n").strip()
         edited = new_subject != (row["subject"] or "").strip() or new_body != (row["body"] or "").strip()
-        findings = [f.as_dict() for f in lint(new_subject, new_body, order_id=row["order_id"],
-                                              proactive=row["action"] != "reply")]
+        findings = [f.as_dict() for f in lint(new_subject, new_body, order_id=row["order_id"], locale=row["locale"],
+                                              kind=row["action"] if row["action"] in KINDS else "reply")]
         if not new_body:
             findings.append({"code": "empty_body", "detail": "the body is empty"})
         if findings:
