@@ -31,7 +31,7 @@ from datetime import datetime, timedelta, timezone
 from email import message_from_bytes
 from email.message import Message
 from email.policy import compat32
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime, unquote
 
 from seller_inbox import marketplaces as mp
 from seller_inbox.mail.redact import redact
@@ -42,7 +42,7 @@ MAX_TEXT = 20_000          # characters of body text kept
 MAX_PART_BYTES = 2_000_000  # bytes of one text part decoded
 MAX_SUBJECT = 500
 MAX_ATTACHMENTS = 50
-MAX_BODY_CHARS = 1_000_000  # characters of decoded body text (all parts) examined
+MAX_BODY_CHARS = 500_000    # characters of decoded body text (all parts) examined
 MAX_HEADER = 16_384        # characters of an address/date header examined
 MAX_MSGID = 255            # longer ids are stored hashed (PostgreSQL btree rows are limited)
 MAX_REFERENCES = 100       # the newest References kept
@@ -490,17 +490,24 @@ def _leaf_parts(msg: Message):
 
 
 def _filename(part: Message, ph: dict) -> str | None:
-    """The part's file name. With raw 8-bit bytes in its headers, compat32 would hand
-    ``get_filename`` a ``Header`` and lose the characters: re-read them decoded."""
+    """The part's file name. Raw 8-bit bytes in its headers (compat32 would hand out a
+    ``Header`` and lose them) are decoded first; an RFC 2231 charset goes through
+    ``decode_bytes`` (``get_filename`` fails on labels such as idna or punycode)."""
     disp, ctype = ph.get("content-disposition"), ph.get("content-type")
-    if _is_clean(disp) and _is_clean(ctype):
-        return part.get_filename()
-    m = Message()
-    if disp is not None:
-        m["Content-Disposition"] = _hval(disp)
-    if ctype is not None:
-        m["Content-Type"] = _hval(ctype)
-    return m.get_filename()
+    if not (_is_clean(disp) and _is_clean(ctype)):
+        part = Message()
+        if disp is not None:
+            part["Content-Disposition"] = _hval(disp)
+        if ctype is not None:
+            part["Content-Type"] = _hval(ctype)
+    v = part.get_param("filename", None, "content-disposition")
+    if v is None:
+        v = part.get_param("name", None, "content-type")
+    if v is None:
+        return None
+    if isinstance(v, tuple):  # RFC 2231: (charset, language, percent-decoded text)
+        return decode_bytes(unquote(v[2]).encode("raw-unicode-escape"), v[0] or "us-ascii").strip()
+    return unquote(v).strip()
 
 
 def _is_clean(v) -> bool:
