@@ -17,7 +17,8 @@ builds, for every enabled store, two DAGs:
 * ``si_<store>_deliver`` — drains ``core.outbox``: the only code that sends to a buyer
   (docs/delivery.md). Every few minutes (``controls.deliver_cron``) and whenever the
   pipeline's act task queued something (its outlet, the asset ``outbox_asset(store)``). It
-  has no data interval: backfilling it means nothing.
+  has no data interval: backfilling it means nothing. Beside it, ``review_scan`` queues the
+  day's review requests once per store and local day (a no-op on every other run).
 
 Tasks are ``PythonOperator``s calling ``run_stage``, which imports the domain code only at
 execution time. Every task has an execution timeout. Workers build only the DAG they run
@@ -60,10 +61,11 @@ PIPELINE_STAGES: list[tuple[str, list[str]]] = [
 ALL_DONE = {"kpi"}
 # the longest a task may run before Airflow kills it (and retries): nothing hangs silently
 TIMEOUTS = {"ingest_mail": 30, "ingest_orders": 45, "classify": 30, "alert": 10, "act": 20, "kpi": 15,
-            "refresh_auth": 10, "deliver": 15}
+            "refresh_auth": 10, "deliver": 15, "review_scan": 30}
 DEFAULT_TIMEOUT = 10  # minutes: migrations, gates, preflight
 AUTH_STAGES: list[tuple[str, list[str]]] = [("refresh_auth", [])]
-DELIVER_STAGES: list[tuple[str, list[str]]] = [("deliver", []), ("gate_deliver", ["deliver"])]
+# the daily review-request scan runs beside deliver (a no-op but once a day): replies never wait on it
+DELIVER_STAGES: list[tuple[str, list[str]]] = [("deliver", []), ("gate_deliver", ["deliver"]), ("review_scan", [])]
 STAGES = {"pipeline": PIPELINE_STAGES, "auth": AUTH_STAGES, "deliver": DELIVER_STAGES}
 OUTBOX_ASSET = "seller_inbox://outbox/{store}"
 
@@ -78,7 +80,8 @@ DOCS = {
     "deliver": (
         "### {name} ({id}) — 发送 / delivery\nSends what `core.outbox` holds and is due: replies by SMTP, "
         "review requests and proactive messages through the SP-API. Kill switches, quiet hours, caps and "
-        "the compliance linter are read at send time (docs/delivery.md)."
+        "the compliance linter are read at send time (docs/delivery.md). `review_scan` queues the day's "
+        "review requests once a day, from 08:00 local time."
     ),
 }
 

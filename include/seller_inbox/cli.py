@@ -209,6 +209,50 @@ def _quarantine(args) -> int:
     return rc
 
 
+def _kill_switch(args) -> int:
+    """``kill-switch on|off --store S|--global --by NAME [--reason]`` and ``kill-switch status``:
+    flips ``ops.delivery_control`` (audited), no YAML edit; one-line errors exit 1."""
+    import psycopg2
+
+    from seller_inbox import warehouse
+    from seller_inbox.delivery import controls
+
+    reg = _load(None)
+    if reg is None:
+        return 1
+    dsn = args.dsn or warehouse.dsn()
+    try:
+        if args.action == "status":
+            with closing(warehouse.connect(dsn)) as conn, conn.cursor() as cur:
+                states = controls.switches(cur, reg)
+            for r in states:
+                state = "ON " if r["on"] else "off"
+                why = " (registry: edit the YAML to turn it off)" if r["registry"] else ""
+                who = (f" by {r['changed_by']} at {_ts(r['changed_at'])}" + (f": {r['reason']}" if r["reason"] else "")
+                       if r["changed_by"] else "")
+                print(f"{r['scope']:<20} {state}{why}{who}")
+            return 0
+        if not (args.by or "").strip():
+            print("error: kill-switch: say who flips it with --by NAME (it is audited)", file=sys.stderr)
+            return 1
+        scope = controls.GLOBAL if args.global_ else args.store
+        if scope != controls.GLOBAL and scope not in {s.id for s in reg.stores}:
+            print(f"error: unknown store {scope[:80]!r} (stores: {', '.join(s.id for s in reg.stores)})", file=sys.stderr)
+            return 1
+        on = args.action == "on"
+        controls.set_kill_switch(dsn, scope, on, args.by.strip(), (args.reason or "").strip() or None)
+    except psycopg2.Error as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        print(f"error: warehouse: {first}; check `seller-inbox warehouse url` and run `seller-inbox warehouse migrate`",
+              file=sys.stderr)
+        return 1
+    print(f"kill switch {scope}: {'ON: nothing leaves' if on else 'off'} (by {args.by.strip()})")
+    in_registry = reg.defaults.global_kill_switch if scope == controls.GLOBAL else reg.store(scope).kill_switch
+    if not on and in_registry:
+        print(f"note: the registry still sets the {scope} kill switch; only editing it turns that one off")
+    return 0
+
+
 def _ts(v) -> str:
     return v.strftime("%Y-%m-%d %H:%M:%S UTC") if v is not None else "-"
 
@@ -260,6 +304,20 @@ def build_parser() -> argparse.ArgumentParser:
     for x in (ql, qw, qr):
         x.add_argument("--dsn", help="warehouse URL (default: the project's warehouse)")
         x.set_defaults(func=_quarantine)
+
+    ks = sub.add_parser("kill-switch", help="stop (or resume) every send, globally or per store; audited")
+    kss = ks.add_subparsers(dest="action", required=True)
+    for action, text in (("on", "nothing leaves, not even approved replies"), ("off", "sends resume")):
+        k = kss.add_parser(action, help=text)
+        where = k.add_mutually_exclusive_group(required=True)
+        where.add_argument("--store", help="store id from the registry")
+        where.add_argument("--global", dest="global_", action="store_true", help="every store")
+        k.add_argument("--by", required=True, help="who flips it (recorded in ops.delivery_control_log)")
+        k.add_argument("--reason", help="why (recorded)")
+    kss.add_parser("status", help="every switch, and who flipped it when")
+    for k in kss.choices.values():
+        k.add_argument("--dsn", help="warehouse URL (default: the project's warehouse)")
+        k.set_defaults(func=_kill_switch)
 
     for mod in _PLUGGED:
         try:

@@ -192,6 +192,16 @@ def deliver(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
     return deliver_store(store, dsn, now=_now())
 
 
+def review_scan(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
+    """The daily review-request scan (deliver DAG, beside ``deliver``): queues review requests
+    once per store and local day from 08:00; the deliver runs send them (docs/delivery.md)."""
+    from seller_inbox.delivery.review_scan import daily_scan
+    from seller_inbox.warehouse import migrate
+
+    migrate(dsn)
+    return daily_scan(store, dsn, now=_now())
+
+
 def gate_deliver(store, dsn, start, end, run):
     """What went out in the day before now was allowed to (the deliver DAG has no interval)."""
     from datetime import timedelta

@@ -220,3 +220,50 @@ def test_the_deliverer_sends_each_queued_request_once(loaded, db, warehouse_dsn,
     made = [m["amazon_order_id"] for m in sandbox.state.mutations(SELLER) if m["type"] == "solicitation"]
     assert len(made) == len(set(made)) == out.get("sent", 0) > 0
     assert sum(out.values()) == res["queued"]
+
+
+def test_the_deliver_dag_scans_once_a_day_after_eight_and_sends_through_the_deliver_stage(loaded, db, warehouse_dsn,
+                                                                                          sandbox, monkeypatch):
+    """The deliver DAG's review_scan task runs on every deliver run; it scans once per local day,
+    from 08:00 in the store's first marketplace (Berlin), and the deliver stage sends the rows."""
+    from seller_inbox import clock, stages
+
+    store, sim = loaded
+    run = stages.RunInfo(dag_id="si_eu-home_deliver", run_id="r", task_id="review_scan")
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def at(t: datetime, stage: str) -> dict:
+        monkeypatch.setenv(clock.ENV, t.isoformat())
+        return getattr(stages, stage)(store, warehouse_dsn, None, None, run)
+
+    early = at(day + timedelta(hours=6, minutes=30), "review_scan")      # 07:30 in Berlin
+    assert early["scan"].startswith("waits") and queued(db) == {} and actions_asked(db) == 0
+    first = at(day + timedelta(hours=9), "review_scan")                   # 10:00 in Berlin
+    assert first["scan"] == "ran" and first["queued"] == len(queued(db)) > 0 and first["packages_checked"] >= 0
+    asked = actions_asked(db)
+    for minutes in (5, 10, 600):                                          # later deliver runs that day
+        assert at(day + timedelta(hours=9, minutes=minutes), "review_scan")["scan"] == "done today"
+    assert actions_asked(db) == asked
+    assert rows(db, "SELECT local_day, complete FROM ops.review_scan_day") == [(day.date(), True)]
+    # the deliver stage of a run sends what the scan queued, once each
+    out = at(day + timedelta(hours=10), "deliver")
+    made = [m["amazon_order_id"] for m in sandbox.state.mutations(SELLER) if m["type"] == "solicitation"]
+    assert out.get("sent", 0) == len(made) == len(set(made)) > 0
+    at(day + timedelta(hours=10, minutes=5), "deliver")
+    assert len([m for m in sandbox.state.mutations(SELLER) if m["type"] == "solicitation"]) == len(made)
+    # the next local day scans again (and queues nothing twice)
+    nxt = at(day + timedelta(days=1, hours=9), "review_scan")
+    assert nxt["scan"] == "ran" and len(rows(db, "SELECT 1 FROM ops.review_scan_day")) == 2
+
+
+def test_a_scan_cut_short_by_amazon_is_tried_again_after_an_hour(loaded, db, warehouse_dsn, sandbox):
+    store, sim = loaded
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    sandbox.state.faults.add("error", SELLER, "getSolicitationActionsForOrder", status=503, after=2)
+    cut = review_scan.daily_scan(store, warehouse_dsn, day + timedelta(hours=9))
+    assert cut["scan"] == "ran" and cut["deferred"] > 0
+    sandbox.state.faults.clear()
+    assert review_scan.daily_scan(store, warehouse_dsn, day + timedelta(hours=9, minutes=30))["scan"].startswith("cut short")
+    again = review_scan.daily_scan(store, warehouse_dsn, day + timedelta(hours=10, minutes=1))
+    assert again["scan"] == "ran" and again["deferred"] == 0
+    assert review_scan.daily_scan(store, warehouse_dsn, day + timedelta(hours=12))["scan"] == "done today"

@@ -1,42 +1,39 @@
 """Send-time rules: kill switches, quiet hours, caps. Read when a row is about to go, never
 when it was queued, so flipping a switch or changing a limit applies to everything waiting.
 
-Limits the registry may set per store (read with defaults until the registry declares them;
-docs/delivery.md): ``daily_send_cap`` (sends in any 24 hours), ``max_sends_per_order``,
-``approval_ttl_hours``, ``hold_replies_in_quiet_hours`` and ``schedules.deliver``.
+Limits the registry sets per store (docs/delivery.md): ``daily_send_cap`` (sends in any 24
+hours), ``max_sends_per_order``, ``approval_ttl_hours``, ``hold_replies_in_quiet_hours`` and
+``schedules.deliver``. Kill switches: the registry's, or ``ops.delivery_control`` flipped from
+the CLI (``seller-inbox kill-switch``) or the UI's approvals page, every flip audited.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-DEFAULT_DAILY_CAP = 200
-DEFAULT_PER_ORDER = 5
-DEFAULT_APPROVAL_TTL_H = 48
-DEFAULT_DELIVER_CRON = "*/5 * * * *"
 GLOBAL = "global"
 # actions that are not answers to a buyer: quiet hours always hold them
 PROACTIVE_ACTIONS = ("proactive", "review_request")
 
 
 def daily_cap(store) -> int:
-    return int(getattr(store, "daily_send_cap", DEFAULT_DAILY_CAP))
+    return store.daily_send_cap
 
 
 def per_order_limit(store) -> int:
-    return int(getattr(store, "max_sends_per_order", DEFAULT_PER_ORDER))
+    return store.max_sends_per_order
 
 
 def approval_ttl(store) -> timedelta:
-    return timedelta(hours=int(getattr(store, "approval_ttl_hours", DEFAULT_APPROVAL_TTL_H)))
+    return timedelta(hours=store.approval_ttl_hours)
 
 
 def holds_replies_at_night(store) -> bool:
-    return bool(getattr(store, "hold_replies_in_quiet_hours", False))
+    return store.hold_replies_in_quiet_hours
 
 
 def deliver_cron(store) -> str:
-    return getattr(store.schedules, "deliver", DEFAULT_DELIVER_CRON)
+    return store.schedules.deliver
 
 
 def kill_switch(cur, store, global_on: bool) -> str | None:
@@ -50,21 +47,46 @@ def kill_switch(cur, store, global_on: bool) -> str | None:
     return None
 
 
+def flip(cur, scope: str, on: bool, changed_by: str, reason: str | None = None) -> None:
+    """Set a kill switch (scope 'global' or a store id) in the caller's transaction; audited."""
+    if not (changed_by or "").strip():
+        raise ValueError("kill switch: say who flips it (changed_by)")
+    cur.execute(
+        """INSERT INTO ops.delivery_control (scope, kill_switch, changed_by, reason, changed_at)
+           VALUES (%s, %s, %s, %s, now())
+           ON CONFLICT (scope) DO UPDATE SET kill_switch = EXCLUDED.kill_switch, changed_by = EXCLUDED.changed_by,
+               reason = EXCLUDED.reason, changed_at = now()""", (scope, on, changed_by, reason))
+    cur.execute("INSERT INTO ops.delivery_control_log (scope, kill_switch, changed_by, reason) VALUES (%s, %s, %s, %s)",
+                (scope, on, changed_by, reason))
+
+
 def set_kill_switch(dsn: str, scope: str, on: bool, changed_by: str, reason: str | None = None) -> None:
     """Flip a kill switch (scope 'global' or a store id) without editing the registry; audited."""
     import psycopg2
 
-    if not changed_by:
+    if not (changed_by or "").strip():
         raise ValueError("kill switch: say who flips it (changed_by)")
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(
-            """INSERT INTO ops.delivery_control (scope, kill_switch, changed_by, reason, changed_at)
-               VALUES (%s, %s, %s, %s, now())
-               ON CONFLICT (scope) DO UPDATE SET kill_switch = EXCLUDED.kill_switch, changed_by = EXCLUDED.changed_by,
-                   reason = EXCLUDED.reason, changed_at = now()""", (scope, on, changed_by, reason))
-        cur.execute("INSERT INTO ops.delivery_control_log (scope, kill_switch, changed_by, reason) VALUES (%s, %s, %s, %s)",
-                    (scope, on, changed_by, reason))
+        flip(cur, scope, on, changed_by, reason)
     conn.close()
+
+
+def switches(cur, registry) -> list[dict]:
+    """Every kill switch and who flipped it: one row per scope (``global``, then each store) with
+    ``on`` (the effective state), ``registry`` (set in the YAML: only editing it turns that off),
+    ``table`` (flipped from the CLI/UI) and the last flip's ``changed_by``, ``changed_at``, ``reason``.
+    ``registry`` None (unreadable): the table alone."""
+    cur.execute("SELECT scope, kill_switch, changed_by, changed_at, reason FROM ops.delivery_control")
+    table = {r[0]: r[1:] for r in cur.fetchall()}
+    scopes = [(GLOBAL, registry.defaults.global_kill_switch if registry else False)]
+    scopes += [(s.id, s.kill_switch) for s in (registry.stores if registry else [])]
+    scopes += [(scope, False) for scope in sorted(set(table) - {sc for sc, _ in scopes})]
+    out = []
+    for scope, in_registry in scopes:
+        on, by, at, reason = table.get(scope, (False, None, None, None))
+        out.append({"scope": scope, "on": bool(in_registry or on), "registry": bool(in_registry), "table": bool(on),
+                    "changed_by": by, "changed_at": at, "reason": reason})
+    return out
 
 
 def quiet_release(store, marketplace: str | None, now: datetime) -> datetime | None:

@@ -66,6 +66,7 @@ def deliver_store(store, dsn: str, *, now: datetime | None = None, sp_client=Non
     now = now or clock.now()
     run = _Run(store, dsn, now, get_registry().defaults.global_kill_switch, sp_client)
     conn = psycopg2.connect(dsn, application_name=f"seller-inbox-deliver-{store.id}")
+    got = False
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, store.id))
@@ -80,7 +81,15 @@ def deliver_store(store, dsn: str, *, now: datetime | None = None, sp_client=Non
         run.refresh_kpis()
     finally:
         run.close()
-        conn.close()  # ends the session: releases the advisory lock
+        if got:  # unlock explicitly: a closed session's locks go only once its backend has exited
+            try:
+                conn.rollback()
+                with conn.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (LOCK_CLASS, store.id))
+                conn.commit()
+            except psycopg2.Error:
+                pass  # the session is gone, and its locks with it
+        conn.close()
     out = dict(sorted(run.stats.items()))
     log.info("deliver %s: %s", store.id, out)
     if run.smtp_down:

@@ -18,7 +18,7 @@ the order, its threads or the buyer's alias).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 from seller_inbox.classify import taxonomy as tx
@@ -178,3 +178,57 @@ def scan_review_requests(store: Any, dsn: str, now: datetime | None = None, *, c
         if own:
             client.close()
     return counts
+
+
+# ------------------------------------------------------------------ once a day (the deliver DAG)
+SCAN_FROM = time(8, 0)                 # local time of the store's first marketplace
+RESCAN_AFTER = timedelta(hours=1)      # a scan Amazon cut short is tried again after this
+LOCK_CLASS = 727501
+
+
+def daily_scan(store: Any, dsn: str, now: datetime | None = None, *, client: Any = None) -> dict:
+    """Run ``scan_review_requests`` once per store and local day, from 08:00 in the store's first
+    marketplace's zone (quiet hours would hold the sends anyway). The deliver DAG calls this on
+    every run; ``ops.review_scan_day`` makes every call after the day's scan a no-op, except that
+    a scan cut short by Amazon (``deferred``) runs again after ``RESCAN_AFTER``. The scan itself
+    refreshes the packages of merchant orders first (``orders.refresh_packages``), whatever
+    Orders API version the store reads with."""
+    import json
+
+    import psycopg2
+
+    from seller_inbox import clock
+
+    now = now or clock.now()
+    local = now.astimezone(store.marketplaces[0].zone)
+    out: dict[str, Any] = {"store_id": store.id, "local_day": local.date().isoformat()}
+    if local.time() < SCAN_FROM:
+        return {**out, "scan": f"waits for {SCAN_FROM:%H:%M} local time"}
+    conn = psycopg2.connect(dsn, application_name=f"seller-inbox-review-scan-{store.id}")
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, store.id))
+            if not cur.fetchone()[0]:
+                return {**out, "scan": "busy: another scan of this store is running"}
+            cur.execute("SELECT complete, scanned_at FROM ops.review_scan_day WHERE store_id = %s AND local_day = %s",
+                        (store.id, local.date()))
+            done = cur.fetchone()
+        if done and (done[0] or now - done[1] < RESCAN_AFTER):
+            return {**out, "scan": "done today" if done[0] else "cut short today; tried again later"}
+        counts = scan_review_requests(store, dsn, now, client=client)
+        with conn.cursor() as cur:
+            cur.execute(
+                """INSERT INTO ops.review_scan_day (store_id, local_day, complete, counts, scanned_at)
+                   VALUES (%s, %s, %s, %s, %s)
+                   ON CONFLICT (store_id, local_day) DO UPDATE SET complete = EXCLUDED.complete,
+                       counts = EXCLUDED.counts, scanned_at = EXCLUDED.scanned_at""",
+                (store.id, local.date(), counts["deferred"] == 0, json.dumps(counts), now))
+        return {**out, "scan": "ran", **counts}
+    finally:
+        try:  # unlock explicitly: a closed session's locks go only once its backend has exited
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock_all()")
+        except psycopg2.Error:
+            pass  # the session is gone, and its locks with it
+        conn.close()
