@@ -200,3 +200,34 @@ def test_watermark_mode_ignores_a_stale_uidvalidity(db, warehouse_dsn, mailbox):
     imap.select("INBOX", readonly=True)
     uv = int(imap.response("UIDVALIDITY")[1][0])
     assert rows(db, "SELECT uidvalidity, last_uid FROM ops.ingest_watermark WHERE source='imap:INBOX'") == [(uv, 1)]
+
+
+def test_fixtures_through_dovecot_parse_as_on_disk(mailbox):
+    """Dovecot stores and serves mail with CRLF line endings; the Maildir fixtures on disk are
+    mostly LF. Every fixture (the corpus and the hostile mails) must parse the same both ways."""
+    from seller_inbox.mail.parser import MailParseError, parse_bytes
+
+    fix = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
+    files = sorted(fix.glob("corpus/*.eml")) + sorted(fix.glob("hostile/*.eml"))
+    files = [f for f in files if b"\x00" not in f.read_bytes()]  # IMAP literals cannot carry NUL
+
+    def parsed(raw: bytes) -> dict:
+        try:
+            d = parse_bytes(raw, salt=b"dovecot").to_dict()
+        except MailParseError as exc:
+            return {"error": exc.reason}
+        d.pop("size_bytes")  # the size as delivered, line endings included
+        return d
+
+    imap = mailbox["imap"]
+    assert imap.create("Fixtures")[0] == "OK"
+    for f in files:
+        typ, data = imap.append("Fixtures", None, None, f.read_bytes())
+        assert typ == "OK", (f.name, data)
+    imap.select("Fixtures", readonly=True)
+    uids = imap.uid("SEARCH", None, "ALL")[1][0].split()
+    assert len(uids) == len(files)
+    for f, uid in zip(files, uids):
+        served = imap.uid("FETCH", uid, "(BODY.PEEK[])")[1][0][1]
+        assert b"\n" not in served.replace(b"\r\n", b""), f.name  # served with CRLF only
+        assert parsed(served) == parsed(f.read_bytes()), f.name

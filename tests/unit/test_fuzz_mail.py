@@ -117,6 +117,7 @@ mime = st.recursive(leaf, lambda kids: st.builds(
 @example(b'Content-Type: image/jpeg\r\nContent-Disposition: attachment; filename="l\xc3\xa1mpara.jpg"\r\n\r\nx',
          b"\r\n")
 @example(b"Content-Type: text/plain\r\nContent-Disposition: attachment; filename*=idna''h%C3%A9\r\n\r\nx", b"\n")
+@example(b"Content-Type: image/jpeg; charset=idna\r\nContent-Transfer-Encoding: 7bit\r\n\r\n\xc2\x80", b"\r\n")
 def test_random_mime_structures(body, eol):
     raw = HEAD + b"Subject: fuzz\r\nMIME-Version: 1.0\r\n" + body
     _check(raw.replace(b"\r\n", eol))

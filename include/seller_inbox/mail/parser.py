@@ -510,6 +510,20 @@ def _filename(part: Message, ph: dict) -> str | None:
     return unquote(v).strip()
 
 
+def _attachment_size(part: Message, enc: str) -> int:
+    """Decoded size in bytes, without decoding base64 (8-bit text counts as stored)."""
+    try:
+        p = part.get_payload()
+    except (UnicodeError, LookupError):  # 8-bit payload labelled with a charset Python cannot apply
+        return len(part.get_payload(decode=True) or b"")
+    if not isinstance(p, str):
+        return 0
+    if enc == "base64":
+        b64 = "".join(p.split())
+        return max(len(b64) * 3 // 4 - (2 if b64.endswith("==") else 1 if b64.endswith("=") else 0), 0)
+    return len(p)
+
+
 def _is_clean(v) -> bool:
     if v is None:
         return True
@@ -701,19 +715,9 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
         if len(attachments) >= MAX_ATTACHMENTS:
             truncated = True
             continue
-        enc = _hval(ph.get("content-transfer-encoding")).lower()
-        p = part.get_payload()
-        if isinstance(p, str):
-            n = len(p)
-            if enc == "base64":
-                b64 = "".join(p.split())
-                asize = len(b64) * 3 // 4 - (2 if b64.endswith("==") else 1 if b64.endswith("=") else 0)
-            else:
-                asize = n
-        else:
-            asize = 0
+        asize = _attachment_size(part, _hval(ph.get("content-transfer-encoding")).lower())
         name = _hval(fname)[:255] if fname else None
-        attachments.append({"name": name, "type": sanitize_text(ctype), "size": max(asize, 0)})
+        attachments.append({"name": name, "type": sanitize_text(ctype), "size": asize})
 
     if plains:
         body = "\n".join(plains)
