@@ -587,3 +587,112 @@ def test_every_template_label_is_in_the_i18n_table_in_both_languages():
     assert i18n.pick_language(None, "en;q=0.4, zh;q=0.6") == "zh"
     assert i18n.pick_language(None, "zh;q=0, de") == "en"
     assert i18n.pick_language(None, None) == "en"
+
+
+# ------------------------------------------------------------------ kill switches, listen mode, findings
+def test_kill_switch_toggle_on_the_approvals_page_is_audited(db, lead, airflow_api, tokens):
+    page = lead.get(PREFIX + "/approvals?lang=en")
+    assert page.status_code == 200 and "Kill switches" in page.text
+    scopes = re.findall(r'<tr data-scope="([^"]+)" class="(on|off)">', page.text)
+    assert scopes == [("global", "off"), ("us-outdoor", "off"), ("eu-home", "off"), ("jp-gadgets", "off")]
+    token = _csrf(page.text)
+    # no CSRF token, a viewer, an unknown scope: refused, nothing flipped
+    assert lead.post(PREFIX + "/approvals/kill-switch", data={"scope": "us-outdoor", "on": "1"}).status_code == 403
+    with httpx.Client(base_url=airflow_api, cookies={"_token": tokens["viewer"]}, timeout=20) as viewer:
+        vt = _csrf(viewer.get(PREFIX + "/approvals").text)
+        r = viewer.post(PREFIX + "/approvals/kill-switch", data={"csrf_token": vt, "scope": "us-outdoor", "on": "1"})
+        assert r.status_code == 403
+    r = lead.post(PREFIX + "/approvals/kill-switch?lang=en", data={"csrf_token": token, "scope": "nope", "on": "1"})
+    assert r.status_code == 404 and "No such store or scope." in r.text
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM ops.delivery_control_log")
+        assert cur.fetchone() == (0,)
+
+    r = lead.post(PREFIX + "/approvals/kill-switch?lang=en",
+                  data={"csrf_token": token, "scope": "us-outdoor", "on": "1", "reason": "template bug"})
+    assert r.status_code == 303 and "done=switch_on" in r.headers["location"]
+    with db.cursor() as cur:
+        cur.execute("SELECT kill_switch, changed_by, reason FROM ops.delivery_control WHERE scope = 'us-outdoor'")
+        assert cur.fetchone() == (True, "lead", "template bug")
+    done = lead.get(r.headers["location"])
+    assert "Kill switch on: us-outdoor" in done.text
+    row = re.search(r'<tr data-scope="us-outdoor" class="on">(.*?)</tr>', done.text, re.S).group(1)
+    assert "ON: nothing leaves" in row and '<td class="changed-by">lead</td>' in row and "template bug" in row
+    assert re.search(r'<td class="changed-at">\d{4}-\d\d-\d\d \d\d:\d\d UTC</td>', row)
+    assert 'name="on" value="0"' in row and "Resume sending" in row
+    zh = lead.get(PREFIX + "/approvals?lang=zh")
+    assert "紧急停发开关" in zh.text and "已开启：停止发送" in zh.text and "恢复发送" in zh.text
+    # and off again; both flips in the audit log
+    r = lead.post(PREFIX + "/approvals/kill-switch?lang=zh", data={"csrf_token": token, "scope": "us-outdoor", "on": "0"})
+    assert r.status_code == 303 and "已关闭停发开关：us-outdoor" in lead.get(r.headers["location"]).text
+    with db.cursor() as cur:
+        cur.execute("SELECT scope, kill_switch, changed_by, reason FROM ops.delivery_control_log ORDER BY id")
+        assert cur.fetchall() == [("us-outdoor", True, "lead", "template bug"), ("us-outdoor", False, "lead", None)]
+    api = lead.get(PREFIX + "/api/approvals").json()["kill_switches"]
+    assert [(k["scope"], k["on"], k["changed_by"]) for k in api][:2] == [("global", False, None), ("us-outdoor", False, "lead")]
+
+
+def test_listen_mode_shows_shadow_drafts_and_how_many_a_person_answered_differently(db, lead):
+    from seller_inbox.delivery import shadow
+
+    now = datetime.now(UTC)
+    draft = ("Hello, your order 111-0000001-0000001 was shipped on November 24 with UPS. "
+             "The tracking number is 1Z999AA10123456784. It should arrive by December 1.")
+
+    def case(n, *, store="us-outdoor", days_ago=1.0, reply=None, thread=True):
+        mid, t = f"<s{n}@x>", now - timedelta(days=days_ago)
+        add_message(db, store, mid, t)
+        with db.cursor() as cur:
+            cur.execute("INSERT INTO core.thread (thread_id, store_id) VALUES (%s, %s)", (f"t{n}", store))
+            cur.execute("UPDATE core.message SET thread_id = %s WHERE message_id = %s", (f"t{n}", mid))
+            cur.execute("""INSERT INTO core.outbox (idempotency_key, store_id, message_id, order_id, action, template,
+                               locale, subject, body, mode, status, created_at)
+                           VALUES (%s, %s, %s, '111-0000001-0000001', 'reply', 'order_status', 'en',
+                                   'Re: your order', %s, 'listen', 'shadow', %s)""",
+                        (f"reply:{store}:{mid}", store, mid, draft, t))
+        if reply is not None:
+            add_message(db, store, f"<r{n}@store>", t + timedelta(hours=2), kind="seller_reply", body=reply)
+            with db.cursor() as cur:
+                cur.execute("UPDATE core.message SET thread_id = %s, in_reply_to = %s WHERE message_id = %s",
+                            (f"t{n}" if thread else None, None if thread else mid, f"<r{n}@store>"))
+
+    similar = ("Hi, your order 111-0000001-0000001 was shipped on November 24 with UPS. Tracking number "
+               "1Z999AA10123456784; it should arrive by December 1.\n\n> Where is my package?")
+    other = "Sorry for the wait! We had a stock problem; your parcel leaves tomorrow and we refunded the shipping."
+    case(1, reply=similar)
+    case(2, reply=other)
+    case(3, reply=other, thread=False)        # linked by In-Reply-To only
+    case(4)                                   # nobody answered
+    case(5, days_ago=20, reply=other)         # outside the 14 days
+    case(6, store="eu-home", reply=draft)     # answered with the draft itself
+    assert shadow.similarity(draft, similar) >= shadow.DIFFERENT_BELOW > shadow.similarity(draft, other)
+
+    en = lead.get(PREFIX + "/approvals?lang=en")
+    assert en.status_code == 200 and "Listen mode: what would have been sent (last 14 days)" in en.text
+    counts = {s: tuple(int(x) for x in re.findall(r'class="n-\w+">(\d+)<', body)) for s, body in
+              re.findall(r'<p class="shadow-summary" data-store="([^"]+)">(.*?)</p>', en.text, re.S)}
+    assert counts == {"us-outdoor": (4, 3, 2), "eu-home": (1, 1, 0)}
+    assert "Shadow drafts" in en.text and "a person answered" in en.text and "differently" in en.text
+    classes = dict(re.findall(r'<tr data-key="reply:[^:]+:&lt;(s\d)@x&gt;" class="(\w+)">', en.text))
+    assert classes == {"s1": "same", "s2": "differently", "s3": "differently", "s4": "unanswered", "s6": "same"}
+    assert "1Z999AA10123456784" in en.text   # the draft itself is shown
+    only = lead.get(PREFIX + "/approvals?lang=en&store=eu-home").text
+    assert 'data-store="us-outdoor"' not in re.search(r"Listen mode.*", only, re.S).group(0).split("</table>")[0]
+    zh = lead.get(PREFIX + "/approvals?lang=zh").text
+    assert "监听模式：本应发送的草稿（近 14 天）" in zh and "影子草稿" in zh and "人工已回复" in zh and "回复不同" in zh
+    api = lead.get(PREFIX + "/api/approvals").json()["shadow"]
+    assert {s["store_id"]: (s["shadow"], s["answered"], s["differently"]) for s in api["summary"]} == {
+        "us-outdoor": (4, 3, 2), "eu-home": (1, 1, 0)}
+
+
+def test_each_finding_shows_the_text_it_matched(db, lead):
+    key = "reply:us-outdoor:<match@x>"
+    _outbox(db, key, body="Write to support@example.com please.",
+            findings=[{"code": "email_address", "detail": "remove the e-mail address", "match": "support@example.com"}])
+    page = lead.get(PREFIX + "/approvals?lang=en").text
+    card = re.search(r'<div class="card approval" data-key="reply:us-outdoor:&lt;match@x&gt;">(.*?)</form>', page, re.S).group(1)
+    assert re.search(r'<code>email_address</code>: remove the e-mail address · matched: '
+                     r'<mark class="match">support@example.com</mark>', card)
+    r = lead.post(PREFIX + "/approvals/approve?lang=zh", data={"csrf_token": _csrf(page), "key": key,
+                                                               "body": "Call us at +1 555 123 4567."})
+    assert r.status_code == 422 and re.search(r'命中内容: <mark class="match">\+1 555 123 4567</mark>', r.text)

@@ -1,8 +1,8 @@
 """The Seller Inbox UI: a FastAPI app mounted into Airflow's API server by the plugin.
 
-Pages (HTML, Chinese and English): ``kpis``, ``health``, ``approvals``, ``messages``; the same
-data as JSON under ``api/``. Approve / reject are POSTs (form + CSRF token, or JSON with a
-Bearer token).
+Pages (HTML, Chinese and English): ``kpis``, ``health``, ``approvals`` (with the kill switches
+and the listen-mode shadow drafts), ``messages``; the same data as JSON under ``api/``. Approve /
+reject / kill switch are POSTs (form + CSRF token, or JSON with a Bearer token).
 
 Protection. A plugin app is mounted with ``app.mount()`` and inherits none of the API server's
 dependencies, so this app authenticates every route itself, with the API server's own code:
@@ -11,7 +11,7 @@ dependency behind every ``/api/v2`` route: ``Authorization: Bearer <JWT>`` first
 ``_token`` cookie the Airflow UI holds, validated by the configured auth manager's
 ``get_user_from_token``: signature, audience, expiry, revocation). Then the auth manager
 decides: ``is_authorized_custom_view(resource_name="Seller Inbox")`` for every request, and for
-approve / reject also ``is_authorized_dag(method="PUT", access_entity=HITL_DETAIL)``: the
+approve / reject / the kill switch also ``is_authorized_dag(method="PUT", access_entity=HITL_DETAIL)``: the
 right Airflow asks before a human answers a human-in-the-loop task. Without a valid login an
 API route answers 401 and a page redirects to the auth manager's login URL.
 """
@@ -129,7 +129,7 @@ def _is_api(request: Request) -> bool:
 # Route paths by name. ``request.url_for`` cannot be used: in a mounted app the scope's
 # router is the API server's, which does not know these names.
 ROUTES = {"index": "/", "kpis": "/kpis", "health": "/health", "approvals": "/approvals", "messages": "/messages",
-          "approve": "/approvals/approve", "reject": "/approvals/reject"}
+          "approve": "/approvals/approve", "reject": "/approvals/reject", "kill_switch": "/approvals/kill-switch"}
 
 
 def path_for(request: Request, name: str) -> str:
@@ -330,16 +330,19 @@ def create_app() -> FastAPI:
         pending = await _warehouse(queries.pending_approvals, store)
         recent = await _warehouse(queries.recent_decisions, store)
         stores = await _warehouse(queries.store_ids)
+        switches = await _warehouse(queries.kill_switches)
+        shadow = await _warehouse(queries.shadow_drafts, store)
         return _render(request, "approvals.html", status=status, pending=pending, recent=recent, stores=stores,
-                       names=queries.store_names(), **extra)
+                       names=queries.store_names(), switches=switches, shadow=shadow, **extra)
 
     @app.get("/approvals", name="approvals", response_class=HTMLResponse)
     async def approvals(request: Request):
         lang = _lang(request)
         done, key = request.query_params.get("done"), request.query_params.get("key", "")
         flash = None
-        if done in ("approved", "rejected"):
-            flash = i18n.t("approved_ok" if done == "approved" else "rejected_ok", lang, key=key)
+        if done in ("approved", "rejected", "switch_on", "switch_off"):
+            flash = i18n.t({"approved": "approved_ok", "rejected": "rejected_ok", "switch_on": "switch_on_ok",
+                            "switch_off": "switch_off_ok"}[done], lang, key=key)
         return await _approvals_page(request, flash=flash)
 
     def _after(request: Request, done: str, key: str) -> RedirectResponse:
@@ -387,9 +390,26 @@ def create_app() -> FastAPI:
         status, msg = _decision_error(request, res)
         return await _approvals_page(request, status=status, error=msg, error_key=key, error_findings=[], edited={})
 
+    @app.post("/approvals/kill-switch", name="kill_switch")
+    async def kill_switch(request: Request):
+        """Flip a kill switch (global or a store) from the approvals page: who may decide approvals
+        may stop every send; audited with the user and reason (docs/delivery.md)."""
+        form = await request.form()
+        _check_csrf(request, form.get("csrf_token"))
+        scope, on = str(form.get("scope") or ""), form.get("on") == "1"
+        res = await _warehouse(queries.flip_kill_switch, scope, on, _user_name(request), str(form.get("reason") or ""))
+        if res["ok"]:
+            return _after(request, "switch_on" if on else "switch_off", scope)
+        return await _approvals_page(request, status=404, error=i18n.t("unknown_scope", _lang(request)),
+                                     error_key=scope, error_findings=[], edited={})
+
     @app.get("/api/approvals", name="api_approvals")
     async def api_approvals(request: Request):
-        return {"pending": _jsonable(await _warehouse(queries.pending_approvals, _store_param(request)))}
+        store = _store_param(request)
+        shadow = await _warehouse(queries.shadow_drafts, store)
+        return {"pending": _jsonable(await _warehouse(queries.pending_approvals, store)),
+                "kill_switches": _jsonable(await _warehouse(queries.kill_switches)),
+                "shadow": {"days": shadow["days"], "threshold": shadow["threshold"], "summary": shadow["summary"]}}
 
     async def _json_body(request: Request) -> dict:
         try:

@@ -344,3 +344,83 @@ def open_messages(conn, store: str | None, risk: str | None = None) -> list[dict
         WHERE (%(store)s::text IS NULL OR store_id = %(store)s)
           AND (%(risk)s::text IS NULL OR risk = %(risk)s)
         ORDER BY sla_due_at NULLS LAST, received_at LIMIT {MAX_ROWS}""", {"store": store, "risk": risk})
+
+
+# ---------------------------------------------------------------- listen mode, kill switches
+SHADOW_SHOWN = 50            # latest shadow drafts listed; the summary counts all of the window
+SHADOW_COUNTED = 5000
+
+
+def shadow_drafts(conn, store: str | None, days: int | None = None) -> dict:
+    """Listen mode judged (``delivery.shadow``): per store over the last ``days`` (14), shadow
+    drafts N, those a person later answered M, and K answered differently; plus the latest drafts
+    with the person's reply and its similarity."""
+    from seller_inbox.delivery import shadow
+
+    days = days or shadow.WINDOW_DAYS
+    rows = _read(conn, """
+        SELECT o.idempotency_key, o.store_id, o.message_id, o.order_id, o.template, o.locale, o.subject, o.body,
+               o.created_at, m.received_at, m.intent, r.message_id AS reply_id, r.body_text AS reply_body,
+               r.received_at AS replied_at
+        FROM core.outbox o
+        JOIN core.message m ON m.store_id = o.store_id AND m.message_id = o.message_id
+        LEFT JOIN LATERAL (
+            SELECT r.message_id, r.body_text, r.received_at FROM core.message r
+            WHERE r.store_id = o.store_id AND r.kind = 'seller_reply' AND r.received_at >= m.received_at
+              AND (r.in_reply_to = m.message_id OR (m.thread_id IS NOT NULL AND r.thread_id = m.thread_id))
+            ORDER BY r.received_at, r.message_id LIMIT 1) r ON true
+        WHERE o.status = 'shadow' AND m.received_at > now() - make_interval(days => %(days)s)
+          AND (%(store)s::text IS NULL OR o.store_id = %(store)s)
+        ORDER BY m.received_at DESC, o.idempotency_key LIMIT %(limit)s""",
+                 {"store": store, "days": days, "limit": SHADOW_COUNTED})
+    summary: dict[str, dict] = {}
+    for r in rows:
+        s = summary.setdefault(r["store_id"], {"store_id": r["store_id"], "shadow": 0, "answered": 0, "differently": 0})
+        s["shadow"] += 1
+        r["similarity"] = None
+        r["differently"] = None
+        if r["reply_id"]:
+            s["answered"] += 1
+            r["similarity"] = round(shadow.similarity(r["body"], r["reply_body"]), 2)
+            r["differently"] = r["similarity"] < shadow.DIFFERENT_BELOW
+            s["differently"] += r["differently"]
+    return {"days": days, "threshold": shadow.DIFFERENT_BELOW, "summary": [summary[k] for k in sorted(summary)],
+            "rows": rows[:SHADOW_SHOWN]}
+
+
+def _registry():
+    try:
+        from seller_inbox.config import get_registry
+
+        return get_registry()
+    except Exception:  # noqa: BLE001 - the registry is optional for the UI
+        return None
+
+
+def kill_switches(conn) -> list[dict]:
+    """Every kill switch with who flipped it and when (``delivery.controls.switches``)."""
+    from seller_inbox.delivery import controls
+
+    try:
+        with conn.cursor() as cur:
+            return controls.switches(cur, _registry())
+    finally:
+        conn.rollback()
+
+
+def flip_kill_switch(conn, scope: str, on: bool, user: str, reason: str | None) -> Decision:
+    """Flip a kill switch from the approvals page (audited in ops.delivery_control_log)."""
+    from seller_inbox.delivery import controls
+
+    reg = _registry()
+    known = {controls.GLOBAL} | {s.id for s in (reg.stores if reg else [])}
+    if scope not in known:
+        return Decision(ok=False, error="not_found")
+    try:
+        with conn.cursor() as cur:
+            controls.flip(cur, scope, on, user, (reason or "").strip()[:500] or None)
+        conn.commit()
+    except Exception:
+        conn.rollback()
+        raise
+    return Decision(ok=True)
