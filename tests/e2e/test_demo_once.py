@@ -61,7 +61,7 @@ def test_every_stage_left_its_mark(first_run, demo_env):
         cur.execute("SELECT store_id, count(DISTINCT marketplace) FROM kpi.store_daily GROUP BY 1")
         assert dict(cur.fetchall()) == {"us-outdoor": 1, "eu-home": 4, "jp-gadgets": 1}
         cur.execute("SELECT DISTINCT stage FROM ops.gate_run WHERE success")
-        assert {r[0] for r in cur.fetchall()} == {"ingest", "classify", "act", "kpi"}
+        assert {r[0] for r in cur.fetchall()} == {"ingest_mail", "ingest_orders", "classify", "alert", "act", "kpi", "deliver"}
         cur.execute("SELECT count(*) FROM ops.gate_run WHERE NOT success")
         assert cur.fetchone()[0] == 0
         cur.execute("SELECT status FROM ops.store_auth ORDER BY store_id")
