@@ -7,7 +7,8 @@ One run, under a per-store advisory lock (two runs never send side by side):
    threads and older than 30 days are deleted;
 2. reconciliation: a row left in ``sending`` by a killed run is checked (SMTP: its
    Message-ID in the Sent folder; API: the channel's ``already_done``) before anything is
-   retried, so a buyer never gets two copies;
+   retried, so a buyer never gets two copies; an API send nobody can settle within
+   ``UNKNOWN_AFTER`` becomes ``failed`` ("outcome unknown; check Seller Central"), alerted once;
 3. every due row (``queued`` in auto mode, ``approved``, ``held`` whose time has come) is
    checked at send time — kill switches, opt-out, quiet hours, per-order limit, daily cap,
    the linter — then claimed as ``sending`` with its Message-ID / request id (committed),
@@ -41,6 +42,8 @@ MAX_ATTEMPTS = 5
 RETRY_DELAY = timedelta(minutes=1)      # after the first temporary failure; doubles each time
 RECONCILE_GRACE = timedelta(minutes=2)  # a Sent copy may lag the SMTP transaction a little
 MAX_ROWS = 500                          # per run; the rest goes in the next run minutes later
+UNKNOWN_AFTER = timedelta(hours=3)      # an API send nobody can settle is given up (failed) after this
+UNKNOWN_ALERT = "delivery_unknown"      # ops.alert_log kind: one alert per such row
 API_MODULES = {"solicitations": ("seller_inbox.delivery.solicitations", "send_review_request"),
                "messaging": ("seller_inbox.delivery.messaging", "send_proactive")}
 
@@ -215,8 +218,31 @@ class _Run:
         elif done is False:
             self._set(row, _prior(row), "interrupted before Amazon took it: sending again")
             self.stats["reconciled_retry"] += 1
+        elif row["sending_at"] and self.now - row["sending_at"] >= UNKNOWN_AFTER:
+            self._give_up(row)
         else:
             self.stats["unreconciled"] += 1
+
+    def _give_up(self, row: dict) -> None:
+        """An API send whose answer was lost and that the API cannot confirm (the Messaging API
+        lists nothing sent): ``failed`` — never sent again, it may have reached the buyer — and
+        one alert for a person to look in Seller Central."""
+        reason = "outcome unknown; check Seller Central (the order's messages) before sending anything by hand"
+        if not self._set(row, "failed", reason):
+            return
+        msg = (f"store {self.store.id}: {row['action']} for order {row['order_id']} ({row['idempotency_key']}): "
+               f"{reason}")
+        with self.conn.cursor() as cur:
+            cur.execute(
+                """INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, sent_at)
+                   VALUES (%s, %s, %s, 'log', 'sent', %s, now()) ON CONFLICT DO NOTHING RETURNING 1""",
+                (self.store.id, UNKNOWN_ALERT, row["idempotency_key"],
+                 json.dumps({"message": msg, "order_id": row["order_id"], "action": row["action"]})))
+            if cur.fetchone() is not None:
+                log.warning("ALERT %s store=%s: %s", UNKNOWN_ALERT, self.store.id, msg)
+        self.conn.commit()
+        self.stats["failed"] += 1
+        self.stats["outcome_unknown"] += 1
 
     # ------------------------------------------------------------------ 3. drain
     def drain(self) -> None:
