@@ -6,6 +6,8 @@
    least ``--mails`` files exist (buyer messages in six languages, HTML and base64 parts,
    seller replies, notices, bounces);
 2. parses every mail on one core (``parser.parse_bytes``, redaction included): mails/s;
+   and the worst parse time over the hostile-mail corpus (``tests/fixtures/mail/hostile``)
+   against ``parser.PARSE_BUDGET_S``;
 3. loads the parsed mails into PostgreSQL with the ingest's own batch writer
    (``execute_values`` in 200-mail transactions, threads, reply links): load time;
 4. end to end: ``ingest_source`` (Maildir read + parse + store) into a fresh database.
@@ -94,6 +96,7 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     parsed = [(sid, role, p, parse_bytes(raw, salt=b"bench-salt", folder_role=role)) for sid, role, p, raw in raws]
     parse_s = time.perf_counter() - t0
+    worst_s, worst_mail = _hostile_worst(parse_bytes)
 
     # ---- load parsed mails into PostgreSQL with the ingest's batch writer
     drop = None
@@ -146,12 +149,34 @@ def main(argv=None) -> dict:
         "mails": len(parsed), "megabytes": round(total_bytes / 1e6, 1), "kinds": kinds,
         "generate_s": round(gen_s, 2),
         "parse_s": round(parse_s, 2), "parse_mails_per_s": round(len(parsed) / parse_s),
+        "hostile_worst_parse_s": round(worst_s, 3), "hostile_worst_mail": worst_mail,
         "load_s": round(load_s, 2), "load_mails_per_s": round(counts["stored"] / load_s), "loaded": counts["stored"],
         "ingest_end_to_end_s": round(e2e_s, 2), "ingest_mails_per_s": round(e2e["stored"] / e2e_s),
         "ingest_stored": e2e["stored"],
     }
     print(json.dumps(result, indent=1))
+    from seller_inbox.mail.parser import PARSE_BUDGET_S
+
+    print(f"hostile mail: worst parse {worst_s:.3f} s ({worst_mail}), budget {PARSE_BUDGET_S:g} s")
     return result
+
+
+def _hostile_worst(parse_bytes) -> tuple[float, str]:
+    """The slowest parse (seconds, file) over the hostile-mail corpus; rejections count too."""
+    from seller_inbox.mail.parser import MailParseError
+
+    worst, name = 0.0, ""
+    for f in sorted((Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "mail" / "hostile").glob("*.eml")):
+        raw = f.read_bytes()
+        t0 = time.perf_counter()
+        try:
+            parse_bytes(raw, salt=b"bench-salt")
+        except MailParseError:
+            pass
+        d = time.perf_counter() - t0
+        if d > worst:
+            worst, name = d, f.name
+    return worst, name
 
 
 if __name__ == "__main__":
