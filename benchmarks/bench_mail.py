@@ -157,23 +157,24 @@ def main(argv=None) -> dict:
     print(json.dumps(result, indent=1))
     from seller_inbox.mail.parser import PARSE_BUDGET_S
 
-    print(f"hostile mail: worst parse {worst_s:.3f} s ({worst_mail}), budget {PARSE_BUDGET_S:g} s")
+    print(f"hostile mail: worst parse {worst_s:.3f} s CPU ({worst_mail}), budget {PARSE_BUDGET_S:g} s CPU")
     return result
 
 
 def _hostile_worst(parse_bytes) -> tuple[float, str]:
-    """The slowest parse (seconds, file) over the hostile-mail corpus; rejections count too."""
+    """The slowest parse (CPU seconds, as the budget counts them; file) over the hostile-mail
+    corpus; rejections count too."""
     from seller_inbox.mail.parser import MailParseError
 
     worst, name = 0.0, ""
     for f in sorted((Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "mail" / "hostile").glob("*.eml")):
         raw = f.read_bytes()
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         try:
             parse_bytes(raw, salt=b"bench-salt")
         except MailParseError:
             pass
-        d = time.perf_counter() - t0
+        d = time.thread_time() - t0
         if d > worst:
             worst, name = d, f.name
     return worst, name
