@@ -98,13 +98,17 @@ def test_auto_replies_reach_buyers_once_even_when_the_deliver_task_is_killed(wor
     assert len(smtp.messages) == 1
     # ... and the rerun sends each reply once: the interrupted one is found in the Sent folder
     (run,), _ = _run(world, (f"si_{STORE}_deliver", day + timedelta(days=1, minutes=5)))
-    assert run["tasks"] == {"deliver": "success"}, run
+    assert run["tasks"] == {"deliver": "success", "gate_deliver": "success", "review_scan": "success"}, run
     rcpts = [r for m in smtp.messages for r in m["rcpt_tos"]]
     assert len(rcpts) == len(set(rcpts)) == queued
     assert all(r.endswith("@marketplace.amazon.com") for r in rcpts)
     assert all(m["message"]["In-Reply-To"] and m["message"]["References"] for m in smtp.messages)
-    sent = _q(url, "SELECT outbound_id, in_reply_to FROM core.outbox WHERE status = 'sent'")
+    sent = _q(url, "SELECT outbound_id, in_reply_to FROM core.outbox WHERE status = 'sent' AND action = 'reply'")
     assert len(sent) == queued
+    # the deliver DAG's daily review_scan queued review requests, and deliver sent each once
+    ((scans,),) = _q(url, "SELECT count(*) FROM ops.review_scan_day WHERE store_id = %s", (STORE,))
+    reviews = _q(url, "SELECT order_id FROM core.outbox WHERE action = 'review_request' AND status = 'sent'")
+    assert scans == 1 and len(reviews) == len(set(reviews))
     assert {m["message"]["Message-ID"] for m in smtp.messages} == {o for o, _ in sent}
     # the KPI tables count them as responses
     replies = _q(url, "SELECT count(*) FROM core.message m JOIN core.outbox o ON o.outbound_id = m.message_id "
@@ -117,5 +121,6 @@ def test_auto_replies_reach_buyers_once_even_when_the_deliver_task_is_killed(wor
     n = len(smtp.messages)
     (pipe, dlv), _ = _run(world, (f"si_{STORE}_pipeline", day + timedelta(days=1)),
                           (f"si_{STORE}_deliver", day + timedelta(days=1, minutes=10)))
-    assert pipe["tasks"]["act"] == "success" and dlv["tasks"] == {"deliver": "success"}
+    assert pipe["tasks"]["act"] == "success" and set(dlv["tasks"].values()) == {"success"}
+    assert set(dlv["tasks"]) == {"deliver", "gate_deliver", "review_scan"}
     assert len(smtp.messages) == n
