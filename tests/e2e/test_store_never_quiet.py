@@ -200,3 +200,74 @@ def test_no_mail_is_lost_while_the_scheduler_is_down(world):
             "pending_within_sla, high_risk_messages, wismo_messages, orders, a_to_z_claims "
             "FROM kpi.store_daily ORDER BY 1, 2")
     assert _q(outage, kpis) == _q(steady, kpis)
+
+
+HOSTILE = REPO_ROOT / "tests" / "fixtures" / "mail" / "hostile"
+GOOD_TEXTS = (
+    "Hi, where is my order? The tracking has not moved for three days.",
+    "Does this tent fit two adults with backpacks inside?",
+    "Can I still change the colour of my order to green?",
+    "Please send me an invoice with my company VAT number.",
+)
+THREATS = (
+    "The item arrived broken. Refund me today or I will file an A-to-z claim and report you to Amazon.",
+    "Still nothing after two weeks. I am opening a chargeback with my bank and an A-to-z guarantee claim.",
+)
+
+
+def test_hostile_mail_costs_no_other_mail(world):
+    """A Maildir with the hostile reproducers and 100 good mails: one pipeline run stores,
+    classifies and alerts all 100; every hostile one is stored sanitised or quarantined with its
+    reason — none is lost, none blows the parse budget, no batch is rolled back for it."""
+    from seller_inbox import clock, warehouse
+    from seller_inbox.mail.demo import deliver, ensure_maildir
+
+    day = world["day"] - timedelta(days=6)
+    box = Path(world["env"]["SELLER_INBOX_HOME"]) / "hostile-box"
+    ensure_maildir(box, ("Sent",))
+    threats = set()
+    for i in range(100):
+        when = day + timedelta(hours=1, minutes=13 * i)
+        text = THREATS[i % 2] if i % 10 == 3 else GOOD_TEXTS[i % len(GOOD_TEXTS)]
+        mid = f"<good{i}@relay.example>"
+        if i % 10 == 3:
+            threats.add(mid)
+        deliver(box, bytes(_relay(f"buyer{i:03d}x@marketplace.amazon.com", when,
+                                  f"Order delivery inquiry from Amazon customer Sam (Order: 111-{i:07d}-0000001)",
+                                  text, mid)), when, mid)
+    stamp = format_datetime(day + timedelta(hours=8)).encode()
+    names = sorted(p.name for p in HOSTILE.glob("*.eml"))
+    assert len(names) >= 20
+    for k, name in enumerate(names):
+        raw = (HOSTILE / name).read_bytes().replace(b"Sun, 29 Nov 2026 08:00:00 +0000", stamp)
+        deliver(box, raw, day + timedelta(hours=8, seconds=k), f"hostile:{name}")
+
+    url = world["new_database"]("si_hostile")
+    warehouse.migrate(url)
+    end = day + timedelta(days=1)
+    env = {**_warehouse_env(url), clock.ENV: end.isoformat(),
+           "AIRFLOW_CONN_MAILBOX_US_OUTDOOR": json.dumps({"conn_type": "maildir", "extra": {"path": str(box)}})}
+    (run,) = _run(world, (f"si_{STORE}_pipeline", end), env=env)
+    for task in ("ingest_mail", "gate_ingest_mail", "classify", "gate_classify", "alert", "gate_alert"):
+        assert run["tasks"][task] == "success", (task, run["tasks"])
+
+    good = _q(url, "SELECT message_id, intent, risk FROM core.message WHERE message_id LIKE '<good%%@relay.example>'")
+    assert len(good) == 100 and all(intent for _, intent, _ in good)
+    alerted = {s for s, in _q(url, "SELECT DISTINCT subject_key FROM ops.alert_log WHERE alert_kind = 'high_risk'")}
+    assert threats <= alerted, threats - alerted
+    # every hostile mail is either stored (its parsed Message-ID is in raw.mail_message) or quarantined
+    from seller_inbox.mail.parser import MailParseError, parse_bytes
+
+    stored = {m for m, in _q(url, "SELECT message_id FROM raw.mail_message")}
+    quarantined = _q(url, "SELECT item_ref, reason FROM ops.quarantine")
+    expected_quarantined = 0
+    for k, name in enumerate(names):
+        raw = (HOSTILE / name).read_bytes().replace(b"Sun, 29 Nov 2026 08:00:00 +0000", stamp)
+        try:
+            assert parse_bytes(raw, salt=b"x").message_id in stored, name
+        except MailParseError:
+            expected_quarantined += 1
+    assert len(quarantined) == expected_quarantined, quarantined
+    assert all(reason and "time budget" not in reason for _, reason in quarantined), quarantined
+    # the USPS tracking number is neither redacted nor set aside by the phone check
+    assert _q(url, "SELECT count(*) FROM ops.dq_quarantine WHERE expectation = 'no_unredacted_phone'") == [(0,)]

@@ -23,6 +23,7 @@ from typing import Any
 
 from seller_inbox.classify import taxonomy as tx
 from seller_inbox.delivery.solicitations import OFFER
+from seller_inbox.mail.parser import OPT_OUT_PATTERN  # the relay-mail grammar lives in the parser
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -30,9 +31,6 @@ UTC = timezone.utc
 # what makes a review request tone-deaf or risky: every high/medium intent about the order itself
 EXCLUDING_INTENTS = tuple(sorted((tx.HIGH_INTENTS | tx.MEDIUM_INTENTS) - {"account_health"}))
 # a bounce saying the buyer opted out of messages (PostgreSQL and Python regex alike, case-insensitive)
-OPT_OUT_PATTERN = (r"opted\s+out|opt-out|unsolicited messages|abgemeldet|keine\s+nachrichten|"
-                   r"ne\s+souhaite\s+pas\s+recevoir|d[ée]sinscri|non\s+desidera\s+ricevere|"
-                   r"no\s+desea\s+recibir|dado\s+de\s+baja|受信を拒否|受け取りを拒否|配信停止")
 WINDOW_OPENS, WINDOW_CLOSES = timedelta(days=5), timedelta(days=30)
 LATE_SLACK = timedelta(days=3)   # parcels arriving after the promised window
 KEY = "review_request:{store}:{order}"

@@ -278,7 +278,29 @@ def _insert_mails(cur, sid: str, src_name: str, pairs: list[tuple]) -> tuple[set
                    order_id, asin, buyer_alias_hash, in_reply_to, topic, subject, body_text, language_hint,
                    attachments, received_at, no_response_needed, sla_due_at) VALUES %s
                ON CONFLICT (store_id, message_id) DO NOTHING""", msg_rows, page_size=500)
+        _keep_for_delivery(cur, sid, fresh)
     return new_ids, set(threads)
+
+
+def _keep_for_delivery(cur, sid: str, fresh: list) -> None:
+    """What the deliverer needs from new mail: each buyer thread's alias (encrypted; replies go
+    to it) and buyers an Amazon bounce says opted out (nothing more is sent to them)."""
+    from seller_inbox.delivery import aliases, crypto
+
+    buyers = [p for p in fresh if p.kind == "buyer_message" and p.alias_plain and p.buyer_alias]
+    if buyers:
+        try:
+            ring = crypto.keyring()
+        except crypto.CryptoNotConfigured as exc:
+            log.warning("store %s: buyer aliases are not kept, replies will read them from the mailbox (%s)", sid, exc)
+            ring = None
+        if ring is not None:
+            for p in buyers:
+                aliases.remember(cur, sid, thread_key(sid, p.buyer_alias, p.order_id), p.alias_plain,
+                                 now=p.received_at, ring=ring)
+    for p in fresh:
+        if p.opted_out and p.buyer_alias:
+            aliases.mark_opted_out(cur, sid, p.buyer_alias, f"Amazon bounce {p.message_id[:80]}: buyer opted out")
 
 
 def _advance_watermark(cur, sid: str, src_name: str, state, batch: list, final: bool) -> None:

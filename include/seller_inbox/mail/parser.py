@@ -87,6 +87,9 @@ class ParsedMail:
     size_bytes: int = 0
     truncated: bool = False
     source: str = ""
+    # never stored in clear: the deliverer needs it (encrypted at rest, docs/delivery.md)
+    alias_plain: str | None = field(default=None, repr=False)
+    opted_out: bool = False          # a bounce saying the buyer opted out of unsolicited messages
 
     def to_dict(self) -> dict:
         return {
@@ -356,6 +359,14 @@ def html_to_text(s: str) -> str:
 ORDER_RE = re.compile(r"(?<!\d)(\d{3}-\d{7}-\d{7})(?!\d)")
 _ASIN_LABEL = re.compile(r"ASIN\s*[:：#]?\s*([A-Z0-9]{10})\b")
 _ASIN_B0 = re.compile(r"\b(B0[0-9A-Z]{8})\b")
+_ALIAS_ANY = re.compile(r"[\w.+-]{1,64}@marketplace\.amazon\.[a-z]{2,3}(?:\.[a-z]{2})?\b", re.I)
+# Amazon's bounce for a buyer who opted out of unsolicited messages (any marketplace language):
+# nothing more may be sent to that buyer (docs/delivery.md)
+OPT_OUT_PATTERN = (
+    r"opted\s+out|opt-out|unsolicited messages|abgemeldet|keine\s+nachrichten|"
+    r"ne\s+souhaite\s+pas\s+recevoir|d[ée]sinscri|non\s+desidera\s+ricevere|"
+    r"no\s+desea\s+recibir|dado\s+de\s+baja|受信を拒否|受け取りを拒否|配信停止")
+OPT_OUT = re.compile(OPT_OUT_PATTERN, re.I)
 _ALIAS_DOMAIN = re.compile(r"@marketplace\.amazon\.([a-z.]+)$")
 _AMAZON_DOMAIN = re.compile(r"@(?:[\w-]+\.)*amazon\.([a-z.]+)$")
 _SC_DOMAIN = re.compile(r"(?:sellercentral(?:-europe|-japan)?|www)\.amazon\.([a-z]{2,3}(?:\.[a-z]{2})?)\b")
@@ -758,6 +769,12 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
 
     # ---- alias, marketplace
     alias_addr = from_addr if from_is_alias else (to_alias if direction == "outbound" else None)
+    opted_out = False
+    if bounce and alias_addr is None:
+        # a bounce of our reply names the buyer's alias it could not reach (recipient, quoted original)
+        m = _ALIAS_ANY.search(raw[:65536].decode("latin-1"))
+        alias_addr = m.group(0).lower() if m else None
+        opted_out = bool(OPT_OUT.search(subject_raw) or OPT_OUT.search(body[:20000]))
     buyer_alias = hash_alias(normalise_alias(alias_addr), salt) if alias_addr else None
     marketplace = None
     if alias_addr:
@@ -837,6 +854,8 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
         buyer_alias=buyer_alias, topic=topic, subject=subject, text=text, language=language,
         attachments=attachments, direction=direction, no_response_needed=nrn,
         auto_submitted=auto, size_bytes=size, truncated=truncated, source=source,
+        alias_plain=alias_addr if kind in ("buyer_message", "seller_reply", "auto_reply") else None,
+        opted_out=opted_out,
     ))
 
 
