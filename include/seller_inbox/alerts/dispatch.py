@@ -35,7 +35,7 @@ RETRY_DELAY_S = 30  # after the first failed attempt; doubles with each further 
 RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 # other components' alerts (channel 'log' rows) that reach the store's channels (docs/operations.md)
 FANOUT_KINDS = ("auth_revoked", "auth_recovered", "reauth_due", "secret_rotation", "gate_failed", "gate_quarantined",
-                "gate_warning", "mail_quarantined", "task_failed", "recovered", "ingest_gap")
+                "gate_warning", "mail_quarantined", "task_failed", "recovered", "ingest_gap", "delivery_unknown")
 RENDERED = {"title", "markdown", "text"}  # a payload with these is sent as it is
 # a failed row is due again at next_attempt_at (rows failed before 0301: 30 s after the failure)
 _DUE = "coalesce(next_attempt_at, updated_at + interval '30 seconds') <= now()"

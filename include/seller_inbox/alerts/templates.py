@@ -50,6 +50,7 @@ KIND_TITLE = {
         "task_failed": "[FAILED] {store}: a task failed",
         "recovered": "[RECOVERED] {store}: a failed task works again",
         "ingest_gap": "[GAP] {store}: an interval was not read on schedule",
+        "delivery_unknown": "[DELIVERY] {store}: a message's outcome is unknown — check Seller Central",
     },
     "zh": {
         "high_risk": "【高风险】{store} {marketplace}：{intent}",
@@ -68,6 +69,7 @@ KIND_TITLE = {
         "task_failed": "【故障】{store}：任务失败",
         "recovered": "【恢复】{store}：失败的任务已恢复",
         "ingest_gap": "【缺口】{store}：有时段未按计划读取",
+        "delivery_unknown": "【发送】{store}：一条消息的发送结果未知，请在卖家中心核实",
     },
 }
 LABELS = {
