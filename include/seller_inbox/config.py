@@ -309,6 +309,9 @@ class StoreConfig(_Strict):
     max_sends_per_order: int = Field(default=5, ge=1, le=100, strict=True)
     approval_ttl_hours: int = Field(default=48, ge=1, le=MAX_REPLY_AGE_HOURS, strict=True)
     hold_replies_in_quiet_hours: bool = False
+    # proactive messages the daily scan queues (opt-in; docs/delivery.md): confirmDeliveryDetails =
+    # a delivery confirmation with carrier and tracking number for merchant-fulfilled orders on their way
+    proactive: list[Literal["confirmDeliveryDetails"]] = Field(default_factory=list, max_length=5)
     gates: GateSettings = GateSettings()
 
     @field_validator("id")

@@ -193,13 +193,18 @@ def deliver(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
 
 
 def review_scan(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
-    """The daily review-request scan (deliver DAG, beside ``deliver``): queues review requests
-    once per store and local day from 08:00; the deliver runs send them (docs/delivery.md)."""
+    """The daily scans (deliver DAG, beside ``deliver``): review requests, then the proactive
+    messages the store opted in to (registry ``proactive``), each once per store and local day
+    from 08:00; the deliver runs send what they queue (docs/delivery.md)."""
+    from seller_inbox.delivery import proactive_scan
     from seller_inbox.delivery.review_scan import daily_scan
     from seller_inbox.warehouse import migrate
 
     migrate(dsn)
-    return daily_scan(store, dsn, now=_now())
+    now = _now()
+    out = daily_scan(store, dsn, now=now)
+    # the review scan that just ran refreshed the packages: not read twice
+    return {**out, "proactive": proactive_scan.daily_scan(store, dsn, now=now, refresh=out.get("scan") != "ran")}
 
 
 def gate_deliver(store, dsn, start, end, run):

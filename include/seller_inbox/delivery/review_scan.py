@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
 from seller_inbox.classify import taxonomy as tx
 from seller_inbox.delivery.solicitations import OFFER
@@ -191,9 +191,20 @@ def daily_scan(store: Any, dsn: str, now: datetime | None = None, *, client: Any
     a scan cut short by Amazon (``deferred``) runs again after ``RESCAN_AFTER``. The scan itself
     refreshes the packages of merchant orders first (``orders.refresh_packages``), whatever
     Orders API version the store reads with."""
+    return once_a_day(store, dsn, now, table="review_scan_day", lock_class=LOCK_CLASS, name="review",
+                      scan=lambda t: scan_review_requests(store, dsn, t, client=client))
+
+
+def once_a_day(store: Any, dsn: str, now: datetime | None, *, table: str, lock_class: int, name: str,
+               scan: Callable[[datetime], dict]) -> dict:
+    """Run ``scan(now)`` once per store and local day from ``SCAN_FROM`` in the store's first
+    marketplace's zone, recorded in ``ops.<table>`` (one row per store and local day); a scan
+    whose counts say ``deferred > 0`` runs again after ``RESCAN_AFTER``. One scan of a store at a
+    time (advisory lock ``lock_class``). Shared by the daily scans of the deliver DAG."""
     import json
 
     import psycopg2
+    from psycopg2 import sql
 
     from seller_inbox import clock
 
@@ -202,25 +213,26 @@ def daily_scan(store: Any, dsn: str, now: datetime | None = None, *, client: Any
     out: dict[str, Any] = {"store_id": store.id, "local_day": local.date().isoformat()}
     if local.time() < SCAN_FROM:
         return {**out, "scan": f"waits for {SCAN_FROM:%H:%M} local time"}
-    conn = psycopg2.connect(dsn, application_name=f"seller-inbox-review-scan-{store.id}")
+    days = sql.Identifier("ops", table)
+    conn = psycopg2.connect(dsn, application_name=f"seller-inbox-{name}-scan-{store.id}")
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, store.id))
+            cur.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (lock_class, store.id))
             if not cur.fetchone()[0]:
                 return {**out, "scan": "busy: another scan of this store is running"}
-            cur.execute("SELECT complete, scanned_at FROM ops.review_scan_day WHERE store_id = %s AND local_day = %s",
+            cur.execute(sql.SQL("SELECT complete, scanned_at FROM {} WHERE store_id = %s AND local_day = %s").format(days),
                         (store.id, local.date()))
             done = cur.fetchone()
         if done and (done[0] or now - done[1] < RESCAN_AFTER):
             return {**out, "scan": "done today" if done[0] else "cut short today; tried again later"}
-        counts = scan_review_requests(store, dsn, now, client=client)
+        counts = scan(now)
         with conn.cursor() as cur:
             cur.execute(
-                """INSERT INTO ops.review_scan_day (store_id, local_day, complete, counts, scanned_at)
+                sql.SQL("""INSERT INTO {} (store_id, local_day, complete, counts, scanned_at)
                    VALUES (%s, %s, %s, %s, %s)
                    ON CONFLICT (store_id, local_day) DO UPDATE SET complete = EXCLUDED.complete,
-                       counts = EXCLUDED.counts, scanned_at = EXCLUDED.scanned_at""",
+                       counts = EXCLUDED.counts, scanned_at = EXCLUDED.scanned_at""").format(days),
                 (store.id, local.date(), counts["deferred"] == 0, json.dumps(counts), now))
         return {**out, "scan": "ran", **counts}
     finally:
