@@ -23,7 +23,7 @@ def test_headless_run_on_the_embedded_warehouse(tmp_path):
     try:
         run = _cli(env, "demo", "--once", "--days", "1")
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-        assert "All 6 runs succeeded" in run.stdout
+        assert "All 9 runs succeeded" in run.stdout  # 3 stores: auth, pipeline, deliver
         assert "RuntimeDirWarning" not in run.stdout + run.stderr
         url = _cli(env, "warehouse", "url").stdout.strip()
         assert url.startswith("postgresql://") and f"host={tmp_path}/pgdata" in url
