@@ -377,3 +377,22 @@ def test_the_deliver_dag_scans_once_a_day_and_the_second_scan_calls_nothing(opte
     at(day + timedelta(hours=10, minutes=5), "deliver")
     made = [m["amazon_order_id"] for m in sent(sandbox)]
     assert len(made) == len(set(made)) == first["proactive"]["queued"]
+
+
+def test_the_text_follows_the_buyers_language_else_the_marketplaces():
+    from seller_inbox.delivery.proactive_scan import compose
+    from tests.integration.conftest_spapi import demo_stores
+
+    store = demo_stores()["eu-home"]
+    fr = store.marketplace("FR")
+    now = datetime.now(UTC)
+    facts = {"order_id": "405-1234567-1234567", "status": "Shipped", "ship_by": now - timedelta(days=2),
+             "ship_date": now - timedelta(days=1), "carrier": "Colissimo", "tracking_number": "6A12345678901",
+             "delivery_window_start": now + timedelta(days=1), "delivery_window_end": now + timedelta(days=3),
+             "delivered_at": None, "return_window_end": None}
+    body, locale, problem = compose(store, fr, facts, None, now)               # GetAttributes gave no locale
+    assert (locale, problem) == ("fr", None) and "numéro de suivi 6A12345678901" in body and "Colissimo" in body
+    body, locale, problem = compose(store, fr, facts, "en-GB", now)
+    assert (locale, problem) == ("en-GB", None) and "tracking number 6A12345678901" in body
+    body, locale, problem = compose(store, fr, facts, "nl-NL", now)            # no template in Dutch: not queued
+    assert body is None and problem == "no delivery_confirmation template in the buyer's language"

@@ -50,7 +50,8 @@ def enabled(store: Any) -> bool:
     return KIND in store.proactive
 
 
-def compose(store: Any, m: Any, facts: dict, buyer_locale: str | None, now: datetime) -> tuple[str | None, str, str | None]:
+def compose(store: Any, m: Any, facts: dict, buyer_locale: str | None,
+            now: datetime) -> tuple[str | None, str, str | None]:
     """The confirmation for one order: ``(body, locale, problem)``; ``problem`` (one line) says
     why nothing may be queued. ``locale``: the buyer's (GetAttributes), else the marketplace's
     language; the text is rendered in its language, or not at all."""
@@ -65,7 +66,7 @@ def compose(store: Any, m: Any, facts: dict, buyer_locale: str | None, now: date
     except ValueError:
         lang = None
     if lang not in templating.locales_for(TEMPLATE):
-        return None, locale, f"no {TEMPLATE} template in the buyer's language ({locale})"
+        return None, locale, f"no {TEMPLATE} template in the buyer's language"
     ctx = {"store": {"id": store.id, "name": store.name}, "order": _order_context(oid, facts, m.zone),
            "today": now.astimezone(m.zone).date()}
     _, body = templating.render(TEMPLATE, lang, ctx)
@@ -146,9 +147,9 @@ def scan_proactive(store: Any, dsn: str, now: datetime | None = None, *, client:
             body, locale, problem = compose(store, m, facts, buyer_locale, now)
             if problem:
                 counts["not_queued"] += 1
-                key = problem.split(" (")[0]
-                counts["not_queued_by"][key] = counts["not_queued_by"].get(key, 0) + 1
-                log.warning("store %s: order %s: %s not queued: %s", store.id, oid, KIND, problem)
+                counts["not_queued_by"][problem] = counts["not_queued_by"].get(problem, 0) + 1
+                log.warning("store %s: order %s: %s not queued (buyer locale %s): %s", store.id, oid, KIND, locale,
+                            problem)
                 continue
             with conn, conn.cursor() as cur:
                 counts["queued"] += messaging.queue_proactive(

@@ -221,8 +221,8 @@ def once_a_day(store: Any, dsn: str, now: datetime | None, *, table: str, lock_c
             cur.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (lock_class, store.id))
             if not cur.fetchone()[0]:
                 return {**out, "scan": "busy: another scan of this store is running"}
-            cur.execute(sql.SQL("SELECT complete, scanned_at FROM {} WHERE store_id = %s AND local_day = %s").format(days),
-                        (store.id, local.date()))
+            cur.execute(sql.SQL("SELECT complete, scanned_at FROM {} WHERE store_id = %s AND local_day = %s")
+                        .format(days), (store.id, local.date()))
             done = cur.fetchone()
         if done and (done[0] or now - done[1] < RESCAN_AFTER):
             return {**out, "scan": "done today" if done[0] else "cut short today; tried again later"}
