@@ -46,7 +46,7 @@ def answers_from_facts(template: str) -> bool:
     return not templating.CATALOG[template].needs_person
 
 
-def _order_context(order_id: str, facts: dict | None, tz) -> dict:
+def order_context(order_id: str, facts: dict | None, tz) -> dict:
     """What the templates may state about the order (docs/templates.md), from ``orders.order_facts``:
     dates in the marketplace's zone; ``Delivered`` once every package is; the return deadline only
     once the delivery is known (before that it would be a guess)."""
@@ -91,7 +91,7 @@ def decide(store: StoreConfig, row: dict, now: datetime, global_kill: bool = Fal
     locale = templating.resolve_locale(template, [row["language"], m.info.language]) or "en"
     ctx = {
         "store": {"id": store.id, "name": store.name},
-        "order": _order_context(row["order_id"], facts, m.zone),
+        "order": order_context(row["order_id"], facts, m.zone),
         "message": {"subject_topic": row["topic"], "intent": row["intent"]},
         "today": now.astimezone(m.zone).date(),
     }

@@ -17,8 +17,10 @@ builds, for every enabled store, two DAGs:
 * ``si_<store>_deliver`` — drains ``core.outbox``: the only code that sends to a buyer
   (docs/delivery.md). Every few minutes (``controls.deliver_cron``) and whenever the
   pipeline's act task queued something (its outlet, the asset ``outbox_asset(store)``). It
-  has no data interval: backfilling it means nothing. Beside it, ``review_scan`` queues the
-  day's review requests once per store and local day (a no-op on every other run).
+  has no data interval: backfilling it means nothing. First ``review_scan`` queues the day's
+  review requests and, for stores that opt in (registry ``proactive``), delivery
+  confirmations, once per store and local day (a no-op on every other run); then ``deliver``
+  sends what is due — whatever the scan did — and ``gate_deliver`` checks what went out.
 
 Tasks are ``PythonOperator``s calling ``run_stage``, which imports the domain code only at
 execution time. Every task has an execution timeout. Workers build only the DAG they run
@@ -58,14 +60,15 @@ PIPELINE_STAGES: list[tuple[str, list[str]]] = [
     ("gate_kpi", ["kpi"]),
 ]
 # tasks that run once their upstream tasks are done, whatever their state
-ALL_DONE = {"kpi"}
+ALL_DONE = {"kpi", "deliver"}  # deliver: a failed daily scan never holds back replies
 # the longest a task may run before Airflow kills it (and retries): nothing hangs silently
 TIMEOUTS = {"ingest_mail": 30, "ingest_orders": 45, "classify": 30, "alert": 10, "act": 20, "kpi": 15,
             "refresh_auth": 10, "deliver": 15, "review_scan": 30}
 DEFAULT_TIMEOUT = 10  # minutes: migrations, gates, preflight
 AUTH_STAGES: list[tuple[str, list[str]]] = [("refresh_auth", [])]
 # the daily review-request scan runs beside deliver (a no-op but once a day): replies never wait on it
-DELIVER_STAGES: list[tuple[str, list[str]]] = [("deliver", []), ("gate_deliver", ["deliver"]), ("review_scan", [])]
+DELIVER_STAGES: list[tuple[str, list[str]]] = [("review_scan", []), ("deliver", ["review_scan"]),
+                                               ("gate_deliver", ["deliver"])]
 STAGES = {"pipeline": PIPELINE_STAGES, "auth": AUTH_STAGES, "deliver": DELIVER_STAGES}
 OUTBOX_ASSET = "seller_inbox://outbox/{store}"
 
@@ -81,7 +84,8 @@ DOCS = {
         "### {name} ({id}) — 发送 / delivery\nSends what `core.outbox` holds and is due: replies by SMTP, "
         "review requests and proactive messages through the SP-API. Kill switches, quiet hours, caps and "
         "the compliance linter are read at send time (docs/delivery.md). `review_scan` queues the day's "
-        "review requests once a day, from 08:00 local time."
+        "review requests and, for stores that opt in (`proactive`), delivery confirmations, once a day from "
+        "08:00 local time; `deliver` then sends what is due, whatever the scan did."
     ),
 }
 

@@ -139,10 +139,11 @@ def test_act_triggers_the_deliver_dag_through_the_outbox_asset(demo):
         assert [t for t, v in pipeline["tasks"].items() if v["outlets"]] == ["act"]
         assert deliver["assets"] == [asset]
         assert set(deliver["tasks"]) == {"deliver", "gate_deliver", "review_scan"}
-        assert deliver["tasks"]["deliver"]["upstream"] == []
         assert deliver["tasks"]["gate_deliver"]["upstream"] == ["deliver"]  # what went out was allowed to
-        # the daily review-request scan runs beside deliver: replies never wait on the SP-API scan
+        # the daily scan queues first, so one run sends what it queued; a failed scan never holds back replies
         assert deliver["tasks"]["review_scan"]["upstream"] == []
+        assert deliver["tasks"]["deliver"]["upstream"] == ["review_scan"]
+        assert deliver["tasks"]["deliver"]["trigger_rule"] == "all_done"
 
 
 def test_worker_builds_only_the_dag_it_runs(tmp_path):

@@ -56,7 +56,7 @@ def compose(store: Any, m: Any, facts: dict, buyer_locale: str | None,
     why nothing may be queued. ``locale``: the buyer's (GetAttributes), else the marketplace's
     language; the text is rendered in its language, or not at all."""
     from seller_inbox import compliance, templating
-    from seller_inbox.act import _order_context  # the one mapping of order facts to template variables
+    from seller_inbox.act import order_context  # the one mapping of order facts to template variables
     from seller_inbox.spapi import MESSAGE_KINDS
 
     oid = facts["order_id"]
@@ -67,7 +67,7 @@ def compose(store: Any, m: Any, facts: dict, buyer_locale: str | None,
         lang = None
     if lang not in templating.locales_for(TEMPLATE):
         return None, locale, f"no {TEMPLATE} template in the buyer's language"
-    ctx = {"store": {"id": store.id, "name": store.name}, "order": _order_context(oid, facts, m.zone),
+    ctx = {"store": {"id": store.id, "name": store.name}, "order": order_context(oid, facts, m.zone),
            "today": now.astimezone(m.zone).date()}
     _, body = templating.render(TEMPLATE, lang, ctx)
     findings = compliance.lint("", body, order_id=oid, locale=locale, kind="proactive", channel="messaging",
