@@ -14,8 +14,8 @@ expectations by class name with a ``level`` each (docs/data-quality.md):
 * ``warn`` — recorded and alerted, nothing stops.
 
 Every expectation's outcome is kept in ``ops.dq_results`` (charted in the UI), the run's
-summary and a sample of failing keys in ``ops.gate_run``. GX is imported here only, lazily
-(it costs seconds).
+summary and a sample of failing keys in ``ops.gate_run``; the GX validation results feed the
+Data Docs the UI serves (``data_docs``). GX is imported here only, lazily (it costs seconds).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import json
 import logging
 from datetime import datetime
 
-from seller_inbox import gate_suites
+from seller_inbox import data_docs, gate_suites
 from seller_inbox.config import StoreConfig
 from seller_inbox.gate_suites import LEVELS, SUITES, expectation_name  # noqa: F401 - re-exported
 
@@ -65,10 +65,12 @@ def _context():
     return ctx
 
 
-def validate_frame(df, expectations: list[dict], key: list[str], store: StoreConfig, stage: str = "") -> list[dict]:
+def validate_frame(df, expectations: list[dict], key: list[str], store: StoreConfig, stage: str = "",
+                   batch_name: str = "batch", keep: list | None = None) -> list[dict]:
     """Run expectations on a DataFrame; one result per expectation, in suite order:
     ``{name, expectation, column, level, success, unexpected_count, observed_value, rows}``
-    where ``rows`` are the key values of every failing row."""
+    where ``rows`` are the key values of every failing row. With ``keep``, the GX suite and
+    validation result are appended to it as ``(batch_name, key, suite, result)`` for the Data Docs."""
     import great_expectations as gx
 
     if df.empty:
@@ -76,12 +78,12 @@ def validate_frame(df, expectations: list[dict], key: list[str], store: StoreCon
     subst = _substitutions(store)
     ctx = _context()
     batch = (
-        ctx.data_sources.add_pandas("gate")
-        .add_dataframe_asset(name="batch")
+        ctx.data_sources.add_pandas(store.id)
+        .add_dataframe_asset(name=f"{stage}.{batch_name}" if stage else batch_name)
         .add_batch_definition_whole_dataframe("all")
         .get_batch(batch_parameters={"dataframe": df})
     )
-    suite = gx.ExpectationSuite(name="gate")
+    suite = gx.ExpectationSuite(name=data_docs.suite_name(store.id, stage or "gate", batch_name))
     levels, names = [], []
     for e in expectations:
         cls = getattr(gx.expectations, e["type"], None)
@@ -93,7 +95,8 @@ def validate_frame(df, expectations: list[dict], key: list[str], store: StoreCon
             raise GateFailed(f"expectation {e['type']}: level {level!r} is not one of {', '.join(LEVELS)}")
         if level == "quarantine" and not key:
             raise GateFailed(f"expectation {e['type']}: level quarantine needs the batch's key columns")
-        suite.add_expectation(cls(**_resolve(e.get("kwargs", {}), subst)))
+        suite.add_expectation(cls(**_resolve(e.get("kwargs", {}), subst), meta={"attributes": {"name": name, "level": level}},
+                                  notes=f"{name} · level {level}"))
         levels.append(level)
         names.append(name)
     fmt = {"result_format": "COMPLETE"}
@@ -104,6 +107,8 @@ def validate_frame(df, expectations: list[dict], key: list[str], store: StoreCon
     want = [e.expectation_type for e in suite.expectations]
     if got != want:  # results are matched to levels by position: never silently mismatch them
         raise GateFailed(f"GX returned results in another order than the suite ({got} vs {want})")
+    if keep is not None:
+        keep.append((batch_name, list(key), suite, result))
     out = []
     for r, level, name in zip(result.results, levels, names):
         cfg = r.expectation_config
@@ -171,6 +176,7 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
     results: list[dict] = []
     set_aside: dict[str, list[str]] = {}
     checked = 0
+    kept: list[tuple] = []  # GX suites and results of this run, for the Data Docs
     conn = psycopg2.connect(dsn)
     try:
         for b in suite["batches"]:
@@ -181,7 +187,7 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
             conn.commit()
             checked += len(df)
             key = b.get("key", [])
-            res = validate_frame(df, b["expectations"], key, store, stage)
+            res = validate_frame(df, b["expectations"], key, store, stage, batch_name=b["name"], keep=kept)
             bad_keys = sorted({str(r[key[0]]) for x in res if x["level"] == "quarantine" and not x["success"]
                                for r in x["rows"] if r.get(key[0]) is not None}) if key else []
             share = store.gates.max_quarantine_share or b.get("max_quarantine_share", DEFAULT_MAX_QUARANTINE_SHARE)
@@ -237,6 +243,7 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
                        "message": f"{stage} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: {summary}"})
     finally:
         conn.close()
+    data_docs.record(kept, store.id, stage, start, end, run_id, render=bool(failed))  # never raises
     if not success:
         msg = (f"store {store.id}: data-quality gate '{stage}' failed for {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: "
                f"{_summary(errors)}. Failing rows are in ops.gate_run; fix the data or the stage, then clear this task.")
