@@ -7,7 +7,8 @@ The defective store's days (d<k> is the UTC day k days before today):
 
 * d5 — row defects: a mail from a marketplace the store does not list (real mail), and rows
   a real mail cannot produce through the parser (seeded, see ``_seed``); unknown order
-  status / marketplace / id, an order with an odd fulfilment channel; labels outside the taxonomy;
+  status / marketplace / id, an order with an odd fulfilment channel; labels outside the
+  taxonomy; KPI rows out of range (a trigger plays the buggy KPI computation);
 * d4 — no mail where 28 days of history expect some: a dead mailbox;
 * d3+d2 — the d3 run is skipped, d2's run catches up: the newest mail is two days old (stale),
   and the outbox holds a queued reply that failed the linter and a low-confidence auto send;
@@ -17,9 +18,8 @@ The defective store's days (d<k> is the UTC day k days before today):
 
 Each gate fails or quarantines at its configured level, its ops.dq_results rows say so, its
 alert reaches the store's WeCom group exactly once, and the clean store, run the same way
-in the same batch, passes every gate. The KPI suite's rates cannot be pushed out of [0, 1]
-through inputs: tests/integration/test_gates.py covers that suite; here gate_kpi runs and
-passes in every run.
+in the same batch, passes every gate. Where a defect can only arise inside a stage (a lost
+alert, a KPI miscount), a PostgreSQL trigger in the warehouse plays the faulty stage.
 """
 
 from __future__ import annotations
@@ -161,6 +161,15 @@ def _seed(world) -> None:
             # a channel outside AFN/MFN (a missing one would not do: GX's in-set check passes NULLs)
             cur.execute("UPDATE raw.orders SET fulfillment_channel = 'XFN' WHERE amazon_order_id = '111-0000005-0000003'")
 
+        # d5: a KPI computation that counts a reply twice and a share over 1, on the one New York
+        # day only the d5 run's KPI gate judges (the evening before d5 in UTC)
+        with conn.cursor() as cur:
+            cur.execute("""CREATE FUNCTION public.kpi_bug() RETURNS trigger LANGUAGE plpgsql AS $$
+                           BEGIN NEW.responded_within_24h := NEW.responded + 1; NEW.wismo_share := 1.5; RETURN NEW; END $$""")
+            cur.execute(f"""CREATE TRIGGER kpi_bug BEFORE INSERT OR UPDATE ON kpi.store_daily FOR EACH ROW
+                            WHEN (NEW.store_id = '{BAD}' AND NEW.day = '{_day(world, 6).date()}')
+                            EXECUTE FUNCTION public.kpi_bug()""")
+
         # d3: a message classified with low confidence; an older act queued a reply the linter
         # flagged and sent one automatically without review
         d3 = _day(world, 3)
@@ -178,7 +187,9 @@ def _seed(world) -> None:
                         {"s": BAD, "t": d3 + timedelta(hours=10)})
 
             # d1: the alert of one high-risk message is lost on its way to ops.alert_log (a
-            # dispatcher whose claim never lands); everything else of the store is alerted
+            # dispatcher whose claim never lands); everything else of the store is alerted. A
+            # failing channel would not do: the claim row is written before the send, and the
+            # gate counts a message with any alert row (sent or failed, retried later) as alerted
             cur.execute("""CREATE FUNCTION public.lose_alert() RETURNS trigger LANGUAGE plpgsql
                            AS $$ BEGIN RETURN NULL; END $$""")
             cur.execute("""CREATE TRIGGER lose_alert BEFORE INSERT ON ops.alert_log FOR EACH ROW
@@ -245,13 +256,13 @@ def _assert_failed(dq: dict, *names: str) -> None:
         assert dq.get(name) == ("error", False), (name, dq)
 
 
-def test_row_defects_are_set_aside_and_a_label_outside_the_taxonomy_stops_the_mail_branch(world, runs):
+def test_row_defects_are_set_aside_and_batch_defects_stop_their_branch(world, runs):
     url, d5 = world["url"], _day(world, 5)
     t = _tasks(world, runs, BAD, 5)
     for task in ("ingest_mail", "gate_ingest_mail", "classify", "preflight", "ingest_orders", "gate_ingest_orders",
-                 "kpi", "gate_kpi"):
+                 "kpi"):
         assert t[task] == "success", (task, t)
-    assert t["gate_classify"] == "failed"
+    assert t["gate_classify"] == "failed" and t["gate_kpi"] == "failed", t
     for task in ("alert", "gate_alert", "act", "gate_act"):
         assert t[task] == "upstream_failed", (task, t)
 
@@ -292,8 +303,12 @@ def test_row_defects_are_set_aside_and_a_label_outside_the_taxonomy_stops_the_ma
     assert _q(url, "SELECT intent FROM core.message WHERE message_id = '<label-intent@relay.example>'") == [
         ("shipping_question",)]  # classify really skipped it: the gate saw what the buggy classifier wrote
     _one_alert(world, "gate_failed", "classify", d5)
-    assert _q(url, "SELECT success FROM ops.gate_run WHERE store_id = %s AND stage = 'kpi' AND interval_start = %s",
-              (BAD, d5)) == [(True,)]
+
+    kpis = _dq(world, BAD, "kpi", d5)
+    _assert_failed(kpis, "ExpectColumnValuesToBeBetween(wismo_share)",
+                   "ExpectColumnPairValuesAToBeGreaterThanB(responded,responded_within_24h)")
+    assert kpis["ExpectColumnValuesToBeBetween(late_response_rate)"] == ("error", True)
+    _one_alert(world, "gate_failed", "kpi", d5)
 
 
 def test_a_dead_mailbox_fails_the_ingest_gate(world, runs):
@@ -348,15 +363,17 @@ def test_what_should_never_have_been_sent_fails_the_deliver_gate(world, runs):
 
 
 def test_each_defect_alerted_once_and_the_other_store_untouched(world, runs):
-    # the defective store: the eight data-quality alerts above and nothing more
-    assert len(_dq_alerts(world, BAD)) == 8, _dq_alerts(world, BAD)
+    # the defective store: the nine data-quality alerts above and nothing more
+    assert len(_dq_alerts(world, BAD)) == 9, _dq_alerts(world, BAD)
     # the clean store ran the same days and the deliver DAG in the same batch: every gate passed
     for k in (*DAYS, None):
         t = _tasks(world, runs, GOOD, k)
         assert all(state == "success" for state in t.values()), (k, t)
     url = world["url"]
     assert _q(url, "SELECT count(*), bool_and(success) FROM ops.gate_run WHERE store_id = %s", (GOOD,)) == [(25, True)]
-    assert _q(url, "SELECT count(*) FROM ops.dq_results WHERE store_id = %s AND NOT success", (GOOD,)) == [(0,)]
+    ((checked, failed),) = _q(url, "SELECT count(*), count(*) FILTER (WHERE NOT success) FROM ops.dq_results "
+                                   "WHERE store_id = %s", (GOOD,))
+    assert checked > 100 and failed == 0
     assert _q(url, "SELECT count(*) FROM ops.dq_quarantine WHERE store_id = %s", (GOOD,)) == [(0,)]
     assert _dq_alerts(world, GOOD) == []
     assert _q(url, "SELECT count(*) FROM ops.alert_log WHERE store_id = %s AND alert_kind = ANY(%s)",
