@@ -140,7 +140,7 @@ def _context(base: Path):
         return {"class_name": "AtomicFilesystemStoreBackend", "module_name": __name__,
                 "root_directory": str(base), "base_directory": sub}
 
-    defaults = InMemoryStoreBackendDefaults()
+    defaults = InMemoryStoreBackendDefaults(init_temp_docs_sites=False)
     stores = dict(defaults.stores)
     stores[defaults.expectations_store_name] = {"class_name": "ExpectationsStore", "store_backend": backend("expectations/")}
     stores[defaults.validation_results_store_name] = {"class_name": "ValidationResultsStore",
@@ -203,22 +203,23 @@ def _scrub(res: dict, key: list[str], column: str | None) -> dict:
 
 # ------------------------------------------------------------------ writing
 def record(kept: list[tuple], store_id: str, stage: str, start: datetime, end: datetime, run_id: str = "",
-           render: bool = False) -> list | None:
+           render: bool = False, levels: dict | None = None) -> list | None:
     """Store one gate run's validation results; render their pages and the index when ``render``
     (a failed expectation) or when this interval already has a rendered page (its fix shows).
-    ``kept``: ``(batch, key, suite, result)`` from the gate, consumed already (scrubbed in place).
+    ``kept``: ``(batch, key, suite, result)`` from the gate, consumed already (scrubbed in place);
+    ``levels``: ``(batch, name) -> level`` as the gate finally judged (a quarantine escalated to error).
     Never raises: the docs are a view of the gate, not part of its verdict."""
     if not kept:
         return None
     try:
-        return _record(kept, store_id, stage, start, end, run_id, render)
+        return _record(kept, store_id, stage, start, end, run_id, render, levels or {})
     except Exception as exc:  # noqa: BLE001 - a docs problem must never change a gate's outcome
         log.warning("store %s: Data Docs of gate %s not written (%s: %s); the gate's outcome stands, see "
                     "ops.gate_run", store_id, stage, type(exc).__name__, str(exc).splitlines()[0][:300] if str(exc) else "")
         return None
 
 
-def _record(kept, store_id, stage, start, end, run_id, render) -> list:
+def _record(kept, store_id, stage, start, end, run_id, render, levels) -> list:
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
@@ -252,7 +253,8 @@ def _record(kept, store_id, stage, start, end, run_id, render) -> list:
                 r.exception_info = _escape(r.exception_info or {})
                 if cfg:  # the gate's name and level head each row (GX's full wording is on the suite's page)
                     attrs = (cfg.meta or {}).get("attributes", {})
-                    cfg.description = _escape(f"{attrs.get('name')} · level {attrs.get('level')} · {cfg.type}({column or ''})")
+                    level = levels.get((batch, attrs.get("name")), attrs.get("level"))
+                    cfg.description = _escape(f"{attrs.get('name')} · level {level} · {cfg.type}({column or ''})")
                     cfg.kwargs = _escape(cfg.kwargs)
             suite_key = ExpectationSuiteIdentifier(name=name)
             vkey = ValidationResultIdentifier(expectation_suite_identifier=suite_key, run_id=rid, batch_identifier=store_id)

@@ -243,7 +243,8 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
                        "message": f"{stage} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: {summary}"})
     finally:
         conn.close()
-    data_docs.record(kept, store.id, stage, start, end, run_id, render=bool(failed))  # never raises
+    data_docs.record(kept, store.id, stage, start, end, run_id, render=bool(failed),  # never raises
+                     levels={(r["batch"], r["name"]): r["level"] for r in results})
     if not success:
         msg = (f"store {store.id}: data-quality gate '{stage}' failed for {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: "
                f"{_summary(errors)}. Failing rows are in ops.gate_run; fix the data or the stage, then clear this task.")

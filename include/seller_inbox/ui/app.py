@@ -1,7 +1,8 @@
 """The Seller Inbox UI: a FastAPI app mounted into Airflow's API server by the plugin.
 
 Pages (HTML, Chinese and English): ``kpis``, ``health``, ``approvals`` (with the kill switches
-and the listen-mode shadow drafts), ``messages``; the same data as JSON under ``api/``. Approve /
+and the listen-mode shadow drafts), ``messages``; the same data as JSON under ``api/``; the gates'
+Great Expectations Data Docs as files under ``data-docs/`` (``seller_inbox.data_docs``). Approve /
 reject / kill switch are POSTs (form + CSRF token, or JSON with a Bearer token).
 
 Protection. A plugin app is mounted with ``app.mount()`` and inherits none of the API server's
@@ -29,7 +30,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
@@ -129,7 +130,28 @@ def _is_api(request: Request) -> bool:
 # Route paths by name. ``request.url_for`` cannot be used: in a mounted app the scope's
 # router is the API server's, which does not know these names.
 ROUTES = {"index": "/", "kpis": "/kpis", "health": "/health", "approvals": "/approvals", "messages": "/messages",
-          "approve": "/approvals/approve", "reject": "/approvals/reject", "kill_switch": "/approvals/kill-switch"}
+          "approve": "/approvals/approve", "reject": "/approvals/reject", "kill_switch": "/approvals/kill-switch",
+          "data_docs": "/data-docs/"}
+
+# What the Data Docs site holds, by suffix; anything else is not served.
+DATA_DOCS_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+                   ".js": "text/javascript; charset=utf-8", ".json": "application/json", ".png": "image/png",
+                   ".gif": "image/gif", ".svg": "image/svg+xml", ".ico": "image/x-icon", ".otf": "font/otf",
+                   ".ttf": "font/ttf", ".woff": "font/woff", ".woff2": "font/woff2"}
+# GX's pages load their scripts from CDNs; they never fetch or post: an injected script could not call Airflow's API.
+DATA_DOCS_CSP = "connect-src 'none'; form-action 'none'; frame-ancestors 'self'; base-uri 'none'; object-src 'none'"
+
+
+def data_docs_file(site: Path, rel: str) -> Path | None:
+    """The file of the Data Docs site that ``rel`` names, or None: outside the site (``..``, an
+    absolute path, a symlink out), hidden (a writer's temporary file), or of a type not served."""
+    if "\\" in rel or "\x00" in rel or any(p.startswith(".") for p in rel.split("/") if p):
+        return None
+    base = site.resolve()
+    target = (base / rel).resolve()
+    if not target.is_relative_to(base) or target.suffix.lower() not in DATA_DOCS_TYPES or not target.is_file():
+        return None
+    return target
 
 
 def path_for(request: Request, name: str) -> str:
@@ -456,6 +478,33 @@ def create_app() -> FastAPI:
     async def api_messages(request: Request):
         rows = await _warehouse(queries.open_messages, _store_param(request), request.query_params.get("risk") or None)
         return {"messages": _jsonable(rows)}
+
+    # ---------------------------------------------------------- GX Data Docs
+    @app.get("/data-docs", name="data_docs_root")
+    async def data_docs_root(request: Request):
+        q = request.url.query  # the site's links are relative: its index must be served under a slash
+        return RedirectResponse(path_for(request, "data_docs") + (f"?{q}" if q else ""), status_code=303)
+
+    @app.get("/data-docs/{rel:path}", name="data_docs")
+    async def data_docs_page(request: Request, rel: str):
+        from seller_inbox import data_docs
+
+        lang, site = _lang(request), data_docs.site_dir()
+        target = data_docs_file(site, rel or "index.html")
+        if target is None:
+            msg = (f"{i18n.t('data_docs_missing', lang)} {data_docs.BUILD_COMMAND} ({data_docs.ENV}={data_docs.root()})"
+                   if not (site / "index.html").is_file() else i18n.t("data_docs_not_found", lang))
+            return _render(request, "error.html", status=404, message=msg, lang=lang)
+        try:
+            body = await run_in_threadpool(target.read_bytes)
+        except FileNotFoundError:  # pruned or replaced between the check and the read
+            return _render(request, "error.html", status=404, message=i18n.t("data_docs_not_found", lang), lang=lang)
+        media = DATA_DOCS_TYPES[target.suffix.lower()]
+        headers = {"X-Content-Type-Options": "nosniff",
+                   "Cache-Control": "no-store" if media.startswith("text/html") else "private, max-age=3600"}
+        if media.startswith("text/html"):
+            headers["Content-Security-Policy"] = DATA_DOCS_CSP
+        return Response(body, media_type=media, headers=headers)
 
     return app
 
