@@ -1,4 +1,4 @@
-"""Every data-quality expectation, seeded as a defect into real Airflow runs (docs/data-quality.md).
+"""The data-quality expectations, seeded as defects into real Airflow runs (docs/data-quality.md).
 
 Two stores (us-outdoor defective, jp-gadgets clean) with WeCom channels on a local receiver,
 a fresh warehouse, the SP-API simulator and a Maildir. ONE driver process runs, for both
@@ -19,7 +19,9 @@ The defective store's days (d<k> is the UTC day k days before today):
 Each gate fails or quarantines at its configured level, its ops.dq_results rows say so, its
 alert reaches the store's WeCom group exactly once, and the clean store, run the same way
 in the same batch, passes every gate. Where a defect can only arise inside a stage (a lost
-alert, a KPI miscount), a PostgreSQL trigger in the warehouse plays the faulty stage.
+alert, a KPI miscount), a PostgreSQL trigger in the warehouse plays the faulty stage. Left
+out: what the tables' keys and CHECKs already refuse (unique message ids and idempotency keys,
+outbox statuses and channels).
 """
 
 from __future__ import annotations
