@@ -6,13 +6,17 @@
    three demo stores, through Airflow's ``dag.test()``);
 2. re-runs every stage's gate for every store and day on that data and prints, per stage,
    the rows checked and the time per gate run (GX Core validation plus the bookkeeping:
-   ``ops.gate_run``, ``ops.dq_results``), against the whole pipeline run's time.
+   ``ops.gate_run``, ``ops.dq_results``, the Data Docs: results stored, pages of failing runs
+   rendered), against the whole pipeline run's time;
+3. times ``python -m seller_inbox.data_docs build`` (every stored validation rendered, in a
+   fresh process) on the Data Docs those gate runs left.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -48,6 +52,8 @@ def main(argv=None) -> dict:
         from seller_inbox.gates import SUITES, run_gate
         from seller_inbox.paths import INCLUDE
 
+        docs = tempfile.mkdtemp(prefix="bench-data-docs-")
+        os.environ["SELLER_INBOX_DATA_DOCS"] = docs  # not the project's own Data Docs
         stores = load_registry(INCLUDE / "stores.yaml").stores
         end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         os.environ[clock.ENV] = end.isoformat()
@@ -75,6 +81,16 @@ def main(argv=None) -> dict:
         for stage, v in out.items():
             print(f"{stage:<16}{v['runs']:>10}{v['rows_mean']:>13.0f}{v['mean_ms']:>10.0f}{v['max_ms']:>10.0f}")
         print(f"all gates of one pipeline run: {total_gate_s:.2f} s ({100 * total_gate_s / (wall / runs):.0f} % of a run)")
+        rendered = len(list(Path(docs, "site", "validations").rglob("*.html")))
+        t = time.perf_counter()
+        build = subprocess.run([sys.executable, "-m", "seller_inbox.data_docs", "build"], capture_output=True, text=True,
+                               timeout=1800)
+        if build.returncode != 0:
+            print(build.stderr[-2000:])
+        stored = len(list(Path(docs, "validations").rglob("*.json")))
+        print(f"Data Docs: {stored} validations stored, {rendered} rendered by failing gate runs; "
+              f"'data-docs build' of all: {time.perf_counter() - t:.1f} s (fresh process, GX import included)")
+        shutil.rmtree(docs, ignore_errors=True)
         return out
     finally:
         drop()
