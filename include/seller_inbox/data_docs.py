@@ -220,13 +220,12 @@ def record(kept: list[tuple], store_id: str, stage: str, start: datetime, end: d
 
 
 def _record(kept, store_id, stage, start, end, run_id, render, levels) -> list:
+    import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
         ValidationResultIdentifier,
     )
-
-    import great_expectations as gx
 
     base = root()
     rid = RunIdentifier(run_name=run_name(start, end), run_time=datetime.now(timezone.utc))
