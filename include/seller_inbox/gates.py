@@ -95,14 +95,16 @@ def validate_frame(df, expectations: list[dict], key: list[str], store: StoreCon
             raise GateFailed(f"expectation {e['type']}: level {level!r} is not one of {', '.join(LEVELS)}")
         if level == "quarantine" and not key:
             raise GateFailed(f"expectation {e['type']}: level quarantine needs the batch's key columns")
-        suite.add_expectation(cls(**_resolve(e.get("kwargs", {}), subst), meta={"attributes": {"name": name, "level": level}},
-                                  notes=f"{name} · level {level}"))
+        suite.add_expectation(cls(**_resolve(e.get("kwargs", {}), subst), notes=f"{name} · level {level}",
+                                  meta={"gate_position": len(levels), "attributes": {"name": name, "level": level}}))
         levels.append(level)
         names.append(name)
     fmt = {"result_format": "COMPLETE"}
     if key:
         fmt["unexpected_index_column_names"] = key
     result = batch.validate(suite, result_format=fmt)
+    # GX may return results grouped by column, not in suite order: put them back by position
+    result.results = sorted(result.results, key=lambda r: (r.expectation_config.meta or {}).get("gate_position", -1))
     got = [r.expectation_config.type for r in result.results]
     want = [e.expectation_type for e in suite.expectations]
     if got != want:  # results are matched to levels by position: never silently mismatch them
