@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import uuid
 
 import pytest
@@ -16,6 +17,8 @@ import pytest
 os.environ.setdefault("SELLER_INBOX_SALT", "test-salt")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+# gate runs store their results for Data Docs: keep them out of the checkout
+os.environ.setdefault("SELLER_INBOX_DATA_DOCS", tempfile.mkdtemp(prefix="si-data-docs-"))
 
 # Fuzzing (Hypothesis): seeded and bounded, so every run of the test command is the same run.
 # Failing examples found once are kept as explicit @example regression cases in the tests.

@@ -149,10 +149,9 @@ def _fetch_orders(store: StoreConfig, dsn: str, start: datetime, end: datetime, 
     if not (missing or facts):
         return None
     from seller_inbox.orders import load_referenced_orders, refresh_packages
-    from seller_inbox.spapi import SpApiHook
+    from seller_inbox.spapi import store_hook
 
-    client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn,
-                       marketplace_ids=[m.info.marketplace_id for m in store.marketplaces])
+    client = store_hook(store, dsn)
     try:
         out = load_referenced_orders(store, dsn, missing, client=client)
         if facts:

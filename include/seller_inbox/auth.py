@@ -87,10 +87,9 @@ def check_store_auth(store: Any, dsn: str, now: datetime | None = None, *, clien
     today = now.astimezone(UTC).date()
     own = client is None
     if own:
-        from seller_inbox.spapi import SpApiHook
+        from seller_inbox.spapi import store_hook
 
-        mids = [m.info.marketplace_id for m in store.marketplaces]
-        client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn, marketplace_ids=mids)
+        client = store_hook(store, dsn)
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     alerts: list[str] = []

@@ -281,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--port", type=int, default=8080, help="Airflow UI port (interactive mode)")
     d.set_defaults(func=_demo)
 
+    dd = sub.add_parser("data-docs", help="Great Expectations Data Docs of the gates (served in the UI)")
+    dd.add_argument("action", choices=("build",), help="render every stored validation into the site")
+    dd.set_defaults(func=lambda args: __import__("seller_inbox.data_docs", fromlist=["main"]).main([args.action]))
     bf = sub.add_parser("backfill", help="re-process a store's past intervals (after an outage): an Airflow backfill")
     bf.add_argument("--store", required=True, help="store id from the registry")
     bf.add_argument("--since", required=True, help="first instant to re-process (date or date-time, UTC)")

@@ -9,7 +9,7 @@ runs gates and by the API server that serves it (several machines: a shared path
 
 Every gate run stores its results (cheap); HTML is rendered at once only for a gate run with a
 failed expectation, or one re-validating an interval whose failure is on the site (so its fix
-shows too). ``python -m seller_inbox.data_docs build`` renders the rest and the index. Writers
+shows too). ``seller-inbox data-docs build`` renders the rest and the index. Writers
 take an exclusive ``flock`` on ``.lock`` and every file is written to a temporary name and
 renamed, so two tasks never interleave and a reader never sees half a page.
 
@@ -34,7 +34,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 ENV = "SELLER_INBOX_DATA_DOCS"
-BUILD_COMMAND = "python -m seller_inbox.data_docs build"
+BUILD_COMMAND = "seller-inbox data-docs build"
 RETENTION_DAYS = 30  # validation results older than this are deleted (their pages with them)
 INDEX_LIMIT = 300  # the index lists (and loads) at most this many of the newest validations
 MAX_INDEX_ROWS = 200  # failing rows listed (by key) per expectation on a validation page

@@ -115,7 +115,8 @@ def validate_frame(df, expectations: list[dict], key: list[str], store: StoreCon
     for r, level, name in zip(result.results, levels, names):
         cfg = r.expectation_config
         res = r.result or {}
-        rows = [{k: _jsonable(v) for k, v in row.items()} for row in (res.get("unexpected_index_list") or [])
+        # key columns only: a failing row's text (an unredacted address) must not be copied into ops.gate_run
+        rows = [{k: _jsonable(row.get(k)) for k in key} for row in (res.get("unexpected_index_list") or [])
                 if isinstance(row, dict)]
         out.append({
             "name": name,

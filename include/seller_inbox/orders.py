@@ -259,9 +259,9 @@ def ingest_orders(store: Any, dsn: str, start: datetime, end: datetime, *, clien
     mids = [m.info.marketplace_id for m in store.marketplaces]
     own = client is None
     if own:
-        from seller_inbox.spapi import SpApiHook
+        from seller_inbox.spapi import store_hook
 
-        client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn, marketplace_ids=mids)
+        client = store_hook(store, dsn)
     try:
         return _ingest(store, dsn, start, end, eff, client, mids, refresh_items, orders_api)
     except AuthorizationRevoked as exc:
@@ -408,12 +408,11 @@ def load_referenced_orders(store: Any, dsn: str, order_ids: list[str], *, client
         missing = sorted(set(order_ids) - have)[:limit]
         if not missing:
             return {"requested": 0, "loaded": 0, "not_found": 0}
-        mids = [m.info.marketplace_id for m in store.marketplaces]
         own = client is None
         if own:
-            from seller_inbox.spapi import SpApiHook
+            from seller_inbox.spapi import store_hook
 
-            client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn, marketplace_ids=mids)
+            client = store_hook(store, dsn)
         api = getattr(client.credentials, "orders_api", "v0")
         loaded = not_found = 0
         try:
@@ -482,10 +481,9 @@ def refresh_packages(store: Any, dsn: str, now: datetime | None = None, *, clien
             return {"checked": 0, "packages": 0, "not_found": 0}
         own = client is None
         if own:
-            from seller_inbox.spapi import SpApiHook
+            from seller_inbox.spapi import store_hook
 
-            client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn,
-                               marketplace_ids=[m.info.marketplace_id for m in store.marketplaces])
+            client = store_hook(store, dsn)
         n = not_found = 0
         try:
             for oid in wanted:

@@ -1002,6 +1002,12 @@ def _make_hook_class():
     return SpApiHook
 
 
+def store_hook(store, dsn: str | None = None):
+    """The SP-API hook of a registry store (its ``spapi`` connection, every marketplace it sells on)."""
+    return __getattr__("SpApiHook")(store.connections.spapi, store_id=store.id, dsn=dsn,
+                                    marketplace_ids=[m.info.marketplace_id for m in store.marketplaces])
+
+
 def __getattr__(name: str):
     # SpApiHook subclasses Airflow's BaseHook: built on first use so importing this module
     # stays stdlib-only (DAG parsing, the simulator).

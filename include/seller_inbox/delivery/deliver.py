@@ -81,6 +81,7 @@ def deliver_store(store, dsn: str, *, now: datetime | None = None, sp_client=Non
         run.housekeeping()
         run.reconcile()
         run.drain()
+        run.forget_aliases()
         run.refresh_kpis()
     finally:
         run.close()
@@ -171,7 +172,12 @@ class _Run:
                    WHERE store_id = %(s)s AND status IN ('pending_approval', 'queued', 'approved', 'held')
                      AND expires_at <= %(now)s""", {"s": s.id, "now": self.now})
             self.stats["expired"] += cur.rowcount
-            self.stats["aliases_deleted"] += aliases.purge(cur, s.id, self.now)
+        self.conn.commit()
+
+    def forget_aliases(self) -> None:
+        """After sending: aliases of threads this run closed go now, so a rerun finds nothing to do."""
+        with self.conn.cursor() as cur:
+            self.stats["aliases_deleted"] += aliases.purge(cur, self.store.id, self.now)
         self.conn.commit()
 
     # ------------------------------------------------------------------ 2. reconciliation

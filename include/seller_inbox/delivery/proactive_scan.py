@@ -102,10 +102,9 @@ def scan_proactive(store: Any, dsn: str, now: datetime | None = None, *, client:
         return counts
     own = client is None
     if own:
-        from seller_inbox.spapi import SpApiHook
+        from seller_inbox.spapi import store_hook
 
-        client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn,
-                           marketplace_ids=[m.info.marketplace_id for m in store.marketplaces])
+        client = store_hook(store, dsn)
     conn = psycopg2.connect(dsn)
     try:
         if refresh:

@@ -124,10 +124,9 @@ def scan_review_requests(store: Any, dsn: str, now: datetime | None = None, *, c
                               "excluded_by": {}, "not_found": 0, "deferred": 0, "packages_checked": 0}
     own = client is None
     if own:
-        from seller_inbox.spapi import SpApiHook
+        from seller_inbox.spapi import store_hook
 
-        client = SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn,
-                           marketplace_ids=[m.info.marketplace_id for m in store.marketplaces])
+        client = store_hook(store, dsn)
     conn = psycopg2.connect(dsn)
     try:
         if refresh:
