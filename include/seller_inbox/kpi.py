@@ -4,7 +4,7 @@ The grain is the marketplace-local calendar day (what the seller sees in Seller 
 A run recomputes every local day that overlaps [start - 2 days, end) — late marks for a
 day settle 24 h after it — and every earlier day its window changed: the purchase day of
 orders updated in the window, the receipt day of messages answered in it. Rows are rewritten only when a value changed, so reruns and backfills converge on
-the same rows without churn. Definitions follow Amazon's (domain-facts §4): 24-hour clock
+the same rows without churn. Definitions follow Amazon's Seller Central metrics (docs/data-dictionary.md): 24-hour clock
 including weekends; "no response needed" and auto-replies excluded; a message unanswered
 for more than 24 h counts as late; one still inside its 24 h is pending, not late.
 """

@@ -1,4 +1,4 @@
-"""The classification contract of /shared/taxonomy.md, as constants and two small functions."""
+"""The classification contract (intents, risk levels and their precedence) as constants and two small functions."""
 
 from __future__ import annotations
 
