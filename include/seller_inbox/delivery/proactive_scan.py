@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from seller_inbox.delivery import messaging
-from seller_inbox.delivery.review_scan import exclusion, once_a_day
+from seller_inbox.delivery.review_scan import NOT_FOUND, ScanStopped, ask_amazon, exclusion, once_a_day
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -91,7 +91,6 @@ def scan_proactive(store: Any, dsn: str, now: datetime | None = None, *, client:
 
     from seller_inbox import clock
     from seller_inbox.orders import order_facts, refresh_packages
-    from seller_inbox.spapi import SpApiNotFound, SpApiRequestError, SpApiThrottled, SpApiUnavailable
 
     now = now or clock.now()
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now
@@ -127,22 +126,20 @@ def scan_proactive(store: Any, dsn: str, now: datetime | None = None, *, client:
                 counts["not_found"] += 1
                 continue
             try:
-                if KIND not in client.get_messaging_actions(oid, m.info.marketplace_id):
+                actions = ask_amazon(counts, store, oid, "getMessagingActionsForOrder", len(candidates) - i,
+                                     lambda: client.get_messaging_actions(oid, m.info.marketplace_id))
+                if actions is NOT_FOUND:
+                    continue
+                if KIND not in actions:
                     counts["not_offered"] += 1
                     continue
-                buyer_locale = (client.get_attributes(oid, m.info.marketplace_id) or {}).get("locale")
-            except SpApiNotFound:
-                counts["not_found"] += 1
-                continue
-            except SpApiRequestError as exc:
-                log.warning("store %s: order %s: messaging actions or attributes rejected: %s", store.id, oid, exc)
-                counts["not_found"] += 1
-                continue
-            except (SpApiThrottled, SpApiUnavailable) as exc:
-                counts["deferred"] = len(candidates) - i
-                log.warning("store %s: proactive scan stopped, %d orders left for the next scan: %s",
-                            store.id, counts["deferred"], exc)
+                attributes = ask_amazon(counts, store, oid, "GetAttributes", len(candidates) - i,
+                                        lambda: client.get_attributes(oid, m.info.marketplace_id))
+                if attributes is NOT_FOUND:
+                    continue
+            except ScanStopped:
                 break
+            buyer_locale = (attributes or {}).get("locale")
             body, locale, problem = compose(store, m, facts, buyer_locale, now)
             if problem:
                 counts["not_queued"] += 1

@@ -116,7 +116,6 @@ def scan_review_requests(store: Any, dsn: str, now: datetime | None = None, *, c
 
     from seller_inbox import clock
     from seller_inbox.orders import refresh_packages
-    from seller_inbox.spapi import SpApiNotFound, SpApiRequestError, SpApiThrottled, SpApiUnavailable
 
     now = now or clock.now()
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now
@@ -148,19 +147,13 @@ def scan_review_requests(store: Any, dsn: str, now: datetime | None = None, *, c
                 counts["not_found"] += 1
                 continue
             try:
-                offered = OFFER in client.get_solicitation_actions(oid, m.info.marketplace_id)
-            except SpApiNotFound:
-                counts["not_found"] += 1
-                continue
-            except SpApiRequestError as exc:
-                log.warning("store %s: order %s: getSolicitationActionsForOrder rejected: %s", store.id, oid, exc)
-                counts["not_found"] += 1
-                continue
-            except (SpApiThrottled, SpApiUnavailable) as exc:
-                counts["deferred"] = len(candidates) - i
-                log.warning("store %s: review scan stopped, %d orders left for the next scan: %s",
-                            store.id, counts["deferred"], exc)
+                actions = ask_amazon(counts, store, oid, "getSolicitationActionsForOrder", len(candidates) - i,
+                                     lambda: client.get_solicitation_actions(oid, m.info.marketplace_id))
+            except ScanStopped:
                 break
+            if actions is NOT_FOUND:
+                continue
+            offered = OFFER in actions
             if not offered:
                 counts["not_offered"] += 1
                 continue
@@ -175,6 +168,34 @@ def scan_review_requests(store: Any, dsn: str, now: datetime | None = None, *, c
         if own:
             client.close()
     return counts
+
+
+# ------------------------------------------------------------------ asking Amazon about one candidate
+NOT_FOUND = object()
+
+
+class ScanStopped(Exception):
+    """Amazon throttled or failed: the rest of the candidates wait for the next scan."""
+
+
+def ask_amazon(counts: dict, store: Any, order_id: str, what: str, left: int, call: Callable[[], Any]) -> Any:
+    """Amazon's answer about one candidate order (the scans' shared rule). An order Amazon does
+    not know, or a request it rejects, is counted ``not_found`` and gives ``NOT_FOUND``;
+    throttling or an outage records the ``left`` orders as ``deferred`` and raises ``ScanStopped``."""
+    from seller_inbox.spapi import SpApiNotFound, SpApiRequestError, SpApiThrottled, SpApiUnavailable
+
+    try:
+        return call()
+    except SpApiNotFound:
+        pass
+    except SpApiRequestError as exc:
+        log.warning("store %s: order %s: %s rejected: %s", store.id, order_id, what, exc)
+    except (SpApiThrottled, SpApiUnavailable) as exc:
+        counts["deferred"] = left
+        log.warning("store %s: %s: scan stopped, %d orders left for the next scan: %s", store.id, what, left, exc)
+        raise ScanStopped(str(exc)) from exc
+    counts["not_found"] += 1
+    return NOT_FOUND
 
 
 # ------------------------------------------------------------------ once a day (the deliver DAG)
