@@ -18,7 +18,6 @@ other DAGs) then fails fast with that reason. Other stores are never touched.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -47,15 +46,10 @@ def _fingerprint(secret: str) -> str:
 
 
 def _alert(cur, store_id: str, kind: str, subject: str, payload: dict) -> bool:
-    """Insert one alert row (channel 'log') unless this subject was alerted before."""
-    cur.execute(
-        "INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, sent_at) "
-        "VALUES (%s, %s, %s, 'log', 'sent', %s, now()) ON CONFLICT DO NOTHING RETURNING 1",
-        (store_id, kind, subject, json.dumps(payload, default=str)))
-    new = cur.fetchone() is not None
-    if new:
-        log.warning("ALERT %s store=%s: %s", kind, store_id, payload.get("message"))
-    return new
+    """Queue one alert unless this subject was alerted before."""
+    from seller_inbox.alerts import queue
+
+    return queue(cur, store_id, kind, subject, payload)
 
 
 def _save(cur, row: dict) -> None:

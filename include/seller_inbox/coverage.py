@@ -120,9 +120,9 @@ def run_read_from(dsn: str, store_id: str, source: str, run_id: str, start: date
 
 def alert_gap(dsn: str, store_id: str, source: str, gap_start: datetime, start: datetime, read_from: datetime) -> None:
     """Tell people about a stretch no run read: caught up now, or (too old) waiting for a backfill."""
-    import json
-
     import psycopg2
+
+    from seller_inbox.alerts import queue
 
     filled = read_from <= gap_start
     msg = (f"store {store_id}: no run read {source} from {gap_start:%Y-%m-%d %H:%M} to {start:%Y-%m-%d %H:%M} UTC "
@@ -133,11 +133,8 @@ def alert_gap(dsn: str, store_id: str, source: str, gap_start: datetime, start: 
     conn = psycopg2.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
-            cur.execute(
-                """INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, sent_at)
-                   VALUES (%s, 'ingest_gap', %s, 'log', 'sent', %s, now()) ON CONFLICT DO NOTHING""",
-                (store_id, f"{source}:{gap_start.isoformat()}", json.dumps(
-                    {"source": source, "gap_start": gap_start.isoformat(), "gap_end": start.isoformat(),
-                     "filled": filled, "message": msg})))
+            queue(cur, store_id, "ingest_gap", f"{source}:{gap_start.isoformat()}",
+                  {"source": source, "gap_start": gap_start.isoformat(), "gap_end": start.isoformat(),
+                   "filled": filled, "message": msg})
     finally:
         conn.close()

@@ -25,6 +25,7 @@ import logging
 from datetime import datetime
 
 from seller_inbox import data_docs, gate_suites
+from seller_inbox.alerts import queue
 from seller_inbox.config import StoreConfig
 from seller_inbox.gate_suites import LEVELS, SUITES, expectation_name  # noqa: F401 - re-exported
 
@@ -232,17 +233,17 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
             subject = f"{stage}:{start.isoformat()}"
             summary = _summary(errors or quarantined or warnings)
             if errors:
-                _alert(cur, store.id, "gate_failed", subject, {"stage": stage, "summary": summary, "message":
+                queue(cur, store.id, "gate_failed", subject, {"stage": stage, "summary": summary, "message":
                        f"{stage} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: {summary}. Failing rows are in "
                        f"ops.gate_run; fix the data or the stage, then clear the gate task in Airflow."})
             elif quarantined:
                 n = sum(len(v) for v in set_aside.values())
-                _alert(cur, store.id, "gate_quarantined", subject, {"stage": stage, "summary": summary, "rows": n,
+                queue(cur, store.id, "gate_quarantined", subject, {"stage": stage, "summary": summary, "rows": n,
                        "message": f"{stage} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: {n} rows set aside "
                                   f"({summary}); the rest went on. See ops.dq_quarantine; "
                                   f"`seller-inbox quarantine list --store {store.id}`."})
             elif warnings:
-                _alert(cur, store.id, "gate_warning", subject, {"stage": stage, "summary": summary,
+                queue(cur, store.id, "gate_warning", subject, {"stage": stage, "summary": summary,
                        "message": f"{stage} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: {summary}"})
     finally:
         conn.close()
@@ -264,13 +265,6 @@ def _summary(results: list[dict]) -> str:
     return "; ".join(f"{r['batch']}.{r['column']}: {r['name']} ({r['unexpected_count'] if r['unexpected_count'] is not None else r['observed_value']}"
                      f"{' rows' if r['unexpected_count'] is not None else ''}"
                      f"{', too many rows to set aside' if r.get('escalated') else ''})" for r in results[:5])
-
-
-def _alert(cur, store_id: str, kind: str, subject: str, payload: dict) -> None:
-    cur.execute(
-        """INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, sent_at)
-           VALUES (%s, %s, %s, 'log', 'sent', %s, now()) ON CONFLICT DO NOTHING""",
-        (store_id, kind, subject, json.dumps(payload, default=str)))
 
 
 def _record(cur, store_id, stage, start, end, run_id, success, checked, failed, sample, results) -> None:

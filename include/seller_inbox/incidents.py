@@ -13,9 +13,10 @@ de-duplication is possible then) so that a dead database is not a silent one eit
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timezone
+
+from seller_inbox.alerts import queue
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -70,13 +71,10 @@ def task_failed(store, dsn: str, dag_id: str, task_id: str, run_id: str, error: 
                 (store.id, key, now, now, message, type(root).__name__ if root is not None else None, run_id))
             opened = cur.fetchone() is not None
             if opened and not _self_alerting(error):
-                cur.execute(
-                    """INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, sent_at)
-                       VALUES (%s, 'task_failed', %s, 'log', 'sent', %s, now()) ON CONFLICT DO NOTHING""",
-                    (store.id, f"{key}@{now.isoformat()}", json.dumps({
-                        "dag_id": dag_id, "task_id": task_id, "run_id": run_id,
-                        "message": f"{dag_id} › {task_id} failed (run {run_id}): {message}. It is retried on the "
-                                   f"next run; see the task log in Airflow, fix the cause, then clear the task."})))
+                queue(cur, store.id, "task_failed", f"{key}@{now.isoformat()}", {
+                    "dag_id": dag_id, "task_id": task_id, "run_id": run_id,
+                    "message": f"{dag_id} › {task_id} failed (run {run_id}): {message}. It is retried on the "
+                               f"next run; see the task log in Airflow, fix the cause, then clear the task."})
         return opened
     finally:
         conn.close()
@@ -101,13 +99,10 @@ def task_succeeded(store, dsn: str, dag_id: str, task_id: str, run_id: str, now:
             opened_at, failures, cause = row
             if cause in AUTH_CAUSES:
                 return True
-            cur.execute(
-                """INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, sent_at)
-                   VALUES (%s, 'recovered', %s, 'log', 'sent', %s, now()) ON CONFLICT DO NOTHING""",
-                (store.id, f"{key}@{opened_at.isoformat()}", json.dumps({
-                    "dag_id": dag_id, "task_id": task_id, "run_id": run_id,
-                    "message": f"{dag_id} › {task_id} works again (run {run_id}) after {failures} failed run(s) "
-                               f"since {opened_at:%Y-%m-%d %H:%M} UTC."})))
+            queue(cur, store.id, "recovered", f"{key}@{opened_at.isoformat()}", {
+                "dag_id": dag_id, "task_id": task_id, "run_id": run_id,
+                "message": f"{dag_id} › {task_id} works again (run {run_id}) after {failures} failed run(s) "
+                           f"since {opened_at:%Y-%m-%d %H:%M} UTC."})
         return True
     finally:
         conn.close()

@@ -33,6 +33,8 @@ from datetime import datetime, timedelta, timezone
 from seller_inbox.delivery import aliases, controls
 from seller_inbox.delivery import smtp as smtp_mod
 
+from seller_inbox.alerts import queue
+
 log = logging.getLogger(__name__)
 
 CRASH_AFTER_SEND_ENV = "SELLER_INBOX_DELIVER_CRASH_AFTER_SEND"
@@ -239,13 +241,8 @@ class _Run:
         msg = (f"store {self.store.id}: {row['action']} for order {row['order_id']} ({row['idempotency_key']}): "
                f"{reason}")
         with self.conn.cursor() as cur:
-            cur.execute(
-                """INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, sent_at)
-                   VALUES (%s, %s, %s, 'log', 'sent', %s, now()) ON CONFLICT DO NOTHING RETURNING 1""",
-                (self.store.id, UNKNOWN_ALERT, row["idempotency_key"],
-                 json.dumps({"message": msg, "order_id": row["order_id"], "action": row["action"]})))
-            if cur.fetchone() is not None:
-                log.warning("ALERT %s store=%s: %s", UNKNOWN_ALERT, self.store.id, msg)
+            queue(cur, self.store.id, UNKNOWN_ALERT, row["idempotency_key"],
+                  {"message": msg, "order_id": row["order_id"], "action": row["action"]})
         self.conn.commit()
         self.stats["failed"] += 1
         self.stats["outcome_unknown"] += 1

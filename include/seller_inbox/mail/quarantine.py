@@ -17,7 +17,6 @@ Counts per store and day: the view ``ops.quarantine_daily`` (docs/data-dictionar
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections import Counter
@@ -106,14 +105,9 @@ def alert_opened(cur, store_id: str) -> bool:
     reasons = "; ".join(f"{r} ({n})" if n > 1 else r for r, n in top)
     msg = (f"{len(got)} mails could not be processed: {reasons}; "
            f"run `seller-inbox quarantine list --store {store_id}`")
-    cur.execute(
-        "INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, sent_at) "
-        "VALUES (%s, %s, %s, 'log', 'sent', %s, now()) ON CONFLICT DO NOTHING RETURNING 1",
-        (store_id, ALERT_KIND, day, json.dumps({"message": msg, "day": day, "count": len(got)})))
-    new = cur.fetchone() is not None
-    if new:
-        log.warning("ALERT %s store=%s: %s", ALERT_KIND, store_id, msg)
-    return new
+    from seller_inbox.alerts import queue
+
+    return queue(cur, store_id, ALERT_KIND, day, {"message": msg, "day": day, "count": len(got)})
 
 
 def _short(reason: str, limit: int = 80) -> str:
