@@ -23,17 +23,13 @@ from croniter import CroniterError, croniter
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError,
                       field_validator, model_validator)
 
-from seller_inbox import marketplaces as mp
+from seller_inbox.domain import marketplaces as mp
+from seller_inbox.domain.taxonomy import INTENTS
 
 REGISTRY_ENV = "SELLER_INBOX_STORES"
 DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "stores.yaml"
 
 Mode = Literal["listen", "draft", "auto"]
-INTENTS = (
-    "order_status", "not_received", "damaged_defective", "wrong_item", "return_refund",
-    "cancel_order", "address_change", "size_fit", "product_question", "invoice_request",
-    "feedback_review", "other", "a_to_z_claim", "account_health", "auto_reply",
-)
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _CONN_ID = re.compile(r"[A-Za-z0-9_.-]{1,250}")
 _SELLER_ID = re.compile(r"[A-Z0-9]{1,32}")

@@ -46,7 +46,7 @@ def load_suite(stage: str) -> dict:
 
 
 def _substitutions(store: StoreConfig) -> dict:
-    from seller_inbox.mail.redact import UNREDACTED_PHONE_CHECK
+    from seller_inbox.redaction import UNREDACTED_PHONE_CHECK
 
     return {"$marketplaces": store.marketplace_codes, "$unredacted_phone": UNREDACTED_PHONE_CHECK}
 

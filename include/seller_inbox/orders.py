@@ -29,7 +29,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from seller_inbox import marketplaces as mp
+from seller_inbox.domain import marketplaces as mp
 from seller_inbox.gates import GateFailed
 from seller_inbox.spapi import AuthorizationRevoked
 

@@ -173,7 +173,7 @@ class SpApiCredentials:
     def base_url(self) -> str:
         if self.endpoint:
             return self.endpoint.rstrip("/")
-        from seller_inbox.marketplaces import SPAPI_HOSTS
+        from seller_inbox.domain.marketplaces import SPAPI_HOSTS
         return "https://" + SPAPI_HOSTS[self.region]
 
     @property
@@ -451,7 +451,7 @@ class SpApiClient:
     def _marketplace(self, marketplace_id: str | None):
         from sp_api.base import Marketplaces
 
-        from seller_inbox import marketplaces as mp
+        from seller_inbox.domain import marketplaces as mp
 
         if marketplace_id is None:
             region_default = {"na": "US", "eu": "DE", "fe": "JP"}[self.credentials.region]
@@ -885,7 +885,7 @@ class SpApiClient:
             tok = self.refresh_access_token()
             mids = self._marketplace_ids
             if not mids:
-                from seller_inbox import marketplaces as mp
+                from seller_inbox.domain import marketplaces as mp
                 mids = [m.marketplace_id for m in mp.MARKETPLACES.values() if m.region == self.credentials.region][:1]
             # an empty 1-hour window: proves the token works against the Orders API
             end = datetime.now(UTC) - timedelta(minutes=5)

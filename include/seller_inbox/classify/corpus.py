@@ -22,7 +22,7 @@ import random
 import re
 from pathlib import Path
 
-from seller_inbox.classify import taxonomy as tx
+from seller_inbox.domain import taxonomy as tx
 from seller_inbox.classify.lang import fallback_reason, marketplace_language
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "classify"

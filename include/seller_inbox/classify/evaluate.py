@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from seller_inbox.classify import taxonomy as tx
+from seller_inbox.domain import taxonomy as tx
 
 TARGETS = {"intent_macro_f1": 0.90, "high_risk_recall": 0.97, "language_accuracy": 0.98}
 DEFAULT_PNG = Path(__file__).resolve().parents[3] / "docs" / "img" / "classifier_eval.png"

@@ -12,16 +12,16 @@ from __future__ import annotations
 import re
 import threading
 
-from seller_inbox import marketplaces as mp
+from seller_inbox.domain import identifiers as ids
+from seller_inbox.domain import marketplaces as mp
 
-# Languages of our marketplaces plus Chinese (the sellers' own language).
-SERVED = ("en", "de", "fr", "it", "es", "nl", "pl", "sv", "pt", "ja", "zh")
+from seller_inbox.domain.languages import SERVED  # noqa: E402  (re-exported: the served languages)
 
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[^\W\d_]{2,}")
 _URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+")
-_ORDER = re.compile(r"\b\d{3}-\d{7}-\d{7}\b|\bB0[0-9A-Z]{8}\b")
+_ORDER = re.compile(rf"\b(?:{ids.ORDER_ID}|{ids.ASIN})\b")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
 
 # "very short": fewer than this many letters (after removing links, ids and digits)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from seller_inbox.classify import taxonomy as tx
+from seller_inbox.domain import taxonomy as tx
 from seller_inbox.classify.lang import detect_language
 from seller_inbox.classify.lexicon import load_lexicon, shouting
 from seller_inbox.classify.rules import buyer_text, header_intent

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from seller_inbox import marketplaces
+from seller_inbox.domain import marketplaces
 from seller_inbox.compliance.message import Message
-from seller_inbox.mail import redact
+from seller_inbox import redaction as redact
 
 # starts only where a run of address characters starts: from every position of a long run the
 # search was quadratic (a 200,000-digit body took minutes); whether it matches is unchanged

@@ -21,7 +21,7 @@ import logging
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, Callable
 
-from seller_inbox.classify import taxonomy as tx
+from seller_inbox.domain import taxonomy as tx
 from seller_inbox.delivery.solicitations import OFFER
 from seller_inbox.mail.parser import OPT_OUT_PATTERN  # the relay-mail grammar lives in the parser
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from seller_inbox import marketplaces as mp
+from seller_inbox.domain import marketplaces as mp
 
 OFFER = "productReviewAndSellerFeedback"        # the action name getSolicitationActionsForOrder lists
 OPERATION = "createProductReviewAndSellerFeedbackSolicitation"

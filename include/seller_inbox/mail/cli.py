@@ -20,7 +20,7 @@ import sys
 
 def _parse_email(args) -> int:
     from seller_inbox.mail.parser import MailParseError, parse_bytes, sanitize_text
-    from seller_inbox.mail.redact import installation_salt
+    from seller_inbox.redaction import installation_salt
 
     salt = installation_salt()
     failed = 0

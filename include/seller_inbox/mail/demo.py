@@ -34,7 +34,7 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime
 from pathlib import Path
 
-from seller_inbox import marketplaces as mp
+from seller_inbox.domain import marketplaces as mp
 
 UTC = timezone.utc
 NRN_KEYWORD = "$NoResponseNeeded"

@@ -73,7 +73,7 @@ def ingest_source(store, dsn: str, source, start: datetime, end: datetime, *, fo
     """Same as ``ingest_mailbox`` with an already opened reader (``sources.MaildirSource``/``ImapSource``)."""
     import psycopg2
 
-    from seller_inbox.mail.redact import installation_salt
+    from seller_inbox.redaction import installation_salt
     from seller_inbox.mail.sources import FolderState
 
     salt = salt or installation_salt()

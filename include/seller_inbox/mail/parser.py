@@ -33,8 +33,8 @@ from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime, unquote
 
-from seller_inbox import marketplaces as mp
-from seller_inbox.mail.redact import redact
+from seller_inbox.domain import marketplaces as mp
+from seller_inbox.redaction import redact
 
 UTC = timezone.utc
 KINDS = ("buyer_message", "seller_reply", "amazon_notice", "auto_reply", "unknown")

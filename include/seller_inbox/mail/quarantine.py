@@ -37,7 +37,7 @@ class QuarantineError(ValueError):
 
 def clean_reason(text: str, limit: int = MAX_REASON) -> str:
     """One line, printable, redacted, at most ``limit`` chars: safe to store and to show."""
-    from seller_inbox.mail.redact import redact
+    from seller_inbox.redaction import redact
 
     first = next((ln.strip() for ln in str(text).splitlines() if ln.strip()), "") or "unknown error"
     first = redact(_UNPRINTABLE.sub("?", first))
@@ -159,7 +159,7 @@ def retry(store, dsn: str, source, refs: list[str] | None = None, *, salt: bytes
     import psycopg2
 
     from seller_inbox.mail.ingest import _store_batch, parse_item
-    from seller_inbox.mail.redact import installation_salt
+    from seller_inbox.redaction import installation_salt
     from seller_inbox.mail.sources import FolderState
 
     salt = salt or installation_salt()

@@ -28,7 +28,7 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from seller_inbox import marketplaces as mp
+from seller_inbox.domain import marketplaces as mp
 from seller_inbox.sandbox import CLIENT_ID, CLIENT_SECRET
 from seller_inbox.sandbox import data as simdata
 from seller_inbox.sandbox.buckets import BucketBook

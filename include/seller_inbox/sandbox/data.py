@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 
-from seller_inbox import marketplaces as mp
+from seller_inbox.domain import marketplaces as mp
 
 UTC = timezone.utc
 

@@ -1,0 +1,27 @@
+"""Amazon's response clock: a buyer message should get a reply within 24 hours.
+
+Amazon counts a response late when it comes more than 24 hours after the buyer's message,
+weekends and holidays included (docs/domain.md). The desk reminds people at 12 and 20 hours
+while a message is unanswered. Every module that needs the clock imports it from here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+RESPONSE_WINDOW = timedelta(hours=24)
+RESPONSE_WINDOW_HOURS = 24  # the same, for SQL parameters
+
+# (alert kind, age of the unanswered message at which it is due)
+REMINDERS = (("sla_12h", timedelta(hours=12)), ("sla_20h", timedelta(hours=20)))
+
+
+def due_at(received_at: datetime) -> datetime:
+    """When the reply to a buyer message received at ``received_at`` is due."""
+    return received_at + RESPONSE_WINDOW
+
+
+def is_late(received_at: datetime, replied_at: datetime | None, as_of: datetime) -> bool:
+    """Late: answered after the window, or still unanswered when the window has passed."""
+    end = replied_at if replied_at is not None else as_of
+    return end - received_at > RESPONSE_WINDOW
