@@ -46,9 +46,11 @@ def load_suite(stage: str) -> dict:
 
 
 def _substitutions(store: StoreConfig) -> dict:
+    from seller_inbox.domain.identifiers import ORDER_ID
     from seller_inbox.redaction import UNREDACTED_PHONE_CHECK
 
-    return {"$marketplaces": store.marketplace_codes, "$unredacted_phone": UNREDACTED_PHONE_CHECK}
+    return {"$marketplaces": store.marketplace_codes, "$unredacted_phone": UNREDACTED_PHONE_CHECK,
+            "$order_id": f"^{ORDER_ID}$"}
 
 
 def _resolve(kwargs: dict, subst: dict) -> dict:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from seller_inbox.config import StoreConfig
+from seller_inbox.domain.response_clock import RESPONSE_WINDOW
 
 SETTLE = timedelta(days=2)
 
@@ -33,10 +34,10 @@ WITH days AS (
         count(*) AS buyer_messages,
         count(*) FILTER (WHERE needing) AS needing_response,
         count(*) FILTER (WHERE needing AND first_reply_at IS NOT NULL) AS responded,
-        count(*) FILTER (WHERE needing AND first_reply_at <= received_at + interval '24 hours') AS responded_within_24h,
-        count(*) FILTER (WHERE needing AND (first_reply_at > received_at + interval '24 hours'
-                         OR (first_reply_at IS NULL AND %(now)s > received_at + interval '24 hours'))) AS late_responses,
-        count(*) FILTER (WHERE needing AND first_reply_at IS NULL AND %(now)s <= received_at + interval '24 hours') AS pending_within_sla,
+        count(*) FILTER (WHERE needing AND first_reply_at <= received_at + %(response_window)s) AS responded_within_24h,
+        count(*) FILTER (WHERE needing AND (first_reply_at > received_at + %(response_window)s
+                         OR (first_reply_at IS NULL AND %(now)s > received_at + %(response_window)s))) AS late_responses,
+        count(*) FILTER (WHERE needing AND first_reply_at IS NULL AND %(now)s <= received_at + %(response_window)s) AS pending_within_sla,
         round(avg(extract(epoch FROM first_reply_at - received_at) / 60)
               FILTER (WHERE needing AND first_reply_at IS NOT NULL)::numeric, 1) AS avg_response_minutes,
         round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_reply_at - received_at) / 60)
@@ -133,7 +134,7 @@ def compute_store_daily(store: StoreConfig, dsn: str, start: datetime, end: date
                 d0 = since.astimezone(tz).date()
                 d1 = (end - timedelta(microseconds=1)).astimezone(tz).date()
                 cur.execute(_SQL, {"store": store.id, "mp": m.code, "tz": tz.key, "d0": d0, "d1": d1,
-                                   "now": now, "today": now.astimezone(tz).date(), "primary": i == 0})
+                                   "response_window": RESPONSE_WINDOW, "now": now, "today": now.astimezone(tz).date(), "primary": i == 0})
                 changed += cur.rowcount
                 days += (d1 - d0).days + 1
     finally:

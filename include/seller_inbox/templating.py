@@ -17,9 +17,11 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from seller_inbox.domain.languages import TEMPLATE_LOCALES
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FALLBACK_LOCALE = "en"
-LOCALES = ("en", "de", "fr", "it", "es", "ja")
+LOCALES = TEMPLATE_LOCALES
 
 # every variable a template may read, with its meaning (docs/templates.md shows this table)
 VARIABLES: dict[str, dict[str, str]] = {

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 GLOBAL = "global"
 # actions that are not answers to a buyer: quiet hours always hold them
 PROACTIVE_ACTIONS = ("proactive", "review_request")
+CAP_WINDOW = timedelta(days=1)  # the store's daily send cap counts sends in this rolling window
 
 
 def daily_cap(store) -> int:

@@ -285,13 +285,13 @@ class _Run:
                 if cur.fetchone()[0] >= controls.per_order_limit(s):
                     return "blocked", f"per-order limit reached ({controls.per_order_limit(s)} sent for this order)", {}
             cur.execute("""SELECT count(*), min(sent_at) FROM core.outbox
-                           WHERE store_id = %s AND status = 'sent' AND sent_at > %s""", (s.id, now - timedelta(hours=24)))
+                           WHERE store_id = %s AND status = 'sent' AND sent_at > %s""", (s.id, now - controls.CAP_WINDOW))
             n, oldest = cur.fetchone()
         self.conn.commit()
         cap = controls.daily_cap(s)
         if n >= cap:
-            release = (oldest or now) + timedelta(hours=24)
-            return "held", f"daily cap reached ({cap} sent in 24 h)", {"held_until": release}
+            release = (oldest or now) + controls.CAP_WINDOW
+            return "held", f"daily cap reached ({cap} sent in the last day)", {"held_until": release}
         from seller_inbox import compliance
 
         findings = [f.as_dict() for f in compliance.lint(row["subject"] or "", row["body"] or "", order_id=row["order_id"],

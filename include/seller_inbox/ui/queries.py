@@ -156,11 +156,11 @@ def store_health(conn, store: str | None, today: date | None = None) -> dict:
         gr["sample_rows"] = gr["failing_rows"][:10]
     calls = _read(conn, """
         SELECT store_id, outcome, count(*) AS n FROM ops.api_calls
-        WHERE called_at > now() - interval '24 hours' AND (%(store)s::text IS NULL OR store_id = %(store)s)
+        WHERE called_at > now() - interval '1 day' AND (%(store)s::text IS NULL OR store_id = %(store)s)
         GROUP BY store_id, outcome ORDER BY store_id, outcome""", p)
     throttled_ops = _read(conn, """
         SELECT store_id, operation, count(*) AS n FROM ops.api_calls
-        WHERE called_at > now() - interval '24 hours' AND outcome = 'throttled'
+        WHERE called_at > now() - interval '1 day' AND outcome = 'throttled'
           AND (%(store)s::text IS NULL OR store_id = %(store)s)
         GROUP BY store_id, operation ORDER BY n DESC, store_id, operation LIMIT 20""", p)
     per_store: dict[str, dict] = {}
@@ -227,8 +227,8 @@ def quarantine_health(conn, store: str | None) -> list[dict]:
     p = {"store": store, "n": QUARANTINE_LATEST, "chars": QUARANTINE_REASON_CHARS}
     stores = _read(conn, """
         SELECT store_id, count(*) FILTER (WHERE status = 'open') AS open,
-               count(*) FILTER (WHERE status = 'open' AND quarantined_at > now() - interval '24 hours') AS new_24h,
-               count(*) FILTER (WHERE status = 'resolved' AND resolved_at > now() - interval '24 hours') AS resolved_24h
+               count(*) FILTER (WHERE status = 'open' AND quarantined_at > now() - interval '1 day') AS new_24h,
+               count(*) FILTER (WHERE status = 'resolved' AND resolved_at > now() - interval '1 day') AS resolved_24h
         FROM ops.quarantine WHERE (%(store)s::text IS NULL OR store_id = %(store)s)
         GROUP BY store_id HAVING count(*) FILTER (WHERE status = 'open') > 0 ORDER BY store_id""", p)
     latest = _read(conn, """

@@ -1,0 +1,89 @@
+"""One home per domain fact: the order-id pattern, the response clock, the intent list, the
+risk order, the served languages and Amazon's domains are defined in ``seller_inbox.domain``
+and only imported elsewhere (docs/domain.md). This walks the runtime code, the DAGs, the
+plugins and the gate suites and fails on a second definition."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from seller_inbox.domain import languages, marketplaces, taxonomy
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "include" / "seller_inbox"
+DOMAIN = PACKAGE / "domain"
+SOURCES = [p for d in ("include", "dags", "plugins") for p in sorted((ROOT / d).rglob("*"))
+           if p.suffix in (".py", ".sql", ".yaml", ".yml") and p.is_file() and DOMAIN not in p.parents]
+
+ORDER_ID_PATTERN = re.compile(r"\\d\{3\}-\\d\{7\}-\\d\{7\}")
+RESPONSE_CLOCK = re.compile(r"hours\s*=\s*24\b|'24 hours?'|interval\s+'24")
+TLDS = [re.escape(m.domain) for m in marketplaces.MARKETPLACES.values() if "." in m.domain]
+
+
+def _rel(p: Path) -> str:
+    return str(p.relative_to(ROOT))
+
+
+def _string_sequences(tree: ast.AST):
+    """Tuple, list and set literals made only of string constants, with where they stand."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and node.elts and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+            yield node.lineno, {e.value for e in node.elts}
+
+
+def test_the_sources_were_found():
+    assert len(SOURCES) > 80
+    assert any(p.name == "parser.py" for p in SOURCES) and any(p.suffix == ".yaml" for p in SOURCES)
+
+
+def test_no_second_order_id_pattern():
+    hits = [f"{_rel(p)}:{i}" for p in SOURCES for i, line in enumerate(p.read_text().splitlines(), 1)
+            if ORDER_ID_PATTERN.search(line)]
+    assert not hits, f"order-id pattern defined outside seller_inbox/domain/identifiers.py: {hits}"
+
+
+def test_no_second_response_clock():
+    hits = [f"{_rel(p)}:{i}: {line.strip()}" for p in SOURCES if p.suffix == ".py"
+            for i, line in enumerate(p.read_text().splitlines(), 1) if RESPONSE_CLOCK.search(line)]
+    assert not hits, f"the 24-hour clock belongs to seller_inbox/domain/response_clock.py: {hits}"
+
+
+def test_no_second_intent_risk_or_language_list():
+    intents, langs = set(taxonomy.INTENTS), set(languages.SERVED)
+    hits = []
+    for p in SOURCES:
+        if p.suffix != ".py":
+            continue
+        tree = ast.parse(p.read_text(), filename=str(p))
+        for lineno, values in _string_sequences(tree):
+            if len(values & intents) >= 5:
+                hits.append(f"{_rel(p)}:{lineno}: a list of intents")
+            if len(values) >= 5 and values <= langs:
+                hits.append(f"{_rel(p)}:{lineno}: a list of served languages")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "RISK_ORDER" for t in node.targets):
+                hits.append(f"{_rel(p)}:{node.lineno}: RISK_ORDER")
+    assert not hits, f"defined outside seller_inbox/domain: {hits}"
+
+
+def test_no_second_list_of_amazon_domains():
+    hits = []
+    for p in SOURCES:
+        text = p.read_text()
+        for i, line in enumerate(text.splitlines(), 1):
+            if sum(t in line for t in TLDS) >= 3:
+                hits.append(f"{_rel(p)}:{i}")
+    assert not hits, f"Amazon's domains belong to seller_inbox/domain/marketplaces.py: {hits}"
+
+
+def test_the_checks_catch_a_second_definition():
+    """The patterns above are not vacuous: each recognises the thing it forbids."""
+    assert ORDER_ID_PATTERN.search(r'_ORDER = re.compile(r"\b\d{3}-\d{7}-\d{7}\b")')
+    assert RESPONSE_CLOCK.search("SLA_WINDOW = timedelta(hours=24)")
+    assert RESPONSE_CLOCK.search("first_reply_at <= received_at + interval '24 hours'")
+    tree = ast.parse('INTENTS = ("order_status", "not_received", "damaged_defective", "wrong_item", "other")')
+    assert any(len(v & set(taxonomy.INTENTS)) >= 5 for _, v in _string_sequences(tree))
+    assert sum(t in r"amazon\.(?:com|co\.uk|co\.jp|com\.mx|com\.au)" for t in TLDS) >= 3
