@@ -5,9 +5,11 @@ Resolution order for the connection URL (``dsn()``):
 2. the Airflow connection ``warehouse`` (production; read at execution time),
 3. the embedded PostgreSQL from the ``pgserver`` wheel, data under ``$SELLER_INBOX_HOME/pgdata``.
 
-Migrations are plain SQL files ``sql/migrations/NNNN_name.sql`` applied in order, each in
-its own transaction, recorded with a checksum in ``ops.schema_migrations``; an advisory lock
-keeps concurrent tasks from applying the same file twice.
+Migrations are plain SQL files ``sql/migrations/NNNN_name.sql`` numbered 0001, 0002, … without
+gaps, so that the order of the files is the order of application; each runs in its own
+transaction, recorded with a checksum in ``ops.schema_migrations``; an advisory lock keeps
+concurrent tasks from applying the same file twice. Databases created before the files were
+renumbered (0100, 0200, … by concern) have their records renamed once (``RENUMBERED``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ ENV_URL = "SELLER_INBOX_WAREHOUSE_URL"
 WAREHOUSE_CONN_ID = "warehouse"
 _LOCK_KEY = 727_001  # pg_advisory_lock key for migrations
 _FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# old version -> new version, from when the files were numbered by concern; same contents
+RENUMBERED = {"0100": "0004", "0101": "0005", "0102": "0006", "0200": "0007", "0201": "0008", "0300": "0009",
+              "0301": "0010", "0400": "0011", "0500": "0012", "0501": "0013", "0502": "0014"}
 
 
 class WarehouseError(RuntimeError):
@@ -135,7 +140,19 @@ def migration_files() -> list[Path]:
     dup = {v for v in versions if versions.count(v) > 1}
     if dup:
         raise WarehouseError(f"{MIGRATIONS}: two migrations share version {sorted(dup)[0]}")
+    for i, v in enumerate(versions, 1):
+        if int(v) != i:
+            raise WarehouseError(f"{MIGRATIONS}: migration {files[i - 1].name} should be numbered {i:04d} "
+                                 "(files are numbered 0001, 0002, … in order of application)")
     return files
+
+
+def _renumber(cur) -> None:
+    """Rename records of the old by-concern numbering to the sequential one (contents unchanged)."""
+    names = {p.name[:4]: p.name for p in migration_files()}
+    for old, new in RENUMBERED.items():
+        cur.execute("UPDATE ops.schema_migrations SET version = %s, name = %s WHERE version = %s",
+                    (new, names[new], old))
 
 
 def migrate(url: str | None = None) -> list[str]:
@@ -151,6 +168,7 @@ def migrate(url: str | None = None) -> list[str]:
                        version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
                        applied_at timestamptz NOT NULL DEFAULT now())"""
             )
+            _renumber(cur)
         with conn.cursor() as cur:
             cur.execute("SELECT version, name, checksum FROM ops.schema_migrations")
             done = {v: (n, c) for v, n, c in cur.fetchall()}
