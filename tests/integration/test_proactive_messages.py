@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from seller_inbox import marketplaces as mp
+from seller_inbox.domain import marketplaces as mp
 from seller_inbox.delivery import messaging
 from seller_inbox.sandbox.data import delivery, generate_orders
 from seller_inbox.spapi import SpApiHook, SpApiThrottled

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from seller_inbox.sandbox import schemas
-from seller_inbox import marketplaces as mp
+from seller_inbox.domain import marketplaces as mp
 from seller_inbox.sandbox.data import delivery, generate_orders, package_status, packages, solicitation_window
 from seller_inbox.spapi import OPERATIONS
 

@@ -14,7 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from seller_inbox.mail.parser import MailParseError, ParsedMail, parse_bytes
-from seller_inbox.mail.redact import redact
+from seller_inbox.redaction import redact
 
 from .test_mail_hostile import assert_storable
 

@@ -12,7 +12,7 @@ import pytest
 
 from seller_inbox.mail import parser
 from seller_inbox.mail.parser import MailParseError, ParsedMail, bound_msgid, parse_bytes, sanitize_text
-from seller_inbox.mail.redact import UNREDACTED_PHONE_CHECK
+from seller_inbox.redaction import UNREDACTED_PHONE_CHECK
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
 HOSTILE = FIX / "hostile"

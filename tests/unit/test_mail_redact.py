@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from seller_inbox.mail.redact import PHONE, UNREDACTED_PHONE_CHECK, installation_salt, redact
+from seller_inbox.redaction import PHONE, UNREDACTED_PHONE_CHECK, installation_salt, redact
 
 CASES = [
     ("Hi, this is John Miller. Please send it to 221B Baker Street, London NW1 6XE instead. My number is "
