@@ -35,6 +35,7 @@ import signal
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
+from seller_inbox.domain import response_clock
 from seller_inbox.mail import quarantine
 from seller_inbox.mail.parser import MailParseError, ParsedMail, parse_bytes, thread_key
 
@@ -266,7 +267,7 @@ def _insert_mails(cur, sid: str, src_name: str, pairs: list[tuple]) -> tuple[set
                 sid, p.message_id, tid, p.kind, p.direction, p.marketplace, p.order_id, p.asin,
                 p.buyer_alias, p.in_reply_to, p.topic, p.subject, p.text, p.language,
                 Json(p.attachments), p.received_at, p.no_response_needed,
-                p.received_at + timedelta(hours=24) if p.kind == "buyer_message" else None))
+                response_clock.due_at(p.received_at) if p.kind == "buyer_message" else None))
         if threads:
             execute_values(
                 cur,

@@ -27,13 +27,15 @@ import html
 import re
 import time
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from email import message_from_bytes
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime, unquote
 
+from seller_inbox.domain import identifiers as ids
 from seller_inbox.domain import marketplaces as mp
+from seller_inbox.domain import relay, response_clock
 from seller_inbox.redaction import redact
 
 UTC = timezone.utc
@@ -275,9 +277,10 @@ def decode_words(v: str) -> str:
     return "".join(out)
 
 
-def _hval(v, limit: int | None = None) -> str:
+def _hval(v, limit: int | None = None, charset: str | None = None) -> str:
     """A header value as clean str (compat32 may hand us surrogate-escaped 8-bit text or a
-    ``Header``); ``limit`` caps the characters examined for the costlier header parsers."""
+    ``Header``); ``limit`` caps the characters examined for the costlier header parsers;
+    ``charset`` is the mail's declared body charset, the best guess for raw 8-bit bytes."""
     if v is None:
         return ""
     if not isinstance(v, str):
@@ -288,11 +291,82 @@ def _hval(v, limit: int | None = None) -> str:
         v.encode("utf-8")
     except UnicodeEncodeError:  # 8-bit bytes in the header (surrogate-escaped by compat32)
         try:
-            v = decode_bytes(v.encode("utf-8", "surrogateescape"), None)
+            v = sanitize_text(decode_header_bytes(v.encode("utf-8", "surrogateescape"), charset))
         except UnicodeEncodeError:
             pass  # other surrogates: sanitize_text replaces them
     v = sanitize_text(decode_words(v))
     return " ".join(v.split())
+
+
+# Raw 8-bit header bytes carry no charset label. Read as Windows-1252 (the old fallback), GBK or
+# Shift_JIS bytes become mojibake: a buyer's name then escapes redaction and decodes back later.
+_HEADER_GUESSES = ("gb18030", "cp932", "cp1252")
+_JA_CHAR = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]")
+
+
+def _plausible(text: str, codec: str) -> float:
+    """Share (0..1) of the non-ASCII characters that text in ``codec`` would plausibly hold."""
+    non = [c for c in text if ord(c) > 127]
+    if not non:
+        return 1.0
+    if codec == "gb18030":  # common Chinese characters and punctuation are all in GB 2312
+        ok = 0
+        for c in non:
+            try:
+                c.encode("gb2312")
+                ok += 1
+            except UnicodeEncodeError:
+                pass
+        return ok / len(non)
+    if codec == "cp932":  # kana, kanji, full-width forms; half-width katakana betray GBK bytes
+        return sum(1 for c in non if _JA_CHAR.match(c)) / len(non)
+    # Windows-1252: accented letters stand alone between ASCII; mojibake comes in runs of symbols
+    runs = sum(1 for a, b in zip(text, text[1:]) if ord(a) > 127 and ord(b) > 127)
+    return max(0.0, 1.0 - (runs + sum(1 for c in non if not c.isalpha())) / len(non))
+
+
+def decode_header_bytes(data: bytes, charset: str | None = None) -> str:
+    """Decode unlabelled 8-bit header bytes: UTF-8, else the mail's declared (non-Latin) body
+    charset, else the likeliest of GB18030, Shift_JIS and Windows-1252."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    cs = _codec((charset or "").strip().strip('"').lower()[:64])
+    if cs and cs not in ("ascii", "utf-8", "cp1252", "iso8859_15"):
+        try:
+            return data.decode(cs)
+        except (UnicodeError, LookupError):
+            pass
+    best, score = None, -1.0
+    for c in _HEADER_GUESSES:
+        try:
+            t = data.decode(c)
+        except UnicodeDecodeError:
+            continue
+        p = _plausible(t, c)
+        if p > score:
+            best, score = t, p
+    return best if best is not None else data.decode("utf-8", "replace")
+
+
+def _declared_charset(msg: Message) -> str | None:
+    """The first charset the mail declares for a part (at most 50 parts looked at)."""
+    stack, seen = [msg], 0
+    while stack and seen < 50:
+        part = stack.pop()
+        seen += 1
+        try:
+            if part.is_multipart():
+                payload = part.get_payload()
+                stack.extend(reversed(payload) if isinstance(payload, list) else ())
+                continue
+            cs = part.get_content_charset()
+        except (UnicodeError, LookupError, ValueError, TypeError):
+            continue
+        if cs:
+            return cs
+    return None
 
 
 def _first_headers(msg: Message) -> dict[str, str]:
@@ -355,103 +429,16 @@ def html_to_text(s: str) -> str:
     return _BLANKS.sub("\n\n", s).strip()
 
 
-# --------------------------------------------------------------------------- relay patterns
-ORDER_RE = re.compile(r"(?<!\d)(\d{3}-\d{7}-\d{7})(?!\d)")
-_ASIN_LABEL = re.compile(r"ASIN\s*[:：#]?\s*([A-Z0-9]{10})\b")
-_ASIN_B0 = re.compile(r"\b(B0[0-9A-Z]{8})\b")
-_ALIAS_ANY = re.compile(r"[\w.+-]{1,64}@marketplace\.amazon\.[a-z]{2,3}(?:\.[a-z]{2})?\b", re.I)
-# Amazon's bounce for a buyer who opted out of unsolicited messages (any marketplace language):
-# nothing more may be sent to that buyer (docs/delivery.md)
-OPT_OUT_PATTERN = (
-    r"opted\s+out|opt-out|unsolicited messages|abgemeldet|keine\s+nachrichten|"
-    r"ne\s+souhaite\s+pas\s+recevoir|d[ée]sinscri|non\s+desidera\s+ricevere|"
-    r"no\s+desea\s+recibir|dado\s+de\s+baja|受信を拒否|受け取りを拒否|配信停止")
-OPT_OUT = re.compile(OPT_OUT_PATTERN, re.I)
-_ALIAS_DOMAIN = re.compile(r"@marketplace\.amazon\.([a-z.]+)$")
-_AMAZON_DOMAIN = re.compile(r"@(?:[\w-]+\.)*amazon\.([a-z.]+)$")
-_SC_DOMAIN = re.compile(r"(?:sellercentral(?:-europe|-japan)?|www)\.amazon\.([a-z]{2,3}(?:\.[a-z]{2})?)\b")
-# A relay marker line: "----- Begin message -----" (>= 5 separators each side); scanned per line
-# (see _markers), a regex for it backtracks cubically on a long separator line.
-_SEP = "-=_~－ー─"
-_MARKER_START = re.compile(r"(?m)^[ \t]*+[-=_~－ー─]{5}")
-_BEGIN_WORDS = re.compile(
-    r"(?i)begin|start|beginn|anfang|début|debut|inizio|comienzo|inicio|principio|開始|ここから|本文")
-_END_WORDS = re.compile(r"(?i)\bend\b|ende|fin\b|fine\b|final|終了|ここまで")
-_TOKEN = re.compile(r"\[?commMgrTok:[A-Za-z0-9_-]+\]?")
-_URL = re.compile(r"<?(?:https?://|www\.)[^\s<>\"')\]]+>?")
-_SUBJ_PREFIX = re.compile(
-    r"^(?:\s*(?:re|aw|wg|fw|fwd|tr|r|rif|rv|res|sv|vs|antw|antwort|返信|転送|回复|答复)\s*(?:\[\d+\])?\s*[:：]\s*)+",
-    re.I)
-_SUBJ_ORDER = re.compile(
-    r"\s*[(\[（]?\s*(?:Order|Bestellung|Bestellnummer|Commande|Ordine|Pedido|Encomenda|Orden|注文番号|注文|Bestelling|"
-    r"Zamówienie|Order ID|Order #)\s*(?:ID|Nr\.?|n[°º.]|#|番号)?\s*[:：#]?\s*\d{3}-\d{7}-\d{7}\s*[)\]）]?")
-# "<topic> from Amazon customer <Name>" and its localised forms; group "topic" and "name".
-_SUBJ_RELAY = [re.compile(p, re.I) for p in (
-    r"^(?P<topic>.*?)\s+(?:from|by)\s+(?:an\s+)?Amazon\s+customer\s+(?P<name>[^()\[\]]*?)\s*(?=$|[(\[])",
-    r"^(?P<topic>.*?)\s+(?:von|vom)\s+(?:dem\s+|einem\s+)?Amazon[- ]Kunde[n]?\s+(?P<name>[^()\[\]]*?)\s*(?=$|[(\[])",
-    r"^(?P<topic>.*?)\s+(?:de la part du|de la part d'un|du)\s+client\s+Amazon\s+(?P<name>[^()\[\]]*?)\s*(?=$|[(\[])",
-    r"^(?P<topic>.*?)\s+(?:dal|da un|dal\s+)?\s*cliente\s+(?:di\s+)?Amazon\s+(?P<name>[^()\[\]]*?)\s*(?=$|[(\[])",
-    r"^(?P<topic>.*?)\s+(?:del|de un|de)\s+cliente\s+(?:de\s+)?Amazon\s+(?P<name>[^()\[\]]*?)\s*(?=$|[(\[])",
-    r"^(?:Amazon(?:\.co\.jp)?\s*の?\s*(?:お客様|購入者)\s*)(?P<name>[^()\[\]（）]*?)\s*(?:様|さん)?\s*(?:から|より)の?\s*(?P<topic>[^()\[\]（）]*?)\s*(?=$|[(\[（])",
-    r"^(?P<topic>[^()\[\]（）]*?)\s*[:：]?\s*(?:Amazon(?:\.co\.jp)?\s*の?\s*)?(?:お客様|購入者)\s*(?P<name>[^()\[\]（）]*?)\s*(?:様|さん)?\s*(?:から|より)(?:の)?(?:お問い合わせ|問い合わせ|メッセージ)?\s*(?=$|[(\[（])",
-)]
-_SUBJ_LANG = [  # subject language hints -> marketplace when nothing better is known
-    (re.compile(r"Amazon-Kunde|Bestellung|Anfrage"), "DE"),
-    (re.compile(r"client Amazon|Commande|Demande"), "FR"),
-    (re.compile(r"cliente Amazon|Ordine|Richiesta"), "IT"),
-    (re.compile(r"cliente de Amazon|Pedido|Consulta"), "ES"),
-    (re.compile(r"[\u3040-\u30ff]|注文"), "JP"),
-]
-# Where the buyer's own text ends and Amazon's footer begins (any language).
-_FOOTER = re.compile(
-    r"(?im)^[ \t>]*+(?:For Your Information\s*:|To help arbitrate disputes|Was this email helpful|Was this e-mail helpful|"
-    r"Mark as no response needed|Do not reply|Please do not reply|We want you to buy with confidence|"
-    r"Zu Ihrer Information|Zur Information|Um bei der Schlichtung|War diese E-Mail hilfreich|Als .?keine Antwort erforderlich|"
-    r"Pour information|Pour votre information|Afin de faciliter|Cet e-mail vous a-t-il été utile|Marquer comme .?aucune réponse|"
-    r"Per tua informazione|Per vostra informazione|Per aiutare a risolvere|Questa e-mail ti è stata utile|Contrassegna come|"
-    r"Para tu información|Para su información|Para ayudar a resolver|¿Te ha resultado útil|Marcar como .?no se necesita|"
-    r"ご参考|トラブル防止のため|このメールは役に立ちましたか|「返信不要」|返信不要としてマーク|"
-    r"Sent from Amazon Seller Central|Amazon Services|To respond to this (?:customer|buyer|message)|"
-    r"You can (?:reply|respond) to this (?:message|e-?mail)|Reply to this (?:e-?mail|message) or visit|"
-    r"This (?:e-?mail|message) was sent (?:by|from|through) Amazon|Copyright \d{4} Amazon|© ?\d{4} Amazon|"
-    r"Um diesem Kunden zu antworten|Pour répondre à (?:ce client|cet acheteur)|Per rispondere a questo cliente|"
-    r"Para responder a este cliente|このお客様に返信するには)"
-)
-# Start of quoted history (first match cuts the rest).
-_QUOTE = re.compile(
-    r"(?im)^[ \t]*+(?:"
-    r"On\b[^\n]{3,200}\bwrote:?[ \t]*$|"
-    r"Am\b[^\n]{3,200}\bschrieb[^\n]{0,100}:[ \t]*$|"
-    r"Le\b[^\n]{3,200}\ba écrit[ \t]*:?[ \t]*$|"
-    r"Il\b[^\n]{3,200}\bha scritto[ \t]*:?[ \t]*$|"
-    r"El\b[^\n]{3,200}\bescribió[ \t]*:?[ \t]*$|"
-    r"[^\n]{0,100}(?:wrote|schrieb|a écrit|ha scritto|escribió)[ \t]*:[ \t]*$|"
-    r"\d{4}年\d{1,2}月\d{1,2}日[^\n]{0,120}(?::|：|書きました)[ \t]*$|"
-    r"[^\n]{0,80}のメッセージ[:：]?[ \t]*$|"
-    r"-{2,}[ \t]*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Messaggio originale|Mensaje original|"
-    r"元のメッセージ|Forwarded message|Weitergeleitete Nachricht)[ \t]*-{2,}|"
-    r"_{10,}[ \t]*$|"
-    r"(?:From|Von|De|Da|差出人)[ \t]*:[^\n]*\n(?:[^\n]*\n){0,2}[ \t]*(?:Sent|Gesendet|Envoyé|Inviato|Enviado|送信日時|Date|Datum|To|An|À|A|Para)[ \t]*:"
-    r")"
-)
-_QUOTED_LINE = re.compile(r"(?m)^[ \t]*+>.*(?:\n|$)")
-_ORDER_LINE = re.compile(r"(?im)^[ \t]*(?:Order ID|Bestellnummer|N° de commande|Numéro de commande|Numero ordine|"
-                         r"N\.? ordine|Número de pedido|N[ºo°] de pedido|注文番号|Order #)[^\n]*$")
-_ITEM_LINE = re.compile(r"(?m)^[^\n]*(?:\[ASIN[^\]\[\n]*\]|\bASIN\s*[:：]\s*[A-Z0-9]{10})[^\n]*$")
-_AUTO_SUBJ = re.compile(
-    r"(?i)^(?:automatic reply|auto[- ]?reply|autoreply|auto:|out of (?:the )?office|abwesenheitsnotiz|"
-    r"automatische antwort|abwesend|réponse automatique|absence|risposta automatica|fuori sede|"
-    r"respuesta automática|fuera de la oficina|自動返信|自動応答|不在)")
-_AUTO_PREFIX = re.compile(
-    r"(?i)^(?:\s*(?:automatic reply|auto[- ]?reply|autoreply|auto|out of (?:the )?office|abwesenheitsnotiz|"
-    r"automatische antwort|réponse automatique|risposta automatica|respuesta automática|自動返信|自動応答|"
-    r"undeliverable|unzustellbar|non remis)\s*[:：]\s*)+")
-_BOUNCE_SUBJ = re.compile(
-    r"(?i)(?:undeliverable|undelivered mail|delivery status notification|mail delivery fail|delivery failure|"
-    r"returned mail|could not be delivered|failure notice|unzustellbar|nicht zustellbar|non remis|"
-    r"échec de la remise|non recapitabile|mancato recapito|no se puede entregar|no entregado|"
-    r"配信できません|配信不能|送信できませんでした)")
-_NO_RESPONSE = re.compile(r"(?i)x-no-response-needed|\$?noresponseneeded")
+# --------------------------------------------------------------------------- relay grammar
+# The relay-mail grammar (frame, footers, quotes, subjects, senders) lives in domain/relay.py;
+# these names are what the parser (and older importers) call it.
+ORDER_RE = re.compile(rf"(?<!\d)({ids.ORDER_ID})(?!\d)")
+_ASIN_LABEL = ids.ASIN_LABELLED_RE
+_ASIN_B0 = re.compile(rf"\b({ids.ASIN})\b")
+_ALIAS_ANY = relay.RELAY_ALIAS_RE
+_ALIAS_DOMAIN = relay.RELAY_ALIAS_DOMAIN
+OPT_OUT_PATTERN = relay.OPT_OUT_PATTERN
+OPT_OUT = relay.OPT_OUT
 
 _STOP = {
     "en": frozenset("the and you my to is it for of was this have not with please order i me can your are".split()),
@@ -502,7 +489,7 @@ def _leaf_parts(msg: Message):
         stack.extend((p, depth + 1) for p in reversed(part.get_payload()))
 
 
-def _filename(part: Message, ph: dict) -> str | None:
+def _filename(part: Message, ph: dict, charset: str | None = None) -> str | None:
     """The part's file name. Raw 8-bit bytes in its headers (compat32 would hand out a
     ``Header`` and lose them) are decoded first; an RFC 2231 charset goes through
     ``decode_bytes`` (``get_filename`` fails on labels such as idna or punycode)."""
@@ -510,9 +497,9 @@ def _filename(part: Message, ph: dict) -> str | None:
     if not (_is_clean(disp) and _is_clean(ctype)):
         part = Message()
         if disp is not None:
-            part["Content-Disposition"] = _hval(disp)
+            part["Content-Disposition"] = _hval(disp, None, charset)
         if ctype is not None:
-            part["Content-Type"] = _hval(ctype)
+            part["Content-Type"] = _hval(ctype, None, charset)
     v = part.get_param("filename", None, "content-disposition")
     if v is None:
         v = part.get_param("name", None, "content-type")
@@ -547,11 +534,6 @@ def _is_clean(v) -> bool:
     return True
 
 
-def _mp_from_tld(tld: str) -> str | None:
-    m = mp.BY_DOMAIN.get(tld.lower().rstrip("."))
-    return m.code if m else None
-
-
 def _parse_date(v: str) -> datetime | None:
     if not v:
         return None
@@ -572,84 +554,72 @@ def _msgids(v: str) -> list[str]:
     return re.findall(r"<[^<>\s]+>", v or "")
 
 
-def _cut_quotes(t: str) -> str:
-    m = _QUOTE.search(t)
-    if m:
-        t = t[: m.start()]
-    return _QUOTED_LINE.sub("", t)
-
-
-def _clean(t: str) -> str:
-    t = _TOKEN.sub("", t)
-    t = _URL.sub("", t)
-    t = "\n".join(line.rstrip() for line in t.replace("\r", "").split("\n"))
-    return _BLANKS.sub("\n\n", t).strip()
-
-
-def _markers(body: str) -> list[tuple[int, int, str]]:
-    """(line start, line end, label) of every relay marker line; one pass over the lines."""
-    out = []
-    for m in _MARKER_START.finditer(body):
-        start = m.start()
-        end = body.find("\n", start)
-        if end < 0:
-            end = len(body)
-        line = body[start:end].strip(" \t")
-        lead = len(line) - len(line.lstrip(_SEP))
-        if lead == len(line):  # separators only: two runs of five
-            if lead < 10:
-                continue
-            label = ""
-        else:
-            trail = len(line) - len(line.rstrip(_SEP))
-            if trail < 5:
-                continue
-            label = line[lead:len(line) - trail].strip(" \t")
-        out.append((start, end, label))
-    return out
-
-
 def extract_text(body: str, kind: str) -> str:
     """Only what the buyer (or seller) wrote: between the markers, or above the quotes."""
-    begin = end = None
-    for m in _markers(body):
-        label = m[2]
-        if begin is None and _BEGIN_WORDS.search(label):
-            begin = m
-        elif begin is not None and _END_WORDS.search(label):
-            end = m
-            break
-    if begin is not None:
-        t = body[begin[1]: end[0] if end is not None else len(body)]
-        if end is None:
-            f = _FOOTER.search(t)
-            if f:
-                t = t[: f.start()]
-        t = _cut_quotes(t)
-    else:
-        t = body
-        if kind in ("buyer_message", "seller_reply", "auto_reply"):
-            t = _cut_quotes(t)
-        f = _FOOTER.search(t)
-        if f:
-            t = t[: f.start()]
-        if kind == "buyer_message":
-            t = _ORDER_LINE.sub("", t)
-            t = _ITEM_LINE.sub("", t)
-    return _clean(t)
+    return relay.own_text(body, kind)
 
 
-# --------------------------------------------------------------------------- main entry
-def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role: str | None = None,
-                internal_date: datetime | None = None, flags: str | tuple = "") -> ParsedMail:
-    """Parse one mail. ``folder_role`` ('inbox'/'sent') and ``internal_date`` come from the
-    mailbox when known; ``flags`` are IMAP flags/keywords (``$NoResponseNeeded`` honoured)."""
+# --------------------------------------------------------------------------- personal ids
+# A message id that is a plain mailbox address at a consumer mail provider ("<anna@gmail.com>")
+# names the buyer; providers' own ids use a host (mail.gmail.com) or a random/UUID local part.
+_PERSONAL_ID = re.compile(
+    r"^(?![0-9a-f-]{20,}@)[\w.+-]{1,64}@(?:gmail|googlemail|yahoo|ymail|hotmail|outlook|live|msn|icloud|me|mac|aol|"
+    r"gmx|web|t-online|freenet|orange|free|laposte|sfr|wanadoo|libero|tiscali|virgilio|alice|movistar|qq|163|126|"
+    r"sina|sohu|yeah|foxmail|docomo|ezweb|softbank|nifty|biglobe|naver|protonmail|proton|yandex)"
+    r"(?:\.[a-z]{2,3}){1,2}$", re.I)
+
+
+def _private_id(mid: str, personal: frozenset[str], salt: bytes | str) -> str:
+    """``mid`` unless it carries a personal address (one of the mail's own From/Reply-To/To/Cc
+    addresses, or a plain consumer mailbox): then a salted hash of it. Stable, so a reply's
+    In-Reply-To still finds the message it answers."""
+    inner = mid[1:-1].strip().lower() if mid.startswith("<") and mid.endswith(">") else mid.strip().lower()
+    if inner in personal or _PERSONAL_ID.match(inner):
+        return "<%s@redacted.seller-inbox.invalid>" % hash_alias(inner, salt)
+    return mid
+
+
+# --------------------------------------------------------------------------- phases
+@dataclass
+class _Mail:
+    """What the phases of ``parse_bytes`` learn about one mail, in order."""
+
+    raw: bytes
+    msg: Message
+    hdr: dict
+    charset_hint: str | None = None
+    from_name: str = ""
+    from_addr: str = ""
+    to_list: list = field(default_factory=list)
+    personal: frozenset = frozenset()
+    subject_raw: str = ""
+    received_at: datetime | None = None
+    message_id: str = ""
+    in_reply_to: str | None = None
+    refs: list = field(default_factory=list)
+    body: str = ""
+    attachments: list = field(default_factory=list)
+    is_report: bool = False
+    truncated: bool = False
+    kind: str = "unknown"
+    direction: str = "inbound"
+    auto: bool = False
+    bounce: bool = False
+    from_is_alias: bool = False
+    amazon_sender: bool = False
+    to_alias: str | None = None
+    alias_addr: str | None = None
+    opted_out: bool = False
+    marketplace: str | None = None
+    names: list = field(default_factory=list)
+    topic: str | None = None
+
+
+def _load(raw: bytes) -> tuple[bytes, Message]:
+    """Refuse what cannot be a mail or cannot be parsed in budget; LF line endings; the MIME tree."""
     if not raw or not raw.strip():
         raise MailParseError("empty message")
-    deadline = time.thread_time() + PARSE_BUDGET_S
-    size = len(raw)
-    head = raw[:4096]
-    if b"\x00" in head:
+    if b"\x00" in raw[:4096]:
         raise MailParseError("binary data, not a mail message")
     raw = raw.replace(b"\r\n", b"\n")  # CRLF (IMAP, Dovecot) and LF (Maildir files) parse identically
     lines = raw.count(b"\n")
@@ -662,200 +632,216 @@ def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role:
         raise MailParseError(f"mail too complex to parse within the time budget: {lines} lines in up to "
                              f"{levels} MIME multipart levels (limit {MAX_LINE_LEVELS:,} line-levels)")
     try:
-        msg = message_from_bytes(raw, policy=compat32)
+        return raw, message_from_bytes(raw, policy=compat32)
     except RecursionError:
         raise MailParseError(f"MIME structure nested too deeply (limit {MAX_MIME_DEPTH} levels)") from None
-    hdr = _first_headers(msg)
+
+
+def _read_headers(m: _Mail, internal_date: datetime | None, salt: bytes | str) -> None:
+    """Addresses, subject, the receive time and the thread ids (personal ids hashed)."""
+    hdr = m.hdr
     if not hdr or not any(k in hdr for k in ("from", "subject", "message-id", "date")):
         raise MailParseError("no mail headers found")
     if "from" not in hdr:
         raise MailParseError("missing From header")
-    from_list = _addresses(_hval(hdr.get("from"), MAX_HEADER))
+    m.charset_hint = _declared_charset(m.msg) if not all(_is_clean(v) for v in hdr.values()) else None
+    hv = lambda name, limit=MAX_HEADER: _hval(hdr.get(name), limit, m.charset_hint)  # noqa: E731
+    from_list = _addresses(hv("from"))
     if not from_list:
         raise MailParseError("From header has no address")
-    from_name, from_addr = from_list[0]
-    to_list = _addresses(_hval(hdr.get("to"), MAX_HEADER)) + _addresses(_hval(hdr.get("cc"), MAX_HEADER))
-    subject_raw = _hval(hdr.get("subject"), 8 * MAX_SUBJECT)[:MAX_SUBJECT]
-
+    m.from_name, m.from_addr = from_list[0]
+    m.to_list = _addresses(hv("to")) + _addresses(hv("cc"))
+    m.personal = frozenset(a for _, a in from_list + m.to_list + _addresses(hv("reply-to")) + _addresses(hv("sender")))
+    m.subject_raw = hv("subject", 8 * MAX_SUBJECT)[:MAX_SUBJECT]
     # dates: top Received header, then Date, then the mailbox's internal date
-    received_at = None
     rcv = hdr.get("received")
-    if rcv:
-        received_at = _parse_date(_hval(rcv, MAX_HEADER).rsplit(";", 1)[-1])
+    received_at = _parse_date(hv("received").rsplit(";", 1)[-1]) if rcv else None
     if received_at is None:
-        received_at = _parse_date(_hval(hdr.get("date"), MAX_HEADER))
+        received_at = _parse_date(hv("date"))
     if received_at is None and internal_date is not None:
         received_at = internal_date.astimezone(UTC) if internal_date.tzinfo else internal_date.replace(tzinfo=UTC)
     if received_at is None:
         raise MailParseError("no usable date (Received/Date headers missing or invalid)")
-
+    m.received_at = received_at
     mid_list = _msgids(_hval(hdr.get("message-id")))
-    message_id = mid_list[0] if mid_list else "<%s@seller-inbox.invalid>" % hashlib.sha256(raw).hexdigest()[:40]
+    m.message_id = (_private_id(mid_list[0], m.personal, salt) if mid_list
+                    else "<%s@seller-inbox.invalid>" % hashlib.sha256(m.raw).hexdigest()[:40])
     irt = _msgids(_hval(hdr.get("in-reply-to")))
-    refs = _msgids(_hval(hdr.get("references")))[-MAX_REFERENCES:]
-    in_reply_to = irt[0] if irt else (refs[-1] if refs else None)
-    _check_budget(deadline, "reading the headers")
+    m.refs = [_private_id(r, m.personal, salt) for r in _msgids(_hval(hdr.get("references")))[-MAX_REFERENCES:]]
+    m.in_reply_to = _private_id(irt[0], m.personal, salt) if irt else (m.refs[-1] if m.refs else None)
 
-    # ---- body parts
+
+def _read_parts(m: _Mail, deadline: float) -> None:
+    """The body text (plain parts, else HTML as text) and the attachments' names, types, sizes."""
     plains: list[str] = []
     htmls: list[str] = []
     body_chars = 0
-    attachments: list[dict] = []
-    is_report = msg.get_content_type() == "multipart/report"
-    truncated = False
-    for part in _leaf_parts(msg):
+    m.is_report = m.msg.get_content_type() == "multipart/report"
+    for part in _leaf_parts(m.msg):
         _check_budget(deadline, "reading the MIME parts")
         ph = _first_headers(part)
         ctype = part.get_content_type()
-        disp = _hval(ph.get("content-disposition")).split(";", 1)[0].strip().lower()
-        fname = _filename(part, ph)
+        disp = _hval(ph.get("content-disposition"), None, m.charset_hint).split(";", 1)[0].strip().lower()
+        fname = _filename(part, ph, m.charset_hint)
         if ctype in ("message/delivery-status", "message/disposition-notification"):
-            is_report = True
+            m.is_report = True
             continue
-        if (ctype in ("text/plain", "text/html") and disp != "attachment" and not fname):
+        if ctype in ("text/plain", "text/html") and disp != "attachment" and not fname:
             if body_chars >= MAX_BODY_CHARS:
-                truncated = True
+                m.truncated = True
                 continue
             payload = part.get_payload(decode=True) or b""
             if len(payload) > MAX_PART_BYTES:
-                payload, truncated = payload[:MAX_PART_BYTES], True
+                payload, m.truncated = payload[:MAX_PART_BYTES], True
             text = decode_bytes(payload, part.get_content_charset())
             if body_chars + len(text) > MAX_BODY_CHARS:
-                text, truncated = text[:MAX_BODY_CHARS - body_chars], True
+                text, m.truncated = text[:MAX_BODY_CHARS - body_chars], True
             body_chars += len(text)
             (plains if ctype == "text/plain" else htmls).append(text)
             continue
-        if len(attachments) >= MAX_ATTACHMENTS:
-            truncated = True
+        if len(m.attachments) >= MAX_ATTACHMENTS:
+            m.truncated = True
             continue
         asize = _attachment_size(part, _hval(ph.get("content-transfer-encoding")).lower())
-        name = _hval(fname)[:255] if fname else None
-        attachments.append({"name": name, "type": sanitize_text(ctype), "size": asize})
-
+        name = _hval(fname, None, m.charset_hint)[:255] if fname else None
+        m.attachments.append({"name": name, "type": sanitize_text(ctype), "size": asize})
     if plains:
-        body = "\n".join(plains)
+        m.body = "\n".join(plains)
     elif htmls:
-        body = html_to_text("\n".join(htmls))
-    else:
-        body = ""
-    _check_budget(deadline, "decoding the body")
+        m.body = html_to_text("\n".join(htmls))
 
-    # ---- kind
-    from_is_alias = bool(_ALIAS_DOMAIN.search(from_addr))
-    to_alias = next((a for _, a in to_list if _ALIAS_DOMAIN.search(a)), None)
+
+def _decide_kind(m: _Mail, folder_role: str | None) -> None:
+    """buyer_message / seller_reply / amazon_notice / auto_reply / unknown, and the direction."""
+    hdr, from_addr, subject_raw = m.hdr, m.from_addr, m.subject_raw
+    m.from_is_alias = bool(relay.RELAY_ALIAS_DOMAIN.search(from_addr))
+    m.to_alias = next((a for _, a in m.to_list if relay.RELAY_ALIAS_DOMAIN.search(a)), None)
     auto_hdr = (hdr.get("auto-submitted") or "").strip().lower()
     # RFC 3834: "auto-replied" is an out-of-office/autoresponder. "auto-generated" is any machine
     # mail - Amazon's own relays and notices may carry it, so it only counts for other senders.
-    amazon_any = from_is_alias or bool(_AMAZON_DOMAIN.search(from_addr))
-    auto = auto_hdr.startswith("auto-replied") or (auto_hdr.startswith("auto-") and not amazon_any) \
+    amazon_any = bool(relay.AMAZON_SENDER.search(from_addr))
+    m.auto = auto_hdr.startswith("auto-replied") or (auto_hdr.startswith("auto-") and not amazon_any) \
         or "x-autoreply" in hdr or "x-autorespond" in hdr \
         or (hdr.get("precedence") or "").strip().lower() == "auto_reply"
-    subj_plain = _SUBJ_PREFIX.sub("", subject_raw)
-    local = from_addr.split("@", 1)[0]
-    bounce = is_report or local in ("mailer-daemon", "postmaster") or bool(_BOUNCE_SUBJ.search(subject_raw))
-    autosubj = bool(_AUTO_SUBJ.search(subj_plain)) or bool(_AUTO_SUBJ.search(subject_raw))
-    amazon_sender = (not from_is_alias) and bool(_AMAZON_DOMAIN.search(from_addr))
-    if bounce or autosubj or (auto and not amazon_sender):
-        kind = "auto_reply"
-    elif from_is_alias:
-        kind = "buyer_message"
-    elif amazon_sender:
-        kind = "amazon_notice"
-    elif to_alias or folder_role == "sent":
-        kind = "seller_reply" if to_alias else "unknown"
-    else:
-        kind = "unknown"
-    direction = "outbound" if (folder_role == "sent" or (to_alias and not from_is_alias and not amazon_sender)) else "inbound"
+    subj_plain = relay.SUBJECT_PREFIX.sub("", subject_raw)
+    m.bounce = m.is_report or bool(relay.BOUNCE_SENDER.search(from_addr)) or bool(relay.BOUNCE_SUBJECT.search(subject_raw))
+    autosubj = bool(relay.AUTO_REPLY_SUBJECT.search(subj_plain)) or bool(relay.AUTO_REPLY_SUBJECT.search(subject_raw))
+    m.amazon_sender = amazon_any and not m.from_is_alias
+    if m.bounce or autosubj or (m.auto and not m.amazon_sender):
+        m.kind = "auto_reply"
+    elif m.from_is_alias:
+        m.kind = "buyer_message"
+    elif m.amazon_sender:
+        m.kind = "amazon_notice"
+    elif m.to_alias:
+        m.kind = "seller_reply"
+    outbound = folder_role == "sent" or (m.to_alias and not m.from_is_alias and not m.amazon_sender)
+    m.direction = "outbound" if outbound else "inbound"
 
-    # ---- alias, marketplace
-    alias_addr = from_addr if from_is_alias else (to_alias if direction == "outbound" else None)
-    opted_out = False
-    if bounce and alias_addr is None:
+
+def _find_alias_and_marketplace(m: _Mail) -> None:
+    """The buyer's relay alias (also the one a bounce could not reach) and the marketplace."""
+    m.alias_addr = m.from_addr if m.from_is_alias else (m.to_alias if m.direction == "outbound" else None)
+    if m.bounce and m.alias_addr is None:
         # a bounce of our reply names the buyer's alias it could not reach (recipient, quoted original)
-        m = _ALIAS_ANY.search(raw[:65536].decode("latin-1"))
-        alias_addr = m.group(0).lower() if m else None
-        opted_out = bool(OPT_OUT.search(subject_raw) or OPT_OUT.search(body[:20000]))
-    buyer_alias = hash_alias(normalise_alias(alias_addr), salt) if alias_addr else None
-    marketplace = None
-    if alias_addr:
-        m = _ALIAS_DOMAIN.search(alias_addr)
-        marketplace = _mp_from_tld(m.group(1)) if m else None
-    if marketplace is None:
-        m = _SC_DOMAIN.search(body)
-        if m:
-            marketplace = _mp_from_tld(m.group(1))
-    if marketplace is None and amazon_sender:
-        m = _AMAZON_DOMAIN.search(from_addr)
-        marketplace = _mp_from_tld(m.group(1)) if m else None
-    if marketplace is None:
-        for rx, code in _SUBJ_LANG:
-            if rx.search(subject_raw):
-                marketplace = code
-                break
+        a = relay.RELAY_ALIAS_RE.search(m.raw[:65536].decode("latin-1"))
+        m.alias_addr = a.group(0).lower() if a else None
+        m.opted_out = bool(relay.OPT_OUT.search(m.subject_raw) or relay.OPT_OUT.search(m.body[:20000]))
+    if m.alias_addr:
+        a = relay.RELAY_ALIAS_DOMAIN.search(m.alias_addr)
+        m.marketplace = relay.marketplace_of_domain(a.group(1)) if a else None
+    if m.marketplace is None:
+        a = relay.SELLER_CENTRAL_LINK.search(m.body)
+        m.marketplace = relay.marketplace_of_domain(a.group(1)) if a else None
+    if m.marketplace is None and m.amazon_sender:
+        a = relay.AMAZON_SENDER.search(m.from_addr)
+        m.marketplace = relay.marketplace_of_domain(a.group(1)) if a else None
+    if m.marketplace is None:
+        m.marketplace = next((code for rx, code in relay.SUBJECT_MARKETPLACE_HINTS if rx.search(m.subject_raw)), None)
 
-    # ---- subject: topic and buyer first name
-    names: list[str] = []
-    if from_is_alias and from_name:
-        n = _hval(from_name)[:MAX_NAME]
+
+def _name_words(name: str) -> list[str]:
+    return [name] + [w for w in name.split() if len(w) > 1]
+
+
+def _find_names_and_topic(m: _Mail) -> None:
+    """Names to redact (the relay's buyer name, a person sending directly) and the subject's topic."""
+    person = m.from_is_alias or (m.kind in ("unknown", "auto_reply") and not m.bounce and not m.amazon_sender)
+    if person and m.from_name:
+        n = _hval(m.from_name)[:MAX_NAME]
         n = re.split(r"\s+[-–]\s+Amazon|\s*[-–]\s*Amazon|\s+via\s+Amazon", n, maxsplit=1, flags=re.I)[0]
         n = n.strip(" \"'")
         if n and "amazon" not in n.lower():
-            names.append(n)
-            names.extend(w for w in n.split() if len(w) > 1)
-    topic = None
-    subj_core = _SUBJ_ORDER.sub("", subj_plain).strip()
-    subj_core = _SUBJ_PREFIX.sub("", _AUTO_PREFIX.sub("", subj_core)).strip()
-    for rx in _SUBJ_RELAY:
-        m = rx.search(subj_core)
-        if m and m.group("topic") is not None:
-            nm = (m.group("name") or "").strip(" \"'")[:MAX_NAME]
+            m.names.extend(_name_words(n))
+    subj_plain = relay.SUBJECT_PREFIX.sub("", m.subject_raw)
+    subj_core = relay.SUBJECT_ORDER.sub("", subj_plain).strip()
+    subj_core = relay.SUBJECT_PREFIX.sub("", relay.AUTO_PREFIX.sub("", subj_core)).strip()
+    for rx in relay.RELAY_SUBJECTS:
+        s = rx.search(subj_core)
+        if s and s.group("topic") is not None:
+            nm = (s.group("name") or "").strip(" \"'")[:MAX_NAME]
             if nm:
-                names.append(nm)
-                names.extend(w for w in nm.split() if len(w) > 1)
-            topic = m.group("topic")
+                m.names.extend(_name_words(nm))
+            m.topic = s.group("topic")
             break
-    if topic is None:
-        topic = ORDER_RE.sub("", subj_core)
+    if m.topic is None:
+        m.topic = ORDER_RE.sub("", subj_core)
 
-    # ---- order, asin
-    om = ORDER_RE.search(subject_raw) or ORDER_RE.search(body)
-    order_id = om.group(1) if om else None
-    am = _ASIN_LABEL.search(body) or _ASIN_B0.search(body) or _ASIN_B0.search(subject_raw)
-    asin = am.group(1) if am else None
 
-    # ---- text
-    text = extract_text(body, kind)
+def _redact_all(m: _Mail, deadline: float) -> str:
+    """The sender's own text, capped; text, subject, topic and attachment names redacted."""
+    text = extract_text(m.body, m.kind)
     if len(text) > MAX_TEXT:
-        text, truncated = text[:MAX_TEXT], True
+        text, m.truncated = text[:MAX_TEXT], True
     _check_budget(deadline, "extracting the text")
-    names = sorted(set(names), key=len, reverse=True)
+    names = sorted(set(m.names), key=len, reverse=True)
     text = redact(text, names)
-    subject = redact(subject_raw, names)
-    for a in attachments:
+    m.subject_raw = redact(m.subject_raw, names)
+    for a in m.attachments:
         if a["name"]:
             a["name"] = _redact_filename(a["name"], names)
-    if topic:  # redact first (names are case-sensitive), then normalise
-        topic = redact(topic, names)
-        topic = re.sub(r"[\s:：\-–,.!?#(（]+$", "", " ".join(topic.split())).lower()[:200] or None
-    mp_lang = mp.get(marketplace).language if marketplace else None
-    language = guess_language(text, mp_lang) if kind in ("buyer_message", "seller_reply") else mp_lang
-    if kind not in ("buyer_message", "seller_reply") and text:
-        language = guess_language(text, mp_lang)
+    if m.topic:  # redact first (names are case-sensitive), then normalise
+        topic = redact(m.topic, names)
+        m.topic = re.sub(r"[\s:：\-–,.!?#(（]+$", "", " ".join(topic.split())).lower()[:200] or None
+    return text
 
+
+# --------------------------------------------------------------------------- main entry
+def parse_bytes(raw: bytes, *, salt: bytes | str, source: str = "", folder_role: str | None = None,
+                internal_date: datetime | None = None, flags: str | tuple = "") -> ParsedMail:
+    """Parse one mail. ``folder_role`` ('inbox'/'sent') and ``internal_date`` come from the
+    mailbox when known; ``flags`` are IMAP flags/keywords (``$NoResponseNeeded`` honoured)."""
+    deadline = time.thread_time() + PARSE_BUDGET_S
+    size = len(raw or b"")
+    raw, msg = _load(raw)
+    m = _Mail(raw=raw, msg=msg, hdr=_first_headers(msg))
+    _read_headers(m, internal_date, salt)
+    _check_budget(deadline, "reading the headers")
+    _read_parts(m, deadline)
+    _check_budget(deadline, "decoding the body")
+    _decide_kind(m, folder_role)
+    _find_alias_and_marketplace(m)
+    _find_names_and_topic(m)
+    om = ORDER_RE.search(m.subject_raw) or ORDER_RE.search(m.body)
+    am = _ASIN_LABEL.search(m.body) or _ASIN_B0.search(m.body) or _ASIN_B0.search(m.subject_raw)
+    text = _redact_all(m, deadline)
+    mp_lang = mp.get(m.marketplace).language if m.marketplace else None
+    language = guess_language(text, mp_lang) if (text or m.kind in ("buyer_message", "seller_reply")) else mp_lang
     if isinstance(flags, str):
         flags = tuple(flags.split())
-    nrn = any(_NO_RESPONSE.fullmatch(f.strip("\\")) for f in flags) or "x-no-response-needed" in hdr
+    nrn = any(relay.NO_RESPONSE.fullmatch(f.strip("\\")) for f in flags) or "x-no-response-needed" in m.hdr
     _check_budget(deadline, "redacting")
     return _sanitised(ParsedMail(
-        kind=kind, message_id=bound_msgid(message_id),
-        in_reply_to=bound_msgid(in_reply_to) if in_reply_to else None,
-        references=[bound_msgid(r) for r in refs],
-        received_at=received_at, marketplace=marketplace, order_id=order_id, asin=asin,
-        buyer_alias=buyer_alias, topic=topic, subject=subject, text=text, language=language,
-        attachments=attachments, direction=direction, no_response_needed=nrn,
-        auto_submitted=auto, size_bytes=size, truncated=truncated, source=source,
-        alias_plain=alias_addr if kind in ("buyer_message", "seller_reply", "auto_reply") else None,
-        opted_out=opted_out,
+        kind=m.kind, message_id=bound_msgid(m.message_id),
+        in_reply_to=bound_msgid(m.in_reply_to) if m.in_reply_to else None,
+        references=[bound_msgid(r) for r in m.refs],
+        received_at=m.received_at, marketplace=m.marketplace, order_id=om.group(1) if om else None,
+        asin=am.group(1) if am else None, buyer_alias=hash_alias(normalise_alias(m.alias_addr), salt) if m.alias_addr else None,
+        topic=m.topic, subject=m.subject_raw, text=text, language=language,
+        attachments=m.attachments, direction=m.direction, no_response_needed=nrn,
+        auto_submitted=m.auto, size_bytes=size, truncated=m.truncated, source=source,
+        alias_plain=m.alias_addr if m.kind in ("buyer_message", "seller_reply", "auto_reply") else None,
+        opted_out=m.opted_out,
     ))
 
 
@@ -896,4 +882,4 @@ def thread_key(store_id: str, alias_hash: str | None, order_id: str | None) -> s
 
 
 def sla_due(received_at: datetime) -> datetime:
-    return received_at + timedelta(hours=24)
+    return response_clock.due_at(received_at)
