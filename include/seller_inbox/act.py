@@ -137,9 +137,9 @@ def _fetch_orders(store: StoreConfig, dsn: str, start: datetime, end: datetime, 
     with a facts template — Orders v0 never carries tracking, and a parcel may have shipped since
     the order was read (``orders.refresh_packages`` asks only about shipped merchant orders whose
     parcels are not all delivered). Listen-mode intents cost no API call."""
-    import psycopg2
+    from seller_inbox import warehouse
 
-    with psycopg2.connect(dsn) as c, c.cursor() as cur:
+    with warehouse.connect(dsn) as c, c.cursor() as cur:
         cur.execute(_REFERENCED, (store.id, start, end))
         refs = [(oid, intent, loaded) for oid, intent, loaded in cur.fetchall()
                 if intent and store.mode_for(intent) != "listen"]
@@ -170,14 +170,14 @@ def act_on_messages(store: StoreConfig, dsn: str, start: datetime, end: datetime
     ``fetch_orders``: first load, through the SP-API, the orders and parcels these messages ask
     about (``_fetch_orders``), so replies can state facts (False: decide on what is stored).
     """
-    import psycopg2
     import psycopg2.extras
 
+    from seller_inbox import warehouse
     from seller_inbox.orders import order_facts
 
     now = now or datetime.now(timezone.utc)
     fetched = _fetch_orders(store, dsn, start, end, now) if fetch_orders else None
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     counts: dict[str, int] = {}
     try:
         with conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:

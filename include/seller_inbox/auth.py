@@ -75,7 +75,7 @@ def check_store_auth(store: Any, dsn: str, now: datetime | None = None, *, clien
     Raises ``AuthorizationRevoked`` (after recording and alerting) when LWA says
     ``invalid_grant``, and the other ``SpApiError`` kinds on other failures.
     """
-    import psycopg2
+    from seller_inbox import warehouse
 
     now = now or datetime.now(UTC)
     today = now.astimezone(UTC).date()
@@ -84,7 +84,7 @@ def check_store_auth(store: Any, dsn: str, now: datetime | None = None, *, clien
         from seller_inbox.spapi import store_hook
 
         client = store_hook(store, dsn)
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     conn.autocommit = True
     alerts: list[str] = []
     try:
@@ -165,10 +165,10 @@ def check_store_auth(store: Any, dsn: str, now: datetime | None = None, *, clien
 def mark_revoked(store: Any, dsn: str, error: Exception, refresh_token: str | None = None,
                  now: datetime | None = None) -> None:
     """Record a revocation seen by any task (not only the token-refresh DAG) and alert once."""
-    import psycopg2
+    from seller_inbox import warehouse
 
     now = now or datetime.now(UTC)
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
@@ -189,9 +189,9 @@ def mark_revoked(store: Any, dsn: str, error: Exception, refresh_token: str | No
 
 def assert_store_usable(store: Any, dsn: str) -> dict | None:
     """Fail fast if the store's authorization is recorded as revoked; return its auth row."""
-    import psycopg2
+    from seller_inbox import warehouse
 
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT status, last_error, revoked_at, checked_at, days_until_reauth FROM ops.store_auth "

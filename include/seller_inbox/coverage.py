@@ -15,13 +15,13 @@ SOURCES = ("mail", "orders")
 def record_coverage(dsn: str, store_id: str, source: str, start: datetime, end: datetime, rows: int,
                     run_id: str = "") -> None:
     """Mark [start, end) of ``source`` as completely read (idempotent; rows/run id of the latest read)."""
-    import psycopg2
+    from seller_inbox import warehouse
 
     if source not in SOURCES:
         raise ValueError(f"unknown coverage source {source!r} (known: {', '.join(SOURCES)})")
     if end <= start:
         return
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
             cur.execute(
@@ -37,9 +37,9 @@ def record_coverage(dsn: str, store_id: str, source: str, start: datetime, end: 
 
 def missing_sources(dsn: str, store_id: str, start: datetime, end: datetime) -> list[str]:
     """Sources whose recorded intervals do not cover all of [start, end)."""
-    import psycopg2
+    from seller_inbox import warehouse
 
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn.cursor() as cur:
             cur.execute(
@@ -62,10 +62,11 @@ def missing_sources(dsn: str, store_id: str, start: datetime, end: datetime) -> 
 
 def gaps(dsn: str, store_id: str | None = None) -> list[dict]:
     """Stretches no run read, per store and source (``ops.ingest_gaps``), oldest first."""
-    import psycopg2
     import psycopg2.extras
 
-    conn = psycopg2.connect(dsn)
+    from seller_inbox import warehouse
+
+    conn = warehouse.connect(dsn)
     try:
         with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
             cur.execute("SELECT * FROM ops.ingest_gaps WHERE %(s)s::text IS NULL OR store_id = %(s)s "
@@ -83,11 +84,11 @@ def catch_up_start(dsn: str, store_id: str, source: str, start: datetime) -> tup
     is lost (a scheduler outage, runs skipped with catchup off). Returns (read_from, gap_start):
     ``gap_start`` is where the uncovered stretch before ``start`` begins (None: no gap). The
     read goes back at most ``MAX_CATCH_UP_DAYS``; an older gap is left to a backfill."""
-    import psycopg2
-
     from datetime import timedelta
 
-    conn = psycopg2.connect(dsn)
+    from seller_inbox import warehouse
+
+    conn = warehouse.connect(dsn)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT max(interval_end) FROM ops.ingest_coverage WHERE store_id = %s AND source = %s "
@@ -103,11 +104,11 @@ def catch_up_start(dsn: str, store_id: str, source: str, start: datetime) -> tup
 def run_read_from(dsn: str, store_id: str, source: str, run_id: str, start: datetime, end: datetime) -> datetime:
     """The start the ingest task of this run actually read from (its coverage row), else ``start``:
     the stages after it work on the same, possibly extended, window."""
-    import psycopg2
+    from seller_inbox import warehouse
 
     if not run_id:
         return start
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT min(interval_start) FROM ops.ingest_coverage WHERE store_id = %s AND source = %s "
@@ -120,8 +121,7 @@ def run_read_from(dsn: str, store_id: str, source: str, run_id: str, start: date
 
 def alert_gap(dsn: str, store_id: str, source: str, gap_start: datetime, start: datetime, read_from: datetime) -> None:
     """Tell people about a stretch no run read: caught up now, or (too old) waiting for a backfill."""
-    import psycopg2
-
+    from seller_inbox import warehouse
     from seller_inbox.alerts import queue
 
     filled = read_from <= gap_start
@@ -130,7 +130,7 @@ def alert_gap(dsn: str, store_id: str, source: str, gap_start: datetime, start: 
               if filled else
               f"; this run caught up from {read_from:%Y-%m-%d %H:%M} only. Fill the rest with "
               f"`seller-inbox backfill --store {store_id} --since {gap_start:%Y-%m-%dT%H:%M}`."))
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
             queue(cur, store_id, "ingest_gap", f"{source}:{gap_start.isoformat()}",

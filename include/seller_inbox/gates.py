@@ -27,6 +27,7 @@ from datetime import datetime
 from seller_inbox import data_docs, gate_suites
 from seller_inbox.alerts import queue
 from seller_inbox.config import StoreConfig
+from seller_inbox.errors import AlertWritten, FinalError
 from seller_inbox.gate_suites import LEVELS, SUITES, expectation_name  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ MAX_FAILING_ROWS = 50
 DEFAULT_MAX_QUARANTINE_SHARE = 0.5
 
 
-class GateFailed(RuntimeError):
+class GateFailed(FinalError, AlertWritten, RuntimeError):
     """Raised by a failing gate; its message names store, stage and what failed."""
 
 
@@ -171,9 +172,8 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
     """Validate the stage's batches for [start, end); record the outcome; set aside quarantined
     rows; raise GateFailed when an error-level expectation fails."""
     import pandas as pd
-    import psycopg2
 
-    from seller_inbox import clock
+    from seller_inbox import clock, warehouse
 
     suite = load_suite(stage)
     params = {"store_id": store.id, "start": start, "end": end, "now": now or clock.now(),
@@ -183,7 +183,7 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
     set_aside: dict[str, list[str]] = {}
     checked = 0
     kept: list[tuple] = []  # GX suites and results of this run, for the Data Docs
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         for b in suite["batches"]:
             with conn.cursor() as cur:

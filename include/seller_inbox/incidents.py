@@ -17,11 +17,10 @@ import logging
 from datetime import datetime, timezone
 
 from seller_inbox.alerts import queue
+from seller_inbox.errors import AlertWritten
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
-# errors whose component already wrote a specific alert row (gate_failed, auth_revoked)
-SELF_ALERTING = {"GateFailed", "StoreUnusable", "AuthorizationRevoked"}
 # an authorization incident clears with auth's own notice (auth_recovered), not a second one
 AUTH_CAUSES = {"StoreUnusable", "AuthorizationRevoked"}
 # tasks whose success may have queued alert rows worth delivering now (auth reminders, gate warnings)
@@ -39,7 +38,8 @@ def _root(exc: BaseException | None) -> BaseException | None:
 
 def _self_alerting(exc: BaseException | None) -> bool:
     exc = _root(exc)
-    return exc is not None and any(c.__name__ in SELF_ALERTING for c in type(exc).__mro__)
+    # its component already wrote a specific alert row (gate_failed, auth_revoked)
+    return isinstance(exc, AlertWritten)
 
 
 def _one_line(text: str, limit: int = 400) -> str:
@@ -50,13 +50,13 @@ def _one_line(text: str, limit: int = 400) -> str:
 def task_failed(store, dsn: str, dag_id: str, task_id: str, run_id: str, error: BaseException | None,
                 now: datetime | None = None) -> bool:
     """Open (or extend) the incident for this task; alert when it opens. Returns True if opened."""
-    import psycopg2
+    from seller_inbox import warehouse
 
     now = now or datetime.now(UTC)
     key = f"{dag_id}.{task_id}"
     root = _root(error)
     message = _one_line(f"{type(root).__name__}: {root}" if root is not None else "task failed")
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
             cur.execute(
@@ -82,11 +82,11 @@ def task_failed(store, dsn: str, dag_id: str, task_id: str, run_id: str, error: 
 
 def task_succeeded(store, dsn: str, dag_id: str, task_id: str, run_id: str, now: datetime | None = None) -> bool:
     """Resolve this task's open incident, with a recovery notice. Returns True if one was open."""
-    import psycopg2
+    from seller_inbox import warehouse
 
     now = now or datetime.now(UTC)
     key = f"{dag_id}.{task_id}"
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
             cur.execute(

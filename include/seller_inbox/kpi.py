@@ -116,12 +116,12 @@ MAX_LOOKBACK = timedelta(days=400)
 def compute_store_daily(store: StoreConfig, dsn: str, start: datetime, end: datetime,
                         now: datetime | None = None) -> dict:
     """Recompute kpi.store_daily for every marketplace of the store and the days the run touches."""
-    import psycopg2
+    from seller_inbox import warehouse
 
     now = now or datetime.now(timezone.utc)
     changed = 0
     days = 0
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
             for i, m in enumerate(store.marketplaces):
@@ -164,9 +164,9 @@ GROUP BY store_id ORDER BY store_id
 
 def summary(dsn: str, d0, d1) -> tuple[list[str], list[tuple]]:
     """One row per store over [d0, d1]: the table the run command prints."""
-    import psycopg2
+    from seller_inbox import warehouse
 
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn.cursor() as cur:
             cur.execute(SUMMARY_SQL, {"d0": d0, "d1": d1})

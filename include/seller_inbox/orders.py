@@ -277,6 +277,8 @@ def ingest_orders(store: Any, dsn: str, start: datetime, end: datetime, *, clien
 def _ingest(store, dsn, start, end, eff, client, mids, refresh_items, orders_api) -> dict:
     import psycopg2.extras
 
+    from seller_inbox import warehouse
+
     api = orders_api or getattr(client.credentials, "orders_api", "v0")
     paging = {"pages": 0, "page_sizes_sum": 0, "iterated": 0}
 
@@ -315,7 +317,7 @@ def _ingest(store, dsn, start, end, eff, client, mids, refresh_items, orders_api
         rows = [order_row(store.id, o) for o in seen.values()]
     pages = paging["pages"]
 
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT DISTINCT amazon_order_id FROM raw.order_items WHERE amazon_order_id = ANY(%s)",
@@ -392,14 +394,14 @@ def load_referenced_orders(store: Any, dsn: str, order_ids: list[str], *, client
     call; at most ``limit`` per run so a large backlog spreads over runs instead of stalling one.
     Unknown ids (a buyer's typo, another seller's order) are skipped.
     """
-    import psycopg2
     import psycopg2.extras
 
+    from seller_inbox import warehouse
     from seller_inbox.spapi import SpApiNotFound
 
     if not order_ids:
         return {"requested": 0, "loaded": 0, "not_found": 0}
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT amazon_order_id FROM raw.orders WHERE amazon_order_id = ANY(%s)", (list(order_ids),))
@@ -451,14 +453,13 @@ def refresh_packages(store: Any, dsn: str, now: datetime | None = None, *, clien
     and review windows are closed by then); at most ``limit`` orders per call, the least recently
     changed first, so a backlog spreads over runs. ``order_ids`` restricts the refresh to these.
     """
-    import psycopg2
     import psycopg2.extras
 
-    from seller_inbox import clock
+    from seller_inbox import clock, warehouse
     from seller_inbox.spapi import SpApiNotFound
 
     now = _utc(now or clock.now())
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
             cur.execute(

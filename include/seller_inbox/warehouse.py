@@ -78,14 +78,17 @@ def dsn() -> str:
     if url:
         return url
     if os.environ.get(f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}") or os.environ.get("AIRFLOW__CORE__EXECUTOR") or _in_airflow_task():
-        try:
-            from airflow.sdk import BaseHook
+        from airflow.providers.postgres.hooks.postgres import PostgresHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
 
-            conn = BaseHook.get_connection(WAREHOUSE_CONN_ID)
+        try:
+            conn = PostgresHook.get_connection(WAREHOUSE_CONN_ID)
+        except AirflowNotFoundException:
+            pass  # not defined: the embedded default
+        except Exception as exc:  # noqa: BLE001 - a broken secrets backend: say which connection
+            raise WarehouseError(f"connection {WAREHOUSE_CONN_ID!r}: {exc}") from exc
+        else:
             return _conn_to_url(conn)
-        except Exception as exc:  # noqa: BLE001 - fall through to embedded only if simply not defined
-            if "isn't defined" not in str(exc) and "not found" not in str(exc).lower():
-                raise WarehouseError(f"connection {WAREHOUSE_CONN_ID!r}: {exc}") from exc
     return embedded_url()
 
 
@@ -94,6 +97,8 @@ def _in_airflow_task() -> bool:
 
 
 def _conn_to_url(conn) -> str:
+    """A libpq URL from a ``postgres`` connection (``PostgresHook.get_uri`` names a SQLAlchemy
+    driver and drops a unix-socket host, which the embedded server uses)."""
     extra = conn.extra_dejson or {}
     if extra.get("url"):
         return extra["url"]
@@ -114,10 +119,12 @@ def _conn_to_url(conn) -> str:
     return f"postgresql://{auth}{host}{port}/{db}{q}"
 
 
-def connect(url: str | None = None, autocommit: bool = False):
+def connect(url: str | None = None, autocommit: bool = False, **kwargs):
+    """The one way the project opens a warehouse connection (psycopg2; ``kwargs`` such as
+    ``application_name`` or ``connect_timeout`` go to libpq)."""
     import psycopg2
 
-    conn = psycopg2.connect(url or dsn())
+    conn = psycopg2.connect(url or dsn(), **kwargs)
     conn.autocommit = autocommit
     return conn
 

@@ -70,11 +70,11 @@ def purge(cur, store_id: str, now: datetime) -> int:
 
 def rotate(dsn: str, ring=None) -> int:
     """Re-encrypt every alias with the newest key (then the old key can be dropped)."""
-    import psycopg2
+    from seller_inbox import warehouse
 
     ring = ring or crypto.keyring()
     n = 0
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+    with warehouse.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("SELECT thread_id, alias_enc FROM core.thread_alias FOR UPDATE")
         for tid, token in cur.fetchall():
             new = ring.rotate(token.encode("ascii")).decode("ascii")

@@ -63,11 +63,11 @@ def flip(cur, scope: str, on: bool, changed_by: str, reason: str | None = None) 
 
 def set_kill_switch(dsn: str, scope: str, on: bool, changed_by: str, reason: str | None = None) -> None:
     """Flip a kill switch (scope 'global' or a store id) without editing the registry; audited."""
-    import psycopg2
+    from seller_inbox import warehouse
 
     if not (changed_by or "").strip():
         raise ValueError("kill switch: say who flips it (changed_by)")
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+    with warehouse.connect(dsn) as conn, conn.cursor() as cur:
         flip(cur, scope, on, changed_by, reason)
     conn.close()
 

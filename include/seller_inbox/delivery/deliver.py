@@ -30,10 +30,9 @@ import signal
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
+from seller_inbox.alerts import queue
 from seller_inbox.delivery import aliases, controls
 from seller_inbox.delivery import smtp as smtp_mod
-
-from seller_inbox.alerts import queue
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +64,12 @@ def deliver_store(store, dsn: str, *, now: datetime | None = None, sp_client=Non
     """Send what is due for ``store``; return counts (sent, held, expired, blocked, failed, ...)."""
     import psycopg2
 
-    from seller_inbox import clock
+    from seller_inbox import clock, warehouse
     from seller_inbox.config import get_registry
 
     now = now or clock.now()
     run = _Run(store, dsn, now, get_registry().defaults.global_kill_switch, sp_client)
-    conn = psycopg2.connect(dsn, application_name=f"seller-inbox-deliver-{store.id}")
+    conn = warehouse.connect(dsn, application_name=f"seller-inbox-deliver-{store.id}")
     got = False
     try:
         with conn.cursor() as cur:

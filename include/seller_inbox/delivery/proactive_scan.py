@@ -22,7 +22,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from seller_inbox.delivery import messaging
-from seller_inbox.delivery.review_scan import NOT_FOUND, ScanStopped, ask_amazon, exclusion, once_a_day
+from seller_inbox.delivery.review_scan import (
+    NOT_FOUND,
+    ScanStopped,
+    ask_amazon,
+    exclusion,
+    once_a_day,
+)
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -56,7 +62,9 @@ def compose(store: Any, m: Any, facts: dict, buyer_locale: str | None,
     why nothing may be queued. ``locale``: the buyer's (GetAttributes), else the marketplace's
     language; the text is rendered in its language, or not at all."""
     from seller_inbox import compliance, templating
-    from seller_inbox.act import order_context  # the one mapping of order facts to template variables
+    from seller_inbox.act import (
+        order_context,  # the one mapping of order facts to template variables
+    )
     from seller_inbox.spapi import MESSAGE_KINDS
 
     oid = facts["order_id"]
@@ -87,9 +95,7 @@ def scan_proactive(store: Any, dsn: str, now: datetime | None = None, *, client:
     template in the buyer's language), ``deferred`` (left for the next scan because Amazon
     throttled or failed) and ``packages_checked``. At most ``limit`` orders per scan, the
     oldest purchases first."""
-    import psycopg2
-
-    from seller_inbox import clock
+    from seller_inbox import clock, warehouse
     from seller_inbox.orders import order_facts, refresh_packages
 
     now = now or clock.now()
@@ -104,7 +110,7 @@ def scan_proactive(store: Any, dsn: str, now: datetime | None = None, *, client:
         from seller_inbox.spapi import store_hook
 
         client = store_hook(store, dsn)
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         if refresh:
             counts["packages_checked"] = refresh_packages(store, dsn, now, client=client)["checked"]

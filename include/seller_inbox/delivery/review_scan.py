@@ -21,9 +21,11 @@ import logging
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, Callable
 
-from seller_inbox.domain import taxonomy as tx
 from seller_inbox.delivery.solicitations import OFFER
-from seller_inbox.mail.parser import OPT_OUT_PATTERN  # the relay-mail grammar lives in the parser
+from seller_inbox.domain import taxonomy as tx
+from seller_inbox.mail.parser import (
+    OPT_OUT_PATTERN,  # the relay-mail grammar lives in the parser
+)
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -112,9 +114,7 @@ def scan_review_requests(store: Any, dsn: str, now: datetime | None = None, *, c
     present, so a scan of a past day queues only what Amazon still offers. At most ``limit``
     orders are asked per scan, those whose window closes first.
     """
-    import psycopg2
-
-    from seller_inbox import clock
+    from seller_inbox import clock, warehouse
     from seller_inbox.orders import refresh_packages
 
     now = now or clock.now()
@@ -126,7 +126,7 @@ def scan_review_requests(store: Any, dsn: str, now: datetime | None = None, *, c
         from seller_inbox.spapi import store_hook
 
         client = store_hook(store, dsn)
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         if refresh:
             counts["packages_checked"] = refresh_packages(store, dsn, now, client=client)["checked"]
@@ -182,7 +182,12 @@ def ask_amazon(counts: dict, store: Any, order_id: str, what: str, left: int, ca
     """Amazon's answer about one candidate order (the scans' shared rule). An order Amazon does
     not know, or a request it rejects, is counted ``not_found`` and gives ``NOT_FOUND``;
     throttling or an outage records the ``left`` orders as ``deferred`` and raises ``ScanStopped``."""
-    from seller_inbox.spapi import SpApiNotFound, SpApiRequestError, SpApiThrottled, SpApiUnavailable
+    from seller_inbox.spapi import (
+        SpApiNotFound,
+        SpApiRequestError,
+        SpApiThrottled,
+        SpApiUnavailable,
+    )
 
     try:
         return call()
@@ -226,7 +231,7 @@ def once_a_day(store: Any, dsn: str, now: datetime | None, *, table: str, lock_c
     import psycopg2
     from psycopg2 import sql
 
-    from seller_inbox import clock
+    from seller_inbox import clock, warehouse
 
     now = now or clock.now()
     local = now.astimezone(store.marketplaces[0].zone)
@@ -234,7 +239,7 @@ def once_a_day(store: Any, dsn: str, now: datetime | None, *, table: str, lock_c
     if local.time() < SCAN_FROM:
         return {**out, "scan": f"waits for {SCAN_FROM:%H:%M} local time"}
     days = sql.Identifier("ops", table)
-    conn = psycopg2.connect(dsn, application_name=f"seller-inbox-{name}-scan-{store.id}")
+    conn = warehouse.connect(dsn, application_name=f"seller-inbox-{name}-scan-{store.id}")
     try:
         conn.autocommit = True
         with conn.cursor() as cur:

@@ -45,9 +45,9 @@ class Journal:
     def _run(self, sql: str, args: tuple) -> tuple | None:
         if not self.dsn:
             return None
-        import psycopg2
+        from seller_inbox import warehouse
 
-        conn = psycopg2.connect(self.dsn)
+        conn = warehouse.connect(self.dsn)
         try:
             conn.autocommit = True
             with conn.cursor() as cur:
@@ -75,11 +75,10 @@ class Journal:
 def _excluded(client: Any, store: Any, order_id: str) -> str | None:
     if not getattr(client, "dsn", None):
         return None
-    import psycopg2
-
+    from seller_inbox import warehouse
     from seller_inbox.delivery.review_scan import exclusion
 
-    conn = psycopg2.connect(client.dsn)
+    conn = warehouse.connect(client.dsn)
     try:
         with conn.cursor() as cur:
             return exclusion(cur, store.id, order_id)
@@ -97,7 +96,13 @@ def send_review_request(client: Any, store: Any, row: dict) -> dict:
     retries and an unknown outcome (5xx, timeout) raise: the deliverer settles the row through
     ``already_done`` on its next run.
     """
-    from seller_inbox.spapi import AccessDenied, SpApiNotFound, SpApiRequestError, SpApiThrottled, SpApiUnavailable
+    from seller_inbox.spapi import (
+        AccessDenied,
+        SpApiNotFound,
+        SpApiRequestError,
+        SpApiThrottled,
+        SpApiUnavailable,
+    )
 
     key, oid = row["idempotency_key"], row.get("order_id")
     mid = marketplace_id(store, row)

@@ -19,9 +19,9 @@ GROUP BY store_id ORDER BY store_id
 
 
 def summary(dsn: str) -> tuple[tuple[str, ...], list[tuple]]:
-    import psycopg2
+    from seller_inbox import warehouse
 
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+    with warehouse.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute(SQL)
         rows = cur.fetchall()
     conn.close()

@@ -156,15 +156,14 @@ class RetryResult:
 def retry(store, dsn: str, source, refs: list[str] | None = None, *, salt: bytes | None = None) -> list[RetryResult]:
     """Re-process the store's open items (or exactly ``refs``) from ``source``, an opened
     ``sources.MaildirSource``/``ImapSource`` of the store's mailbox."""
-    import psycopg2
-
+    from seller_inbox import warehouse
     from seller_inbox.mail.ingest import _store_batch, parse_item
-    from seller_inbox.redaction import installation_salt
     from seller_inbox.mail.sources import FolderState
+    from seller_inbox.redaction import installation_salt
 
     salt = salt or installation_salt()
     roles = {folder: role for role, folder in dict(store.mail_folders).items()}
-    pg = psycopg2.connect(dsn)
+    pg = warehouse.connect(dsn)
     try:
         todo = [find(pg, store.id, r) for r in refs] if refs else items(pg, store.id)
         out: list[RetryResult] = []

@@ -22,11 +22,10 @@ MAX_ROWS = 500
 @contextmanager
 def connect() -> Iterator[Any]:
     """One connection per request, to the warehouse ``dsn()`` names right now."""
-    import psycopg2
-
+    from seller_inbox import warehouse
     from seller_inbox.warehouse import dsn
 
-    conn = psycopg2.connect(dsn(), connect_timeout=5, application_name="seller-inbox-ui")
+    conn = warehouse.connect(dsn(), connect_timeout=5, application_name="seller-inbox-ui")
     try:
         yield conn
     finally:
