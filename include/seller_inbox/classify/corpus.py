@@ -22,6 +22,8 @@ import random
 import re
 from pathlib import Path
 
+from seller_inbox.domain import relay
+from seller_inbox.domain.languages import TEMPLATE_LOCALES
 from seller_inbox.domain import taxonomy as tx
 from seller_inbox.classify.lang import fallback_reason, marketplace_language
 
@@ -31,6 +33,8 @@ CORPUS_FILE = DATA_DIR / "corpus.v1.jsonl"
 SEED = 20261126
 MIN_TRAIN_PER_INTENT = 160
 
+# languages of the greeting a buyer may mix into another language's message
+_LATIN_GREETING_LANGS = tuple(lang for lang in TEMPLATE_LOCALES if lang not in ("ja", "zh"))
 BUYER_INTENTS = [i for i in tx.INTENTS if i not in ("a_to_z_claim", "account_health", "auto_reply")]
 LANG_WEIGHTS = {"en": 30, "de": 16, "fr": 14, "it": 13, "es": 13, "ja": 11, "nl": 2, "zh": 1}
 LANG_MARKETS = {"en": ["US", "US", "US", "UK", "CA", "DE", "FR", "IT", "ES"], "de": ["DE"], "fr": ["FR"],
@@ -240,7 +244,7 @@ class _Gen:
             if rng.random() < 0.6:
                 g = self.pick("_greet", lang)
                 if g and rng.random() < 0.06:  # mixed language greeting
-                    other_lang = rng.choice(["en", "de", "fr", "it", "es"])
+                    other_lang = rng.choice(_LATIN_GREETING_LANGS)
                     g = self.pick("_greet", other_lang) or g
                     tags.append("mixed_greeting")
                 if g:
@@ -272,10 +276,11 @@ class _Gen:
             tags.append("quoted_history")
         if rng.random() < 0.15:
             oid = _order_id(rng)
-            body = (f"Order ID {oid}:\n1 of {self.pick('_item', 'en') or 'item'} [ASIN: {_asin(rng)}]\n\n"
-                    "------------- Begin message -------------\n\n" + body +
-                    "\n\n------------- End message -------------\n\nFor Your Safety: Amazon does not send emails asking for your password.\n"
-                    f"[commMgrTok:{_asin(rng)}]")
+            body = (relay.ORDER_LINES["en"].format(o=oid) +
+                    f"\n1 of {self.pick('_item', 'en') or 'item'} [ASIN: {_asin(rng)}]\n\n" +
+                    relay.FRAME_MARKERS["en"][0] + "\n\n" + body + "\n\n" + relay.FRAME_MARKERS["en"][1] +
+                    "\n\nFor Your Safety: Amazon does not send emails asking for your password.\n" +
+                    relay.comm_token(_asin(rng)))
             tags.append("relay_frame")
         name = rng.choice(_NAMES)
         subj_lang = lang if lang in _RELAY_SUBJECT else "en"
@@ -311,9 +316,9 @@ class _Gen:
                          from_addr=from_addr, tags=tags, kind=kind)
 
     def _row(self, *, intent, risk, lang, market, subject, body, from_addr, tags, kind) -> dict:
-        from seller_inbox.classify.rules import buyer_text
+        from seller_inbox.domain.relay import own_text
 
-        reason = fallback_reason(buyer_text(body))
+        reason = fallback_reason(own_text(body, kind))  # the text the parser stores
         if reason in ("han", "short", "empty"):
             lang_label = marketplace_language(market)
             tags = tags + [f"lang_{reason}_fallback"] if lang_label != lang else tags

@@ -81,14 +81,18 @@ def fallback_reason(text: str) -> str | None:
     return None
 
 
-def detect_language(text: str, marketplace: str | None = None) -> tuple[str, float, str]:
+def detect_language(text: str, marketplace: str | None = None, hint: str | None = None) -> tuple[str, float, str]:
     """Return ``(language, confidence, method)`` for a message body.
+
+    ``hint`` is the mail parser's language hint (core.message.language_hint): for short or
+    Han-only text of a message whose marketplace is unknown it is the fallback (a served
+    language only); the contract's marketplace language comes first when there is one.
 
     method is one of ``kana``, ``han_fallback``, ``short_fallback``, ``empty_fallback``,
     ``langid``. Confidence is py3langid's normalised probability (1.0 for script rules,
     0.5 for fallbacks).
     """
-    fallback = marketplace_language(marketplace)
+    fallback = marketplace_language(marketplace, hint if hint in SERVED else "en")
     text = clean_for_language(text)
     if _KANA.search(text):
         return "ja", 1.0, "kana"

@@ -20,7 +20,6 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "classify"
 LEXICON_VERSION = "v1"
 LEXICON_FILE = DATA_DIR / f"risk_lexicon.{LEXICON_VERSION}.yaml"
-RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 ALWAYS_LANGS = ("en", "ja", "zh")  # English is everybody's second language; CJK is unambiguous
 
 _COMBINING = re.compile(r"[\u0300-\u036f]")

@@ -24,6 +24,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from seller_inbox.domain import identifiers as ids
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "classify"
 MODEL_VERSION = "v1"
 MODEL_FILE = DATA_DIR / f"intent_model.{MODEL_VERSION}.npz"
@@ -66,7 +68,7 @@ def embed(texts: list[str]):
 
 
 _SEG_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
-_ORDER_ONLY = re.compile(r"^\W*(?:order|bestellung|commande|ordine|pedido|注文番号|bestelling|订单号)?\W*\d{3}-\d{7}-\d{7}\W*$", re.I)
+_ORDER_ONLY = re.compile(rf"^\W*(?:order|bestellung|commande|ordine|pedido|注文番号|bestelling|订单号)?\W*{ids.ORDER_ID}\W*$", re.I)
 MAX_SEGMENTS = 6
 
 
@@ -227,9 +229,10 @@ class IntentModel:
 
 
 def training_texts(rows: list[dict]) -> tuple[list[str], list[str]]:
-    from seller_inbox.classify.rules import buyer_text
+    """The corpus' whole mails cut as the mail parser stores them (``domain.relay``)."""
+    from seller_inbox.domain.relay import own_text
 
-    return [buyer_text(r["body"]) for r in rows], [r["intent"] for r in rows]
+    return [own_text(r["body"], r.get("kind") or "buyer_message") for r in rows], [r["intent"] for r in rows]
 
 
 def training_matrix(rows: list[dict]):

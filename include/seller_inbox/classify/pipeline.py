@@ -12,7 +12,8 @@ from typing import Any
 from seller_inbox.domain import taxonomy as tx
 from seller_inbox.classify.lang import detect_language
 from seller_inbox.classify.lexicon import load_lexicon, shouting
-from seller_inbox.classify.rules import buyer_text, header_intent
+from seller_inbox.classify.rules import header_intent
+from seller_inbox.domain.relay import own_text
 
 PIPELINE_VERSION = "1.1"
 # below this the prediction is flagged: `auto` mode must never act on it
@@ -58,9 +59,9 @@ def _validate(item: Any) -> dict:
     mk = item.get("marketplace")
     if mk is not None and not isinstance(mk, str):
         raise InvalidItem("marketplace must be a string")
-    fa = item.get("from_addr")
-    if fa is not None and not isinstance(fa, str):
-        raise InvalidItem("from_addr must be a string")
+    for key in ("from_addr", "kind", "language_hint"):
+        if item.get(key) is not None and not isinstance(item[key], str):
+            raise InvalidItem(f"{key} must be a string")
     # lone surrogates (a mislabelled utf-7 part, a JSON "\\ud800") would crash the encoder's tokenizer
     return {**item, **{k: _valid_utf8(item[k]) for k in ("subject", "body") if item.get(k)}}
 
@@ -111,10 +112,13 @@ def decide(msg_probs, seg_probs, classes: list[str], segment_min: float = SEGMEN
 
 
 def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
-    """Classify messages: ``{id, subject, body, marketplace, from_addr[, kind]}`` ->
-    ``{id, intent, risk, language, confidence, low_confidence}`` in the same order.
+    """Classify messages: ``{id, subject, body, marketplace[, from_addr, kind, language_hint, parsed]}``
+    -> ``{id, intent, risk, language, confidence, low_confidence}`` in the same order.
 
-    Invalid items give ``{id, error}`` instead of raising.
+    ``kind`` and ``language_hint`` are the mail parser's; ``parsed`` true says the body is the
+    parser's stored text (core.message.body_text: already the buyer's words), which is used as
+    it is. Otherwise the body is a whole mail and ``domain.relay`` cuts it (``own_text``), the
+    same cut the parser makes. Invalid items give ``{id, error}`` instead of raising.
     """
     from seller_inbox.classify.model import get_model
 
@@ -128,11 +132,11 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
             results[idx] = {"id": rid, "error": str(exc)}
             continue
         body = (item.get("body") or "")[: _MAX_TEXT * 3]
-        own_words = buyer_text(body)[:_MAX_TEXT]
+        own_words = (body if item.get("parsed") else own_text(body, item.get("kind") or "buyer_message"))[:_MAX_TEXT]
         text = _PLACEHOLDER.sub(" ", own_words)  # for language, lexicon and shouting
         if not text.strip():
             text = (item.get("subject") or "").strip()
-        lang, lconf, lmethod = detect_language(text, item.get("marketplace"))
+        lang, lconf, lmethod = detect_language(text, item.get("marketplace"), item.get("language_hint"))
         rule = header_intent(item.get("subject"), item.get("from_addr"), body, item.get("kind"), item.get("headers"))
         if rule is not None:
             intent, why = rule

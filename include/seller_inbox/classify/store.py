@@ -46,7 +46,7 @@ def classify_store_messages(store, dsn: str, start: datetime, end: datetime, *, 
         while True:
             with conn.cursor() as cur:
                 cur.execute(
-                    f"""SELECT message_id, kind, subject, body_text, marketplace, received_at
+                    f"""SELECT message_id, kind, subject, body_text, marketplace, language_hint, received_at
                         FROM core.message
                         WHERE store_id = %s AND direction = 'inbound' AND received_at >= %s AND received_at < %s
                           AND ({'TRUE' if force else 'classifier_version IS DISTINCT FROM %s OR intent IS NULL'})
@@ -59,10 +59,7 @@ def classify_store_messages(store, dsn: str, start: datetime, end: datetime, *, 
                 rows = cur.fetchall()
             if not rows:
                 break
-            items = [{"id": mid, "kind": kind, "subject": subject or "", "body": body or "",
-                      "marketplace": mk or (store.marketplace_codes[0] if store.marketplace_codes else None),
-                      "from_addr": None}
-                     for mid, kind, subject, body, mk, _ in rows]
+            items = [_item(store, *row[:6]) for row in rows]
             results = classify_batch(items)
             values = []
             for r in results:
@@ -77,7 +74,7 @@ def classify_store_messages(store, dsn: str, start: datetime, end: datetime, *, 
                 _update(cur, store.id, version, values)
             conn.commit()
             done += len(values)
-            last_key = (rows[-1][5], rows[-1][0])
+            last_key = (rows[-1][6], rows[-1][0])
             if len(rows) < batch_size:
                 break
     finally:
@@ -86,6 +83,17 @@ def classify_store_messages(store, dsn: str, start: datetime, end: datetime, *, 
            "by_risk": dict(sorted(by_risk.items())), "low_confidence": low, "classifier_version": version}
     log.info("store %s: classified %d messages (%d already current): %s", store.id, done, skipped, out["by_risk"])
     return out
+
+
+def _item(store, message_id, kind, subject, body, marketplace, language_hint) -> dict:
+    """A stored message as the pipeline's input: the parser already cut the body to the buyer's
+    words and decided the kind (sender rules run on it: the sender address is not stored).
+    Without a marketplace of its own the parser's language hint, else the store's first
+    marketplace, is the language fallback for short or Han-only text."""
+    if not marketplace and not language_hint and store.marketplace_codes:
+        marketplace = store.marketplace_codes[0]
+    return {"id": message_id, "kind": kind, "subject": subject or "", "body": body or "", "parsed": True,
+            "marketplace": marketplace, "language_hint": language_hint}
 
 
 def _update(cur, store_id: str, version: str, values: list[tuple]) -> None:

@@ -67,8 +67,11 @@ END_WORDS = re.compile(r"(?i)\bend\b|ende|fin\b|fine\b|final|終了|ここまで
 # The order and item lines above the frame.
 ORDER_LINES = {"en": "Order ID {o}:", "de": "Bestellnummer {o}:", "fr": "N° de commande {o} :",
                "it": "Numero ordine {o}:", "es": "Número de pedido {o}:", "ja": "注文番号 {o}:"}
+# An order line's label and id (and its punctuation): a buyer who writes "注文番号：… 届きません。" on
+# one line keeps the rest of the line.
 ORDER_LINE_RE = re.compile(r"(?im)^[ \t]*(?:Order ID|Bestellnummer|N° de commande|Numéro de commande|Numero ordine|"
-                           r"N\.? ordine|Número de pedido|N[ºo°] de pedido|注文番号|Order #)[^\n]*$")
+                           r"N\.? ordine|Número de pedido|N[ºo°] de pedido|注文番号|Order #)"
+                           rf"[ \t]*[:：#]?[ \t]*(?:{ids.ORDER_ID})?[ \t]*[:：.。,、]?[ \t]*")
 ITEM_LINE_RE = re.compile(r"(?m)^[^\n]*(?:\[ASIN[^\]\[\n]*\]|\bASIN\s*[:：]\s*[A-Z0-9]{10})[^\n]*$")
 
 # Amazon's conversation token at the end of a relay mail.
