@@ -40,7 +40,7 @@ def test_excerpt_is_short_and_redacted():
                 "see https://example.com/x " + "blah " * 100)
     assert len(t) <= 140 and t.endswith("…")
     assert "302-1234567-7654321" in t and "2026-11-20" in t
-    assert "[phone]" in t and "[email]" in t and "[link]" in t and "anna@" not in t
+    assert "[PHONE]" in t and "[EMAIL]" in t and "[link]" in t and "anna@" not in t
 
 
 def test_webhook_url_from_connection_fields(monkeypatch):

@@ -22,17 +22,18 @@ from datetime import datetime, timedelta
 
 from seller_inbox.alerts import channels as ch
 from seller_inbox.alerts.templates import excerpt, render_all
+from seller_inbox.domain import response_clock
+from seller_inbox.domain.taxonomy import RISK_ORDER
 
 log = logging.getLogger(__name__)
 
 MAX_AGE = timedelta(hours=48)
-SLA_STEPS = (("sla_12h", timedelta(hours=12)), ("sla_20h", timedelta(hours=20)))
-SLA_WINDOW = timedelta(hours=24)
+SLA_STEPS = response_clock.REMINDERS
+SLA_WINDOW = response_clock.RESPONSE_WINDOW
 MAX_ATTEMPTS = 5
 RETRY_WINDOW = timedelta(hours=48)
 STALE_CLAIM = timedelta(minutes=15)
 RETRY_DELAY_S = 30  # after the first failed attempt; doubles with each further attempt
-RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 # other components' alerts (channel 'log' rows) that reach the store's channels (docs/operations.md)
 FANOUT_KINDS = ("auth_revoked", "auth_recovered", "reauth_due", "secret_rotation", "gate_failed", "gate_quarantined",
                 "gate_warning", "mail_quarantined", "task_failed", "recovered", "ingest_gap", "delivery_unknown")

@@ -81,11 +81,7 @@ LABELS = {
            "received": "收到时间", "none": "—"},
 }
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<!\d)(?:\+?\d[\d ()./-]{7,}\d)(?!\d)")
 _URL = re.compile(r"https?://\S+")
-_ORDER = re.compile(r"\b\d{3}-\d{7}-\d{7}\b")
-_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 EXCERPT_CHARS = 140
 
 
@@ -166,18 +162,11 @@ CHANNEL_MARKUP = {"wecom": "markdown", "dingtalk": "markdown", "slack": "slack",
 
 
 def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
-    """A short, re-redacted excerpt (no e-mail addresses, phone numbers or links)."""
-    from seller_inbox.classify.rules import buyer_text
+    """A short excerpt of a stored message, redacted again (``seller_inbox.redaction``), links
+    left out. Stored text is already the buyer's own words: the relay frame is not cut again."""
+    from seller_inbox.redaction import redact
 
-    t = buyer_text(text or "")
-    t = _EMAIL.sub("[email]", t)
-    t = _URL.sub("[link]", t)
-    orders = {m.group(0): f"\x00{i}\x00" for i, m in enumerate(_ORDER.finditer(t))}
-    for o, k in orders.items():
-        t = t.replace(o, k)
-    t = _PHONE.sub(lambda m: m.group(0) if _DATE.fullmatch(m.group(0).strip()) else "[phone]", t)
-    for o, k in orders.items():
-        t = t.replace(k, o)
+    t = redact(_URL.sub("[link]", text or ""))
     t = " ".join(t.split())
     return t if len(t) <= limit else t[: limit - 1].rstrip() + "…"
 
