@@ -33,6 +33,11 @@ AMAZON_SENDER = re.compile(rf"@(?:[\w-]+\.)*amazon\.{_TLD}$", re.I)
 SELLER_CENTRAL_LINK = re.compile(rf"(?:sellercentral(?:-europe|-japan)?|www)\.amazon\.{_TLD}(?![\w-])", re.I)
 
 
+def relay_alias(local: str, marketplace: str) -> str:
+    """The relay alias ``<local>@marketplace.amazon.<tld>`` of a marketplace code (the simulator's)."""
+    return f"{local}@marketplace.amazon.{mp.get(marketplace).domain}"
+
+
 def marketplace_of_domain(tail: str | None) -> str | None:
     """Marketplace code for an ``amazon.<tail>`` domain tail, or None."""
     m = mp.BY_DOMAIN.get((tail or "").lower().rstrip("."))

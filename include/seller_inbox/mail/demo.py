@@ -35,6 +35,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from seller_inbox.domain import marketplaces as mp
+from seller_inbox.domain import relay
 
 UTC = timezone.utc
 NRN_KEYWORD = "$NoResponseNeeded"
@@ -75,33 +76,6 @@ TOPIC = {
     "ja": {"delivery": "配送に関するお問い合わせ", "return": "返品に関するお問い合わせ",
            "product": "商品詳細に関するお問い合わせ", "general": "お問い合わせ"},
 }
-MARKERS = {
-    "en": ("------------- Begin message -------------", "------------- End message -------------"),
-    "de": ("------------- Beginn der Nachricht -------------", "------------- Ende der Nachricht -------------"),
-    "fr": ("------------- Début du message -------------", "------------- Fin du message -------------"),
-    "it": ("------------- Inizio messaggio -------------", "------------- Fine messaggio -------------"),
-    "es": ("------------- Inicio del mensaje -------------", "------------- Fin del mensaje -------------"),
-    "ja": ("------------- メッセージ開始 -------------", "------------- メッセージ終了 -------------"),
-}
-FOOTER = {
-    "en": "For Your Information: To help arbitrate disputes and preserve trust and safety, we retain all messages "
-          "buyers and sellers send through Amazon.{tld} for two years.\n\nWas this email helpful? "
-          "https://sellercentral.amazon.{tld}/messaging/feedback\nMark as no response needed: "
-          "https://sellercentral.amazon.{tld}/messaging/nrn",
-    "de": "Zu Ihrer Information: Um bei der Schlichtung von Streitigkeiten zu helfen, speichern wir alle Nachrichten "
-          "zwei Jahre lang.\n\nWar diese E-Mail hilfreich? https://sellercentral.amazon.{tld}/messaging/feedback",
-    "fr": "Pour information : Afin de faciliter le règlement des litiges, nous conservons tous les messages pendant "
-          "deux ans.\n\nCet e-mail vous a-t-il été utile ? https://sellercentral.amazon.{tld}/messaging/feedback",
-    "it": "Per tua informazione: Per aiutare a risolvere le controversie conserviamo tutti i messaggi per due anni."
-          "\n\nQuesta e-mail ti è stata utile? https://sellercentral.amazon.{tld}/messaging/feedback",
-    "es": "Para tu información: Para ayudar a resolver disputas, conservamos todos los mensajes durante dos años."
-          "\n\n¿Te ha resultado útil este e-mail? https://sellercentral.amazon.{tld}/messaging/feedback",
-    "ja": "ご参考：トラブル防止のため、メッセージは2年間保存されます。\n\nこのメールは役に立ちましたか？ "
-          "https://sellercentral.amazon.{tld}/messaging/feedback",
-}
-ORDER_LINE = {"en": "Order ID {o}:", "de": "Bestellnummer {o}:", "fr": "N° de commande {o} :",
-              "it": "Numero ordine {o}:", "es": "Número de pedido {o}:", "ja": "注文番号 {o}:"}
-
 # intent -> (topic key, needs order, {lang: [texts]}); {item} is the product title
 TEXTS: dict[str, tuple[str, bool, dict[str, list[str]]]] = {
     "order_status": ("delivery", True, {
@@ -340,7 +314,7 @@ def _day_plan(store, day: date, seed: int, orders: list, store_addr: str) -> lis
             lang0 = LANG_OF.get(code, "en")
             first = rng.choice(names[lang0])
             full = f"{first} {rng.choice(['Wagner', 'Dubois', 'Bianchi', 'López', 'Brown', 'Suzuki'])}"
-            alias = f"{_h(seed, store.id, day, i, 'alias')[:14]}@marketplace.amazon.{mp.get(code).domain}"
+            alias = relay.relay_alias(_h(seed, store.id, day, i, 'alias')[:14], code)
             asin, title = None, "item"
         lang = LANG_OF.get(code, "en")
         tld = mp.get(code).domain
@@ -351,11 +325,12 @@ def _day_plan(store, day: date, seed: int, orders: list, store_addr: str) -> lis
                 text += f"\n{PHONE[lang]}"
         oid = order.amazon_order_id if order else None
         subject = SUBJECT[lang][0 if oid else 1].format(topic=TOPIC[lang][topic_key], name=first, oid=oid)
-        head = (ORDER_LINE[lang].format(o=oid) + "\n") if oid else ""
+        head = (relay.ORDER_LINES[lang].format(o=oid) + "\n") if oid else ""
         if asin:
             head += f"1 of {title} [ASIN: {asin}]\n"
-        b, e = MARKERS[lang]
-        body = f"{head}\n{b}\n\n{text}\n\n{e}\n\n{FOOTER[lang].format(tld=tld)}\n\n[commMgrTok:{_h(seed, alias, when)[:13].upper()}]\n"
+        b, e = relay.FRAME_MARKERS[lang]
+        footer = relay.FOOTERS[lang].format(tld=tld)
+        body = f"{head}\n{b}\n\n{text}\n\n{e}\n\n{footer}\n\n{relay.comm_token(_h(seed, alias, when)[:13].upper())}\n"
         mid = f"<{_h(seed, store.id, day, i, 'buyer')[:32]}@email.amazonses.com>"
         nrn = intent == "thanks" and rng.random() < 0.6
         raw = _mail(f'"{first} - Amazon Marketplace" <{alias}>', store_addr, subject, when, mid, body,
@@ -413,7 +388,7 @@ def _day_plan(store, day: date, seed: int, orders: list, store_addr: str) -> lis
     if rng.random() < 0.2:
         w = day0 + timedelta(seconds=rng.randrange(86400))
         m_id = f"<dsn-{_h(seed, store.id, day, 'dsn')[:24]}@mx.demo.example>"
-        alias = f"{_h(seed, day, 'gone')[:12]}@marketplace.amazon.{mp.get(codes[0]).domain}"
+        alias = relay.relay_alias(_h(seed, day, 'gone')[:12], codes[0])
         out.append(("INBOX", w, m_id, _mail("Mail Delivery System <MAILER-DAEMON@mx.demo.example>", store_addr,
                     "Undelivered Mail Returned to Sender", w, m_id,
                     f"This is the mail system at host mx.demo.example.\n\nYour message to <{alias}> could not be "
