@@ -33,6 +33,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from seller_inbox.config import Registry, RegistryError, StoreConfig, get_registry
+from seller_inbox.errors import FinalError
 
 DAG_PREFIX = "si_"
 _DAG_ID = re.compile(r"^si_(?P<store>.+)_(?P<kind>pipeline|auth|deliver)$")
@@ -251,13 +252,11 @@ def _task_callback(context, failed: bool) -> None:
                                   f"The warehouse was unreachable too: {type(exc).__name__}: {exc}")
 
 
-# errors whose cause a retry cannot change: bad data caught by a gate, revoked or wrong
-# credentials, a store marked unusable. Everything else (network, 5xx, locks) is retried.
-FINAL_ERRORS = {"GateFailed", "SpApiFinalError", "StoreUnusable", "RegistryError"}
-
-
 def is_final(exc: BaseException) -> bool:
-    return any(c.__name__ in FINAL_ERRORS for c in type(exc).__mro__)
+    """A cause a retry cannot change (``seller_inbox.errors.FinalError``): bad data caught by a gate,
+    revoked or wrong credentials, a store marked unusable, a bad registry. Everything else
+    (network, 5xx, locks) is retried."""
+    return isinstance(exc, FinalError)
 
 
 __all__ = ["build_dags", "run_stage", "dag_id", "RegistryError"]

@@ -25,6 +25,7 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstr
 
 from seller_inbox.domain import marketplaces as mp
 from seller_inbox.domain.taxonomy import INTENTS
+from seller_inbox.errors import FinalError
 
 REGISTRY_ENV = "SELLER_INBOX_STORES"
 DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "stores.yaml"
@@ -49,7 +50,7 @@ _MAX_DEPTH = 16                    # the registry nests 5 levels; deeper YAML is
 _YAML_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 
 
-class RegistryError(ValueError):
+class RegistryError(FinalError, ValueError):
     """A registry problem, already phrased as one line for a person to act on."""
 
 

@@ -172,8 +172,9 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
     """Validate the stage's batches for [start, end); record the outcome; set aside quarantined
     rows; raise GateFailed when an error-level expectation fails."""
     import pandas as pd
+    import psycopg2
 
-    from seller_inbox import clock, warehouse
+    from seller_inbox import clock
 
     suite = load_suite(stage)
     params = {"store_id": store.id, "start": start, "end": end, "now": now or clock.now(),
@@ -183,7 +184,7 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
     set_aside: dict[str, list[str]] = {}
     checked = 0
     kept: list[tuple] = []  # GX suites and results of this run, for the Data Docs
-    conn = warehouse.connect(dsn)
+    conn = psycopg2.connect(dsn)
     try:
         for b in suite["batches"]:
             with conn.cursor() as cur:

@@ -16,7 +16,7 @@ from seller_inbox.spapi import (
     SpApiNotFound,
     SpApiRequestError,
     SpApiUnavailable,
-    _sp_api,
+    token_cache,
     token_cache_size,
 )
 from tests.integration.conftest_spapi import past_window, rows, set_conn, stores  # noqa: F401
@@ -190,7 +190,7 @@ def test_final_errors_are_not_retried(sandbox, stores, db, warehouse_dsn):
 
 def test_token_cache_serves_many_stores(sandbox, stores, db, warehouse_dsn, monkeypatch):
     assert token_cache_size() >= 1000
-    _sp_api().cache.clear()
+    token_cache().clear()
     for s in stores.values():
         h = hook(s, warehouse_dsn)
         for o in some_orders(sandbox, 5, s.seller_id):
