@@ -2,9 +2,9 @@
 too), e-mail addresses, phone numbers, and other channels (WeChat, WhatsApp, LINE, Telegram,
 social media handles).
 
-A phone number is what mail redaction calls one (``redact.UNREDACTED_PHONE_CHECK``: the
-project's one definition), after order ids, dates and tracking numbers are taken out: a 20-digit DHL
-number or ``2026-11-20`` is not a phone.
+A phone number is what mail redaction calls one (``seller_inbox.redaction.phones``, the project's
+one definition), minus redaction's protected spans: a carrier tracking number, order id, VAT id,
+model number or ``2026-11-20`` is not a phone (docs/redaction.md).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import re
 
 from seller_inbox.domain import marketplaces
 from seller_inbox.compliance.message import Message
-from seller_inbox import redaction as redact
+from seller_inbox.redaction import phones, protected
+from seller_inbox.redaction.phones import UNREDACTED_PHONE_CHECK
+from seller_inbox.redaction.spans import normalise, resolve
 
 # starts only where a run of address characters starts: from every position of a long run the
 # search was quadratic (a 200,000-digit body took minutes); whether it matches is unchanged
@@ -31,22 +33,7 @@ _TLDS = ("com|net|org|info|biz|shop|store|online|site|io|co|me|app|eu|us|uk|de|f
 BARE_DOMAIN = re.compile(rf"(?<![\w@.-])(?:[A-Za-z0-9][A-Za-z0-9-]*\.)+(?:co\.)?(?:{_TLDS})(?![A-Za-z0-9-])(?:/[^\s]*)?")
 _AMAZON_BARE = re.compile(rf"^(?:[a-z0-9-]+\.)*amazon\.(?:{_AMAZON})$", re.I)
 
-PHONE = re.compile(redact.UNREDACTED_PHONE_CHECK)
-_ORDER_ID = re.compile(r"\b\d{3}-\d{7}-\d{7}\b")
-_DATE = re.compile(r"\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b|\b\d{1,2}[./]\d{1,2}\.?(?!\d)"
-                   r"|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日")
-_TRACKING = re.compile(
-    r"(?:tracking|track(?:ing)? ?(?:&|and) ?trace|sendungs?(?:nummer|verfolgung\w*)|tracking-?nummer|paketnummer|"
-    r"numéro de (?:suivi|colis)|n° de suivi|numero di (?:tracking|spedizione|tracciamento)|codice di tracciamento|"
-    r"número de (?:seguimiento|envío|rastreo)|trackingnummer|track ?& ?trace|追跡番号|お問い合わせ番号|伝票番号|"
-    r"运单号|快递单号|物流单号|跟踪号|单号)"
-    r"[^0-9\n]{0,14}?(?-i:[A-Z]{0,4}\d[A-Z0-9 -]{5,34})", re.I)
-# product, invoice and carrier numbers a reply may quote
-_REFERENCE = re.compile(
-    r"(?:\b(?:EAN|GTIN|UPC|ISBN|ASIN|SKU|model|modell|art\.-?nr\.?|artikelnummer|item number|part number|réf\.?|référence|"
-    r"codice articolo|referencia|invoice (?:number|no\.?)|rechnungs(?:nummer|nr\.?)|numéro de facture|numero (?:di )?fattura|"
-    r"número de factura)|型番|品番|型号|請求書番号|发票号)[^\w\n]{0,3}[A-Z0-9][A-Z0-9 /-]{3,24}", re.I)
-_CARRIER_ID = re.compile(r"\b1Z[0-9A-Z]{16}\b|\bJJD\d{10,20}\b|\b[A-Z]{2}\d{9}[A-Z]{2}\b|\b\d{20,22}\b")
+PHONE = re.compile(UNREDACTED_PHONE_CHECK)
 
 CHANNEL = re.compile("|".join([
     r"(?i:(?<![A-Za-z])(?:we ?chat|weixin|whats ?app|telegram|viber|skype|kakao ?talk|facebook|instagram|insta|"
@@ -78,15 +65,13 @@ def email_address(msg: Message) -> str | None:
     return m.group(0) if m else None
 
 
-def _not_phones(text: str) -> str:
-    for rx in (_TRACKING, _REFERENCE, _CARRIER_ID, _ORDER_ID, _DATE):
-        text = rx.sub(" ", text)
-    return text
-
-
 def phone_number(msg: Message) -> str | None:
-    m = PHONE.search(_not_phones(msg.text))
-    return m.group(0).strip() if m else None
+    """The first phone number as redaction reads one (docs/redaction.md), never a tracking
+    number, order id, VAT id, model number, date or price."""
+    text = msg.text
+    norm = normalise(text)
+    found = resolve(phones.find(norm), protected.find(norm), text)
+    return text[found[0].start:found[0].end].strip() if found else None
 
 
 def other_channel(msg: Message) -> str | None:

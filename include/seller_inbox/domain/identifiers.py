@@ -49,6 +49,34 @@ VAT_PATTERNS = {
     "BE": r"BE0?\d{9}", "AT": r"ATU\d{8}",
 }
 VAT_RE = re.compile(r"(?<![0-9A-Za-z])(?:" + "|".join(VAT_PATTERNS.values()) + r")(?![0-9A-Za-z])")
+# As written in letters and invoices: prefix and digits grouped by spaces or dots ("DE 123 456 789",
+# "FR 12 345 678 901"), or the national number after its label ("USt-IdNr.", "P.IVA", "NIF", "NIP", ...).
+VAT_LABEL = (r"(?i:VAT(?:[ -]?(?:id|no|number|reg(?:istration)?(?: no)?))?|USt[-.]?Id(?:[-.]?Nr)?|Umsatzsteuer-?Id\w*|"
+             r"Steuernummer|St\.?-?Nr|TVA(?: intracommunautaire)?|n° de TVA|SIRET|SIREN|P\.? ?IVA|Partita IVA|"
+             r"Codice fiscale|C\.?F|NIF|CIF|NIE|N\.?I\.?F|BTW(?:[- ]?(?:nummer|nr|id))?|KvK|NIP|REGON|"
+             r"Momsreg(?:istrerings)?(?:nummer|nr)?|Org\.? ?nr|NIPC|Contribuinte)")
+VAT_LOOSE_RE = re.compile(
+    r"(?<![0-9A-Za-z])(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
+    r"[ .]?(?:U[ .]?)?\d{2,4}(?:[ .]?[0-9A-Z]{2,4}){2,4}(?![0-9A-Za-z])"
+    r"|" + VAT_LABEL + r"[ \t]*[.:#°º]*[ \t]*(?:n[°º.o]?[ \t]*)?[:]?[ \t]*((?:[A-Z]{2}[ .]?)?[0-9A-Z](?:[ ./-]?[0-9A-Z]){6,14})"
+    r"(?![0-9A-Za-z])"
+)
+
+# Product, invoice and catalogue numbers a mail may quote after their label.
+REFERENCE_CONTEXT = (
+    r"(?i:\b(?:EAN|GTIN|UPC|ISBN(?:-1[03])?|ASIN|SKU|MPN|model(?:l| no\.?| number|nummer)?|art\.-?nr\.?|"
+    r"artikel(?:nummer|nr\.?)|item (?:no\.?|number)|part (?:no\.?|number)|serial(?: no\.?| number)?|S/N|"
+    r"seriennummer|réf\.?|référence|modèle|n° de série|codice articolo|modello|numero di serie|referencia|modelo|"
+    r"número de serie|invoice(?: no\.?| number| #)?|rechnung(?:s(?:nummer|nr\.?))?|facture|numéro de facture|"
+    r"fattura|numero (?:di )?fattura|factura|número de factura|faktura|fatura|case id|"
+    r"RMA|return (?:id|number)|retoure(?:nnummer)?)\b|型番|品番|型号|請求書番号|发票号|序列号|シリアル番号)"
+)
+REFERENCE_RE = re.compile(REFERENCE_CONTEXT + r"[ \t]*[:#.：]*[ \t]*(?:n[°º.o]?[ \t]*)?([A-Z0-9][A-Z0-9./-]*(?:[ ][0-9A-Z][0-9A-Z./-]*){0,4})")
+
+# Model and part numbers: letters and digits joined ("XR-1234-5678", "SM-G991B", "WH-1000XM4").
+MODEL_NUMBER_RE = re.compile(
+    r"(?<![\w-])(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9]{1,10}(?:-[A-Z0-9]{1,10}){1,4}(?![\w-])"
+    r"|(?<![\w-])[A-Z]{2,6}\d{3,10}[A-Z]{0,3}(?![\w-])")
 
 
 def order_ids(text: str) -> list[str]:

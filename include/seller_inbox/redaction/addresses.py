@@ -1,0 +1,128 @@
+"""Postal addresses: street and number in either order (EN "55 W 46th St", DE "Hauptstraße 5",
+"Unter den Linden 77", FR "8 rue des Lilas", IT/ES/PT/PL "Via Roma 5", "Calle de Alcalá 45",
+"ul. Długa 5"), PO boxes, postal code + city (any case next to a street or alone on a line),
+US "City, ST 12345", UK and Canadian postcodes, and Japanese/Chinese addresses with or without
+〒 and prefecture (大阪市北区梅田1-1-1). Runs on the normalised text (docs/redaction.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+from seller_inbox.redaction.spans import Span
+
+_UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĘĚĹĽŁŃŇŐŒŔŘŚŞŠŢŤŮŰŹŻŽ"
+_LO = "a-zß-öø-ÿāăąćčďđęěĺľłńňőœŕřśşšţťůűźżž"
+_CAP = rf"[{_UP}][{_LO}'’.-]*[{_LO}]"          # a capitalised word
+_WORD = rf"[{_UP}{_LO}][{_UP}{_LO}'’-]*"         # any word
+_NUM = r"\d{1,5}(?:[ \t]?[A-Za-z](?![A-Za-z]))?(?:[-/]\d{1,4}[A-Za-z]?)?"
+# after the house number: not a lowercase noun ("Am Montag 2 Pakete", "via DHL 3 days")
+_NUM_END = rf"(?![ \t]*[{_UP}{_LO}]{{2,}})(?![ \t]*[%€$£x])(?!\d)"
+_NOT_STREET = (r"(?!(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag|Wochenende|Anfang|Ende|Januar|Februar|"
+               r"März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|Tag|Abend|Morgen)\b)")
+
+_EN_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Ter|"
+             r"Close|Crescent|Cres|Gardens|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir|Row|Mews|Trail|Trl|Walk|Grove")
+_EN_STREET = re.compile(
+    rf"(?<![\w-])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?(?:[ \t]+(?:[NSEW]\.?|North|South|East|West|\d{{1,3}}(?:st|nd|rd|th)|{_CAP})){{1,4}}"
+    rf"[ \t]+(?:{_EN_TYPES})\b\.?(?:[ \t]+(?:NW|NE|SW|SE|N|S|E|W)\b)?"
+    r"(?:,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|#)\.?[ \t]*#?[\w-]+)?")
+# the same on a line of its own, in any case ("42 maple street")
+_EN_STREET_LINE = re.compile(
+    rf"(?im)^[ \t]*\d{{1,5}}[A-Za-z]?(?:[ \t]+{_WORD}){{1,4}}[ \t]+(?:{_EN_TYPES})\b\.?"
+    r"(?:,?[ \t]*(?:apt|apartment|suite|unit|flat|#)\.?[ \t]*[\w-]+)?[ \t]*,?[ \t]*$")
+_PO_BOX = re.compile(
+    r"(?i:\bP\.?[ \t]?O\.?[ \t]?Box|\bPost[ \t]?Office[ \t]?Box|\bPostfach|\bBo[iî]te[ \t]postale|\bB\.P\.|"
+    r"\bCasella[ \t]postale|\bApartado(?:[ \t]de[ \t]correos)?|\bSkrytka[ \t]pocztowa|\bPostbus|\bCaixa[ \t]postal)"
+    r"[ \t]*#?[ \t]*\d{1,6}\b|\bBox[ \t]\d{3,6}\b")
+_DE_SUFFIX = (r"straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaussee|steig|pfad|markt|stieg|"
+              r"straat|laan|gracht|plein|kade|singel|dijk|steeg|hof|"
+              r"gatan|vägen|gränd|torget|stigen|backen|allén|väg|gata")
+_DE_STREET = re.compile(
+    rf"(?<![\w-])(?:{_CAP}[ \t]+)?[{_UP}{_LO}][\w'’-]{{2,}}(?:{_DE_SUFFIX})[ \t]*{_NUM}{_NUM_END}"
+    rf"|(?<![\w-])(?:{_CAP}[ \t])?(?i:Straße|Strasse|Weg|Platz|Allee)[ \t]+(?:des|der|am|an der|zum|zur)?[ \t]*{_CAP}[ \t]+{_NUM}{_NUM_END}"
+    rf"|\b(?:Am|An der|An den|Im|In der|In den|Auf der|Auf dem|Zum|Zur|Unter den|Unter der|Hinter der|Hinter dem|"
+    rf"Vor dem|Bei der|Alt|Alte|Neue|Neuer|Op de|Aan de|In de|Van)[ \t]+{_NOT_STREET}{_CAP}(?:[ \t]+{_CAP})?[ \t]+{_NUM}{_NUM_END}")
+_ROMANCE_TYPES = (r"via|viale|piazza|piazzale|corso|vicolo|largo|strada|contrada|calle|c/|avenida|avda\.?|av\.|plaza|"
+                  r"paseo|camino|carrer|carretera|ronda|travesía|rúa|rua|travessa|praça|estrada|alameda|"
+                  r"ul\.|ulica|al\.|aleja|os\.|osiedle|pl\.|plac")
+_PART = r"(?:de|del|della|delle|dei|degli|di|da|do|dos|das|la|las|los|el|les|le|du|des|d'|l'|dell'|i|y|e|św\.)"
+_ROMANCE_STREET = re.compile(
+    rf"(?i:\b(?:{_ROMANCE_TYPES}))[ \t]+(?:{_PART}[ \t]*)*{_WORD}(?:[ \t]+(?:{_PART}[ \t]*)*{_CAP}){{0,3}}"
+    rf",?[ \t]*(?:n[ºo°.]?[ \t]*)?\d{{1,4}}[a-zA-Z]?(?:[/-]\d{{1,4}}[a-zA-Z]?)?{_NUM_END}"
+    r"(?:,?[ \t]*\d{1,2}[ºª°][ \t]*[A-Za-z]?)?(?:,?[ \t]*(?:m\.|m|lok\.|mieszk\.)[ \t]*\d{1,4})?")
+_FR_STREET = re.compile(
+    rf"(?<![\w-])\d{{1,4}}(?:[ \t]?(?:bis|ter|[A-Z]))?,?[ \t]+(?i:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|"
+    rf"place|quai|route|cours|passage|square|rua|avenida)\b(?:[ \t]+(?:{_PART}[ \t]*)*{_WORD})"
+    rf"(?:[ \t]+(?:{_PART}[ \t]*)*{_CAP}(?:-{_WORD})*){{0,3}}")
+# postal code and city; the city in any case is kept for the context check in find()
+_CITY = rf"({_WORD}(?:[ \t]+(?:am|an|sur|sous|de|del|di|im|in|bei|la|le|en|an der)?[ \t]*{_CAP})?)"
+_POSTCODE_CITY = re.compile(
+    rf"(?<![\w-])(?:(?:[A-Z]{{1,2}}-)?\d{{5}}|\d{{2}}-\d{{3}}|\d{{4}}[ \t]?[A-Z]{{2}}|\d{{3}}[ \t]\d{{2}}|\d{{4}}-\d{{3}}|\d{{4}})"
+    rf"[ \t]+{_CITY}")
+_US_STATES = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
+              "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR ON QC BC AB MB SK NS NB NL PE").split()
+_US_CITY_ZIP = re.compile(
+    rf"\b{_CAP}(?:[ \t]+{_CAP}){{0,3}},[ \t]*(?:{'|'.join(_US_STATES)})[ \t]+\d{{5}}(?:-\d{{4}})?\b"
+    rf"|\b(?:{'|'.join(_US_STATES)})[ \t]+\d{{5}}(?:-\d{{4}})?\b(?![ \t]*[{_LO}])")
+_UK_POSTCODE = re.compile(rf"\b(?:{_CAP}[ \t]+){{0,2}}[A-Z]{{1,2}}\d[A-Z\d]?[ \t]*\d[A-Z]{{2}}\b")
+_CA_POSTCODE = re.compile(r"\b[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b")
+_KANJI = "一-龥々〆ヶ"
+_JP_PREF = r"(?:東京都|北海道|京都府|大阪府|[一-龥]{2,3}県)"
+_JP_NUMBERS = r"\d{1,4}(?:(?:丁目|番地|番|号|の|-)\d{0,4}){0,4}(?:号)?"
+_JP_ADDRESS = re.compile(
+    r"〒[ \t]?\d{3}-?\d{4}"
+    rf"|(?<!\d)\d{{3}}-\d{{4}}(?=[ \t]*{_JP_PREF})"
+    rf"|{_JP_PREF}[{_KANJI}ぁ-んァ-ン\d\-丁目番地号の]{{1,40}}"
+    rf"|[{_KANJI}]{{1,5}}[市区町村郡][{_KANJI}ぁ-んァ-ン]{{0,12}}?{_JP_NUMBERS}")
+_ZH_ADDRESS = re.compile(
+    rf"(?:[{_KANJI}]{{2,3}}(?:省|自治区))?(?:[{_KANJI}]{{2,4}}市)?(?:[{_KANJI}]{{1,4}}(?:区|县))?"
+    rf"[{_KANJI}\d]{{1,12}}?(?:路|街|道|巷|弄|大道)\d{{1,5}}号(?:[{_KANJI}\d]{{0,10}}?(?:室|楼|单元|栋))?")
+_STREETS = (_EN_STREET, _EN_STREET_LINE, _PO_BOX, _DE_STREET, _ROMANCE_STREET, _FR_STREET)
+# capitalised words after a postal code that are nouns, not towns ("10000 Stück")
+_NOT_CITIES = {
+    "Stück", "Stk", "Euro", "Euros", "Dollar", "Dollars", "Yen", "Punkte", "Bewertungen", "Kunden", "Jahre", "Jahren",
+    "Einheiten", "Artikel", "Teile", "Pakete", "Bestellungen", "Units", "Pieces", "Items", "Orders", "Reviews",
+    "Points", "Customers", "Years", "Days", "Hours", "Times", "Pcs", "Mah", "mAh", "Lumen", "Watt", "Volt", "Rpm",
+    "Pa", "Mbps", "GB", "TB", "MB", "Pixel", "Dpi", "Series", "Pro", "Plus", "Max", "Mini", "Ultra", "Edition",
+    "Model", "Modell", "Version", "Amazon", "Prime", "Unités", "Pièces", "Pezzi", "Unidades", "Piezas", "Sztuk",
+    "Stycken", "Stuks", "Peças", "Euro-Paletten", "Produkte", "Products", "Messages", "Nachrichten", "Mails",
+    "Ordini", "Pedidos", "Commandes", "Zamówień", "Jahr", "Year", "And", "Und", "Et", "Y", "E", "Oder", "Or",
+}
+
+
+def find(norm: str, has_cjk: bool) -> list[Span]:
+    spans = []
+    for rx in _STREETS:
+        spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in rx.finditer(norm))
+    for rx in (_US_CITY_ZIP, _UK_POSTCODE, _CA_POSTCODE):
+        spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in rx.finditer(norm))
+    streets = sorted(spans)
+    for m in _POSTCODE_CITY.finditer(norm):
+        if _is_town(norm, m, streets):
+            spans.append(Span(m.start(), m.end(), "ADDRESS"))
+    if has_cjk:
+        spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in _JP_ADDRESS.finditer(norm))
+        spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in _ZH_ADDRESS.finditer(norm))
+    return spans
+
+
+def _is_town(norm: str, m: re.Match, streets: list[Span]) -> bool:
+    """A postal code's town: capitalised and not a noun, or in any case when a street stands just
+    before it or the code and town are a line of their own."""
+    city = m.group(1)
+    first = city.split()[0]
+    code = m.group(0)[: m.start(1) - m.start()].strip()
+    four_digits = code.isdigit() and len(code) == 4
+    near_street = any(0 <= m.start() - s.end <= 3 and norm[s.end:m.start()].strip(" \t,\n") == "" for s in streets)
+    line_start = norm.rfind("\n", 0, m.start()) + 1
+    line_end = norm.find("\n", m.end())
+    alone = norm[line_start:m.start()].strip(" \t,") == "" and norm[m.end():len(norm) if line_end < 0 else line_end].strip(" \t,.") == ""
+    if near_street or alone:
+        return first not in _NOT_CITIES and first.lower() not in _LOWER_NOT_CITIES
+    if four_digits or first in _NOT_CITIES:
+        return False
+    return first[0].isupper() and (len(first) == 1 or not first.isupper() or len(first) > 3) and first[1:2].islower()
+
+
+_LOWER_NOT_CITIES = {c.lower() for c in _NOT_CITIES} | {"x", "mal", "fois", "volte", "veces", "times", "st", "stk"}

@@ -1,0 +1,107 @@
+"""Words that cue a personal name (greetings, sign-offs, self-introductions, honorifics) and
+words that are never one, per served language (docs/redaction.md)."""
+
+from __future__ import annotations
+
+CLOSINGS = {
+    "en": "Thanks|Thanks again|Thanks a lot|Thanks so much|Thanks in advance|Thank you|Thank you very much|Thank you so much|"
+          "Many thanks|Regards|Kind regards|Best regards|Warm regards|Warmest regards|Best wishes|Best|All the best|Cheers|"
+          "Sincerely|Yours sincerely|Yours truly|Yours faithfully|Yours|Respectfully|Take care|Thx|Ty|Greetings|Love",
+    "de": "Mit freundlichen Grüßen|Mit freundlichen Grüssen|Mit freundlichem Gruß|Mit freundlichem Gruss|Freundliche Grüße|"
+          "Viele Grüße|Viele Grüsse|Beste Grüße|Liebe Grüße|Schöne Grüße|Herzliche Grüße|Grüße|Grüsse|Gruß|Gruss|LG|MfG|VG|"
+          "Danke|Vielen Dank|Danke schön|Besten Dank|Herzlichen Dank|Mfg|Lg|Servus|Tschüss|Bis bald",
+    "fr": "Cordialement|Bien cordialement|Très cordialement|Bien à vous|Merci|Merci beaucoup|Merci d'avance|Salutations|"
+          "Sincères salutations|Meilleures salutations|Bonne journée|Bonne soirée|Amicalement|Bien amicalement|À bientôt|Bises",
+    "it": "Cordiali saluti|Distinti saluti|Saluti|Grazie|Grazie mille|Un saluto|Cordialmente|Buona giornata|A presto|"
+          "Un cordiale saluto|Saluti cordiali",
+    "es": "Saludos|Un saludo|Atentamente|Gracias|Muchas gracias|Saludos cordiales|Un abrazo|Cordialmente|Muchas gracias de antemano|"
+          "Gracias de antemano|Un cordial saludo",
+    "pt": "Obrigado|Obrigada|Muito obrigado|Muito obrigada|Cumprimentos|Atenciosamente|Com os melhores cumprimentos|"
+          "Melhores cumprimentos|Abraço|Abraços|Saudações|Att",
+    "nl": "Met vriendelijke groet|Met vriendelijke groeten|Vriendelijke groet|Vriendelijke groeten|Groeten|Groetjes|"
+          "Hartelijke groet|Bedankt|Dank u wel|Dank je wel|Alvast bedankt|Mvg",
+    "pl": "Pozdrawiam|Pozdrawiam serdecznie|Serdecznie pozdrawiam|Z poważaniem|Z wyrazami szacunku|Dziękuję|Dzięki|"
+          "Pozdrowienia|Dziękuję bardzo",
+    "sv": "Med vänliga hälsningar|Med vänlig hälsning|Vänliga hälsningar|Vänlig hälsning|Hälsningar|Hälsning|Mvh|Tack|"
+          "Tack så mycket|Tack på förhand|Ha det bra",
+}
+# Japanese and Chinese closings end a line; the name stands on the next one
+CJK_CLOSINGS = (r"よろしくお願い(?:いた)?します|宜しくお願い(?:いた)?します|よろしくお願い申し上げます|お願いします|敬具|以上|"
+                r"ありがとうございます|谢谢|謝謝|此致敬礼|此致|敬礼|祝好|顺祝商祺|感谢")
+GREETINGS = {
+    "en": "Hi|Hello|Hey|Dear|Good morning|Good afternoon|Good evening|Greetings",
+    "de": "Hallo|Moin|Servus|Liebe|Lieber|Sehr geehrte|Sehr geehrter|Guten Tag|Guten Morgen|Grüß Gott|Hi",
+    "fr": "Bonjour|Bonsoir|Salut|Cher|Chère|Coucou",
+    "it": "Ciao|Salve|Gentile|Gentilissima|Gentilissimo|Buongiorno|Buonasera|Caro|Cara|Egregio|Spettabile",
+    "es": "Hola|Estimado|Estimada|Buenos días|Buenas tardes|Buenas noches|Querido|Querida",
+    "pt": "Olá|Ola|Oi|Bom dia|Boa tarde|Boa noite|Caro|Cara|Prezado|Prezada",
+    "nl": "Hallo|Hoi|Beste|Geachte|Goedemorgen|Goedemiddag|Goedenavond|Dag",
+    "pl": "Dzień dobry|Witam|Witaj|Cześć|Szanowny|Szanowna|Szanowni|Drogi|Droga",
+    "sv": "Hej|Hejsan|Hallå|God morgon|God dag|Bästa|Kära",
+}
+HONORIFICS = (r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Herrn|Frau|Hr|Fr|M|Mme|Mlle|Monsieur|Madame|Mademoiselle|Sig|Sig\.ra|"
+              r"Signor|Signora|Signorina|Sr|Sra|Srta|Señor|Señora|Señorita|Don|Doña|Dhr|Mevr|Mevrouw|Meneer|Pan|Pani|Panie|"
+              r"Senhor|Senhora|Sra\.|Dott|Dott\.ssa|Ing|Avv")
+# honorifics that need their dot to be one ("M. Dupont", not "size M Black")
+DOTTED_HONORIFICS = {"M", "Fr", "Hr", "Sig", "Dott", "Ing", "Avv", "Prof", "Dr", "Sr", "Sra", "Srta", "Dhr", "Mevr"}
+# "my name is …": the next words are a name in any case
+STRONG_INTROS = (r"my name is|my name's|my names|mein name ist|mein name lautet|ich heiße|ich heisse|je m'appelle|"
+                 r"je m’appelle|mon nom est|mi chiamo|il mio nome è|me llamo|mi nombre es|meu nome é|o meu nome é|"
+                 r"chamo-me|eu me chamo|mijn naam is|ik heet|nazywam się|mam na imię|jag heter|mitt namn är|"
+                 r"hier ist der|hier ist die|hier spricht|signed|sincerely yours")
+# "this is …", "sono …": only a capitalised word is a name
+WEAK_INTROS = (r"this is|it's|it is|i am|i'm|hier ist|hier schreibt|ici|c'est|moi c'est|je suis|sono|qui è|"
+               r"soy|aquí|habla|sou|aqui é|ik ben|hier is|jestem|z tej strony|jag är|det är")
+# never a name, in any language (checked lower-cased)
+NOT_NAMES = set("""
+a an the and or but if so to of in on at by for from with without about as is are was were be been am i you he she
+we they it me my your our their his her its this that these those there here all any some every each no not yes ok
+okay hello hi hey dear thanks thank thx ty regards best kind warm wishes sincerely yours cheers greetings love take care
+please sorry again still just really very sure glad happy team support seller sellers customer customers service
+client clients buyer buyers shop store amazon prime marketplace partner everyone everybody guys folks sir madam
+madame monsieur mister miss mrs mr ms dr order orders item items package parcel delivery shipping return refund
+invoice tracking number phone email mail address subject re fw fwd sent iphone android ipad mobile samsung galaxy
+outlook gmail yahoo hotmail web de la le les du des da di del della il lo gli el los las y e et und oder o u van von
+der die das den dem des zu zum zur im am an auf aus bei mit nach seit vom für ich du er sie es wir ihr mein meine
+dein sehr geehrte geehrter damen herren liebe lieber hallo danke vielen dank grüße gruß grüsse gruss freundlichen
+freundliche viele beste herzliche schöne liebe mfg lg vg kunde kundin kundenservice verkäufer händler bitte leider
+noch nicht gerade je tu il elle nous vous ils elles mon ma mes ton ta votre vos notre nos bonjour bonsoir salut cher
+chère merci cordialement salutations bien vendeur vendeuse très vraiment encore io tu lui lei noi voi loro mio mia
+ciao salve gentile buongiorno grazie saluti cordiali distinti venditore cliente molto ancora yo tú él ella nosotros
+hola estimado estimada gracias saludos atentamente vendedor muy todavía todos tutti tous tout zusammen allerseits
+olá obrigado obrigada cumprimentos vendedor cliente ik jij hij zij wij jullie hallo beste geachte bedankt groeten
+groet verkoper klant ja nee ja nie tak dzień dobry witam pozdrawiam dziękuję sprzedawca klient jag du han hon vi ni
+hej tack hälsningar säljare kund mvh hälsning delivery failure failed mailer daemon postmaster subsystem system
+administrator notification notifications noreply no-reply reply auto automatic out office abwesend absent
+assenza ausencia afwezig nieobecność frånvaro message messages nachricht new neue nouveaux nouveau following
+recipient recipients undeliverable returned unzustellbar vacation holiday holidays urlaub vacances ferie
+vacaciones info contact kontakt admin sales verkauf vertrieb buchhaltung accounting billing returns retouren
+best, regards, hi, hello, dear, thanks, greetings, mail delivery subsystem receipt photo photos picture image scan
+passport id ausweis personalausweis document documents rechnung quittung facture reçu fattura ricevuta factura recibo
+""".split())
+
+NOT_NAMES |= set("""
+monday tuesday wednesday thursday friday saturday sunday january february march april june july august september
+october november december montag dienstag mittwoch donnerstag freitag samstag sonntag januar februar märz mai juni
+juli oktober dezember lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars avril juin juillet
+août septembre octobre novembre décembre lunedì martedì mercoledì giovedì venerdì sabato domenica lunes martes
+miércoles jueves viernes sábado domingo today tomorrow yesterday heute morgen gestern aujourd'hui demain oggi domani
+hoy mañana vandaag morgen dzisiaj jutro idag imorgon hoje amanhã
+""".split())
+# every word of a greeting or sign-off ("Merci beaucoup" is no name "beaucoup")
+NOT_NAMES |= {w.lower() for table in (CLOSINGS, GREETINGS) for v in table.values() for w in v.replace("|", " ").split()}
+# first names that are also ordinary words: matched only capitalised
+AMBIGUOUS_NAMES = {"will", "may", "mark", "bill", "rose", "hope", "grace", "joy", "june", "april", "art", "sue", "pat",
+                   "rich", "drew", "jack", "frank", "faith", "summer", "august", "max", "ray", "sky", "dawn", "rob",
+                   "bob", "don", "guy", "ken", "lily", "iris", "ruby", "amber", "jade", "pearl", "ivy", "holly", "robin",
+                   "wade", "chase", "lane", "miles", "dean", "gene", "carol", "eve", "glen", "reed", "penny", "sandy",
+                   "rocky", "buck", "heath", "herb", "van", "bell", "cash", "price", "king", "young", "long", "rich",
+                   "sol", "paz", "luz", "mar", "flor", "rosa", "blanca", "angel", "ángel", "pilar", "esperanza",
+                   "dolores", "rey", "marta", "pierre", "gabriel"}
+CJK_NOT_NAMES = set("""以上 敬具 宜しく 谢谢 謝謝 感谢 此致 敬礼 祝好 您好 你好 商品 注文 返品 返金 配送 お客 客 皆 各位 担当 担当者
+お疲れ お世話 ご苦労 奥 先生 皆々 店長 店主 卖家 买家 客户 顾客 客服 您的 你们 我们 亲 老板 朋友 お願い ありがとう""".split())
+# words of a shop's or company's name: a signature line holding one is not a person
+BUSINESS = set("""shop store stores gear outlet gmbh mbh ltd limited inc llc plc co company corp corporation ag kg ug sarl
+sas srl spa sl sa bv nv ab oy team service services support direct official trading handel versand onlineshop
+boutique tienda negozio winkel sklep butik loja international global europe eu us uk de fr it es jp mx ca
+outdoor sports electronics home garden kitchen fashion toys tools products""".split())

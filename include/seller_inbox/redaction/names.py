@@ -1,0 +1,132 @@
+"""Personal names in running text: the buyer's own display name anywhere and in any case, names
+after honorifics, greetings and self-introductions ("my name is …", "hier ist der …",
+"je m'appelle …", 私は…と申します, 我叫…), after a sign-off on the same line ("Grüße, Jürgen
+Müller") and after a dash ("- john"). Name lines of a signature are in ``signatures``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Iterable
+
+from seller_inbox.redaction import lexicon as lx
+from seller_inbox.redaction.spans import Span
+
+UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĘĚĹĽŁŃŇŐŒŔŘŚŞŠŢŤŮŰŹŻŽ"
+LO = "a-zß-öø-ÿāăąćčďđęěĺľłńňőœŕřśşšţťůűźżž"
+CAP = rf"(?:[{UP}][{LO}]*(?:['’-][{UP}{LO}][{LO}]+|[{UP}][{LO}]+)?[{LO}]|[{UP}]{{2,}}(?:-[{UP}]{{2,}})?|[{UP}]\.)"
+WORD = rf"[{UP}{LO}][{LO}{UP}'’-]*"
+_PARTICLE = r"(?:van|von|der|den|de|da|di|del|della|la|le|du|dos|das|ten|ter|zu|y|e|bin|al)"
+_CAP_SEQ = rf"{CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{CAP}){{0,2}}"
+_ANY_SEQ = rf"{WORD}(?:[ \t]+{WORD}){{0,2}}"
+KANJI = "一-龥々〆ヶ"
+
+
+def _alts(words: Iterable[str]) -> str:
+    return "|".join(sorted(set(words), key=len, reverse=True))
+
+
+_CLOSING = _alts(w for v in lx.CLOSINGS.values() for w in v.split("|"))
+_GREETING = _alts(w for v in lx.GREETINGS.values() for w in v.split("|"))
+_HONORIFIC_RE = re.compile(rf"\b({lx.HONORIFICS})(\.?)[ \t]+({_CAP_SEQ})")
+_GREETING_RE = re.compile(
+    rf"(?im)^[ \t]*(?:{_GREETING})(?:[ \t]+(?-i:{lx.HONORIFICS})\.?)?[ \t]*,?[ \t]+({_ANY_SEQ})(?=[ \t]*(?:[,!.:;]|$))")
+_STRONG_RE = re.compile(rf"(?i:\b(?:{lx.STRONG_INTROS}))[ \t]*[:,]?[ \t]+({_ANY_SEQ})")
+_WEAK_RE = re.compile(rf"(?i:\b(?:{lx.WEAK_INTROS}))[ \t]+({_CAP_SEQ})")
+_CLOSING_INLINE_RE = re.compile(rf"(?im)^[ \t]*(?:{_CLOSING})[ \t]*[,.!–—-]*[ \t]+({_ANY_SEQ})[ \t]*[.!]?[ \t]*$")
+_CLOSING_TAIL_RE = re.compile(rf"(?m)^[ \t]*(?i:{_CLOSING})\b[^\n]{{0,80}}?,[ \t]*({_CAP_SEQ})[ \t]*[.!]?[ \t]*$")
+_DASH_RE = re.compile(rf"(?m)(?:^|(?<=[.!?)])[ \t]+|(?<=[.!?)]))[ \t]*[-–—~]{{1,2}}[ \t]*({_ANY_SEQ})[ \t]*$")
+_JA_INTRO_RE = re.compile(rf"(?:私は|わたしは|私、)?([{KANJI}ァ-ヶー]{{1,6}}[ 　]?[{KANJI}ぁ-んァ-ヶー]{{0,5}}?)(?:と申します|といいます|と言います)")
+_JA_NAME_IS_RE = re.compile(r"(?:私の名前は|名前は)([^\s。、,.]{1,12}?)です")
+_JA_SAMA_RE = re.compile(rf"([{KANJI}ァ-ヶー]{{1,6}}|[ぁ-ん]{{2,6}}|(?<![A-Za-z])[A-Z][A-Za-z]{{1,15}}(?:[ 　][A-Z][A-Za-z]{{1,15}})?)"
+                         r"(?:[ 　]?)(?:様|さま|さん|殿|くん|ちゃん)")
+_ZH_INTRO_RE = re.compile(rf"我(?:叫|是|姓)([{KANJI}]{{2,4}}?)(?=[，。,.!！?？\s、]|$)")
+_JA_HONORIFIC_KEEP = {"お客", "客", "皆", "お", "ご", "皆々", "各位", "お疲れ", "お世話", "ご苦労", "奥", "神", "王",
+                      "店長", "担当", "担当者", "業者", "配達員", "運送屋", "宅配業者", "販売者", "出品者", "お店", "皆様"}
+
+
+def _name_words(seq: str, start: int, allow_lower: bool) -> Span | None:
+    """The leading name words of ``seq`` (which starts at ``start``), or None."""
+    words = re.finditer(r"\S+", seq)
+    end = None
+    for i, w in enumerate(words):
+        token = w.group(0).strip(",.;:!?")
+        low = token.lower()
+        if not token or low in lx.NOT_NAMES or not any(c.isalpha() for c in token):
+            break
+        if not allow_lower and not token[0].isupper():
+            break
+        if re.fullmatch(_PARTICLE, token) and i == 0:
+            break
+        end = start + w.start() + len(w.group(0).rstrip(",.;:!?")) if token else end
+    if end is None:
+        return None
+    return Span(start, end, "NAME")
+
+
+@lru_cache(maxsize=256)
+def _known_res(names: tuple[str, ...]) -> tuple[re.Pattern | None, re.Pattern | None]:
+    free, exact = [], []
+    for n in names:
+        n = " ".join((n or "").split())
+        if len(n) < 2 or n.lower() in lx.NOT_NAMES or not any(c.isalpha() for c in n):
+            continue
+        (exact if n.lower() in lx.AMBIGUOUS_NAMES else free).append(re.escape(n))
+    b, a = r"(?<![\w\[])", r"(?![\w\]])"
+    tail = rf"(?:[ \t]+{CAP}){{0,2}}"
+    free_re = re.compile(rf"{b}(?i:{_alts(free)}){a}{tail}") if free else None
+    exact_re = re.compile(rf"{b}(?:{_alts(w[0].upper() + w[1:] for w in exact)}){a}{tail}") if exact else None
+    return free_re, exact_re
+
+
+def _known(text: str, names: tuple[str, ...]) -> list[Span]:
+    spans = []
+    for rx in _known_res(names):
+        if rx is None:
+            continue
+        for m in rx.finditer(text):
+            end = m.end()
+            # a capitalised word after a known name is its surname, unless it is an ordinary word
+            parts = list(re.finditer(r"\S+", m.group(0)))
+            keep = 1
+            for p in parts[1:]:
+                if p.group(0).lower() in lx.NOT_NAMES:
+                    break
+                keep += 1
+            end = m.start() + parts[keep - 1].end()
+            spans.append(Span(m.start(), end, "NAME"))
+    return spans
+
+
+def find(text: str, names: tuple[str, ...] = (), has_cjk: bool = False) -> list[Span]:
+    spans = _known(text, names) if names else []
+    for m in _HONORIFIC_RE.finditer(text):
+        if m.group(1) in lx.DOTTED_HONORIFICS and not m.group(2):
+            continue
+        s = _name_words(m.group(3), m.start(3), allow_lower=False)
+        if s:  # the honorific goes too: it says who the person is as much as the name does
+            spans.append(Span(m.start(), s.end, "NAME"))
+    for rx, lower in ((_GREETING_RE, True), (_STRONG_RE, True), (_WEAK_RE, False), (_CLOSING_INLINE_RE, True),
+                      (_CLOSING_TAIL_RE, False), (_DASH_RE, True)):
+        for m in rx.finditer(text):
+            s = _name_words(m.group(1), m.start(1), allow_lower=lower)
+            if s:
+                spans.append(s)
+    if has_cjk:
+        spans.extend(_cjk(text))
+    return spans
+
+
+def _cjk(text: str) -> list[Span]:
+    spans = []
+    for rx in (_JA_INTRO_RE, _JA_NAME_IS_RE, _ZH_INTRO_RE):
+        for m in rx.finditer(text):
+            if m.group(1).strip() not in lx.CJK_NOT_NAMES:
+                spans.append(Span(m.start(1), m.end(1), "NAME"))
+    for m in _JA_SAMA_RE.finditer(text):
+        n = m.group(1)
+        if n in _JA_HONORIFIC_KEEP or n in lx.CJK_NOT_NAMES or n.endswith("客") or n.startswith(("お", "ご")):
+            continue
+        spans.append(Span(m.start(1), m.end(1), "NAME"))
+    return spans

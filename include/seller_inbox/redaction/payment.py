@@ -1,0 +1,43 @@
+"""Payment data: card numbers (13-19 digits, Luhn check) and IBANs (mod-97 check)."""
+
+from __future__ import annotations
+
+import re
+
+from seller_inbox.redaction.spans import Span
+
+_CARD_RE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c)
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def iban_ok(value: str) -> bool:
+    v = value.replace(" ", "")
+    if not 15 <= len(v) <= 34:
+        return False
+    moved = v[4:] + v[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def find(norm: str) -> list[Span]:
+    spans = []
+    for m in _CARD_RE.finditer(norm):
+        digits = re.sub(r"\D", "", m.group(0))
+        if 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn_ok(digits):
+            spans.append(Span(m.start(), m.end(), "CARD"))
+    for m in _IBAN_RE.finditer(norm):
+        value = m.group(0).rstrip()
+        if iban_ok(value):
+            spans.append(Span(m.start(), m.start() + len(value), "IBAN"))
+    return spans

@@ -1,0 +1,115 @@
+"""Name lines of a signature: a short line of capitalised words (or a CJK name) after a closing
+formula, or standing next to contact lines (address, phone, e-mail) with no formula at all, or
+closing the message on a line of its own (docs/redaction.md)."""
+
+from __future__ import annotations
+
+import re
+
+from seller_inbox.redaction import lexicon as lx
+from seller_inbox.redaction.names import CAP, KANJI, UP, LO, _CLOSING
+from seller_inbox.redaction.spans import Span
+
+_CLOSING_LINE_RE = re.compile(rf"(?i)^[ \t]*(?:{_CLOSING})[ \t]*[,.!]*[ \t]*$|(?:{lx.CJK_CLOSINGS})[。.!！]?[ \t]*$")
+_LABEL_RE = re.compile(r"(?i)^[ \t]*(?:(?:tel|tél|phone|mobile?|mob|cell|handy|fax|e-?mail|mail|address|adresse|addr|"
+                       r"indirizzo|dirección|endereço|adres|tfn|telefon|teléfono|telefono|電話|携帯|住所|メール|地址|电话|手机"
+                       r")\.?[ \t]*[:：]?[ \t]*)?")
+_NAME_TOKEN = re.compile(rf"{CAP}|(?:van|von|der|den|de|da|di|del|della|la|le|du|dos|das|ten|ter|y|e)")
+_LOWER_TOKEN = re.compile(rf"[{UP}{LO}][{UP}{LO}'’-]*")
+_CJK_NAME = re.compile(rf"[{KANJI}]{{2,5}}|[{KANJI}]{{1,3}}[ 　][{KANJI}]{{1,3}}|[ァ-ヶー]{{2,8}}(?:[・ 　][ァ-ヶー]{{2,8}})?")
+_SEPARATOR = re.compile(r"^[ \t]*(?:-{3,}|_{3,}|={3,}|>|On .* wrote:|Am .* schrieb|Le .* a écrit|Il .* ha scritto|El .* escribió)")
+_LEAD = re.compile(r"^[ \t]*(?:[-–—~]{1,2}[ \t]*)?")
+
+
+def _name_line(line: str, allow_lower: bool) -> tuple[int, int] | None:
+    """(start, end) of the name in ``line`` if the line is just a name, else None."""
+    lead = _LEAD.match(line).end()
+    body = line[lead:].rstrip(" \t,.")
+    if not body or len(body) > 50 or any(c.isdigit() for c in body) or body.endswith((":", "?")):
+        return None
+    if _CJK_NAME.fullmatch(body):
+        return (lead, lead + len(body)) if body.replace("　", "").replace(" ", "") not in lx.CJK_NOT_NAMES else None
+    tokens = body.split()
+    if not 1 <= len(tokens) <= 4:
+        return None
+    if any(t.lower() in lx.BUSINESS for t in tokens):
+        return None
+    caps = [t.isupper() and len(t) > 1 for t in tokens if not t.endswith(".")]
+    if any(caps) and not all(caps):
+        return None  # "Outdoor MX": a shop, not a person
+    token_re = _LOWER_TOKEN if allow_lower else _NAME_TOKEN
+    real = 0
+    for t in tokens:
+        if t.lower() in lx.NOT_NAMES and not re.fullmatch(r"van|von|der|den|de|da|di|del|della|la|le|du|dos|das|y|e", t):
+            return None
+        if not token_re.fullmatch(t):
+            return None
+        real += t[0].isupper() or allow_lower
+    return (lead, lead + len(body)) if real else None
+
+
+def _covered(line_start: int, line: str, covered: bytearray) -> bool:
+    """Whether at least half of the line (after a "Tel:"-style label) is contact data."""
+    body = _LABEL_RE.match(line).end()
+    size = hit = 0
+    for k in range(body, len(line)):
+        if not line[k].isspace():
+            size += 1
+            hit += covered[line_start + k]
+    return size > 0 and hit * 2 >= size
+
+
+def find(text: str, contact: list[Span]) -> list[Span]:
+    if "\n" not in text:
+        return []
+    lines, starts, pos = text.split("\n"), [], 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    n = len(lines)
+    covered = bytearray(len(text) + 1)
+    for s in contact:
+        covered[s.start:s.end] = b"\x01" * (s.end - s.start)
+    is_contact = [_covered(starts[i], lines[i], covered) for i in range(n)]
+    blank = [not ln.strip() for ln in lines]
+    out: list[Span] = []
+
+    def mark(i: int, allow_lower: bool) -> bool:
+        r = _name_line(lines[i], allow_lower)
+        if r:
+            out.append(Span(starts[i] + r[0], starts[i] + r[1], "NAME"))
+        return r is not None
+
+    for i in range(n):
+        if _CLOSING_LINE_RE.search(lines[i]):
+            j, blanks = i + 1, 0
+            while j < n and j <= i + 6:
+                if blank[j]:
+                    blanks += 1
+                    if blanks > 1:
+                        break
+                elif is_contact[j]:
+                    pass
+                elif not mark(j, allow_lower=True):
+                    break
+                else:
+                    break
+                j += 1
+        elif not blank[i] and not is_contact[i]:
+            nxt = i + 1 < n and is_contact[i + 1]
+            prv = i > 0 and is_contact[i - 1]
+            if nxt or prv:
+                mark(i, allow_lower=False)
+            elif (len(lines[i].split()) >= 2 and _last_of_block(lines, blank, i)
+                  and (blank[i - 1] or lines[i - 1].rstrip().endswith((".", "!", ",")))):
+                mark(i, allow_lower=False)  # a full name closing the message (one word may be "Répondre")
+    return out
+
+
+def _last_of_block(lines: list[str], blank: list[bool], i: int) -> bool:
+    """Whether line ``i`` is the last words of the message (or of a part before a quote)."""
+    for j in range(i + 1, len(lines)):
+        if blank[j]:
+            continue
+        return bool(_SEPARATOR.match(lines[j]))
+    return i > 0
