@@ -394,3 +394,26 @@ def test_schemas_can_fail():
         schemas.validate("getOrders", 200, {"payload": {"Orders": [{
             "AmazonOrderId": "302-1234567-1234567", "PurchaseDate": "2026-01-01T00:00:00Z",
             "LastUpdateDate": "2026-01-01T00:00:00Z", "OrderStatus": "Shipped", "BuyerInfo": {"BuyerName": "x"}}]}})
+
+
+def test_client_and_simulator_usage_plans_agree():
+    """The client's plans (seller_inbox.spapi) and the simulator's (sandbox/rates.py, read from the
+    models) are kept apart on purpose; they must agree operation by operation."""
+    from seller_inbox.sandbox.rates import RATES
+
+    assert sorted(OPERATIONS) == sorted(RATES)
+    for name, op in OPERATIONS.items():
+        assert (op.rate, op.burst) == RATES[name], (name, (op.rate, op.burst), RATES[name])
+
+
+def test_the_simulator_serves_every_client_operation():
+    """Each operation in the client's table has a route with its method and path in the simulator
+    (but getOrderItemsBuyerInfo: the client knows its plan, nothing calls it, the simulator has no route)."""
+    import re
+
+    from seller_inbox.sandbox.app import SandboxConfig, create_app
+
+    shape = lambda p: re.sub(r"\{[^}]+\}", "{}", p)  # noqa: E731 - path parameter names differ
+    served = {(m, shape(r.path)) for r in create_app(SandboxConfig()).routes for m in getattr(r, "methods", ())}
+    missing = [n for n, op in OPERATIONS.items() if (op.method, shape(op.path)) not in served]
+    assert missing == ["getOrderItemsBuyerInfo"]

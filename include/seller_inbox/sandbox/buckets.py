@@ -2,7 +2,7 @@
 
 A bucket starts full (``burst`` tokens) and refills at ``rate`` tokens per second; a request
 that finds less than one token gets 429. ``time_scale`` multiplies every rate (tests run
-Amazon's plans faster); the default 1.0 is Amazon's real plan from the models.
+Amazon's plans faster); the default 1.0 is Amazon's real plan from the models (``rates.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 
-from seller_inbox.spapi import OPERATIONS
+from seller_inbox.sandbox.rates import RATES
 
 
 class TokenBucket:
@@ -46,8 +46,8 @@ class BucketBook:
         """(rate per second, burst) in force for an operation, after scaling/overrides."""
         if operation in self.overrides:
             return self.overrides[operation]
-        op = OPERATIONS[operation]
-        return op.rate * self.time_scale, op.burst
+        rate, burst = RATES[operation]
+        return rate * self.time_scale, burst
 
     def take(self, seller_id: str, operation: str) -> bool:
         key = (seller_id, operation)
