@@ -225,13 +225,24 @@ class QuietHours(_Strict):
 
 
 class AlertChannel(_Strict):
-    type: Literal["log", "wecom", "dingtalk", "slack", "email"]
+    type: str  # a key of alerts/channel_registry.py (one module per channel)
     conn_id: ConnId | None = None  # webhook URL / secret / addresses live in the connection
     min_risk: Literal["high", "medium", "low"] = "high"
 
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v: str) -> str:
+        from seller_inbox.alerts.channel_registry import TYPES
+
+        if v not in TYPES:
+            raise ValueError(f"unknown alert channel type {_show(v)}; types: {', '.join(TYPES)}")
+        return v
+
     @model_validator(mode="after")
     def _needs_conn(self) -> "AlertChannel":
-        if self.type != "log" and not self.conn_id:
+        from seller_inbox.alerts.channel_registry import NO_CONNECTION
+
+        if self.type not in NO_CONNECTION and not self.conn_id:
             raise ValueError(f"alert channel {self.type!r} needs conn_id")
         return self
 

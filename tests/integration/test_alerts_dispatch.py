@@ -437,7 +437,7 @@ def test_a_hanging_channel_costs_at_most_the_runs_send_budget(db, warehouse_dsn,
     s = store([{"type": "wecom", "conn_id": "alert_wecom"}])
     for i in range(4):
         add(db, s.id, f"<g{i}@x>", T0 + timedelta(minutes=i))
-    ch.webhook_url(ch._conn("alert_wecom"))  # the first connection look-up imports Airflow: not what is measured
+    ch.webhook_url(ch.connection("alert_wecom"))  # the first connection look-up imports Airflow: not what is measured
     hooks.hang_next(10_000, 5.0)  # answers only after 5 s; the run may spend 2 s
     t = time.monotonic()
     out = dispatch_alerts(s, warehouse_dsn, T0, T0 + timedelta(hours=1), T0 + timedelta(hours=1), send_budget=2.0)

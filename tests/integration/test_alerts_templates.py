@@ -61,7 +61,7 @@ def test_dingtalk_signature_matches_the_documented_algorithm():
     import hmac
     from urllib.parse import parse_qs, urlsplit
 
-    url = ch._signed("https://oapi.dingtalk.com/robot/send?access_token=t", "SECxyz", now_ms=1700000000000)
+    url = ch.signed("https://oapi.dingtalk.com/robot/send?access_token=t", "SECxyz", now_ms=1700000000000)
     q = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     expected = base64.b64encode(hmac.new(b"SECxyz", b"1700000000000\nSECxyz", hashlib.sha256).digest()).decode()
     assert q == {"access_token": "t", "timestamp": "1700000000000", "sign": expected}

@@ -161,7 +161,7 @@ REFUSED = [
     ("alert connection id", _sub("alert_channels: [{type: log}]", "alert_channels: [{type: slack, conn_id: '../x y'}]"),
      "field alert_channels[0].conn_id: '../x y' is not a valid Airflow connection id"),
     ("unknown alert channel", _sub("alert_channels: [{type: log}]", "alert_channels: [{type: pager}]"),
-     "field alert_channels[0].type: Input should be 'log', 'wecom', 'dingtalk', 'slack' or 'email'"),
+     "field alert_channels[0].type: unknown alert channel type 'pager'; types: log, wecom, dingtalk, slack, email"),
     ("alert channel twice", _sub("alert_channels: [{type: log}]", "alert_channels: [{type: log}, {type: log}]"),
      "field alert_channels: alert channel 'log' with conn_id None is listed twice"),
     ("time zone is a directory", _sub("time_zone: America/New_York", "time_zone: America"),
