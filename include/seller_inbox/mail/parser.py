@@ -36,7 +36,7 @@ from email.utils import getaddresses, parsedate_to_datetime, unquote
 from seller_inbox.domain import identifiers as ids
 from seller_inbox.domain import marketplaces as mp
 from seller_inbox.domain import relay, response_clock
-from seller_inbox.redaction import redact
+from seller_inbox.redaction import redact, redact_filename, redact_identifier
 
 UTC = timezone.utc
 KINDS = ("buyer_message", "seller_reply", "amazon_notice", "auto_reply", "unknown")
@@ -306,40 +306,51 @@ _JA_CHAR = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]")
 
 def _plausible(text: str, codec: str) -> float:
     """Share (0..1) of the non-ASCII characters that text in ``codec`` would plausibly hold."""
-    non = [c for c in text if ord(c) > 127]
+    non = [i for i, c in enumerate(text) if ord(c) > 127]
     if not non:
         return 1.0
-    if codec == "gb18030":  # common Chinese characters and punctuation are all in GB 2312
-        ok = 0
-        for c in non:
+
+    def ascii_letter(i: int) -> bool:
+        return 0 <= i < len(text) and text[i].isascii() and text[i].isalpha()
+
+    ok = 0
+    for i in non:
+        c = text[i]
+        if codec == "cp1252":
+            # accented letters, alone or in pairs (öß); mojibake is symbols, capitals and long runs
+            run = sum(1 for j in (i - 2, i - 1, i + 1, i + 2) if 0 <= j < len(text) and ord(text[j]) > 127)
+            ok += c.isalpha() and (c.islower() or ascii_letter(i + 1)) and run <= 1
+            continue
+        if ascii_letter(i - 1) and ascii_letter(i + 1):
+            continue  # a CJK character wedged inside a Latin word: misread Latin bytes
+        if codec == "gb18030":  # common Chinese characters and punctuation are all in GB 2312
             try:
                 c.encode("gb2312")
                 ok += 1
             except UnicodeEncodeError:
                 pass
-        return ok / len(non)
-    if codec == "cp932":  # kana, kanji, full-width forms; half-width katakana betray GBK bytes
-        return sum(1 for c in non if _JA_CHAR.match(c)) / len(non)
-    # Windows-1252: accented letters stand alone between ASCII; mojibake comes in runs of symbols
-    runs = sum(1 for a, b in zip(text, text[1:]) if ord(a) > 127 and ord(b) > 127)
-    return max(0.0, 1.0 - (runs + sum(1 for c in non if not c.isalpha())) / len(non))
+        else:  # kana, kanji, full-width forms; half-width katakana betray GBK bytes
+            ok += bool(_JA_CHAR.match(c))
+    return ok / len(non)
 
 
 def decode_header_bytes(data: bytes, charset: str | None = None) -> str:
     """Decode unlabelled 8-bit header bytes: UTF-8, else the mail's declared (non-Latin) body
-    charset, else the likeliest of GB18030, Shift_JIS and Windows-1252."""
+    charset, else the likeliest of GB18030, Shift_JIS and Windows-1252 (a declared Latin
+    charset wins ties)."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
     cs = _codec((charset or "").strip().strip('"').lower()[:64])
-    if cs and cs not in ("ascii", "utf-8", "cp1252", "iso8859_15"):
+    latin = cs in ("ascii", "cp1252", "iso8859_15")
+    if cs and not latin and cs != "utf-8":
         try:
             return data.decode(cs)
         except (UnicodeError, LookupError):
             pass
     best, score = None, -1.0
-    for c in _HEADER_GUESSES:
+    for c in (("cp1252",) + _HEADER_GUESSES) if latin else _HEADER_GUESSES:
         try:
             t = data.decode(c)
         except UnicodeDecodeError:
@@ -559,24 +570,35 @@ def extract_text(body: str, kind: str) -> str:
     return relay.own_text(body, kind)
 
 
-# --------------------------------------------------------------------------- personal ids
-# A message id that is a plain mailbox address at a consumer mail provider ("<anna@gmail.com>")
-# names the buyer; providers' own ids use a host (mail.gmail.com) or a random/UUID local part.
-_PERSONAL_ID = re.compile(
-    r"^(?![0-9a-f-]{20,}@)[\w.+-]{1,64}@(?:gmail|googlemail|yahoo|ymail|hotmail|outlook|live|msn|icloud|me|mac|aol|"
-    r"gmx|web|t-online|freenet|orange|free|laposte|sfr|wanadoo|libero|tiscali|virgilio|alice|movistar|qq|163|126|"
-    r"sina|sohu|yeah|foxmail|docomo|ezweb|softbank|nifty|biglobe|naver|protonmail|proton|yandex)"
-    r"(?:\.[a-z]{2,3}){1,2}$", re.I)
+# --------------------------------------------------------------------------- personal data
+_AMAZON_ID_DOMAIN = re.compile(rf"{relay.AMAZON_SENDER.pattern}|@(?:[\w-]+\.)*amazonses\.com$", re.I)
 
 
 def _private_id(mid: str, personal: frozenset[str], salt: bytes | str) -> str:
-    """``mid`` unless it carries a personal address (one of the mail's own From/Reply-To/To/Cc
-    addresses, or a plain consumer mailbox): then a salted hash of it. Stable, so a reply's
-    In-Reply-To still finds the message it answers."""
-    inner = mid[1:-1].strip().lower() if mid.startswith("<") and mid.endswith(">") else mid.strip().lower()
-    if inner in personal or _PERSONAL_ID.match(inner):
-        return "<%s@redacted.seller-inbox.invalid>" % hash_alias(inner, salt)
+    """``mid`` unless it carries a personal address or name (``redact_identifier``'s judgement,
+    or it is one of the mail's own From/Reply-To/To/Cc addresses): then a keyed hash of it.
+    Stable, so a reply's In-Reply-To still finds the message it answers."""
+    inner = mid[1:-1] if mid.startswith("<") and mid.endswith(">") else mid
+    domain = inner.rpartition("@")[2].lower()
+    if not _AMAZON_ID_DOMAIN.search("@" + domain):  # Amazon's own ids name nobody
+        out = redact_identifier(mid, salt)
+        if out != mid:
+            return out
+    if inner.strip().lower() in personal:
+        return "<redacted.%s@id.invalid>" % hash_alias(inner.strip(), salt)
     return mid
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _scrub_known(text: str, names: list[str]) -> str:
+    """A known CJK name that survived redaction (no word boundaries around it) goes too: the
+    buyer's own name is never stored."""
+    for n in names:
+        if len(n) >= 2 and _CJK.search(n) and n in text:
+            text = text.replace(n, "[NAME]")
+    return text
 
 
 # --------------------------------------------------------------------------- phases
@@ -795,13 +817,13 @@ def _redact_all(m: _Mail, deadline: float) -> str:
         text, m.truncated = text[:MAX_TEXT], True
     _check_budget(deadline, "extracting the text")
     names = sorted(set(m.names), key=len, reverse=True)
-    text = redact(text, names)
-    m.subject_raw = redact(m.subject_raw, names)
+    text = _scrub_known(redact(text, names), names)
+    m.subject_raw = _scrub_known(redact(m.subject_raw, names), names)
     for a in m.attachments:
         if a["name"]:
-            a["name"] = _redact_filename(a["name"], names)
-    if m.topic:  # redact first (names are case-sensitive), then normalise
-        topic = redact(m.topic, names)
+            a["name"] = _scrub_known(redact_filename(a["name"], names), names)
+    if m.topic:  # redact first, then normalise
+        topic = _scrub_known(redact(m.topic, names), names)
         m.topic = re.sub(r"[\s:：\-–,.!?#(（]+$", "", " ".join(topic.split())).lower()[:200] or None
     return text
 
@@ -859,15 +881,6 @@ def _sanitised(p: ParsedMail) -> ParsedMail:
             if isinstance(a.get(k), str):
                 a[k] = sanitize_text(a[k])
     return p
-
-
-def _redact_filename(name: str, names: list[str]) -> str:
-    name = redact(name, names)
-    for n in names:
-        if len(n) >= 2:
-            name = re.sub(re.escape(n), "[NAME]", name, flags=re.I)
-    # a capitalised word joined to a known first name is the surname: John_Miller_receipt.pdf
-    return re.sub(r"\[NAME\]([ _.-])[A-ZÀ-Þ][a-zà-ÿß'-]+", r"[NAME]\1[NAME]", name)
 
 
 def parse_file(path, *, salt: bytes | str) -> ParsedMail:
