@@ -64,6 +64,26 @@ def test_amazon_notices_and_auto_replies():
     assert one("Ich bin bis Montag nicht erreichbar.", "DE", subject="Re: Bestellung", kind="auto_reply")["intent"] == "auto_reply"
 
 
+def test_stored_rows_are_trusted_kind_text_and_language_hint():
+    """core.message rows: no sender address, the parser's kind, its text (already cut), its hint."""
+    def stored(body, **kw):
+        return classify_batch([{"id": "s", "subject": kw.pop("subject", ""), "body": body, "parsed": True, **kw}])[0]
+
+    # an A-to-z notice stored as amazon_notice: the sender rule fires on the kind alone
+    r = stored("Ein Käufer hat einen A-bis-z-Garantieantrag für die Bestellung 111-1234567-1234567 gestellt.",
+               kind="amazon_notice", marketplace="DE", subject="Ihre Bestellung 111-1234567-1234567")
+    assert (r["intent"], r["risk"], r["confidence"]) == ("a_to_z_claim", "high", 0.99)
+    assert stored("Please fix your listing.", kind="amazon_notice", subject="Policy Warning")["intent"] == "account_health"
+    assert stored("Not in the office this week.", kind="auto_reply")["intent"] == "auto_reply"
+    # stored text is the buyer's words already: a line that looks like a quote header is not cut again
+    body = "Mein Nachbar schrieb:\nLaut Sendungsverfolgung zugestellt, aber das Paket ist nie angekommen."
+    assert stored(body, kind="buyer_message", marketplace="DE")["intent"] == "not_received"
+    assert one(body, "DE", subject="")["intent"] != "not_received"  # a whole mail is cut (everything is "history")
+    # the parser's language hint is the fallback for short text without a marketplace
+    assert stored("Merci !", kind="buyer_message", language_hint="fr")["language"] == "fr"
+    assert stored("Merci !", kind="buyer_message", marketplace="DE", language_hint="fr")["language"] == "de"
+
+
 def test_deterministic_and_independent_of_batch_composition():
     from seller_inbox.classify import corpus
 
