@@ -30,7 +30,7 @@ TRACKING_PATTERNS = {
     "yanwen": r"(?:YT|UE|LP)\d{14,18}",
     "japan_domestic": r"\d{4}-\d{4}-\d{4}",          # Yamato, Sagawa, Japan Post Yu-Pack
 }
-TRACKING_RE = re.compile(r"(?<![0-9A-Za-z])(?:" + "|".join(TRACKING_PATTERNS.values()) + r")(?![0-9A-Za-z])")
+TRACKING_RE = re.compile(r"(?<![0-9A-Za-z])(?<!\d-)(?:" + "|".join(TRACKING_PATTERNS.values()) + r")(?![0-9A-Za-z])(?!-\d)")
 TRACKING_CONTEXT = (
     r"(?i:tracking|track(?:ing)?[ -]?(?:no|nr|number|#|id)|sendungs(?:nummer|nr)|paketnummer|"
     r"num[ée]ro de suivi|suivi|numero di tracciamento|tracking number|n[úu]mero de seguimiento|"

@@ -39,7 +39,7 @@ _DE_SUFFIX = (r"straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaus
               r"straat|laan|gracht|plein|kade|singel|dijk|steeg|hof|"
               r"gatan|vägen|gränd|torget|stigen|backen|allén|väg|gata")
 _DE_STREET = re.compile(
-    rf"(?<![\w-])(?:{_CAP}[ \t]+)?[{_UP}{_LO}][\w'’-]{{2,}}(?:{_DE_SUFFIX})[ \t]*{_NUM}{_NUM_END}"
+    rf"(?<![\w-])(?:{_CAP}[ \t]+)?[{_UP}{_LO}][\w'’-]{{2,}}(?i:{_DE_SUFFIX})[ \t]*{_NUM}{_NUM_END}"
     rf"|(?<![\w-])(?:{_CAP}[ \t])?(?i:Straße|Strasse|Weg|Platz|Allee)[ \t]+(?:des|der|am|an der|zum|zur)?[ \t]*{_CAP}[ \t]+{_NUM}{_NUM_END}"
     rf"|\b(?:Am|An der|An den|Im|In der|In den|Auf der|Auf dem|Zum|Zur|Unter den|Unter der|Hinter der|Hinter dem|"
     rf"Vor dem|Bei der|Alt|Alte|Neue|Neuer|Op de|Aan de|In de|Van)[ \t]+{_NOT_STREET}{_CAP}(?:[ \t]+{_CAP})?[ \t]+{_NUM}{_NUM_END}")
@@ -49,7 +49,7 @@ _ROMANCE_TYPES = (r"via|viale|piazza|piazzale|corso|vicolo|largo|strada|contrada
 _PART = r"(?:de|del|della|delle|dei|degli|di|da|do|dos|das|la|las|los|el|les|le|du|des|d'|l'|dell'|i|y|e|św\.)"
 _ROMANCE_STREET = re.compile(
     rf"(?i:\b(?:{_ROMANCE_TYPES}))[ \t]+(?:{_PART}[ \t]*)*{_WORD}(?:[ \t]+(?:{_PART}[ \t]*)*{_CAP}){{0,3}}"
-    rf",?[ \t]*(?:n[ºo°.]?[ \t]*)?\d{{1,4}}[a-zA-Z]?(?:[/-]\d{{1,4}}[a-zA-Z]?)?{_NUM_END}"
+    rf",?[ \t]*(?:n[ºo°.]?[ \t]*)?\d{{1,4}}[a-zA-Z]?(?:[/-](?:\d{{1,4}}[a-zA-Z]?|[A-Za-z]\b))?{_NUM_END}"
     r"(?:,?[ \t]*\d{1,2}[ºª°][ \t]*[A-Za-z]?)?(?:,?[ \t]*(?:m\.|m|lok\.|mieszk\.)[ \t]*\d{1,4})?")
 _FR_STREET = re.compile(
     rf"(?<![\w-])\d{{1,4}}(?:[ \t]?(?:bis|ter|[A-Z]))?,?[ \t]+(?i:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|"
@@ -66,7 +66,8 @@ _US_CITY_ZIP = re.compile(
     rf"\b{_CAP}(?:[ \t]+{_CAP}){{0,3}},[ \t]*(?:{'|'.join(_US_STATES)})[ \t]+\d{{5}}(?:-\d{{4}})?\b"
     rf"|\b(?:{'|'.join(_US_STATES)})[ \t]+\d{{5}}(?:-\d{{4}})?\b(?![ \t]*[{_LO}])")
 _UK_POSTCODE = re.compile(rf"\b(?:{_CAP}[ \t]+){{0,2}}[A-Z]{{1,2}}\d[A-Z\d]?[ \t]*\d[A-Z]{{2}}\b")
-_CA_POSTCODE = re.compile(r"\b[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b")
+_CA_POSTCODE = re.compile(rf"\b(?:{_CAP}(?:[ \t]+{_CAP}){{0,2}},?[ \t]*(?:ON|QC|BC|AB|MB|SK|NS|NB|NL|PE|NT|NU|YT)[ \t]+)?"
+                          r"[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b")
 _KANJI = "一-龥々〆ヶ"
 _JP_PREF = r"(?:東京都|北海道|京都府|大阪府|[一-龥]{2,3}県)"
 _JP_NUMBERS = r"\d{1,4}(?:(?:丁目|番地|番|号|の|-)\d{0,4}){0,4}(?:号)?"
@@ -78,6 +79,10 @@ _JP_ADDRESS = re.compile(
 _ZH_ADDRESS = re.compile(
     rf"(?:[{_KANJI}]{{2,3}}(?:省|自治区))?(?:[{_KANJI}]{{2,4}}市)?(?:[{_KANJI}]{{1,4}}(?:区|县))?"
     rf"[{_KANJI}\d]{{1,12}}?(?:路|街|道|巷|弄|大道)\d{{1,5}}号(?:[{_KANJI}\d]{{0,10}}?(?:室|楼|单元|栋))?")
+# a street without a known type word ("Damrak 1"): only right before a postal code and town
+_GENERIC_STREET = re.compile(
+    rf"(?:^|(?<=[\n,:;.!?]))[ \t]*((?:{_CAP}[ \t]+(?:(?:van|von|de|der|den|la|le|di|da|del|du|des)[ \t]+)*){{0,3}}"
+    rf"{_CAP}[ \t]+\d{{1,5}}[a-zA-Z]?(?:[-/]\d{{1,4}}[a-zA-Z]?)?)[ \t]*(?:,[ \t]*|\n[ \t]*)$")
 _STREETS = (_EN_STREET, _EN_STREET_LINE, _PO_BOX, _DE_STREET, _ROMANCE_STREET, _FR_STREET)
 # capitalised words after a postal code that are nouns, not towns ("10000 Stück")
 _NOT_CITIES = {
@@ -101,6 +106,9 @@ def find(norm: str, has_cjk: bool) -> list[Span]:
     for m in _POSTCODE_CITY.finditer(norm):
         if _is_town(norm, m, streets):
             spans.append(Span(m.start(), m.end(), "ADDRESS"))
+            before = _GENERIC_STREET.search(norm, max(0, m.start() - 80), m.start())
+            if before:
+                spans.append(Span(before.start(1), before.end(1), "ADDRESS"))
     if has_cjk:
         spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in _JP_ADDRESS.finditer(norm))
         spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in _ZH_ADDRESS.finditer(norm))

@@ -103,5 +103,5 @@ CJK_NOT_NAMES = set("""以上 敬具 宜しく 谢谢 謝謝 感谢 此致 敬�
 # words of a shop's or company's name: a signature line holding one is not a person
 BUSINESS = set("""shop store stores gear outlet gmbh mbh ltd limited inc llc plc co company corp corporation ag kg ug sarl
 sas srl spa sl sa bv nv ab oy team service services support direct official trading handel versand onlineshop
-boutique tienda negozio winkel sklep butik loja international global europe eu us uk de fr it es jp mx ca
+boutique tienda negozio winkel sklep butik loja international global europe
 outdoor sports electronics home garden kitchen fashion toys tools products""".split())

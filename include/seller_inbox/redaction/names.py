@@ -34,13 +34,15 @@ _GREETING_RE = re.compile(
     rf"(?im)^[ \t]*(?:{_GREETING})(?:[ \t]+(?-i:{lx.HONORIFICS})\.?)?[ \t]*,?[ \t]+({_ANY_SEQ})(?=[ \t]*(?:[,!.:;]|$))")
 _STRONG_RE = re.compile(rf"(?i:\b(?:{lx.STRONG_INTROS}))[ \t]*[:,]?[ \t]+({_ANY_SEQ})")
 _WEAK_RE = re.compile(rf"(?i:\b(?:{lx.WEAK_INTROS}))[ \t]+({_CAP_SEQ})")
-_CLOSING_INLINE_RE = re.compile(rf"(?im)^[ \t]*(?:{_CLOSING})[ \t]*[,.!–—-]*[ \t]+({_ANY_SEQ})[ \t]*[.!]?[ \t]*$")
+# not on the first line: "Best Choice Products" is a shop, "Best, Jo" under a message a name
+_CLOSING_INLINE_RE = re.compile(rf"(?im)(?<=\n)[ \t]*(?:{_CLOSING})[ \t]*[,.!–—-]*[ \t]+({_ANY_SEQ})[ \t]*[.!]?[ \t]*$")
 _CLOSING_TAIL_RE = re.compile(rf"(?m)^[ \t]*(?i:{_CLOSING})\b[^\n]{{0,80}}?,[ \t]*({_CAP_SEQ})[ \t]*[.!]?[ \t]*$")
-_DASH_RE = re.compile(rf"(?m)(?:^|(?<=[.!?)])[ \t]+|(?<=[.!?)]))[ \t]*[-–—~]{{1,2}}[ \t]*({_ANY_SEQ})[ \t]*$")
+_DASH_RE = re.compile(rf"(?m)(?:^|(?<=[.!?)])[ \t]+|(?<=[.!?)]))[ \t]*[-–—~]{{1,2}}[ \t]*({_ANY_SEQ}|[{KANJI}]{{2,5}})[ \t]*$")
 _JA_INTRO_RE = re.compile(rf"(?:私は|わたしは|私、)?([{KANJI}ァ-ヶー]{{1,6}}[ 　]?[{KANJI}ぁ-んァ-ヶー]{{0,5}}?)(?:と申します|といいます|と言います)")
 _JA_NAME_IS_RE = re.compile(r"(?:私の名前は|名前は)([^\s。、,.]{1,12}?)です")
 _JA_SAMA_RE = re.compile(rf"([{KANJI}ァ-ヶー]{{1,6}}|[ぁ-ん]{{2,6}}|(?<![A-Za-z])[A-Z][A-Za-z]{{1,15}}(?:[ 　][A-Z][A-Za-z]{{1,15}})?)"
                          r"(?:[ 　]?)(?:様|さま|さん|殿|くん|ちゃん)")
+_CJK_CLOSING_NAME_RE = re.compile(rf"(?m)(?:{lx.CJK_CLOSINGS})[。.!！]?[ \t　]*([{KANJI}]{{2,5}}|[{KANJI}]{{1,3}}[ 　][{KANJI}]{{1,3}})[ \t　]*$")
 _ZH_INTRO_RE = re.compile(rf"我(?:叫|是|姓)([{KANJI}]{{2,4}}?)(?=[，。,.!！?？\s、]|$)")
 _JA_HONORIFIC_KEEP = {"お客", "客", "皆", "お", "ご", "皆々", "各位", "お疲れ", "お世話", "ご苦労", "奥", "神", "王",
                       "店長", "担当", "担当者", "業者", "配達員", "運送屋", "宅配業者", "販売者", "出品者", "お店", "皆様"}
@@ -53,6 +55,8 @@ def _name_words(seq: str, start: int, allow_lower: bool) -> Span | None:
     for i, w in enumerate(words):
         token = w.group(0).strip(",.;:!?")
         low = token.lower()
+        if i and end is not None and re.fullmatch(_PARTICLE, low) and w.group(0) == token:
+            continue  # "Fleur de Vries": kept only if a name word follows
         if not token or low in lx.NOT_NAMES or not any(c.isalpha() for c in token):
             break
         if not allow_lower and not token[0].isupper():
@@ -73,9 +77,13 @@ def _known_res(names: tuple[str, ...]) -> tuple[re.Pattern | None, re.Pattern | 
         if len(n) < 2 or n.lower() in lx.NOT_NAMES or not any(c.isalpha() for c in n):
             continue
         (exact if n.lower() in lx.AMBIGUOUS_NAMES else free).append(re.escape(n))
-    b, a = r"(?<![\w\[])", r"(?![\w\]])"
-    tail = rf"(?:[ \t]+{CAP}){{0,2}}"
-    free_re = re.compile(rf"{b}(?i:{_alts(free)}){a}{tail}") if free else None
+    # a name stands alone ("_" separates too: passport_John_Miller); a CJK name needs no spaces
+    b, a = r"(?<![^\W_]|\[)", r"(?![^\W_]|\])"
+    tail = rf"(?:[ \t_]+{CAP}){{0,2}}"
+    cjk = [n for n in free if re.search(f"[{KANJI}ぁ-んァ-ヶ]", n)]
+    latin = [n for n in free if n not in cjk]
+    alts = "|".join(x for x in (rf"{b}(?i:{_alts(latin)}){a}" if latin else "", _alts(cjk)) if x)
+    free_re = re.compile(rf"(?:{alts}){tail}") if free else None
     exact_re = re.compile(rf"{b}(?:{_alts(w[0].upper() + w[1:] for w in exact)}){a}{tail}") if exact else None
     return free_re, exact_re
 
@@ -88,7 +96,7 @@ def _known(text: str, names: tuple[str, ...]) -> list[Span]:
         for m in rx.finditer(text):
             end = m.end()
             # a capitalised word after a known name is its surname, unless it is an ordinary word
-            parts = list(re.finditer(r"\S+", m.group(0)))
+            parts = list(re.finditer(r"[^\s_]+", m.group(0)))
             keep = 1
             for p in parts[1:]:
                 if p.group(0).lower() in lx.NOT_NAMES:
@@ -120,7 +128,7 @@ def find(text: str, names: tuple[str, ...] = (), has_cjk: bool = False) -> list[
 
 def _cjk(text: str) -> list[Span]:
     spans = []
-    for rx in (_JA_INTRO_RE, _JA_NAME_IS_RE, _ZH_INTRO_RE):
+    for rx in (_JA_INTRO_RE, _JA_NAME_IS_RE, _ZH_INTRO_RE, _CJK_CLOSING_NAME_RE):
         for m in rx.finditer(text):
             if m.group(1).strip() not in lx.CJK_NOT_NAMES:
                 spans.append(Span(m.start(1), m.end(1), "NAME"))

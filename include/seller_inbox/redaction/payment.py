@@ -6,7 +6,8 @@ import re
 
 from seller_inbox.redaction.spans import Span
 
-_CARD_RE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+# 4-4-4-4(-3), Amex 4-6-5, or one run: never the 3-7-7 of an order id
+_CARD_RE = re.compile(r"(?<![\w-])(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -]?)\d{6}\2\d{5}|\d{13,19})(?![\w-])")
 _IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
 
 

@@ -40,7 +40,7 @@ def _name_line(line: str, allow_lower: bool) -> tuple[int, int] | None:
     token_re = _LOWER_TOKEN if allow_lower else _NAME_TOKEN
     real = 0
     for t in tokens:
-        if t.lower() in lx.NOT_NAMES and not re.fullmatch(r"van|von|der|den|de|da|di|del|della|la|le|du|dos|das|y|e", t):
+        if t.lower() in lx.NOT_NAMES and not re.fullmatch(r"(?i)van|von|der|den|de|da|di|del|della|la|le|du|dos|das|y|e", t):
             return None
         if not token_re.fullmatch(t):
             return None
@@ -98,10 +98,10 @@ def find(text: str, contact: list[Span]) -> list[Span]:
         elif not blank[i] and not is_contact[i]:
             nxt = i + 1 < n and is_contact[i + 1]
             prv = i > 0 and is_contact[i - 1]
-            if nxt or prv:
-                mark(i, allow_lower=False)
-            elif (len(lines[i].split()) >= 2 and _last_of_block(lines, blank, i)
-                  and (blank[i - 1] or lines[i - 1].rstrip().endswith((".", "!", ",")))):
+            if nxt or prv:  # a name in lower case only right above the contact lines, in two or three words
+                mark(i, allow_lower=nxt and 2 <= len(lines[i].split()) <= 3)
+            elif ((len(lines[i].split()) >= 2 or _CJK_NAME.fullmatch(lines[i].strip())) and _last_of_block(lines, blank, i)
+                  and (blank[i - 1] or lines[i - 1].rstrip().endswith((".", "!", ",", "。", "！")))):
                 mark(i, allow_lower=False)  # a full name closing the message (one word may be "Répondre")
     return out
 

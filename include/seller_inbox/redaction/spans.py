@@ -17,6 +17,8 @@ PRIORITY = ("EMAIL", "IBAN", "CARD", "PHONE", "ADDRESS", "NAME")
 PLACEHOLDER_RE = re.compile(r"\[(EMAIL|PHONE|ADDRESS|NAME|CARD|IBAN)\]")
 # protected kinds that only keep numbers from being read as phones / payment data
 NUMERIC_ONLY = {"model"}
+# checked spans (an address's syntax, a Luhn or mod-97 checksum) win over a protected look-alike
+_UNBLOCKED = {"EMAIL", "CARD", "IBAN"}
 
 
 class Span(NamedTuple):
@@ -53,7 +55,7 @@ def resolve(spans: Iterable[Span], protected: Iterable[Span], text: str) -> list
     for s in spans:
         if s.end <= s.start:
             continue
-        if s.kind != "EMAIL" and any(_overlaps(s, p) and (p.kind not in NUMERIC_ONLY or s.kind in ("PHONE", "CARD", "IBAN"))
+        if s.kind not in _UNBLOCKED and any(_overlaps(s, p) and (p.kind not in NUMERIC_ONLY or s.kind in ("PHONE", "CARD", "IBAN"))
                                      for p in prot if p.start < s.end):
             continue
         kept.append(s)
