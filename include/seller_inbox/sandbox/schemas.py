@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from seller_inbox.domain.identifiers import ORDER_ID
+
 DATE_TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"}
 STRING = {"type": "string"}
 INT = {"type": "integer"}
@@ -52,7 +54,7 @@ ADDRESS_V0 = obj({"Name": STRING, "CompanyName": STRING, "AddressLine1": STRING,
 ORDER_STATUS_V0 = {"enum": ["Pending", "Unshipped", "PartiallyShipped", "Shipped", "Canceled", "Unfulfillable",
                             "InvoiceUnconfirmed", "PendingAvailability"]}
 ORDER_V0 = obj({
-    "AmazonOrderId": {"type": "string", "pattern": r"^\d{3}-\d{7}-\d{7}$"},
+    "AmazonOrderId": {"type": "string", "pattern": f"^{ORDER_ID}$"},
     "SellerOrderId": STRING,
     "PurchaseDate": DATE_TIME,
     "LastUpdateDate": DATE_TIME,
