@@ -103,8 +103,17 @@ def _known(text: str, names: tuple[str, ...]) -> list[Span]:
                     break
                 keep += 1
             end = m.start() + parts[keep - 1].end()
+            if rx is not _known_res(names)[0] and keep == 1 and _sentence_word(text, m.start(), end):
+                continue  # "Will you ship it?": an ordinary word that is also the buyer's name
             spans.append(Span(m.start(), end, "NAME"))
     return spans
+
+
+def _sentence_word(text: str, start: int, end: int) -> bool:
+    """Whether the word at ``start`` opens a sentence and a lower-case word follows it."""
+    before = text[max(0, start - 3):start].rstrip(" \t")
+    opens = not before or before.endswith(("\n", ".", "!", "?", '"', "("))
+    return opens and re.match(r"[ \t]+[a-zß-ÿ]", text[end:end + 3]) is not None
 
 
 def find(text: str, names: tuple[str, ...] = (), has_cjk: bool = False) -> list[Span]:

@@ -23,6 +23,14 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def brand_ok(digits: str) -> bool:
+    """A card network's prefix and length (Visa, Mastercard, Amex, Discover, JCB, Diners)."""
+    n, p2, p4 = len(digits), int(digits[:2]), int(digits[:4])
+    return ((digits[0] == "4" and n in (13, 16, 19)) or ((51 <= p2 <= 55 or 2221 <= p4 <= 2720) and n == 16)
+            or (p2 in (34, 37) and n == 15) or ((p4 == 6011 or p2 == 65 or 644 <= p4 // 10 <= 649) and 16 <= n <= 19)
+            or (3528 <= p4 <= 3589 and 16 <= n <= 19) or (p2 in (30, 36, 38) and n == 14))
+
+
 def iban_ok(value: str) -> bool:
     v = value.replace(" ", "")
     if not 15 <= len(v) <= 34:
@@ -35,7 +43,7 @@ def find(norm: str) -> list[Span]:
     spans = []
     for m in _CARD_RE.finditer(norm):
         digits = re.sub(r"\D", "", m.group(0))
-        if 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn_ok(digits):
+        if brand_ok(digits) and luhn_ok(digits):
             spans.append(Span(m.start(), m.end(), "CARD"))
     for m in _IBAN_RE.finditer(norm):
         value = m.group(0).rstrip()
