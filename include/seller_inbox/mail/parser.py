@@ -589,18 +589,6 @@ def _private_id(mid: str, personal: frozenset[str], salt: bytes | str) -> str:
     return mid
 
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-
-
-def _scrub_known(text: str, names: list[str]) -> str:
-    """A known CJK name that survived redaction (no word boundaries around it) goes too: the
-    buyer's own name is never stored."""
-    for n in names:
-        if len(n) >= 2 and _CJK.search(n) and n in text:
-            text = text.replace(n, "[NAME]")
-    return text
-
-
 # --------------------------------------------------------------------------- phases
 @dataclass
 class _Mail:
@@ -817,13 +805,13 @@ def _redact_all(m: _Mail, deadline: float) -> str:
         text, m.truncated = text[:MAX_TEXT], True
     _check_budget(deadline, "extracting the text")
     names = sorted(set(m.names), key=len, reverse=True)
-    text = _scrub_known(redact(text, names), names)
-    m.subject_raw = _scrub_known(redact(m.subject_raw, names), names)
+    text = redact(text, names)
+    m.subject_raw = redact(m.subject_raw, names)
     for a in m.attachments:
         if a["name"]:
-            a["name"] = _scrub_known(redact_filename(a["name"], names), names)
+            a["name"] = redact_filename(a["name"], names)
     if m.topic:  # redact first, then normalise
-        topic = _scrub_known(redact(m.topic, names), names)
+        topic = redact(m.topic, names)
         m.topic = re.sub(r"[\s:：\-–,.!?#(（]+$", "", " ".join(topic.split())).lower()[:200] or None
     return text
 
