@@ -417,3 +417,14 @@ def test_the_simulator_serves_every_client_operation():
     served = {(m, shape(r.path)) for r in create_app(SandboxConfig()).routes for m in getattr(r, "methods", ())}
     missing = [n for n, op in OPERATIONS.items() if (op.method, shape(op.path)) not in served]
     assert missing == ["getOrderItemsBuyerInfo"]
+
+
+def test_client_and_simulator_message_types_and_freshness_agree():
+    """Message types, their text limits and the Orders freshness rule: the client's and the
+    simulator's own (read from the models) are the same."""
+    from seller_inbox.sandbox.routes.messaging import MESSAGE_TYPES
+    from seller_inbox.sandbox.routes.order_query import ORDERS_FRESHNESS as SIM_FRESHNESS
+    from seller_inbox.spapi import MESSAGE_KINDS, ORDERS_FRESHNESS
+
+    assert MESSAGE_KINDS == MESSAGE_TYPES
+    assert ORDERS_FRESHNESS == SIM_FRESHNESS

@@ -2,9 +2,11 @@
 Solicitations and Reports over real HTTP, with Amazon's per-seller token buckets enforced.
 
 - ``data``: the deterministic order generator (pure; no server needed).
-- ``buckets``: the documented rate/burst table per operation and a token bucket.
+- ``rates``: the usage plans (rate, burst) per operation, read from the models; ``buckets``: token buckets.
+- ``state``: configuration and state; ``http``: shared response and request helpers; ``routes``: one
+  router per API.
 - ``faults``: per-seller, per-operation fault switches for tests.
-- ``app``: the FastAPI application.  ``server``: start/stop it (thread) for tests and the demo.
+- ``app``: the FastAPI application (includes the routers).  ``server``: start/stop it (thread) for tests and the demo.
 - ``cli``: ``seller-inbox sandbox serve`` / ``seller-inbox sandbox sellers``.
 
 Demo credentials (stable): LWA client id ``sandbox-client``, secret ``sandbox-secret``,

@@ -6,7 +6,11 @@ and Airflow are imported inside the functions that call Amazon, the warehouse or
 
 from seller_inbox.spapi.buckets import LocalBuckets, PgBuckets
 from seller_inbox.spapi.client import SpApiClient, client_for
-from seller_inbox.spapi.credentials import DEFAULT_LWA_URL, SpApiCredentials, load_credentials
+from seller_inbox.spapi.credentials import (
+    DEFAULT_LWA_URL,
+    SpApiCredentials,
+    load_credentials,
+)
 from seller_inbox.spapi.errors import (
     AccessDenied,
     AuthorizationRevoked,
@@ -36,10 +40,37 @@ from seller_inbox.spapi.orders_v0 import ORDERS_FRESHNESS
 from seller_inbox.spapi.paging import next_page_token, request_id
 
 __all__ = [
-    "AccessDenied", "AuthorizationRevoked", "DEFAULT_LWA_URL", "InvalidClientCredentials", "LWA_OPERATION",
-    "LocalBuckets", "MESSAGE_KINDS", "OPERATIONS", "ORDERS_FRESHNESS", "Operation", "PgBuckets", "REAUTH_DAYS",
-    "SECRET_ROTATION_DAYS", "SpApiClient", "SpApiConfigError", "SpApiCredentials", "SpApiError",
-    "SpApiFinalError", "SpApiHook", "SpApiNotFound", "SpApiPagingError", "SpApiRequestError", "SpApiThrottled",
-    "SpApiUnavailable", "TOKEN_CACHE_ENV", "client_for", "fail_fast", "load_credentials", "next_page_token",
-    "request_id", "store_hook", "token_cache", "token_cache_size",
+    "DEFAULT_LWA_URL",
+    "LWA_OPERATION",
+    "MESSAGE_KINDS",
+    "OPERATIONS",
+    "ORDERS_FRESHNESS",
+    "REAUTH_DAYS",
+    "SECRET_ROTATION_DAYS",
+    "TOKEN_CACHE_ENV",
+    "AccessDenied",
+    "AuthorizationRevoked",
+    "InvalidClientCredentials",
+    "LocalBuckets",
+    "Operation",
+    "PgBuckets",
+    "SpApiClient",
+    "SpApiConfigError",
+    "SpApiCredentials",
+    "SpApiError",
+    "SpApiFinalError",
+    "SpApiHook",
+    "SpApiNotFound",
+    "SpApiPagingError",
+    "SpApiRequestError",
+    "SpApiThrottled",
+    "SpApiUnavailable",
+    "client_for",
+    "fail_fast",
+    "load_credentials",
+    "next_page_token",
+    "request_id",
+    "store_hook",
+    "token_cache",
+    "token_cache_size",
 ]

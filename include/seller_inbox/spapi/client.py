@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from seller_inbox.spapi.core import ClientCore
 from seller_inbox.spapi.credentials import SpApiCredentials
@@ -17,8 +17,6 @@ from seller_inbox.spapi.paging import Paging
 from seller_inbox.spapi.reports import Reports
 from seller_inbox.spapi.solicitations import Solicitations
 from seller_inbox.spapi.tokens import Tokens
-
-UTC = timezone.utc
 
 
 class SpApiClient(OrdersV0, Orders2026, Messaging, Solicitations, Reports, Tokens, Lwa, Paging, ClientCore):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from seller_inbox.spapi import errors, library
 from seller_inbox.spapi.buckets import LocalBuckets, PgBuckets

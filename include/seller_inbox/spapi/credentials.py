@@ -47,7 +47,7 @@ class SpApiCredentials:
                 f"endpoint={self.base_url!r})")
 
     @classmethod
-    def from_connection(cls, conn: Any) -> "SpApiCredentials":
+    def from_connection(cls, conn: Any) -> SpApiCredentials:
         """Parse an Airflow ``spapi`` connection (login = client id, password = secret, extra JSON)."""
         cid = getattr(conn, "conn_id", None)
         extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else json.loads(getattr(conn, "extra", None) or "{}")

@@ -76,7 +76,7 @@ class SpApiHook(SpApiClient):
         return self._creds
 
     def get_conn(self) -> SpApiClient:
-        self.credentials
+        self.credentials  # noqa: B018 - reads the connection now, failing early if it is wrong
         return self
 
     @classmethod

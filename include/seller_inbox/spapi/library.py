@@ -54,7 +54,9 @@ def _library_class(api: str) -> type:
 
     from sp_api.api import Messaging, Reports, Solicitations, Tokens
     from sp_api.api.orders.orders_2026_01_01 import OrdersV20260101
-    from sp_api.api.orders.orders_v0 import OrdersV0   # ``Orders`` itself only dispatches to a version
+    from sp_api.api.orders.orders_v0 import (
+        OrdersV0,  # ``Orders`` itself only dispatches to a version
+    )
 
     base = {"orders": OrdersV0, "orders2026": OrdersV20260101, "messaging": Messaging,
             "solicitations": Solicitations, "reports": Reports, "tokens": Tokens}[api]

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from seller_inbox.spapi.credentials import SpApiCredentials
 from seller_inbox.spapi.errors import (
@@ -26,7 +26,6 @@ from seller_inbox.spapi.errors import (
     what_to_do,
 )
 
-UTC = timezone.utc
 LWA_OPERATION = "lwaToken"           # how LWA exchanges appear in ops.api_calls
 REAUTH_DAYS = 365                    # public apps: re-authorize every 365 days
 SECRET_ROTATION_DAYS = 180           # LWA client secret rotation

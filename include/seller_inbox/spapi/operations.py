@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from seller_inbox.spapi import messaging, orders_2026, orders_v0, reports, solicitations, tokens
+from seller_inbox.spapi import (
+    messaging,
+    orders_2026,
+    orders_v0,
+    reports,
+    solicitations,
+    tokens,
+)
 from seller_inbox.spapi.operation import Operation
 
 OPERATIONS: dict[str, Operation] = {

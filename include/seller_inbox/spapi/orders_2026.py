@@ -6,8 +6,9 @@ Usage plans from the model ``orders_2026-01-01.json``; our key for its getOrder 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from seller_inbox.spapi.operation import table
 from seller_inbox.spapi.paging import window

@@ -6,8 +6,9 @@ for how to add an operation.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from seller_inbox.spapi.operation import table
 from seller_inbox.spapi.paging import window

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from seller_inbox.spapi.errors import SpApiPagingError
-
-UTC = timezone.utc
 
 
 def request_id(res: Any) -> str | None:
