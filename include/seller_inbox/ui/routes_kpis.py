@@ -1,0 +1,57 @@
+"""The KPI page (``/kpis``, the app's start page) and its JSON twin (``/api/kpis``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup
+
+from seller_inbox.ui import charts, i18n, queries, web
+from seller_inbox.ui.render import render
+
+router = APIRouter()
+
+
+def _kpi_charts(group: dict, lang: str) -> list[Markup]:
+    days, s = group["days"], group["series"]
+
+    def pts(col):
+        return [(d, (s[d][col] if d in s else None)) for d in days]
+
+    return [
+        Markup(charts.bar_chart(i18n.t("buyer_messages", lang), pts("buyer_messages"), css="c-blue")),
+        Markup(charts.line_chart(i18n.t("late_responses", lang), pts("late_responses"), css="c-orange")),
+        Markup(charts.bar_chart(i18n.t("a_to_z_claims", lang), pts("a_to_z_claims"), css="c-red")),
+    ]
+
+
+@router.get("/", name="index")
+async def index(request: Request):
+    q = request.url.query
+    return RedirectResponse(web.path_for(request, "kpis") + (f"?{q}" if q else ""), status_code=303)
+
+
+@router.get("/kpis", name="kpis", response_class=HTMLResponse)
+async def kpis(request: Request):
+    lang, store, days = web.lang(request), web.store_param(request), web.chart_days(request)
+    data = await web.warehouse(queries.kpi_overview, store, days)
+    stores = await web.warehouse(queries.store_ids)
+    for gr in data["groups"]:
+        gr["charts"] = _kpi_charts(gr, lang) if gr["days"] else []
+    return render(request, "kpis.html", lang=lang, data=data, days=days, day_choices=queries.CHART_DAYS,
+                  stores=stores, names=queries.store_names())
+
+
+@router.get("/api/kpis", name="api_kpis")
+async def api_kpis(request: Request):
+    data = await web.warehouse(queries.kpi_overview, web.store_param(request), web.chart_days(request))
+    out = []
+    for gr in data["groups"]:
+        out.append({
+            "store_id": gr["store_id"], "marketplace": gr["marketplace"],
+            "windows": {str(k): web.jsonable(v) for k, v in gr["windows"].items()},
+            "claims_60d": web.jsonable(gr["claims"]), "high_risk_period": gr["high_risk_period"],
+            "high_risk_open": gr["high_risk_open"],
+            "daily": [web.jsonable(gr["series"][d]) for d in gr["days"] if d in gr["series"]],
+        })
+    return {"start": web.jsonable(data["start"]), "end": web.jsonable(data["end"]), "groups": out}
