@@ -14,14 +14,14 @@ _DOC_WORDS = re.compile(
     r"passeport|carte|identité|passaporto|carta|identità|patente|pasaporte|dni|nie|paspoort|rijbewijs|paszport|"
     r"dowód|pass|körkort|receipt|invoice|rechnung|quittung|facture|reçu|fattura|ricevuta|factura|recibo|"
     r"factuur|faktura|kvitto|fatura|recibo|letter|brief|lettre|lettera|carta|photo|foto|scan)")
-_NAME_PAIR = re.compile(r"(?<![A-Za-z])([A-ZÀ-Þ][a-zà-ÿ']+|[A-ZÀ-Þ]{2,})[ ]([A-ZÀ-Þ][a-zà-ÿ']+|[A-ZÀ-Þ]{2,})(?![A-Za-z])")
+_NAME_PAIR = re.compile(r"(?<![^\W\d_])(?=([^\W\d_]{2,}) ([^\W\d_]{2,})(?![^\W\d_]))")
 
 
 def redact_filename(name: str, names: Iterable[str] = ()) -> str:
     """An attachment name with personal data replaced: ``passport_John_Miller.pdf`` becomes
-    ``passport_[NAME].pdf``. Separators are read as spaces; the extension is kept."""
+    ``passport_[NAME]_[NAME].pdf``. Separators are read as spaces; the extension is kept."""
     from seller_inbox.redaction import find
-    from seller_inbox.redaction.lexicon import NOT_NAMES
+    from seller_inbox.redaction.lexicon import FIRST_NAMES, NOT_NAMES
     from seller_inbox.redaction.spans import Span, apply, resolve
 
     if not name:
@@ -31,10 +31,14 @@ def redact_filename(name: str, names: Iterable[str] = ()) -> str:
         stem, ext, dot = name, "", ""
     spaced = stem.translate(_SEPARATORS)
     spans = find(spaced, names)
-    if _DOC_WORDS.search(spaced):
-        for m in _NAME_PAIR.finditer(spaced):
-            if m.group(1).lower() not in NOT_NAMES and m.group(2).lower() not in NOT_NAMES:
-                spans.append(Span(m.start(), m.end(), "NAME"))
+    doc = _DOC_WORDS.search(spaced) is not None
+    for m in _NAME_PAIR.finditer(spaced):  # "passport_John_Miller", "jane_doe_2026"
+        first, second = m.group(1), m.group(2)
+        if first.lower() in NOT_NAMES or second.lower() in NOT_NAMES:
+            continue
+        capitalised = first[0].isupper() and second[0].isupper()
+        if first.lower() in FIRST_NAMES and (capitalised or doc) or (capitalised and doc):
+            spans.append(Span(m.start(1), m.end(2), "NAME"))
     words = []
     for s in resolve(spans, [], spaced):  # one placeholder per word: John_Miller -> [NAME]_[NAME]
         if s.kind == "NAME":
@@ -44,7 +48,6 @@ def redact_filename(name: str, names: Iterable[str] = ()) -> str:
     return apply(stem, words) + dot + ext
 
 
-_LOCAL_WORDS = re.compile(r"[A-Za-z]{2,}")
 _RANDOM = re.compile(r"[0-9a-f]{8,}|(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{6,}|[A-Za-z0-9+/=_-]{20,}", re.I)
 _PERSONAL_DOMAINS = re.compile(
     r"(?i)^(?:gmail|googlemail|yahoo|ymail|hotmail|outlook|live|msn|aol|icloud|me|mac|gmx|web|t-online|freenet|"

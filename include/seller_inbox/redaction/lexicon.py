@@ -105,3 +105,45 @@ BUSINESS = set("""shop store stores gear outlet gmbh mbh ltd limited inc llc plc
 sas srl spa sl sa bv nv ab oy team service services support direct official trading handel versand onlineshop
 boutique tienda negozio winkel sklep butik loja international global europe
 outdoor sports electronics home garden kitchen fashion toys tools products""".split())
+# common first names of the served markets: a capitalised pair starting with one of them, alone
+# on the last line of a message or in a file name, is a person ("Account Health" is not)
+FIRST_NAMES = set("""
+james john robert michael william david richard joseph thomas charles christopher daniel matthew anthony mark donald
+steven paul andrew joshua kenneth kevin brian george timothy ronald edward jason jeffrey ryan jacob gary nicholas eric
+jonathan stephen larry justin scott brandon benjamin samuel gregory alexander frank patrick raymond jack dennis jerry
+tyler aaron jose adam nathan henry douglas zachary peter kyle ethan walter noah jeremy christian keith roger terry
+gerald harold sean austin carl arthur lawrence dylan jesse jordan bryan billy joe bruce gabriel logan albert willie
+alan juan wayne elijah randy roy vincent ralph eugene russell bobby mason philip louis harry oliver jamie callum
+mary patricia jennifer linda elizabeth barbara susan jessica sarah karen lisa nancy betty margaret sandra ashley
+kimberly emily donna michelle carol amanda dorothy melissa deborah stephanie rebecca sharon laura cynthia kathleen amy
+angela shirley anna brenda pamela emma nicole helen samantha katherine christine debra rachel carolyn janet catherine
+maria heather diane ruth julie olivia joyce virginia victoria kelly lauren christina joan evelyn judith megan andrea
+cheryl hannah jacqueline martha gloria teresa ann sara madison frances kathryn janice jean abigail alice judy sophia
+grace denise amber doris marilyn danielle beverly isabella theresa diana natalie brittany charlotte marie kayla alexis
+lori chloe sophie lucy ella mia amelia isla poppy freya jane jim tom bob mike dave steve chris matt nick ben sam
+klaus jürgen hans peter wolfgang michael thomas andreas stefan frank uwe bernd dieter günter horst werner manfred
+karl heinz helmut gerhard walter rainer ralf jörg jens torsten sven lukas leon finn jonas paul luca felix maximilian
+elias noah tim jan niklas moritz florian tobias sebastian matthias christian markus daniel alexander philipp simon
+anna sabine monika petra claudia susanne andrea birgit ute karin renate ursula heike gabriele brigitte ingrid
+christina nicole stefanie katrin julia lena lea laura hannah emilia mila marie sophie johanna lina ella clara
+nina jana tanja silke anja kerstin manuela martina jutta elke dagmar heidi barbara
+pierre jean michel philippe alain nicolas christophe patrick françois laurent éric frédéric olivier stéphane
+julien sébastien thierry david vincent jérôme guillaume antoine thomas maxime alexandre hugo louis lucas gabriel
+arthur jules raphaël théo nathan marie nathalie isabelle sylvie catherine françoise valérie christine sandrine
+sophie céline véronique camille élodie amélie chloé manon léa emma jade louise alice inès juliette claire aurélie
+marco giuseppe giovanni antonio mario luigi francesco alessandro andrea luca matteo lorenzo leonardo davide simone
+federico riccardo stefano paolo roberto massimo fabio salvatore vincenzo giulia francesca chiara sara martina
+giorgia alessia elena valentina federica silvia laura paola anna rosa lucia alice aurora ginevra beatrice
+javier carlos josé antonio manuel francisco david juan jesús alejandro pablo daniel miguel rafael pedro ángel sergio
+fernando jorge luis alberto álvaro adrián diego raúl iván rubén óscar enrique ramón andrés mario maría carmen ana
+isabel dolores pilar teresa rosa cristina marta lucía elena laura paula sara raquel beatriz patricia nuria silvia
+andrea alba claudia irene julia noelia rocío
+daan bram thijs jeroen sander sem lars ruben bas joost niels pieter jan kees wouter stijn maarten tim koen
+sanne lotte fleur eva anouk lisa iris femke sophie emma julia lieke floor marieke inge esther
+piotr krzysztof tomasz paweł michał marcin jakub adam łukasz mateusz kamil grzegorz marek andrzej jan wojciech
+katarzyna agnieszka małgorzata anna joanna magdalena ewa monika aleksandra natalia zofia barbara dorota
+erik lars johan anders karl nils per olof sven gustav oskar axel filip viktor emil hugo elias
+karin maria eva kristina lena sara emma elsa maja ingrid astrid sofia linnea ebba alva
+joão pedro tiago rui nuno miguel diogo rodrigo gonçalo andré bruno ricardo vasco duarte afonso
+inês beatriz mariana catarina rita joana leonor matilde carolina margarida sofia
+""".split())

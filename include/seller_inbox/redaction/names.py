@@ -38,6 +38,12 @@ _WEAK_RE = re.compile(rf"(?i:\b(?:{lx.WEAK_INTROS}))[ \t]+({_CAP_SEQ})")
 _CLOSING_INLINE_RE = re.compile(rf"(?im)(?<=\n)[ \t]*(?:{_CLOSING})[ \t]*[,.!–—-]*[ \t]+({_ANY_SEQ})[ \t]*[.!]?[ \t]*$")
 _CLOSING_TAIL_RE = re.compile(rf"(?m)^[ \t]*(?i:{_CLOSING})\b[^\n]{{0,80}}?,[ \t]*({_CAP_SEQ})[ \t]*[.!]?[ \t]*$")
 _DASH_RE = re.compile(rf"(?m)(?:^|(?<=[.!?)])[ \t]+|(?<=[.!?)]))[ \t]*[-–—~]{{1,2}}[ \t]*({_ANY_SEQ}|[{KANJI}]{{2,5}})[ \t]*$")
+# a form-like line: "Name: John Miller", "Nom : Dupont", "お名前：山田太郎"
+_LABELLED_RE = re.compile(
+    r"(?im)^[ \t]*(?:full name|name|first name|last name|surname|vorname|nachname|nom|prénom|nom complet|nome|cognome|"
+    r"nombre|apellidos?|naam|voornaam|achternaam|imię|nazwisko|imię i nazwisko|namn|förnamn|efternamn|nome completo|"
+    rf"recipient|empfänger|destinataire|destinatario|ontvanger|odbiorca|mottagare)[ \t]*[:：][ \t]*({_ANY_SEQ})[ \t]*$")
+_CJK_LABELLED_RE = re.compile(rf"(?m)(?:お名前|氏名|名前|姓名|收件人|联系人)[ \t　]*[:：][ \t　]*([{KANJI}ぁ-んァ-ヶー]{{2,8}}(?:[ 　][{KANJI}ぁ-んァ-ヶー]{{1,6}})?)")
 _JA_INTRO_RE = re.compile(rf"(?:私は|わたしは|私、)?([{KANJI}ァ-ヶー]{{1,6}}[ 　]?[{KANJI}ぁ-んァ-ヶー]{{0,5}}?)(?:と申します|といいます|と言います)")
 _JA_NAME_IS_RE = re.compile(r"(?:私の名前は|名前は)([^\s。、,.]{1,12}?)です")
 _JA_SAMA_RE = re.compile(rf"([{KANJI}ァ-ヶー]{{1,6}}|[ぁ-ん]{{2,6}}|(?<![A-Za-z])[A-Z][A-Za-z]{{1,15}}(?:[ 　][A-Z][A-Za-z]{{1,15}})?)"
@@ -125,7 +131,7 @@ def find(text: str, names: tuple[str, ...] = (), has_cjk: bool = False) -> list[
         if s:  # the honorific goes too: it says who the person is as much as the name does
             spans.append(Span(m.start(), s.end, "NAME"))
     for rx, lower in ((_GREETING_RE, True), (_STRONG_RE, True), (_WEAK_RE, False), (_CLOSING_INLINE_RE, True),
-                      (_CLOSING_TAIL_RE, False), (_DASH_RE, True)):
+                      (_CLOSING_TAIL_RE, False), (_DASH_RE, True), (_LABELLED_RE, True)):
         for m in rx.finditer(text):
             s = _name_words(m.group(1), m.start(1), allow_lower=lower)
             if s:
@@ -137,7 +143,7 @@ def find(text: str, names: tuple[str, ...] = (), has_cjk: bool = False) -> list[
 
 def _cjk(text: str) -> list[Span]:
     spans = []
-    for rx in (_JA_INTRO_RE, _JA_NAME_IS_RE, _ZH_INTRO_RE, _CJK_CLOSING_NAME_RE):
+    for rx in (_JA_INTRO_RE, _JA_NAME_IS_RE, _ZH_INTRO_RE, _CJK_CLOSING_NAME_RE, _CJK_LABELLED_RE):
         for m in rx.finditer(text):
             if m.group(1).strip() not in lx.CJK_NOT_NAMES:
                 spans.append(Span(m.start(1), m.end(1), "NAME"))

@@ -48,11 +48,11 @@ _PHONE_RE = re.compile(rf"{_BEFORE}(?:{_INTL}|{_TRUNK}|{_GROUPED}|{_PLAIN}){_END
 # after a phone word any run of 6-15 digits is a phone ("Tel. 555-0199", "Handy 0171/234567")
 _CUE = (r"(?i:\b(?:tel|tél|telf?|tlf|tfn|phone|ph|fon|telefon|telefono|teléfono|telefone|telephone|téléphone|"
         r"telefoon|mobile?|mob|cell(?:ulare)?|cellphone|handy|portable|port|móvil|movil|celular|telemóvel|"
-        r"komórka|kom|mobil|mobilnummer|call(?: me)?(?: on| at)?|ring me on|reach me (?:on|at)|whatsapp|"
+        r"komórka|kom|mobil|mobilnummer|ring me on|reach me (?:on|at)|whatsapp|"
         r"rufnummer|my number|meine nummer|mon numéro|il mio numero|mi número|o meu número|mijn nummer|mitt nummer|"
         r"mój numer|numer telefonu)\b|電話(?:番号)?|携帯|手机|电话|连絡先|連絡先)")
 _CONTEXT_RE = re.compile(
-    rf"{_CUE}[^\n\d]{{0,20}}?({_PLUS}?{_OPEN}?\d(?:{_S0}\d){{5,14}}){_END}")
+    rf"(?:{_CUE}[^\n\d]{{0,20}}?|(?i:\bcall(?: me| us)?(?: on| at| under)?)[ \t:]*)({_PLUS}?{_OPEN}?\d(?:{_S0}\d){{5,14}}){_END}")
 # a number broken by a line wrap: the first line holds an incomplete international/trunk prefix
 _WRAPPED_RE = re.compile(
     rf"{_BEFORE}((?:{_PLUS}|{_ZERO})[\d ()\-./]{{2,12}}\d)[ \t]*\n[ \t]*(\d[\d ()\-./]{{2,14}}\d){_END}")

@@ -15,7 +15,7 @@ _LABEL_RE = re.compile(r"(?i)^[ \t]*(?:(?:tel|tél|phone|mobile?|mob|cell|handy|
                        r"indirizzo|dirección|endereço|adres|tfn|telefon|teléfono|telefono|電話|携帯|住所|メール|地址|电话|手机"
                        r")\.?[ \t]*[:：]?[ \t]*)?")
 _NAME_TOKEN = re.compile(rf"{CAP}|(?:van|von|der|den|de|da|di|del|della|la|le|du|dos|das|ten|ter|y|e)")
-_LOWER_TOKEN = re.compile(rf"[{UP}{LO}][{UP}{LO}'’-]*")
+_LOWER_TOKEN = re.compile(rf"[{UP}{LO}][{UP}{LO}'’-]*|[{UP}]\.")
 _CJK_NAME = re.compile(rf"[{KANJI}]{{2,5}}|[{KANJI}]{{1,3}}[ 　][{KANJI}]{{1,3}}|[ァ-ヶー]{{2,8}}(?:[・ 　][ァ-ヶー]{{2,8}})?")
 _SEPARATOR = re.compile(r"^[ \t]*(?:-{3,}|_{3,}|={3,}|>|On .* wrote:|Am .* schrieb|Le .* a écrit|Il .* ha scritto|El .* escribió)")
 _LEAD = re.compile(r"^[ \t]*(?:[-–—~]{1,2}[ \t]*)?")
@@ -100,10 +100,18 @@ def find(text: str, contact: list[Span]) -> list[Span]:
             prv = i > 0 and is_contact[i - 1]
             if nxt or prv:  # a name in lower case only right above the contact lines, in two or three words
                 mark(i, allow_lower=nxt and 2 <= len(lines[i].split()) <= 3)
-            elif ((len(lines[i].split()) >= 2 or _CJK_NAME.fullmatch(lines[i].strip())) and _last_of_block(lines, blank, i)
-                  and (blank[i - 1] or lines[i - 1].rstrip().endswith((".", "!", ",", "。", "！")))):
-                mark(i, allow_lower=False)  # a full name closing the message (one word may be "Répondre")
+            elif _last_of_block(lines, blank, i) and _full_name(lines[i]) and (
+                    blank[i - 1] or lines[i - 1].rstrip().endswith((".", "!", ",", "。", "！"))):
+                mark(i, allow_lower=False)  # a full name closing the message
     return out
+
+
+def _full_name(line: str) -> bool:
+    """A CJK name, or a first name from the bank and a surname ("Account Health" is none)."""
+    words = line.strip().split()
+    if len(words) == 1:
+        return _CJK_NAME.fullmatch(words[0]) is not None
+    return 2 <= len(words) <= 4 and words[0].lower() in lx.FIRST_NAMES
 
 
 def _last_of_block(lines: list[str], blank: list[bool], i: int) -> bool:
