@@ -2,7 +2,8 @@
 
 ``register(subparsers)`` adds:
 - ``classify --input FILE|-`` (``-`` = stdin): lines ``{"id","subject","body","marketplace","from_addr"}``
-  (subject, from_addr optional) -> one ``{"id","intent","risk","language","confidence"}`` per line on
+  (subject, from_addr optional; also the parser's ``kind`` and ``language_hint``, and ``parsed``
+  true when the body is already the parser's text, not a whole mail) -> one ``{"id","intent","risk","language","confidence"}`` per line on
   stdout (plus ``low_confidence``); an invalid line gives ``{"id", "error"}`` for that line and the
   exit status is 1 if any line failed. ``--explain`` adds the rule/candidates/risk reasons.
 - ``classify eval [--png PATH] [--json]``: figures on the held-out split and the PNG for the README;

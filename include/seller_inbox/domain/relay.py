@@ -29,6 +29,8 @@ RELAY_ALIAS_RE = re.compile(rf"[\w.+-]{{1,64}}@marketplace\.amazon\.{_TLD}(?![\w
 RELAY_ALIAS_DOMAIN = re.compile(rf"@marketplace\.amazon\.{_TLD}$", re.I)
 # any Amazon address of a served marketplace (relay aliases included); group 1: domain tail
 AMAZON_SENDER = re.compile(rf"@(?:[\w-]+\.)*amazon\.{_TLD}$", re.I)
+# Amazon's own mail hosts (Amazon SES sends the relay mails): their message ids name nobody
+AMAZON_MAIL_DOMAIN = re.compile(rf"{AMAZON_SENDER.pattern}|@(?:[\w-]+\.)*amazonses\.com$", re.I)
 # Seller Central / storefront links in a notice say which marketplace it is about
 SELLER_CENTRAL_LINK = re.compile(rf"(?:sellercentral(?:-europe|-japan)?|www)\.amazon\.{_TLD}(?![\w-])", re.I)
 

@@ -3,8 +3,11 @@
 Handles Amazon's buyer-seller relay mails of every marketplace (subjects, markers and
 footers in English, German, French, Italian, Spanish and Japanese), the seller's own
 replies, Amazon's notices (A-to-z claims, account health, policy warnings), bounces and
-out-of-office replies. Uses the stdlib ``email`` package with ``compat32`` (fast) and a
-regex HTML-to-text converter; charsets are decoded with fallbacks for mislabelled mail.
+out-of-office replies. What those mails look like is ``seller_inbox.domain.relay``
+(docs/domain.md, "Relay mails"); personal data goes through ``seller_inbox.redaction``.
+Uses the stdlib ``email`` package with ``compat32`` (fast) and a regex HTML-to-text
+converter; charsets are decoded with fallbacks for mislabelled mail, and raw 8-bit header
+bytes by the mail's declared charset or the likeliest of GB18030, Shift_JIS and Windows-1252.
 
 Nothing here keeps the raw mail: ``ParsedMail`` holds only redacted text, the hashed
 buyer alias and metadata.
@@ -571,16 +574,13 @@ def extract_text(body: str, kind: str) -> str:
 
 
 # --------------------------------------------------------------------------- personal data
-_AMAZON_ID_DOMAIN = re.compile(rf"{relay.AMAZON_SENDER.pattern}|@(?:[\w-]+\.)*amazonses\.com$", re.I)
-
-
 def _private_id(mid: str, personal: frozenset[str], salt: bytes | str) -> str:
     """``mid`` unless it carries a personal address or name (``redact_identifier``'s judgement,
     or it is one of the mail's own From/Reply-To/To/Cc addresses): then a keyed hash of it.
     Stable, so a reply's In-Reply-To still finds the message it answers."""
     inner = mid[1:-1] if mid.startswith("<") and mid.endswith(">") else mid
     domain = inner.rpartition("@")[2].lower()
-    if not _AMAZON_ID_DOMAIN.search("@" + domain):  # Amazon's own ids name nobody
+    if not relay.AMAZON_MAIL_DOMAIN.search("@" + domain):  # Amazon's own ids name nobody
         out = redact_identifier(mid, salt)
         if out != mid:
             return out
