@@ -275,11 +275,30 @@ def ingest_orders(store: Any, dsn: str, start: datetime, end: datetime, *, clien
 
 
 def _ingest(store, dsn, start, end, eff, client, mids, refresh_items, orders_api) -> dict:
-    import psycopg2.extras
-
+    """Read the window's orders, upsert them, check and record the window; return the counts."""
     from seller_inbox import warehouse
 
     api = orders_api or getattr(client.credentials, "orders_api", "v0")
+    seen, paging = _read_orders(store, client, api, mids, start, eff)
+    rows, inline_items, inline_packages = _order_rows(store, api, seen)
+    conn = warehouse.connect(dsn)
+    try:
+        counts = _load_orders(conn, client, rows, inline_items, inline_packages, refresh_items)
+        _record_window(conn, store, start, eff, api, paging, seen, len(rows))
+    finally:
+        conn.close()
+    stats = getattr(client, "stats", {})
+    return {"store_id": store.id, "window_start": start.isoformat(), "window_end": end.isoformat(),
+            "loaded_until": eff.isoformat(), "orders": len(rows), "new_orders": counts["new"],
+            "updated_orders": counts["updated"], "unchanged_orders": counts["unchanged"], "items": counts["items"],
+            "pages": paging["pages"], "item_calls": counts["item_calls"], "orders_api": api,
+            "packages": counts["packages"],
+            "api_throttled": stats.get("throttled", 0), "api_retries": stats.get("retries", 0)}
+
+
+def _read_orders(store, client, api: str, mids: list[str], start: datetime, eff: datetime) -> tuple[dict, dict]:
+    """Every order the API returns for [start, eff], by order id (paging duplicates collapse to
+    the newest version), and the paging figures ``check_window`` counts against."""
     paging = {"pages": 0, "page_sizes_sum": 0, "iterated": 0}
 
     def on_page(page: int, size: int) -> None:
@@ -301,90 +320,97 @@ def _ingest(store, dsn, start, end, eff, client, mids, refresh_items, orders_api
         prev = seen.get(o[id_key])
         if prev is None or prev[updated_key] <= o[updated_key]:
             seen[o[id_key]] = o   # paging duplicates collapse to the newest version
+    return seen, paging
+
+
+def _order_rows(store, api: str, seen: dict[str, dict]) -> tuple[list[dict], dict, dict]:
+    """The raw.orders rows, and (2026-01-01 only) the items and packages that came inline, by order id."""
     inline_items: dict[str, list[dict]] = {}
     inline_packages: dict[str, list[dict]] = {}
-    if api == "2026-01-01":
-        from seller_inbox import clock
+    if api != "2026-01-01":
+        return [order_row(store.id, o) for o in seen.values()], inline_items, inline_packages
+    from seller_inbox import clock
 
-        seen_at = clock.now()
-        rows = []
-        for o in seen.values():
-            row, its = order_row_2026(store.id, o)
-            rows.append(row)
-            inline_items[row["amazon_order_id"]] = its
-            inline_packages[row["amazon_order_id"]] = package_rows(store.id, o, seen_at)
-    else:
-        rows = [order_row(store.id, o) for o in seen.values()]
-    pages = paging["pages"]
+    seen_at = clock.now()
+    rows = []
+    for o in seen.values():
+        row, its = order_row_2026(store.id, o)
+        rows.append(row)
+        inline_items[row["amazon_order_id"]] = its
+        inline_packages[row["amazon_order_id"]] = package_rows(store.id, o, seen_at)
+    return rows, inline_items, inline_packages
 
-    conn = warehouse.connect(dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT DISTINCT amazon_order_id FROM raw.order_items WHERE amazon_order_id = ANY(%s)",
-                        ([r["amazon_order_id"] for r in rows],))
-            have_items = {r[0] for r in cur.fetchall()}
-        conn.commit()
-        new = updated = unchanged = n_items = item_calls = n_packages = 0
-        batch: list[tuple[dict, list[dict] | None]] = []
 
-        def flush() -> None:
-            nonlocal new, updated, unchanged, n_items, n_packages
-            with conn, conn.cursor() as cur:
-                for row, items in batch:
-                    cur.execute(_UPSERT_ORDER, row)
-                    res = cur.fetchone()
-                    if res is None:
-                        unchanged += 1
-                    elif res[0]:
-                        new += 1
-                    else:
-                        updated += 1
-                    if items:
-                        psycopg2.extras.execute_batch(cur, _UPSERT_ITEM, items)
-                        n_items += len(items)
-                    pkgs = inline_packages.get(row["amazon_order_id"])
-                    if pkgs:
-                        psycopg2.extras.execute_batch(cur, _UPSERT_PACKAGE, pkgs)
-                        n_packages += len(pkgs)
-            batch.clear()
+def _load_orders(conn, client, rows: list[dict], inline_items: dict, inline_packages: dict,
+                 refresh_items: bool) -> dict:
+    """Upsert the rows in purchase order, 100 per transaction; v0 orders whose items are not
+    stored yet (or all, with ``refresh_items``) get one getOrderItems each. Returns the counts."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT amazon_order_id FROM raw.order_items WHERE amazon_order_id = ANY(%s)",
+                    ([r["amazon_order_id"] for r in rows],))
+        have_items = {r[0] for r in cur.fetchall()}
+    conn.commit()
+    counts = dict.fromkeys(("new", "updated", "unchanged", "items", "item_calls", "packages"), 0)
+    batch: list[tuple[dict, list[dict] | None]] = []
+    for row in sorted(rows, key=lambda r: (r["purchase_date"], r["amazon_order_id"])):
+        items = inline_items.get(row["amazon_order_id"])
+        if items is None and (refresh_items or row["amazon_order_id"] not in have_items):
+            items = [item_row(row["amazon_order_id"], it) for it in client.get_order_items(row["amazon_order_id"])]
+            counts["item_calls"] += 1
+        batch.append((row, items))
+        if len(batch) >= 100:
+            _upsert_batch(conn, batch, inline_packages, counts)
+    _upsert_batch(conn, batch, inline_packages, counts)
+    return counts
 
-        for row in sorted(rows, key=lambda r: (r["purchase_date"], r["amazon_order_id"])):
-            items = inline_items.get(row["amazon_order_id"])
-            if items is None and (refresh_items or row["amazon_order_id"] not in have_items):
-                items = [item_row(row["amazon_order_id"], it) for it in client.get_order_items(row["amazon_order_id"])]
-                item_calls += 1
-            batch.append((row, items))
-            if len(batch) >= 100:
-                flush()
-        flush()
-        with conn, conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM raw.orders WHERE store_id = %s AND amazon_order_id = ANY(%s)",
-                        (store.id, list(seen)))
-            check_window(store.id, start, eff, api, pages, paging["page_sizes_sum"], paging["iterated"],
-                         set(seen), cur.fetchone()[0])
-            cur.execute("SELECT count(*) FROM raw.order_items WHERE amazon_order_id = ANY(%s)", (list(seen),))
-            items_stored = cur.fetchone()[0]   # the window's state, so a rerun rewrites nothing
-            if paging["page_sizes_sum"] > len(seen):
-                log.warning("store %s: %d orders came more than once while paging %s to %s (kept the newest)",
-                            store.id, paging["page_sizes_sum"] - len(seen), start.isoformat(), eff.isoformat())
-            cur.execute(
-                "INSERT INTO ops.orders_window (store_id, window_start, window_end, orders, items, pages, "
-                "orders_api, orders_returned) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) "
-                "ON CONFLICT (store_id, window_start, window_end) DO UPDATE SET "
-                "orders = EXCLUDED.orders, items = EXCLUDED.items, pages = EXCLUDED.pages, "
-                "orders_api = EXCLUDED.orders_api, orders_returned = EXCLUDED.orders_returned, finished_at = now() "
-                "WHERE (ops.orders_window.orders, ops.orders_window.items, ops.orders_window.pages, "
-                "ops.orders_window.orders_api, ops.orders_window.orders_returned) IS DISTINCT FROM "
-                "(EXCLUDED.orders, EXCLUDED.items, EXCLUDED.pages, EXCLUDED.orders_api, EXCLUDED.orders_returned)",
-                (store.id, start, eff, len(rows), items_stored, pages, api, paging["page_sizes_sum"]))
-    finally:
-        conn.close()
-    stats = getattr(client, "stats", {})
-    return {"store_id": store.id, "window_start": start.isoformat(), "window_end": end.isoformat(),
-            "loaded_until": eff.isoformat(), "orders": len(rows), "new_orders": new, "updated_orders": updated,
-            "unchanged_orders": unchanged, "items": n_items, "pages": pages, "item_calls": item_calls,
-            "orders_api": api, "packages": n_packages,
-            "api_throttled": stats.get("throttled", 0), "api_retries": stats.get("retries", 0)}
+
+def _upsert_batch(conn, batch: list[tuple[dict, list[dict] | None]], inline_packages: dict, counts: dict) -> None:
+    """One transaction: the batch's orders, their items and packages; counts updated; batch emptied."""
+    import psycopg2.extras
+
+    with conn, conn.cursor() as cur:
+        for row, items in batch:
+            cur.execute(_UPSERT_ORDER, row)
+            res = cur.fetchone()
+            if res is None:
+                counts["unchanged"] += 1
+            elif res[0]:
+                counts["new"] += 1
+            else:
+                counts["updated"] += 1
+            if items:
+                psycopg2.extras.execute_batch(cur, _UPSERT_ITEM, items)
+                counts["items"] += len(items)
+            pkgs = inline_packages.get(row["amazon_order_id"])
+            if pkgs:
+                psycopg2.extras.execute_batch(cur, _UPSERT_PACKAGE, pkgs)
+                counts["packages"] += len(pkgs)
+    batch.clear()
+
+
+def _record_window(conn, store, start: datetime, eff: datetime, api: str, paging: dict, seen: dict,
+                   n_orders: int) -> None:
+    """Check the window adds up (``check_window``), then record it in ``ops.orders_window``."""
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM raw.orders WHERE store_id = %s AND amazon_order_id = ANY(%s)",
+                    (store.id, list(seen)))
+        check_window(store.id, start, eff, api, paging["pages"], paging["page_sizes_sum"], paging["iterated"],
+                     set(seen), cur.fetchone()[0])
+        cur.execute("SELECT count(*) FROM raw.order_items WHERE amazon_order_id = ANY(%s)", (list(seen),))
+        items_stored = cur.fetchone()[0]   # the window's state, so a rerun rewrites nothing
+        if paging["page_sizes_sum"] > len(seen):
+            log.warning("store %s: %d orders came more than once while paging %s to %s (kept the newest)",
+                        store.id, paging["page_sizes_sum"] - len(seen), start.isoformat(), eff.isoformat())
+        cur.execute(
+            "INSERT INTO ops.orders_window (store_id, window_start, window_end, orders, items, pages, "
+            "orders_api, orders_returned) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) "
+            "ON CONFLICT (store_id, window_start, window_end) DO UPDATE SET "
+            "orders = EXCLUDED.orders, items = EXCLUDED.items, pages = EXCLUDED.pages, "
+            "orders_api = EXCLUDED.orders_api, orders_returned = EXCLUDED.orders_returned, finished_at = now() "
+            "WHERE (ops.orders_window.orders, ops.orders_window.items, ops.orders_window.pages, "
+            "ops.orders_window.orders_api, ops.orders_window.orders_returned) IS DISTINCT FROM "
+            "(EXCLUDED.orders, EXCLUDED.items, EXCLUDED.pages, EXCLUDED.orders_api, EXCLUDED.orders_returned)",
+            (store.id, start, eff, n_orders, items_stored, paging["pages"], api, paging["page_sizes_sum"]))
 
 
 def load_referenced_orders(store: Any, dsn: str, order_ids: list[str], *, client: Any = None,
