@@ -13,8 +13,9 @@ from seller_inbox.redaction.spans import Span
 
 _UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĘĚĹĽŁŃŇŐŒŔŘŚŞŠŢŤŮŰŹŻŽ"
 _LO = "a-zß-öø-ÿāăąćčďđęěĺľłńňőœŕřśşšţťůűźżž"
-_CAP = rf"[{_UP}][{_LO}'’.-]*[{_LO}]"          # a capitalised word
-_WORD = rf"[{_UP}{_LO}][{_UP}{_LO}'’-]*"         # any word
+# words are bounded (a 20,000-character "O'O'O'…" must not be tried from every letter)
+_CAP = rf"[{_UP}][{_LO}'’.-]{{0,30}}[{_LO}]"      # a capitalised word
+_WORD = rf"[{_UP}{_LO}][{_UP}{_LO}'’-]{{0,30}}"    # any word
 _NUM = r"\d{1,5}(?:[ \t]?[A-Za-z](?![A-Za-z]))?(?:[-/]\d{1,4}[A-Za-z]?)?"
 # after the house number: not a lowercase noun ("Am Montag 2 Pakete", "via DHL 3 days")
 _NUM_END = rf"(?![ \t]*[{_UP}{_LO}]{{2,}})(?![ \t]*[%€$£x])(?!\d)"
@@ -39,7 +40,7 @@ _DE_SUFFIX = (r"straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaus
               r"straat|laan|gracht|plein|kade|singel|dijk|steeg|hof|"
               r"gatan|vägen|gränd|torget|stigen|backen|allén|väg|gata")
 _DE_STREET = re.compile(
-    rf"(?<![\w-])(?:{_CAP}[ \t]+)?[{_UP}{_LO}][\w'’-]{{2,}}(?i:{_DE_SUFFIX})[ \t]*{_NUM}{_NUM_END}"
+    rf"(?<![\w'’-])(?:{_CAP}[ \t]+)?[{_UP}{_LO}][\w'’-]{{2,40}}(?i:{_DE_SUFFIX})[ \t]*{_NUM}{_NUM_END}"
     rf"|(?<![\w-])(?:{_CAP}[ \t])?(?i:Straße|Strasse|Weg|Platz|Allee)[ \t]+(?:des|der|am|an der|zum|zur)?[ \t]*{_CAP}[ \t]+{_NUM}{_NUM_END}"
     rf"|\b(?:Am|An der|An den|Im|In der|In den|Auf der|Auf dem|Zum|Zur|Unter den|Unter der|Hinter der|Hinter dem|"
     rf"Vor dem|Bei der|Alt|Alte|Neue|Neuer|Op de|Aan de|In de|Van)[ \t]+{_NOT_STREET}{_CAP}(?:[ \t]+{_CAP})?[ \t]+{_NUM}{_NUM_END}")

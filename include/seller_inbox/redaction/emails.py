@@ -15,7 +15,8 @@ _TLD = (r"(?:com|net|org|info|biz|edu|gov|io|me|eu|de|fr|it|es|nl|pl|se|pt|jp|cn
 _AT_MARK = r"(?:[ \t]*(?:\(at\)|\[at\]|\{at\}|<at>|\(@\)|\[@\]|\(a\)|\[a\])[ \t]*|[ \t]+at[ \t]+|[ \t]*@[ \t]*)"
 _DOT_MARK = r"(?:[ \t]*(?:\(dot\)|\[dot\]|\{dot\}|<dot>|\(\.\)|\[\.\]|\(punkt\)|\(point\))[ \t]*|[ \t]+(?:dot|punkt|point|punto|kropka|punt)[ \t]+|\.)"
 _OBFUSCATED_RE = re.compile(
-    rf"(?i)(?<![\w.+-])[\w+-]+(?:{_DOT_MARK}[\w+-]+)*{_AT_MARK}[\w-]+(?:{_DOT_MARK}[\w-]+)*?{_DOT_MARK}{_TLD}(?![\w-])")
+    rf"(?i)(?<![\w.+-])[\w+-]{{1,64}}(?:{_DOT_MARK}[\w+-]{{1,64}}){{0,4}}{_AT_MARK}[\w-]{{1,63}}(?:{_DOT_MARK}[\w-]{{1,63}}){{0,3}}?"
+    rf"{_DOT_MARK}{_TLD}(?![\w-])")
 # with a bare " at " and real dots, only a personal mail provider makes it an address ("look at amazon.com")
 _PROVIDERS = re.compile(
     r"(?i)(?:gmail|googlemail|yahoo|ymail|hotmail|outlook|live|msn|aol|icloud|me|mac|gmx|web|t-online|freenet|"

@@ -15,8 +15,8 @@ from seller_inbox.redaction.spans import Span
 
 UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĘĚĹĽŁŃŇŐŒŔŘŚŞŠŢŤŮŰŹŻŽ"
 LO = "a-zß-öø-ÿāăąćčďđęěĺľłńňőœŕřśşšţťůűźżž"
-CAP = rf"(?:[{UP}][{LO}]*(?:['’-][{UP}{LO}][{LO}]+|[{UP}][{LO}]+)?[{LO}]|[{UP}]{{2,}}(?:-[{UP}]{{2,}})?|[{UP}]\.)"
-WORD = rf"[{UP}{LO}][{LO}{UP}'’-]*"
+CAP = rf"(?:[{UP}][{LO}]{{0,30}}(?:['’-][{UP}{LO}][{LO}]{{1,30}}|[{UP}][{LO}]{{1,30}})?[{LO}]|[{UP}]{{2,30}}(?:-[{UP}]{{2,30}})?|[{UP}]\.)"
+WORD = rf"[{UP}{LO}][{LO}{UP}'’-]{{0,40}}"
 _PARTICLE = r"(?:van|von|der|den|de|da|di|del|della|la|le|du|dos|das|ten|ter|zu|y|e|bin|al)"
 _CAP_SEQ = rf"{CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{CAP}){{0,2}}"
 _ANY_SEQ = rf"{WORD}(?:[ \t]+{WORD}){{0,2}}"
