@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from seller_inbox.spapi import (
@@ -78,7 +78,6 @@ def check_store_auth(store: Any, dsn: str, now: datetime | None = None, *, clien
     from seller_inbox import warehouse
 
     now = now or datetime.now(UTC)
-    today = now.astimezone(UTC).date()
     own = client is None
     if own:
         from seller_inbox.spapi import store_hook
@@ -86,73 +85,16 @@ def check_store_auth(store: Any, dsn: str, now: datetime | None = None, *, clien
         client = store_hook(store, dsn)
     conn = warehouse.connect(dsn)
     conn.autocommit = True
-    alerts: list[str] = []
     try:
         with conn.cursor() as cur:
             prev = _previous(cur, store.id)
         row: dict = {"store_id": store.id, "seller_id": store.seller_id, "checked_at": now}
-        error: SpApiError | None = None
-        try:
-            creds = client.credentials
-        except SpApiError as exc:
-            row.update(status="error", last_error_at=now, last_error=str(exc),
-                       last_success_at=prev.get("last_success_at"))
-            with conn.cursor() as cur:
-                _save(cur, row)
-            raise
-        auth_at, secret_at = creds.authorized_at, creds.client_secret_created_at
-        days_left = (auth_at + timedelta(days=REAUTH_DAYS) - today).days if auth_at else None
-        secret_age = (today - secret_at).days if secret_at else None
-        row.update(authorized_at=auth_at, days_until_reauth=days_left, client_secret_created_at=secret_at,
-                   client_secret_age_days=secret_age,
-                   reauth_due_on=auth_at + timedelta(days=REAUTH_DAYS) if auth_at else None,
-                   secret_rotation_due_on=secret_at + timedelta(days=SECRET_ROTATION_DAYS) if secret_at else None)
-        try:
-            client.refresh_access_token()  # the token itself stays in memory
-            # prove the token works on the API itself: an empty one-minute window, one page of one order
-            end = now.astimezone(UTC) - timedelta(minutes=3)
-            mids = [m.info.marketplace_id for m in store.marketplaces]
-            next(iter(client.get_orders(mids, last_updated_after=end - timedelta(minutes=1),
-                                        last_updated_before=end, max_per_page=1)), None)
-            row.update(status="ok", last_success_at=now,
-                       revoked_at=None, last_error=None, last_error_at=None)
-        except AuthorizationRevoked as exc:
-            error = exc
-            row.update(status="revoked", last_error_at=now, last_error=str(exc),
-                       last_success_at=prev.get("last_success_at"),
-                       revoked_at=prev.get("revoked_at") if prev.get("status") == "revoked" else now)
-        except (InvalidClientCredentials, AccessDenied, SpApiError) as exc:
-            error = exc
-            row.update(status="error", last_error_at=now, last_error=str(exc),
-                       last_success_at=prev.get("last_success_at"))
+        creds = _read_credentials(conn, client, row, prev, now)
+        row.update(_due_dates(creds, now.astimezone(UTC).date()))
+        error = _prove(client, store, row, prev, now)
         with conn.cursor() as cur:
             _save(cur, row)
-            if row["status"] == "revoked":
-                if _alert(cur, store.id, "auth_revoked", f"refresh_token:{_fingerprint(creds.refresh_token)}",
-                          {"message": str(error), "seller_id": store.seller_id, "store_name": store.name,
-                           "connection": creds.conn_id}):
-                    alerts.append("auth_revoked")
-            if row["status"] == "ok" and prev.get("status") == "revoked":
-                if _alert(cur, store.id, "auth_recovered", f"recovered:{prev.get('revoked_at')}",
-                          {"message": f"store {store.id}: SP-API authorization works again (revoked since "
-                                      f"{prev.get('revoked_at')}); orders, replies and delivery resume on the next run.",
-                           "seller_id": store.seller_id}):
-                    alerts.append("auth_recovered")
-            if days_left is not None and days_left <= REAUTH_WARN_DAYS:
-                msg = (f"store {store.id}: SP-API authorization from {auth_at} must be renewed by "
-                       f"{row['reauth_due_on']} ({days_left} days left); the seller re-authorizes the app in "
-                       f"Seller Central, then update refresh_token and authorized_at in {creds.conn_id or 'the connection'}.")
-                if _alert(cur, store.id, "reauth_due", f"authorized_at:{auth_at}",
-                          {"message": msg, "days_until_reauth": days_left, "due_on": row["reauth_due_on"]}):
-                    alerts.append("reauth_due")
-            if secret_age is not None and secret_age >= SECRET_ROTATION_DAYS - SECRET_WARN_DAYS:
-                msg = (f"store {store.id}: the LWA client secret from {secret_at} is {secret_age} days old; rotate it "
-                       f"by {row['secret_rotation_due_on']} (every {SECRET_ROTATION_DAYS} days) in the developer "
-                       f"console and update {creds.conn_id or 'the connection'} (password, client_secret_created_at).")
-                if _alert(cur, store.id, "secret_rotation", f"secret_created_at:{secret_at}",
-                          {"message": msg, "client_secret_age_days": secret_age,
-                           "due_on": row["secret_rotation_due_on"]}):
-                    alerts.append("secret_rotation")
+            alerts = _queue_alerts(cur, store, creds, row, prev, error)
         if error is not None:
             raise error
         return {**row, "alerts": alerts}
@@ -160,6 +102,87 @@ def check_store_auth(store: Any, dsn: str, now: datetime | None = None, *, clien
         conn.close()
         if own:
             client.close()
+
+
+def _read_credentials(conn, client: Any, row: dict, prev: dict, now: datetime) -> Any:
+    """The store's credentials; when they cannot be read, the error is recorded, then raised."""
+    try:
+        return client.credentials
+    except SpApiError as exc:
+        row.update(status="error", last_error_at=now, last_error=str(exc),
+                   last_success_at=prev.get("last_success_at"))
+        with conn.cursor() as cur:
+            _save(cur, row)
+        raise
+
+
+def _due_dates(creds: Any, today: date) -> dict:
+    """The authorization's and the client secret's dates, age and renewal deadlines."""
+    auth_at, secret_at = creds.authorized_at, creds.client_secret_created_at
+    return {"authorized_at": auth_at,
+            "days_until_reauth": (auth_at + timedelta(days=REAUTH_DAYS) - today).days if auth_at else None,
+            "client_secret_created_at": secret_at,
+            "client_secret_age_days": (today - secret_at).days if secret_at else None,
+            "reauth_due_on": auth_at + timedelta(days=REAUTH_DAYS) if auth_at else None,
+            "secret_rotation_due_on": secret_at + timedelta(days=SECRET_ROTATION_DAYS) if secret_at else None}
+
+
+def _prove(client: Any, store: Any, row: dict, prev: dict, now: datetime) -> SpApiError | None:
+    """Refresh the access token and use it once; the outcome goes into ``row``. Returns the
+    SP-API error met (raised by the caller once recorded), or None."""
+    try:
+        client.refresh_access_token()  # the token itself stays in memory
+        # prove the token works on the API itself: an empty one-minute window, one page of one order
+        end = now.astimezone(UTC) - timedelta(minutes=3)
+        mids = [m.info.marketplace_id for m in store.marketplaces]
+        next(iter(client.get_orders(mids, last_updated_after=end - timedelta(minutes=1),
+                                    last_updated_before=end, max_per_page=1)), None)
+        row.update(status="ok", last_success_at=now,
+                   revoked_at=None, last_error=None, last_error_at=None)
+        return None
+    except AuthorizationRevoked as exc:
+        row.update(status="revoked", last_error_at=now, last_error=str(exc),
+                   last_success_at=prev.get("last_success_at"),
+                   revoked_at=prev.get("revoked_at") if prev.get("status") == "revoked" else now)
+        return exc
+    except (InvalidClientCredentials, AccessDenied, SpApiError) as exc:
+        row.update(status="error", last_error_at=now, last_error=str(exc),
+                   last_success_at=prev.get("last_success_at"))
+        return exc
+
+
+def _queue_alerts(cur, store: Any, creds: Any, row: dict, prev: dict, error: SpApiError | None) -> list[str]:
+    """Queue the alerts this check calls for (each once per subject); returns the kinds newly queued."""
+    alerts: list[str] = []
+    auth_at, secret_at = row["authorized_at"], row["client_secret_created_at"]
+    days_left, secret_age = row["days_until_reauth"], row["client_secret_age_days"]
+    if row["status"] == "revoked":
+        if _alert(cur, store.id, "auth_revoked", f"refresh_token:{_fingerprint(creds.refresh_token)}",
+                  {"message": str(error), "seller_id": store.seller_id, "store_name": store.name,
+                   "connection": creds.conn_id}):
+            alerts.append("auth_revoked")
+    if row["status"] == "ok" and prev.get("status") == "revoked":
+        if _alert(cur, store.id, "auth_recovered", f"recovered:{prev.get('revoked_at')}",
+                  {"message": f"store {store.id}: SP-API authorization works again (revoked since "
+                              f"{prev.get('revoked_at')}); orders, replies and delivery resume on the next run.",
+                   "seller_id": store.seller_id}):
+            alerts.append("auth_recovered")
+    if days_left is not None and days_left <= REAUTH_WARN_DAYS:
+        msg = (f"store {store.id}: SP-API authorization from {auth_at} must be renewed by "
+               f"{row['reauth_due_on']} ({days_left} days left); the seller re-authorizes the app in "
+               f"Seller Central, then update refresh_token and authorized_at in {creds.conn_id or 'the connection'}.")
+        if _alert(cur, store.id, "reauth_due", f"authorized_at:{auth_at}",
+                  {"message": msg, "days_until_reauth": days_left, "due_on": row["reauth_due_on"]}):
+            alerts.append("reauth_due")
+    if secret_age is not None and secret_age >= SECRET_ROTATION_DAYS - SECRET_WARN_DAYS:
+        msg = (f"store {store.id}: the LWA client secret from {secret_at} is {secret_age} days old; rotate it "
+               f"by {row['secret_rotation_due_on']} (every {SECRET_ROTATION_DAYS} days) in the developer "
+               f"console and update {creds.conn_id or 'the connection'} (password, client_secret_created_at).")
+        if _alert(cur, store.id, "secret_rotation", f"secret_created_at:{secret_at}",
+                  {"message": msg, "client_secret_age_days": secret_age,
+                   "due_on": row["secret_rotation_due_on"]}):
+            alerts.append("secret_rotation")
+    return alerts
 
 
 def mark_revoked(store: Any, dsn: str, error: Exception, refresh_token: str | None = None,
