@@ -171,7 +171,6 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
              now: datetime | None = None) -> dict:
     """Validate the stage's batches for [start, end); record the outcome; set aside quarantined
     rows; raise GateFailed when an error-level expectation fails."""
-    import pandas as pd
     import psycopg2
 
     from seller_inbox import clock
@@ -180,36 +179,10 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
     params = {"store_id": store.id, "start": start, "end": end, "now": now or clock.now(),
               "min_expected_mails": store.gates.min_expected_mails,
               "zones": json.dumps({m.code: m.zone.key for m in store.marketplaces})}
-    results: list[dict] = []
-    set_aside: dict[str, list[str]] = {}
-    checked = 0
     kept: list[tuple] = []  # GX suites and results of this run, for the Data Docs
     conn = psycopg2.connect(dsn)
     try:
-        for b in suite["batches"]:
-            with conn.cursor() as cur:
-                cur.execute(b["sql"], params)
-                cols = [d[0] for d in cur.description]
-                df = pd.DataFrame(cur.fetchall(), columns=cols)
-            conn.commit()
-            checked += len(df)
-            key = b.get("key", [])
-            res = validate_frame(df, b["expectations"], key, store, stage, batch_name=b["name"], keep=kept)
-            bad_keys = sorted({str(r[key[0]]) for x in res if x["level"] == "quarantine" and not x["success"]
-                               for r in x["rows"] if r.get(key[0]) is not None}) if key else []
-            share = store.gates.max_quarantine_share or b.get("max_quarantine_share", DEFAULT_MAX_QUARANTINE_SHARE)
-            if bad_keys and len(bad_keys) > share * len(df):
-                # most of the batch is bad: that is the batch's defect, not a few odd rows
-                for x in res:
-                    if x["level"] == "quarantine" and not x["success"]:
-                        x["level"], x["escalated"] = "error", True
-                bad_keys = []
-            if bad_keys:
-                if b["name"] not in SET_ASIDE:
-                    raise GateFailed(f"gate suite {stage}: batch {b['name']!r} has quarantine-level expectations "
-                                     f"but no way to set rows aside (known: {', '.join(SET_ASIDE)})")
-                set_aside[b["name"]] = bad_keys
-            results += [{"batch": b["name"], "key": key, **x} for x in res]
+        results, set_aside, checked = _validate_batches(conn, suite, stage, store, params, kept)
         errors = [r for r in results if not r["success"] and r["level"] == "error"]
         quarantined = [r for r in results if not r["success"] and r["level"] == "quarantine"]
         warnings = [r for r in results if not r["success"] and r["level"] == "warn"]
@@ -220,34 +193,8 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
                   for r in results if not r["success"] for row in r["rows"]][:MAX_FAILING_ROWS]
         with conn, conn.cursor() as cur:
             _record(cur, store.id, stage, start, end, run_id, success, checked, failed, sample, results)
-            for batch_name, keys in set_aside.items():
-                SET_ASIDE[batch_name](cur, store.id, keys)
-                by_key: dict[str, str] = {}
-                for r in quarantined:
-                    if r["batch"] == batch_name:
-                        for row in r["rows"]:
-                            by_key.setdefault(str(row.get(r["key"][0])), r["name"])
-                cur.execute(
-                    """INSERT INTO ops.dq_quarantine (store_id, stage, batch, row_key, expectation, interval_start, interval_end)
-                       SELECT %s, %s, %s, k, e, %s, %s FROM unnest(%s::text[], %s::text[]) AS x(k, e)
-                       ON CONFLICT (store_id, stage, batch, row_key) DO UPDATE SET expectation = EXCLUDED.expectation,
-                           released_at = NULL""",
-                    (store.id, stage, batch_name, start, end, list(by_key), list(by_key.values())))
-            subject = f"{stage}:{start.isoformat()}"
-            summary = _summary(errors or quarantined or warnings)
-            if errors:
-                queue(cur, store.id, "gate_failed", subject, {"stage": stage, "summary": summary, "message":
-                       f"{stage} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: {summary}. Failing rows are in "
-                       f"ops.gate_run; fix the data or the stage, then clear the gate task in Airflow."})
-            elif quarantined:
-                n = sum(len(v) for v in set_aside.values())
-                queue(cur, store.id, "gate_quarantined", subject, {"stage": stage, "summary": summary, "rows": n,
-                       "message": f"{stage} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: {n} rows set aside "
-                                  f"({summary}); the rest went on. See ops.dq_quarantine; "
-                                  f"`seller-inbox quarantine list --store {store.id}`."})
-            elif warnings:
-                queue(cur, store.id, "gate_warning", subject, {"stage": stage, "summary": summary,
-                       "message": f"{stage} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: {summary}"})
+            _quarantine_rows(cur, store.id, stage, start, end, set_aside, quarantined)
+            _queue_alert(cur, store.id, stage, start, end, errors, quarantined, warnings, set_aside)
     finally:
         conn.close()
     data_docs.record(kept, store.id, stage, start, end, run_id, render=bool(failed),  # never raises
@@ -262,6 +209,88 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
     log.info("store %s: gate %s passed on %d rows (%d set aside, %d warnings)", store.id, stage, checked,
              out["quarantined"], out["warnings"])
     return out
+
+
+def _validate_batches(conn, suite: dict, stage: str, store: StoreConfig, params: dict,
+                      kept: list) -> tuple[list[dict], dict[str, list[str]], int]:
+    """Read and validate each batch of the suite. Returns every expectation's result (tagged
+    with its batch and key), the row keys to set aside by batch, and the rows checked."""
+    import pandas as pd
+
+    results: list[dict] = []
+    set_aside: dict[str, list[str]] = {}
+    checked = 0
+    for b in suite["batches"]:
+        with conn.cursor() as cur:
+            cur.execute(b["sql"], params)
+            cols = [d[0] for d in cur.description]
+            df = pd.DataFrame(cur.fetchall(), columns=cols)
+        conn.commit()
+        checked += len(df)
+        key = b.get("key", [])
+        res = validate_frame(df, b["expectations"], key, store, stage, batch_name=b["name"], keep=kept)
+        share = store.gates.max_quarantine_share or b.get("max_quarantine_share", DEFAULT_MAX_QUARANTINE_SHARE)
+        bad_keys = _keys_to_set_aside(res, key, share * len(df))
+        if bad_keys:
+            if b["name"] not in SET_ASIDE:
+                raise GateFailed(f"gate suite {stage}: batch {b['name']!r} has quarantine-level expectations "
+                                 f"but no way to set rows aside (known: {', '.join(SET_ASIDE)})")
+            set_aside[b["name"]] = bad_keys
+        results += [{"batch": b["name"], "key": key, **x} for x in res]
+    return results, set_aside, checked
+
+
+def _keys_to_set_aside(res: list[dict], key: list[str], most: float) -> list[str]:
+    """The keys of the rows failing a quarantine-level expectation; none when there are more
+    than ``most``: then those failures become error-level (escalated) in ``res``."""
+    bad_keys = sorted({str(r[key[0]]) for x in res if x["level"] == "quarantine" and not x["success"]
+                       for r in x["rows"] if r.get(key[0]) is not None}) if key else []
+    if bad_keys and len(bad_keys) > most:
+        # most of the batch is bad: that is the batch's defect, not a few odd rows
+        for x in res:
+            if x["level"] == "quarantine" and not x["success"]:
+                x["level"], x["escalated"] = "error", True
+        bad_keys = []
+    return bad_keys
+
+
+def _quarantine_rows(cur, store_id: str, stage: str, start: datetime, end: datetime,
+                     set_aside: dict[str, list[str]], quarantined: list[dict]) -> None:
+    """Take the rows out of the flow and list them in ``ops.dq_quarantine`` with the expectation
+    that set each aside (the first one, in suite order)."""
+    for batch_name, keys in set_aside.items():
+        SET_ASIDE[batch_name](cur, store_id, keys)
+        by_key: dict[str, str] = {}
+        for r in quarantined:
+            if r["batch"] == batch_name:
+                for row in r["rows"]:
+                    by_key.setdefault(str(row.get(r["key"][0])), r["name"])
+        cur.execute(
+            """INSERT INTO ops.dq_quarantine (store_id, stage, batch, row_key, expectation, interval_start, interval_end)
+               SELECT %s, %s, %s, k, e, %s, %s FROM unnest(%s::text[], %s::text[]) AS x(k, e)
+               ON CONFLICT (store_id, stage, batch, row_key) DO UPDATE SET expectation = EXCLUDED.expectation,
+                   released_at = NULL""",
+            (store_id, stage, batch_name, start, end, list(by_key), list(by_key.values())))
+
+
+def _queue_alert(cur, store_id: str, stage: str, start: datetime, end: datetime, errors: list[dict],
+                 quarantined: list[dict], warnings: list[dict], set_aside: dict[str, list[str]]) -> None:
+    """One alert for the run, of its worst level: gate_failed, gate_quarantined or gate_warning."""
+    subject = f"{stage}:{start.isoformat()}"
+    summary = _summary(errors or quarantined or warnings)
+    if errors:
+        queue(cur, store_id, "gate_failed", subject, {"stage": stage, "summary": summary, "message":
+               f"{stage} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: {summary}. Failing rows are in "
+               f"ops.gate_run; fix the data or the stage, then clear the gate task in Airflow."})
+    elif quarantined:
+        n = sum(len(v) for v in set_aside.values())
+        queue(cur, store_id, "gate_quarantined", subject, {"stage": stage, "summary": summary, "rows": n,
+               "message": f"{stage} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: {n} rows set aside "
+                          f"({summary}); the rest went on. See ops.dq_quarantine; "
+                          f"`seller-inbox quarantine list --store {store_id}`."})
+    elif warnings:
+        queue(cur, store_id, "gate_warning", subject, {"stage": stage, "summary": summary,
+               "message": f"{stage} {start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC: {summary}"})
 
 
 def _summary(results: list[dict]) -> str:
