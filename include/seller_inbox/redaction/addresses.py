@@ -25,6 +25,7 @@ _NOT_STREET = (r"(?!(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnt
 _EN_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Ter|"
              r"Close|Crescent|Cres|Gardens|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir|Row|Mews|Trail|Trl|Walk|Grove")
 _EN_STREET = re.compile(
+    r"(?:\b(?:Flat|Apt|Apartment|Suite|Unit)\.?[ \t]*\d{1,4}[A-Za-z]?,?[ \t]+)?"
     rf"(?<![\w-])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?(?:[ \t]+(?:[NSEW]\.?|North|South|East|West|\d{{1,3}}(?:st|nd|rd|th)|{_CAP})){{1,4}}"
     rf"[ \t]+(?:{_EN_TYPES})\b\.?(?:[ \t]+(?:NW|NE|SW|SE|N|S|E|W)\b)?"
     r"(?:,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|#)\.?[ \t]*#?[\w-]+)?")
@@ -64,7 +65,7 @@ _POSTCODE_CITY = re.compile(
 _US_STATES = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
               "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR ON QC BC AB MB SK NS NB NL PE").split()
 _US_CITY_ZIP = re.compile(
-    rf"\b{_CAP}(?:[ \t]+{_CAP}){{0,3}},[ \t]*(?:{'|'.join(_US_STATES)})[ \t]+\d{{5}}(?:-\d{{4}})?\b"
+    rf"\b{_CAP}(?:[ \t]+{_CAP}){{0,3}},?[ \t]*(?:{'|'.join(_US_STATES)})[ \t]+\d{{5}}(?:-\d{{4}})?\b"
     rf"|\b(?:{'|'.join(_US_STATES)})[ \t]+\d{{5}}(?:-\d{{4}})?\b(?![ \t]*[{_LO}])")
 _UK_POSTCODE = re.compile(rf"\b(?:{_CAP}[ \t]+){{0,2}}[A-Z]{{1,2}}\d[A-Z\d]?[ \t]*\d[A-Z]{{2}}\b")
 _CA_POSTCODE = re.compile(rf"\b(?:{_CAP}(?:[ \t]+{_CAP}){{0,2}},?[ \t]*(?:ON|QC|BC|AB|MB|SK|NS|NB|NL|PE|NT|NU|YT)[ \t]+)?"

@@ -51,7 +51,14 @@ STRONG_INTROS = (r"my name is|my name's|my names|mein name ist|mein name lautet|
                  r"hier ist der|hier ist die|hier spricht|signed|sincerely yours")
 # "this is …", "sono …": only a capitalised word is a name
 WEAK_INTROS = (r"this is|it's|it is|i am|i'm|hier ist|hier schreibt|ici|c'est|moi c'est|je suis|sono|qui è|"
-               r"soy|aquí|habla|sou|aqui é|ik ben|hier is|jestem|z tej strony|jag är|det är")
+               r"soy|aquí|habla|sou|aqui é|ik ben|hier is|jestem|z tej strony|jag är|det är|"
+               # relatives and neighbours named in a delivery request: "my husband Tom Baker"
+               r"my (?:son|daughter|husband|wife|partner|mother|father|mom|mum|dad|brother|sister|friend|neighbou?r|colleague)|"
+               r"mein(?:e)? (?:Mann|Frau|Sohn|Tochter|Nachbar|Nachbarin|Mutter|Vater|Bruder|Schwester|Kollege|Kollegin)|"
+               r"beim Nachbarn|bei (?:Frau|Herrn)|mon (?:mari|fils|voisin|frère|père)|ma (?:femme|fille|voisine|sœur|mère)|"
+               r"mio (?:marito|figlio|vicino|fratello)|mia (?:moglie|figlia|vicina|sorella)|mi (?:marido|esposo|esposa|hijo|hija|vecino|vecina)|"
+               r"mijn (?:man|vrouw|zoon|dochter|buurman|buurvrouw)|mój (?:mąż|syn|sąsiad)|moja (?:żona|córka|sąsiadka)|"
+               r"min (?:man|fru|son|dotter|granne)|o meu (?:marido|filho|vizinho)|a minha (?:mulher|filha|vizinha)")
 # never a name, in any language (checked lower-cased)
 NOT_NAMES = set("""
 a an the and or but if so to of in on at by for from with without about as is are was were be been am i you he she
@@ -88,8 +95,11 @@ août septembre octobre novembre décembre lunedì martedì mercoledì giovedì 
 miércoles jueves viernes sábado domingo today tomorrow yesterday heute morgen gestern aujourd'hui demain oggi domani
 hoy mañana vandaag morgen dzisiaj jutro idag imorgon hoje amanhã
 """.split())
-# every word of a greeting or sign-off ("Merci beaucoup" is no name "beaucoup")
+# every word of a greeting, sign-off or introduction ("Merci beaucoup" is no name "beaucoup", "Ciao, sono Gio")
 NOT_NAMES |= {w.lower() for table in (CLOSINGS, GREETINGS) for v in table.values() for w in v.replace("|", " ").split()}
+NOT_NAMES |= {w.lower() for w in (STRONG_INTROS + "|" + WEAK_INTROS).replace("|", " ").replace("(?:", " ").replace(")", " ")
+              .replace("?", " ").split() if w.isalpha()}
+NOT_NAMES |= {"ihnen", "euch", "uns", "dir", "dich", "mich", "mir", "lui", "leur", "vous", "usted", "ustedes", "voi", "lei"}
 # first names that are also ordinary words: matched only capitalised
 AMBIGUOUS_NAMES = {"will", "may", "mark", "bill", "rose", "hope", "grace", "joy", "june", "april", "art", "sue", "pat",
                    "rich", "drew", "jack", "frank", "faith", "summer", "august", "max", "ray", "sky", "dawn", "rob",
@@ -98,6 +108,17 @@ AMBIGUOUS_NAMES = {"will", "may", "mark", "bill", "rose", "hope", "grace", "joy"
                    "rocky", "buck", "heath", "herb", "van", "bell", "cash", "price", "king", "young", "long", "rich",
                    "sol", "paz", "luz", "mar", "flor", "rosa", "blanca", "angel", "ángel", "pilar", "esperanza",
                    "dolores", "rey", "marta", "pierre", "gabriel"}
+# the commonest Chinese and Japanese surnames: a bare CJK word on a contact line is a name only
+# when it starts with one ("都庁ビル 鈴木一郎 080-…", "联系电话 …，张伟")
+CJK_SURNAMES = set("""王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 高 林 罗 郑 梁 谢 宋 唐 许 韩 冯 邓 曹 彭 曾 肖 田 董 袁 潘
+于 蒋 蔡 余 杜 叶 程 苏 魏 吕 丁 任 沈 姚 卢 姜 崔 钟 谭 陆 汪 范 金 石 廖 贾 夏 韦 付 方 白 邹 孟 熊 秦 邱 江 尹 薛 闫 段 雷 侯
+龙 史 陶 黎 贺 顾 毛 郝 龚 邵 万 钱 严 覃 武 戴 莫 孔 向 汤 張 劉 陳 楊 黃 趙 吳 孫 馬 鄭 謝 韓 馮 鄧 蕭 董 葉 蘇 呂 盧 鍾 譚 陸
+佐藤 鈴木 高橋 田中 伊藤 渡辺 山本 中村 小林 加藤 吉田 山田 佐々木 山口 松本 井上 木村 斎藤 清水 山崎 池田 橋本 阿部 石川
+山下 中島 石井 小川 前田 岡田 長谷川 藤田 後藤 近藤 村上 遠藤 青木 坂本 斉藤 福田 太田 西村 藤井 金子 岡本 藤原 中野 三浦
+原田 中川 松田 竹内 小野 田村 中山 和田 石田 森田 上田 内田 柴田 酒井 宮崎 横山 高木 安藤 宮本 大野 小島 谷口 今井 工藤
+高田 増田 丸山 杉山 村田 大塚 新井 小山 平野 藤本 河野 上野 野口 武田 松井 千葉 岩崎 菅原 木下 久保 佐野 野村 松尾 市川
+菊地 杉本 古川 大西 島田 水野 桜井 高野 渡部 吉川 山内 西田 飯田 菊池 西川 小松 北村 安田 五十嵐 川口 平田 中田 久保田
+服部 岩田 土屋 川村 本田 小池 福島 秋山 森 林 原 関 東 辻""".split())
 CJK_NOT_NAMES = set("""以上 敬具 宜しく 谢谢 謝謝 感谢 此致 敬礼 祝好 您好 你好 商品 注文 返品 返金 配送 お客 客 皆 各位 担当 担当者
 お疲れ お世話 ご苦労 奥 先生 皆々 店長 店主 卖家 买家 客户 顾客 客服 您的 你们 我们 亲 老板 朋友 お願い ありがとう""".split())
 # words of a shop's or company's name: a signature line holding one is not a person

@@ -29,21 +29,25 @@ def _alts(words: Iterable[str]) -> str:
 
 _CLOSING = _alts(w for v in lx.CLOSINGS.values() for w in v.split("|"))
 _GREETING = _alts(w for v in lx.GREETINGS.values() for w in v.split("|"))
-_HONORIFIC_RE = re.compile(rf"\b({lx.HONORIFICS})(\.?)[ \t]+({_CAP_SEQ})")
+# "Frau Dr. Anna Berger": a second honorific may follow the first
+_HONORIFIC_RE = re.compile(rf"\b({lx.HONORIFICS})(\.?)(?:[ \t]+(?:{lx.HONORIFICS})\.)?[ \t]+({_CAP_SEQ})")
 _GREETING_RE = re.compile(
     rf"(?im)^[ \t]*(?:{_GREETING})(?:[ \t]+(?-i:{lx.HONORIFICS})\.?)?[ \t]*,?[ \t]+({_ANY_SEQ})(?=[ \t]*(?:[,!.:;]|$))")
 _STRONG_RE = re.compile(rf"(?i:\b(?:{lx.STRONG_INTROS}))[ \t]*[:,]?[ \t]+({_ANY_SEQ})")
 _WEAK_RE = re.compile(rf"(?i:\b(?:{lx.WEAK_INTROS}))[ \t]+({_CAP_SEQ})")
 # not on the first line: "Best Choice Products" is a shop, "Best, Jo" under a message a name
-_CLOSING_INLINE_RE = re.compile(rf"(?im)(?<=\n)[ \t]*(?:{_CLOSING})[ \t]*[,.!–—-]*[ \t]+({_ANY_SEQ})[ \t]*[.!]?[ \t]*$")
+_CLOSING_INLINE_RE = re.compile(rf"(?im)(?:(?<=\n)|(?<=[.!?] ))[ \t]*(?:{_CLOSING})[ \t]*[,.!–—-]*[ \t]+({_ANY_SEQ})[ \t]*[.!]?[ \t]*$")
 _CLOSING_TAIL_RE = re.compile(rf"(?m)^[ \t]*(?i:{_CLOSING})\b[^\n]{{0,80}}?,[ \t]*({_CAP_SEQ})[ \t]*[.!]?[ \t]*$")
-_DASH_RE = re.compile(rf"(?m)(?:^|(?<=[.!?)])[ \t]+|(?<=[.!?)]))[ \t]*[-–—~]{{1,2}}[ \t]*({_ANY_SEQ}|[{KANJI}]{{2,5}})[ \t]*$")
+_DASH_RE = re.compile(rf"(?m)(?:^|(?<=[.!?)])[ \t]+|(?<=[.!?)]))[ \t]*(?:[-–—~]{{1,2}}|/)[ \t]*({_ANY_SEQ}|[{KANJI}]{{2,5}})[ \t]*$")
 # a form-like line: "Name: John Miller", "Nom : Dupont", "お名前：山田太郎"
 _LABELLED_RE = re.compile(
     r"(?im)^[ \t]*(?:full name|name|first name|last name|surname|vorname|nachname|nom|prénom|nom complet|nome|cognome|"
     r"nombre|apellidos?|naam|voornaam|achternaam|imię|nazwisko|imię i nazwisko|namn|förnamn|efternamn|nome completo|"
     rf"recipient|empfänger|destinataire|destinatario|ontvanger|odbiorca|mottagare)[ \t]*[:：][ \t]*({_ANY_SEQ})[ \t]*$")
 _CJK_LABELLED_RE = re.compile(rf"(?m)(?:お名前|氏名|名前|姓名|收件人|联系人)[ \t　]*[:：][ \t　]*([{KANJI}ぁ-んァ-ヶー]{{2,8}}(?:[ 　][{KANJI}ぁ-んァ-ヶー]{{1,6}})?)")
+# "Thank you Sarah for your help": a capitalised name right after a thank-you
+_THANKS_RE = re.compile(rf"(?i:\b(?:thank you|thanks|thx|danke|merci|grazie|gracias|obrigad[oa]|dziękuję|dzięki|tack|"
+                        rf"bedankt|dank je))[ \t]+({_CAP_SEQ})(?=[ \t]*[,.!;]|[ \t]+[{LO}])")
 _JA_INTRO_RE = re.compile(rf"(?:私は|わたしは|私、)?([{KANJI}ァ-ヶー]{{1,6}}[ 　]?[{KANJI}ぁ-んァ-ヶー]{{0,5}}?)(?:と申します|といいます|と言います)")
 _JA_NAME_IS_RE = re.compile(r"(?:私の名前は|名前は)([^\s。、,.]{1,12}?)です")
 _JA_SAMA_RE = re.compile(rf"([{KANJI}ァ-ヶー]{{1,6}}|[ぁ-ん]{{2,6}}|(?<![A-Za-z])[A-Z][A-Za-z]{{1,15}}(?:[ 　][A-Z][A-Za-z]{{1,15}})?)"
@@ -115,6 +119,14 @@ def _known(text: str, names: tuple[str, ...]) -> list[Span]:
     return spans
 
 
+_FILLER = {"here", "hier", "ici", "qui", "aquí", "aqui", "again", "encore", "ancora", "otra", "vez"}
+
+
+def _only_filler(rest: str) -> bool:
+    """Whether what follows the name words is only punctuation or "here" ("hi, john here.")."""
+    return all(w.strip(",.;:!?").lower() in _FILLER for w in rest.split())
+
+
 def _sentence_word(text: str, start: int, end: int) -> bool:
     """Whether the word at ``start`` opens a sentence and a lower-case word follows it."""
     before = text[max(0, start - 3):start].rstrip(" \t")
@@ -130,11 +142,13 @@ def find(text: str, names: tuple[str, ...] = (), has_cjk: bool = False) -> list[
         s = _name_words(m.group(3), m.start(3), allow_lower=False)
         if s:  # the honorific goes too: it says who the person is as much as the name does
             spans.append(Span(m.start(), s.end, "NAME"))
-    for rx, lower in ((_GREETING_RE, True), (_STRONG_RE, True), (_WEAK_RE, False), (_CLOSING_INLINE_RE, True),
-                      (_CLOSING_TAIL_RE, False), (_DASH_RE, True), (_LABELLED_RE, True)):
+    for rx, lower, whole in ((_GREETING_RE, True, True), (_STRONG_RE, True, False), (_WEAK_RE, False, False),
+                             (_CLOSING_INLINE_RE, True, True), (_CLOSING_TAIL_RE, False, True), (_DASH_RE, True, True),
+                             (_LABELLED_RE, True, True), (_THANKS_RE, False, True)):
         for m in rx.finditer(text):
             s = _name_words(m.group(1), m.start(1), allow_lower=lower)
-            if s:
+            # where the cue is weaker ("Dzień dobry, paczka nie dotarła") every word must be a name
+            if s and (not whole or _only_filler(text[s.end:m.end(1)])):
                 spans.append(s)
     if has_cjk:
         spans.extend(_cjk(text))

@@ -60,7 +60,7 @@ def _covered(line_start: int, line: str, covered: bytearray) -> bool:
 
 
 def find(text: str, contact: list[Span]) -> list[Span]:
-    if "\n" not in text:
+    if "\n" not in text and not contact:
         return []
     lines, starts, pos = text.split("\n"), [], 0
     for line in lines:
@@ -81,6 +81,8 @@ def find(text: str, contact: list[Span]) -> list[Span]:
         return r is not None
 
     for i in range(n):
+        if any(covered[starts[i]:starts[i] + len(lines[i])]):
+            out.extend(_cjk_names_on_contact_line(lines[i], starts[i], covered))
         if _CLOSING_LINE_RE.search(lines[i]):
             j, blanks = i + 1, 0
             while j < n and j <= i + 6:
@@ -103,6 +105,24 @@ def find(text: str, contact: list[Span]) -> list[Span]:
             elif _last_of_block(lines, blank, i) and _full_name(lines[i]) and (
                     blank[i - 1] or lines[i - 1].rstrip().endswith((".", "!", ",", "。", "！"))):
                 mark(i, allow_lower=False)  # a full name closing the message
+    return out
+
+
+_CJK_TOKEN = re.compile(rf"(?<![{KANJI}])[{KANJI}]{{2,4}}(?![{KANJI}ぁ-んァ-ヶー])")
+
+
+def _cjk_names_on_contact_line(line: str, start: int, covered: bytearray) -> list[Span]:
+    """CJK names standing between the address, phone and e-mail of one line."""
+    out = []
+    for m in _CJK_TOKEN.finditer(line):
+        word, a = m.group(0), start + m.start()
+        before = line[:m.start()].rstrip(" \t　")
+        if covered[a] or word in lx.CJK_NOT_NAMES or not (word[:1] in lx.CJK_SURNAMES or word[:2] in lx.CJK_SURNAMES):
+            continue
+        if before and before[-1] not in " \t　，,、：:;；" and not before.endswith("]"):
+            if not line[m.start() - 1:m.start()].isspace():
+                continue
+        out.append(Span(a, start + m.end(), "NAME"))
     return out
 
 
