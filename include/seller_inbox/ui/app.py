@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-# Besides the modules, the names this module held before the routes moved out, for callers
-# that import them from here.
+# The modules assembled here; then, re-exported, the names this module held before the routes
+# moved out (tests and callers import e.g. data_docs_file from here).
 from seller_inbox.ui import (
     errors,
     routes_approvals,
