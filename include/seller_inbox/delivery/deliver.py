@@ -502,7 +502,7 @@ def _alias_from_mailbox(store, conn, message_id: str | None) -> str | None:
 
     from airflow.sdk import BaseHook
 
-    from seller_inbox.mail.parser import _ALIAS_DOMAIN
+    from seller_inbox.domain.relay import RELAY_ALIAS_DOMAIN
     from seller_inbox.mail.sources import open_source
 
     source = open_source(BaseHook.get_connection(store.connections.mailbox))
@@ -513,6 +513,6 @@ def _alias_from_mailbox(store, conn, message_id: str | None) -> str | None:
     if item is None or not item.raw:
         return None
     for _, addr in getaddresses(BytesHeaderParser().parsebytes(item.raw).get_all("From", [])):
-        if _ALIAS_DOMAIN.search(addr.strip().lower()):
+        if RELAY_ALIAS_DOMAIN.search(addr.strip().lower()):
             return addr.strip()
     return None

@@ -23,9 +23,7 @@ from typing import Any, Callable
 
 from seller_inbox.delivery.solicitations import OFFER
 from seller_inbox.domain import taxonomy as tx
-from seller_inbox.mail.parser import (
-    OPT_OUT_PATTERN,  # the relay-mail grammar lives in the parser
-)
+from seller_inbox.domain.relay import OPT_OUT_PATTERN
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
