@@ -36,6 +36,9 @@ def main() -> None:
     for kind, s in r["kinds"].items():
         print(f"{kind:8} {s['labels']:6d} {s['recall']:7.3f} {s['found']:6d} {s['precision']:9.3f}")
     print(f"ordinary words replaced on the {r['non_pii_texts']} texts without personal data: {r['words_replaced']}")
+    print(f"words outside the labels replaced in the texts with personal data (over-reach): {len(r['overreach'])}")
+    for source, word in r["overreach"][:20]:
+        print(f"  over-reach: {word!r} ({source})")
     for source, kind, text in r["misses"][:20]:
         print(f"  missed {kind}: {text!r} ({source})")
     for source, kind, text in r["false_hits"][:20]:

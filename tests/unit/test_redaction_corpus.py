@@ -34,6 +34,7 @@ def test_recall_and_ordinary_words():
     for kind in ("CARD", "IBAN"):
         assert r["kinds"][kind]["recall"] == 1.0, [m for m in r["misses"] if m[1] == kind]
     assert r["words_replaced"] == 0, [f for f in r["false_hits"] if f[1] == "ordinary word"]
+    assert not r["overreach"], r["overreach"][:20]
 
 
 def test_no_redacted_text_trips_the_gate_phone_check():

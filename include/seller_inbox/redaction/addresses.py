@@ -72,12 +72,14 @@ _CA_POSTCODE = re.compile(rf"\b(?:{_CAP}(?:[ \t]+{_CAP}){{0,2}},?[ \t]*(?:ON|QC|
                           r"[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b")
 _KANJI = "一-龥々〆ヶ"
 _JP_PREF = r"(?:東京都|北海道|京都府|大阪府|[一-龥]{2,3}県)"
-_JP_NUMBERS = r"\d{1,4}(?:(?:丁目|番地|番|号|の|-)\d{0,4}){0,4}(?:号)?"
+_JP_NUMBERS = r"\d{1,4}(?:(?:丁目|番地|番|号|の|-)\d{1,4}){0,4}(?:丁目|番地|番|号)?"
+# town names are kanji and katakana with the odd が/の/ケ (霞が関); a sentence's hiragana ends the address
+_JP_TOWN = rf"[{_KANJI}ァ-ンがのケ]"
 _JP_ADDRESS = re.compile(
     r"〒[ \t]?\d{3}-?\d{4}"
     rf"|(?<!\d)\d{{3}}-\d{{4}}(?=[ \t]*{_JP_PREF})"
-    rf"|{_JP_PREF}[{_KANJI}ぁ-んァ-ン\d\-丁目番地号の]{{1,40}}"
-    rf"|[{_KANJI}]{{1,5}}[市区町村郡][{_KANJI}ぁ-んァ-ン]{{0,12}}?{_JP_NUMBERS}")
+    rf"|{_JP_PREF}{_JP_TOWN}{{1,20}}?{_JP_NUMBERS}|{_JP_PREF}[{_KANJI}]{{1,20}}"
+    rf"|[{_KANJI}]{{1,5}}[市区町村郡]{_JP_TOWN}{{0,12}}?{_JP_NUMBERS}")
 _ZH_ADDRESS = re.compile(
     rf"(?:[{_KANJI}]{{2,3}}(?:省|自治区))?(?:[{_KANJI}]{{2,4}}市)?(?:[{_KANJI}]{{1,4}}(?:区|县))?"
     rf"[{_KANJI}\d]{{1,12}}?(?:路|街|道|巷|弄|大道)\d{{1,5}}号(?:[{_KANJI}\d]{{0,10}}?(?:室|楼|单元|栋))?")

@@ -99,7 +99,8 @@ hoy mañana vandaag morgen dzisiaj jutro idag imorgon hoje amanhã
 NOT_NAMES |= {w.lower() for table in (CLOSINGS, GREETINGS) for v in table.values() for w in v.replace("|", " ").split()}
 NOT_NAMES |= {w.lower() for w in (STRONG_INTROS + "|" + WEAK_INTROS).replace("|", " ").replace("(?:", " ").replace(")", " ")
               .replace("?", " ").split() if w.isalpha()}
-NOT_NAMES |= {"ihnen", "euch", "uns", "dir", "dich", "mich", "mir", "lui", "leur", "vous", "usted", "ustedes", "voi", "lei"}
+NOT_NAMES |= {"och", "oraz", "ale", "ed", "mais", "pero", "mas", "maar", "men", "samt", "sowie", "ou", "oppure", "ó",
+              "ihnen", "euch", "uns", "dir", "dich", "mich", "mir", "lui", "leur", "vous", "usted", "ustedes", "voi", "lei"}
 # first names that are also ordinary words: matched only capitalised
 AMBIGUOUS_NAMES = {"will", "may", "mark", "bill", "rose", "hope", "grace", "joy", "june", "april", "art", "sue", "pat",
                    "rich", "drew", "jack", "frank", "faith", "summer", "august", "max", "ray", "sky", "dawn", "rob",

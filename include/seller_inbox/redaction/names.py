@@ -50,7 +50,7 @@ _THANKS_RE = re.compile(rf"(?i:\b(?:thank you|thanks|thx|danke|merci|grazie|grac
                         rf"bedankt|dank je))[ \t]+({_CAP_SEQ})(?=[ \t]*[,.!;]|[ \t]+[{LO}])")
 _JA_INTRO_RE = re.compile(rf"(?:私は|わたしは|私、)?([{KANJI}ァ-ヶー]{{1,6}}[ 　]?[{KANJI}ぁ-んァ-ヶー]{{0,5}}?)(?:と申します|といいます|と言います)")
 _JA_NAME_IS_RE = re.compile(r"(?:私の名前は|名前は)([^\s。、,.]{1,12}?)です")
-_JA_SAMA_RE = re.compile(rf"([{KANJI}ァ-ヶー]{{1,6}}|[ぁ-ん]{{2,6}}|(?<![A-Za-z])[A-Z][A-Za-z]{{1,15}}(?:[ 　][A-Z][A-Za-z]{{1,15}})?)"
+_JA_SAMA_RE = re.compile(rf"([{KANJI}ァ-ヶー]{{1,6}}|[ぁ-ん]{{2,6}}|(?<![A-Za-zÀ-ÿ])[A-ZÀ-Þ][A-Za-zß-ÿ]{{1,15}}(?:[ 　][A-ZÀ-Þ][A-Za-zß-ÿ]{{1,15}})?)"
                          r"(?:[ 　]?)(?:様|さま|さん|殿|くん|ちゃん)")
 _CJK_CLOSING_NAME_RE = re.compile(rf"(?m)(?:{lx.CJK_CLOSINGS})[。.!！]?[ \t　]*([{KANJI}]{{2,5}}|[{KANJI}]{{1,3}}[ 　][{KANJI}]{{1,3}})[ \t　]*$")
 _ZH_INTRO_RE = re.compile(rf"我(?:叫|是|姓)([{KANJI}]{{2,4}}?)(?=[，。,.!！?？\s、]|$)")
