@@ -127,6 +127,16 @@ def _only_filler(rest: str) -> bool:
     return all(w.strip(",.;:!?").lower() in _FILLER for w in rest.split())
 
 
+_AFTER_NAME = re.compile(r"[ \t]*(?:[,.!;:)\n]|$|(?i:from|here|and|und|et|e|y|i|och|en|speaking|calling|again|"
+                         r"aus|z|från|uit|ordered|bestellt|placed|on|at|will|is|has|hat|a|à|al|w)\b)")
+
+
+def _name_ends(text: str, s: Span) -> bool:
+    """After a weak cue: a name ends the clause, or is a first name from the bank."""
+    first = text[s.start:s.end].split()[0].lower()
+    return first in lx.FIRST_NAMES or _AFTER_NAME.match(text, s.end) is not None
+
+
 def _sentence_word(text: str, start: int, end: int) -> bool:
     """Whether the word at ``start`` opens a sentence and a lower-case word follows it."""
     before = text[max(0, start - 3):start].rstrip(" \t")
@@ -149,6 +159,8 @@ def find(text: str, names: tuple[str, ...] = (), has_cjk: bool = False) -> list[
             s = _name_words(m.group(1), m.start(1), allow_lower=lower)
             # where the cue is weaker ("Dzień dobry, paczka nie dotarła") every word must be a name
             if s and (not whole or _only_filler(text[s.end:m.end(1)])):
+                if rx is _WEAK_RE and not _name_ends(text, s):
+                    continue  # "This is Amazing quality", "Sono Soddisfatto del prodotto"
                 spans.append(s)
     if has_cjk:
         spans.extend(_cjk(text))
