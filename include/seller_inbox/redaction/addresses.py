@@ -23,7 +23,8 @@ _NOT_STREET = (r"(?!(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnt
                r"März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|Tag|Abend|Morgen)\b)")
 
 _EN_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Ter|"
-             r"Close|Crescent|Cres|Gardens|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir|Row|Mews|Trail|Trl|Walk|Grove")
+             r"Close|Crescent|Cres|Gardens|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir|Row|Mews|Trail|Trl|Walk|Grove|"
+             r"Loop|Plaza|Alley|Path|Ridge|Crossing|Pike|Turnpike|Expressway|Broadway")
 _EN_STREET = re.compile(
     r"(?:\b(?:Flat|Apt|Apartment|Suite|Unit)\.?[ \t]*\d{1,4}[A-Za-z]?,?[ \t]+)?"
     rf"(?<![\w-])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?(?:[ \t]+(?:[NSEW]\.?|North|South|East|West|\d{{1,3}}(?:st|nd|rd|th)|{_CAP})){{1,4}}"
@@ -45,14 +46,15 @@ _DE_STREET = re.compile(
     rf"|(?<![\w-])(?:{_CAP}[ \t])?(?i:Straße|Strasse|Weg|Platz|Allee)[ \t]+(?:des|der|am|an der|zum|zur)?[ \t]*{_CAP}[ \t]+{_NUM}{_NUM_END}"
     rf"|\b(?:Am|An der|An den|Im|In der|In den|Auf der|Auf dem|Zum|Zur|Unter den|Unter der|Hinter der|Hinter dem|"
     rf"Vor dem|Bei der|Alt|Alte|Neue|Neuer|Op de|Aan de|In de|Van)[ \t]+{_NOT_STREET}{_CAP}(?:[ \t]+{_CAP})?[ \t]+{_NUM}{_NUM_END}")
-_ROMANCE_TYPES = (r"via|viale|piazza|piazzale|corso|vicolo|largo|strada|contrada|calle|c/|avenida|avda\.?|av\.|plaza|"
+_ROMANCE_TYPES = (r"rue|avenue|boulevard|chemin|place|quai|via|viale|piazza|piazzale|corso|vicolo|largo|strada|contrada|calle|c/|avenida|avda\.?|av\.|plaza|"
                   r"paseo|camino|carrer|carretera|ronda|travesía|rúa|rua|travessa|praça|estrada|alameda|"
                   r"ul\.|ulica|al\.|aleja|os\.|osiedle|pl\.|plac")
 _PART = r"(?:de|del|della|delle|dei|degli|di|da|do|dos|das|la|las|los|el|les|le|du|des|d'|l'|dell'|i|y|e|św\.)"
 _ROMANCE_STREET = re.compile(
     rf"(?i:\b(?:{_ROMANCE_TYPES}))[ \t]+(?:{_PART}[ \t]*)*{_WORD}(?:[ \t]+(?:{_PART}[ \t]*)*{_CAP}){{0,3}}"
     rf",?[ \t]*(?:n[ºo°.]?[ \t]*)?\d{{1,4}}[a-zA-Z]?(?:[/-](?:\d{{1,4}}[a-zA-Z]?|[A-Za-z]\b))?{_NUM_END}"
-    r"(?:,?[ \t]*\d{1,2}[ºª°][ \t]*[A-Za-z]?)?(?:,?[ \t]*(?:m\.|m|lok\.|mieszk\.)[ \t]*\d{1,4})?")
+    r"(?:,?[ \t]*\d{1,2}[ºª°][ \t]*(?:Esq\.?|Dto\.?|Dta\.?|Izq\.?|Izda\.?|Dcha\.?|Drcha\.?|Fte\.?|Frente|[A-Za-z](?![A-Za-z]))?)?"
+    r"(?:,?[ \t]*(?:m\.|m|lok\.|mieszk\.)[ \t]*\d{1,4})?")
 _FR_STREET = re.compile(
     rf"(?<![\w-])\d{{1,4}}(?:[ \t]?(?:bis|ter|[A-Z]))?,?[ \t]+(?i:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|"
     rf"place|quai|route|cours|passage|square|rua|avenida)\b(?:[ \t]+(?:{_PART}[ \t]*)*{_WORD})"
@@ -100,6 +102,13 @@ _NOT_CITIES = {
 }
 
 
+# a flat, floor or door after the street: "lgh 1102", "Whg. 5", "3e étage", "piso 2"
+_UNIT_AFTER = re.compile(
+    r",?[ \t]*(?:(?i:lgh|whg\.?|wohnung|apt\.?|apartment|suite|unit|flat|app\.?|appartement|bât\.?|bâtiment|"
+    r"escalier|esc\.?|piso|puerta|pta\.?|scala|interno|int\.|lok\.|m\.|etg\.?|étage|stock|og|dg)[ \t]*[\w-]{1,6}|"
+    r"\d{1,2}(?:e|er|ème|\.)?[ \t]*(?i:étage|stock|og|piano|planta|etage))")
+
+
 def find(norm: str, has_cjk: bool) -> list[Span]:
     spans = []
     for rx in _STREETS:
@@ -107,6 +116,10 @@ def find(norm: str, has_cjk: bool) -> list[Span]:
     for rx in (_US_CITY_ZIP, _UK_POSTCODE, _CA_POSTCODE):
         spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in rx.finditer(norm))
     streets = sorted(spans)
+    for s in list(streets):
+        unit = _UNIT_AFTER.match(norm, s.end)
+        if unit:
+            spans.append(Span(s.start, unit.end(), "ADDRESS"))
     for m in _POSTCODE_CITY.finditer(norm):
         if _is_town(norm, m, streets):
             spans.append(Span(m.start(), m.end(), "ADDRESS"))

@@ -58,7 +58,10 @@ WEAK_INTROS = (r"this is|it's|it is|i am|i'm|hier ist|hier schreibt|ici|c'est|mo
                r"beim Nachbarn|bei (?:Frau|Herrn)|mon (?:mari|fils|voisin|frère|père)|ma (?:femme|fille|voisine|sœur|mère)|"
                r"mio (?:marito|figlio|vicino|fratello)|mia (?:moglie|figlia|vicina|sorella)|mi (?:marido|esposo|esposa|hijo|hija|vecino|vecina)|"
                r"mijn (?:man|vrouw|zoon|dochter|buurman|buurvrouw)|mój (?:mąż|syn|sąsiad)|moja (?:żona|córka|sąsiadka)|"
-               r"min (?:man|fru|son|dotter|granne)|o meu (?:marido|filho|vizinho)|a minha (?:mulher|filha|vizinha)")
+               r"min (?:man|fru|son|dotter|granne)|o meu (?:marido|filho|vizinho)|a minha (?:mulher|filha|vizinha)|"
+               # a recipient named for a delivery: "c/o Maria Garcia", "z. Hd. Herrn …", "à l'attention de …"
+               r"c/o|attn\.?|attention|z\. ?Hd\.?|zu Händen(?: von)?|à l'attention de|all'attenzione di|a la atención de|"
+               r"t\.a\.v\.|t\.a\.v|att\.?")
 # never a name, in any language (checked lower-cased)
 NOT_NAMES = set("""
 a an the and or but if so to of in on at by for from with without about as is are was were be been am i you he she

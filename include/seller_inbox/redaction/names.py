@@ -48,6 +48,9 @@ _CJK_LABELLED_RE = re.compile(rf"(?m)(?:お名前|氏名|名前|姓名|收件人
 # "Thank you Sarah for your help": a capitalised name right after a thank-you
 _THANKS_RE = re.compile(rf"(?i:\b(?:thank you|thanks|thx|danke|merci|grazie|gracias|obrigad[oa]|dziękuję|dzięki|tack|"
                         rf"bedankt|dank je))[ \t]+({_CAP_SEQ})(?=[ \t]*[,.!;]|[ \t]+[{LO}])")
+# "Herzliche Grüße von Anna Schmidt" ("Greetings from Berlin" is a town: a first name is required)
+_CLOSING_FROM_RE = re.compile(rf"(?i:\b(?:{_CLOSING})[ \t]*,?[ \t]+(?:von|from|de la part de|da parte di|de parte de))"
+                              rf"[ \t]+({_CAP_SEQ})")
 _JA_INTRO_RE = re.compile(rf"(?:私は|わたしは|私、)?([{KANJI}ァ-ヶー]{{1,6}}[ 　]?[{KANJI}ぁ-んァ-ヶー]{{0,5}}?)(?:と申します|といいます|と言います)")
 _JA_NAME_IS_RE = re.compile(r"(?:私の名前は|名前は)([^\s。、,.]{1,12}?)です")
 _JA_SAMA_RE = re.compile(rf"([{KANJI}ァ-ヶー]{{1,6}}|[ぁ-ん]{{2,6}}|(?<![A-Za-zÀ-ÿ])[A-ZÀ-Þ][A-Za-zß-ÿ]{{1,15}}(?:[ 　][A-ZÀ-Þ][A-Za-zß-ÿ]{{1,15}})?)"
@@ -154,12 +157,13 @@ def find(text: str, names: tuple[str, ...] = (), has_cjk: bool = False) -> list[
             spans.append(Span(m.start(), s.end, "NAME"))
     for rx, lower, whole in ((_GREETING_RE, True, True), (_STRONG_RE, True, False), (_WEAK_RE, False, False),
                              (_CLOSING_INLINE_RE, True, True), (_CLOSING_TAIL_RE, False, True), (_DASH_RE, True, True),
-                             (_LABELLED_RE, True, True), (_THANKS_RE, False, True)):
+                             (_LABELLED_RE, True, True), (_THANKS_RE, False, True), (_CLOSING_FROM_RE, False, False)):
         for m in rx.finditer(text):
             s = _name_words(m.group(1), m.start(1), allow_lower=lower)
             # where the cue is weaker ("Dzień dobry, paczka nie dotarła") every word must be a name
             if s and (not whole or _only_filler(text[s.end:m.end(1)])):
-                if rx is _WEAK_RE and not _name_ends(text, s):
+                if (rx is _WEAK_RE and not _name_ends(text, s)) or (
+                        rx is _CLOSING_FROM_RE and text[s.start:s.end].split()[0].lower() not in lx.FIRST_NAMES):
                     continue  # "This is Amazing quality", "Sono Soddisfatto del prodotto"
                 spans.append(s)
     if has_cjk:

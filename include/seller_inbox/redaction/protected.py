@@ -12,7 +12,7 @@ from seller_inbox.domain import identifiers as ids
 from seller_inbox.redaction.spans import Span
 
 _DATE_RE = re.compile(
-    r"(?<![\d.])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{1,2}\.\d{1,2}\.)(?!\d|[-/. ]\d)"
+    r"(?<![\d.\-/])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{1,2}\.\d{1,2}\.)(?!\d|[-/. ]\d)"
     r"|\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日"
     r"|(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)")
 _YEAR_RANGE_RE = re.compile(r"(?<![\d.,-])(?:19|20)\d\d[ \t]?(?:-|/|–|to|bis|à|a|al|tot|till)[ \t]?(?:(?:19|20)\d\d|\d\d)(?![\d])")
