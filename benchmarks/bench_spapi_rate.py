@@ -2,7 +2,7 @@
 
 Starts the local simulator (real HTTP on 127.0.0.1), then per operation:
 1. a naive client bursts past the bucket: counts the 429s it gets;
-2. the project's client (``SpApiHook`` over python-amazon-sp-api, buckets in PostgreSQL when a
+2. the project's client (``SpApiHook(...).get_conn()`` over python-amazon-sp-api, buckets in PostgreSQL when a
    warehouse URL is given, else in-process) does ``burst + extra`` calls of the same kind:
    it must see no 429, and its elapsed time is compared with the bucket's theoretical minimum
    ``(calls - burst) / rate``.  achieved/allowed = minimum / elapsed (1.0 = perfect).
@@ -54,7 +54,7 @@ def main(argv=None) -> int:
         import psycopg2
         with psycopg2.connect(args.dsn) as c, c.cursor() as cur:
             cur.execute("DELETE FROM ops.api_bucket WHERE store_id = %s", (store_id,))
-    from seller_inbox.spapi import SpApiHook
+    from seller_inbox.spapi.hook import SpApiHook
 
     end = datetime.now(UTC) - timedelta(days=8)
     orders = [o for o in generate_orders(seller, end - timedelta(days=3), end, 42, orders_per_day=40)
@@ -99,7 +99,7 @@ def main(argv=None) -> int:
         # 2. the project's client on a fresh bucket
         sim.state.buckets.reset()
         sim.state.stats.clear()
-        h = SpApiHook(conn_id, store_id=store_id, dsn=args.dsn, marketplace_ids=[de])
+        h = SpApiHook(conn_id, store_id=store_id, dsn=args.dsn, marketplace_ids=[de]).get_conn()
         h.refresh_access_token()
         t0 = time.monotonic()
         for i in range(n):

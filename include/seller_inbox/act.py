@@ -149,9 +149,9 @@ def _fetch_orders(store: StoreConfig, dsn: str, start: datetime, end: datetime, 
     if not (missing or facts):
         return None
     from seller_inbox.orders import load_referenced_orders, refresh_packages
-    from seller_inbox.spapi import store_hook
+    from seller_inbox.spapi.hook import store_client
 
-    client = store_hook(store, dsn)
+    client = store_client(store, dsn)
     try:
         out = load_referenced_orders(store, dsn, missing, client=client)
         if facts:

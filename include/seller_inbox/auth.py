@@ -80,9 +80,9 @@ def check_store_auth(store: Any, dsn: str, now: datetime | None = None, *, clien
     now = now or datetime.now(UTC)
     own = client is None
     if own:
-        from seller_inbox.spapi import store_hook
+        from seller_inbox.spapi.hook import store_client
 
-        client = store_hook(store, dsn)
+        client = store_client(store, dsn)
     conn = warehouse.connect(dsn)
     conn.autocommit = True
     try:

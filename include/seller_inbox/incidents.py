@@ -50,13 +50,13 @@ def _one_line(text: str, limit: int = 400) -> str:
 def task_failed(store, dsn: str, dag_id: str, task_id: str, run_id: str, error: BaseException | None,
                 now: datetime | None = None) -> bool:
     """Open (or extend) the incident for this task; alert when it opens. Returns True if opened."""
-    import psycopg2
+    from seller_inbox import warehouse
 
     now = now or datetime.now(UTC)
     key = f"{dag_id}.{task_id}"
     root = _root(error)
     message = _one_line(f"{type(root).__name__}: {root}" if root is not None else "task failed")
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
             cur.execute(
@@ -82,11 +82,11 @@ def task_failed(store, dsn: str, dag_id: str, task_id: str, run_id: str, error: 
 
 def task_succeeded(store, dsn: str, dag_id: str, task_id: str, run_id: str, now: datetime | None = None) -> bool:
     """Resolve this task's open incident, with a recovery notice. Returns True if one was open."""
-    import psycopg2
+    from seller_inbox import warehouse
 
     now = now or datetime.now(UTC)
     key = f"{dag_id}.{task_id}"
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
             cur.execute(

@@ -259,9 +259,9 @@ def ingest_orders(store: Any, dsn: str, start: datetime, end: datetime, *, clien
     mids = [m.info.marketplace_id for m in store.marketplaces]
     own = client is None
     if own:
-        from seller_inbox.spapi import store_hook
+        from seller_inbox.spapi.hook import store_client
 
-        client = store_hook(store, dsn)
+        client = store_client(store, dsn)
     try:
         return _ingest(store, dsn, start, end, eff, client, mids, refresh_items, orders_api)
     except AuthorizationRevoked as exc:
@@ -438,9 +438,9 @@ def load_referenced_orders(store: Any, dsn: str, order_ids: list[str], *, client
             return {"requested": 0, "loaded": 0, "not_found": 0}
         own = client is None
         if own:
-            from seller_inbox.spapi import store_hook
+            from seller_inbox.spapi.hook import store_client
 
-            client = store_hook(store, dsn)
+            client = store_client(store, dsn)
         api = getattr(client.credentials, "orders_api", "v0")
         loaded = not_found = 0
         try:
@@ -508,9 +508,9 @@ def refresh_packages(store: Any, dsn: str, now: datetime | None = None, *, clien
             return {"checked": 0, "packages": 0, "not_found": 0}
         own = client is None
         if own:
-            from seller_inbox.spapi import store_hook
+            from seller_inbox.spapi.hook import store_client
 
-            client = store_hook(store, dsn)
+            client = store_client(store, dsn)
         n = not_found = 0
         try:
             for oid in wanted:

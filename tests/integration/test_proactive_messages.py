@@ -11,7 +11,8 @@ import pytest
 from seller_inbox.domain import marketplaces as mp
 from seller_inbox.delivery import messaging
 from seller_inbox.sandbox.data import delivery, generate_orders
-from seller_inbox.spapi import SpApiHook, SpApiThrottled
+from seller_inbox.spapi import SpApiThrottled
+from seller_inbox.spapi.hook import store_client
 from tests.integration.conftest_spapi import rows, sandbox, stores  # noqa: F401 (fixtures)
 
 UTC = timezone.utc
@@ -21,8 +22,7 @@ TEXT_DE = ("Guten Tag, Ihre Bestellung {oid} ist unterwegs. Bitte teilen Sie uns
 
 
 def hook(store, dsn):
-    return SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn,
-                     marketplace_ids=[m.info.marketplace_id for m in store.marketplaces])
+    return store_client(store, dsn)
 
 
 def buyer_locale(o) -> str:

@@ -11,7 +11,8 @@ import pytest
 from seller_inbox.delivery import review_scan, solicitations
 from seller_inbox.orders import ingest_orders
 from seller_inbox.sandbox.data import generate_orders, solicitation_window
-from seller_inbox.spapi import SpApiHook, SpApiUnavailable
+from seller_inbox.spapi import SpApiUnavailable
+from seller_inbox.spapi.hook import store_client
 from tests.integration.conftest_spapi import rows, sandbox, stores  # noqa: F401 (fixtures)
 from tests.integration.rows import add_message
 
@@ -20,8 +21,7 @@ SELLER = "A2DEMOEUHOME"
 
 
 def hook(store, dsn):
-    return SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn,
-                     marketplace_ids=[m.info.marketplace_id for m in store.marketplaces])
+    return store_client(store, dsn)
 
 
 @pytest.fixture

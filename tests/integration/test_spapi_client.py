@@ -12,13 +12,13 @@ from seller_inbox.sandbox.data import generate_orders
 from seller_inbox.spapi import (
     OPERATIONS,
     AccessDenied,
-    SpApiHook,
     SpApiNotFound,
     SpApiRequestError,
     SpApiUnavailable,
     token_cache,
     token_cache_size,
 )
+from seller_inbox.spapi.hook import SpApiHook, store_client
 from tests.integration.conftest_spapi import past_window, rows, set_conn, stores  # noqa: F401
 
 SELLER = "A2DEMOEUHOME"
@@ -44,8 +44,7 @@ def some_orders(sandbox, n: int, seller: str = SELLER):
 
 
 def hook(store, dsn):
-    return SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn,
-                     marketplace_ids=[m.info.marketplace_id for m in store.marketplaces])
+    return store_client(store, dsn)
 
 
 def lwa_token(sandbox, seller: str) -> str:
@@ -202,6 +201,12 @@ def test_token_cache_serves_many_stores(sandbox, stores, db, warehouse_dsn, monk
 def test_test_connection(sandbox, stores, db, warehouse_dsn):
     ok, msg = hook(stores["us-outdoor"], warehouse_dsn).test_connection()
     assert ok and "LWA token OK" in msg
+    # the Airflow way: the connection's hook (Admin > Connections > Test), get_conn() is the client
+    from airflow.sdk import BaseHook
+
+    airflow_hook = BaseHook.get_connection(stores["us-outdoor"].connections.spapi).get_hook()
+    assert isinstance(airflow_hook, SpApiHook) and isinstance(airflow_hook, BaseHook)
+    assert airflow_hook.test_connection()[0] and airflow_hook.get_conn().store_id == stores["us-outdoor"].connections.spapi
     sandbox.state.revoke("A1DEMOUSOUTDOOR")
     ok, msg = hook(stores["us-outdoor"], warehouse_dsn).test_connection()
     assert not ok and "revoked" in msg and "us-outdoor" in msg

@@ -22,7 +22,7 @@ def test_spapi_connection_type_and_form_fields_are_registered():
     line = next((l for l in out.stdout.splitlines() if l.startswith("JSON")), None)
     assert line, out.stderr[-2000:]
     got = json.loads(line[4:])
-    assert got["hook"] == ["seller_inbox.spapi.SpApiHook", "spapi"]
+    assert got["hook"] == ["seller_inbox.spapi.hook.SpApiHook", "spapi"]
     for f in ("refresh_token", "region", "authorized_at", "client_secret_created_at", "endpoint", "lwa_endpoint"):
         assert f"extra__spapi__{f}" in got["fields"]
     assert got["behaviour"]["relabeling"]["login"] == "LWA client id"

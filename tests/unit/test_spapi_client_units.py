@@ -17,8 +17,8 @@ from seller_inbox.spapi import (
     SpApiConfigError,
     SpApiCredentials,
     SpApiFinalError,
-    fail_fast,
 )
+from seller_inbox.spapi.hook import fail_fast
 
 
 def conn(login="cid", password="secret", **extra):

@@ -107,9 +107,9 @@ def scan_proactive(store: Any, dsn: str, now: datetime | None = None, *, client:
         return counts
     own = client is None
     if own:
-        from seller_inbox.spapi import store_hook
+        from seller_inbox.spapi.hook import store_client
 
-        client = store_hook(store, dsn)
+        client = store_client(store, dsn)
     conn = warehouse.connect(dsn)
     try:
         if refresh:

@@ -121,9 +121,9 @@ def scan_review_requests(store: Any, dsn: str, now: datetime | None = None, *, c
                               "excluded_by": {}, "not_found": 0, "deferred": 0, "packages_checked": 0}
     own = client is None
     if own:
-        from seller_inbox.spapi import store_hook
+        from seller_inbox.spapi.hook import store_client
 
-        client = store_hook(store, dsn)
+        client = store_client(store, dsn)
     conn = warehouse.connect(dsn)
     try:
         if refresh:

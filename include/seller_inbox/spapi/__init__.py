@@ -1,4 +1,5 @@
-"""Amazon Selling Partner API for seller-inbox: client, Airflow hook, operation table (docs/spapi.md).
+"""Amazon Selling Partner API for seller-inbox: client and operation table (docs/spapi.md);
+the Airflow hook is ``seller_inbox.spapi.hook.SpApiHook``.
 
 Importing this package costs only the standard library: python-amazon-sp-api, httpx, psycopg2
 and Airflow are imported inside the functions that call Amazon, the warehouse or Airflow.
@@ -24,7 +25,6 @@ from seller_inbox.spapi.errors import (
     SpApiThrottled,
     SpApiUnavailable,
 )
-from seller_inbox.spapi.hook import SpApiHook, fail_fast, store_hook
 from seller_inbox.spapi.lwa import (
     LWA_OPERATION,
     REAUTH_DAYS,
@@ -59,18 +59,15 @@ __all__ = [
     "SpApiCredentials",
     "SpApiError",
     "SpApiFinalError",
-    "SpApiHook",
     "SpApiNotFound",
     "SpApiPagingError",
     "SpApiRequestError",
     "SpApiThrottled",
     "SpApiUnavailable",
     "client_for",
-    "fail_fast",
     "load_credentials",
     "next_page_token",
     "request_id",
-    "store_hook",
     "token_cache",
     "token_cache_size",
 ]

@@ -1,73 +1,31 @@
 """``SpApiHook``: the Airflow hook of an ``spapi`` connection (one store), and its connection form.
 
-The form is defined here once, in the provider-info format Airflow 3 reads (``CONN_FIELDS``,
-``UI_FIELD_BEHAVIOUR``); ``seller_inbox.provider`` publishes it and the hook's classmethods
-derive from it. The hook is a plain class carrying Airflow's hook attributes (Airflow finds
-hooks by those, not by base class), so importing it costs no Airflow import: DAG files and
-the simulator import ``seller_inbox.spapi`` for free. Airflow is imported when a connection is
-read, at execution time.
+The connection form is defined once in ``connection_form`` (the provider-info format Airflow 3
+reads); ``seller_inbox.provider`` publishes it and the hook's classmethods derive from it. As in Airflow's own provider hooks, ``get_conn()`` returns the client
+(``SpApiClient``); ``store_client(store)`` is the one way stages get a store's client. This
+module imports Airflow; ``seller_inbox.spapi`` itself does not (the simulator and DAG files
+import it for free).
 """
-
 from __future__ import annotations
 
-import logging
 import time
 
+from airflow.sdk import BaseHook
+
 from seller_inbox.spapi.client import SpApiClient
+from seller_inbox.spapi.connection_form import CONN_FIELDS, CONN_TYPE, HOOK_NAME, UI_FIELD_BEHAVIOUR
 from seller_inbox.spapi.credentials import SpApiCredentials, load_credentials
 from seller_inbox.spapi.errors import SpApiFinalError
 
 
-def _field(label: str, default=None, enum=None) -> dict:
-    schema: dict = {"type": ["string", "null"]}
-    if default is not None:
-        schema["default"] = default
-    if enum:
-        schema["enum"] = [*enum, None]
-    return {"label": label, "schema": schema}
+class ConnectionClient(SpApiClient):
+    """A client whose credentials are read from an Airflow connection at first use (execution
+    time), so building one for a store costs nothing until it calls Amazon."""
 
-
-# the connection's extra fields (Admin > Connections), as Airflow's provider info ``conn-fields``
-CONN_FIELDS: dict[str, dict] = {
-    "refresh_token": _field("Refresh token (Atzr|…)"),
-    "region": _field("SP-API region", default="na", enum=["na", "eu", "fe"]),
-    "authorized_at": _field("Authorized on (YYYY-MM-DD; re-authorize every 365 days)"),
-    "client_secret_created_at": _field("Client secret created on (YYYY-MM-DD; rotate every 180 days)"),
-    "orders_api": _field("Orders API (2026-01-01: one call per 100 orders; v0 is deprecated 2027-03-27)",
-                         default="v0", enum=["v0", "2026-01-01"]),
-    "endpoint": _field("SP-API endpoint override (the local simulator)"),
-    "lwa_endpoint": _field("LWA token URL override (the local simulator)"),
-}
-# the standard fields: hidden, relabelled, hinted (provider info ``ui-field-behaviour``)
-UI_FIELD_BEHAVIOUR: dict = {
-    "hidden-fields": ["host", "port", "schema"],
-    "relabeling": {"login": "LWA client id", "password": "LWA client secret"},
-    "placeholders": {"login": "amzn1.application-oa2-client.…", "refresh_token": "Atzr|…"},
-}
-
-
-class SpApiHook(SpApiClient):
-    """Airflow hook for Amazon SP-API (one store per connection).
-
-    Connection: login = LWA client id, password = LWA client secret; extra JSON:
-    ``refresh_token``, ``region`` (na/eu/fe), optional ``endpoint`` / ``lwa_endpoint``
-    overrides (the local simulator), ``authorized_at`` and ``client_secret_created_at``
-    (YYYY-MM-DD). Credentials are read at first use (execution time), never at parse time.
-    """
-
-    conn_name_attr = "spapi_conn_id"
-    default_conn_name = "spapi_default"
-    conn_type = "spapi"
-    hook_name = "Amazon SP-API"
-
-    def __init__(self, spapi_conn_id: str = default_conn_name, store_id: str | None = None, dsn: str | None = None,
+    def __init__(self, spapi_conn_id: str, store_id: str | None = None, dsn: str | None = None,
                  marketplace_ids: list[str] | None = None):
         self.spapi_conn_id = spapi_conn_id
         self._init_core(None, store_id or spapi_conn_id, dsn, marketplace_ids, time.sleep)
-
-    @property
-    def log(self) -> logging.Logger:
-        return logging.getLogger(f"{__name__}.SpApiHook")
 
     @property
     def credentials(self) -> SpApiCredentials:
@@ -75,15 +33,32 @@ class SpApiHook(SpApiClient):
             self._creds = load_credentials(self.spapi_conn_id)
         return self._creds
 
+
+class SpApiHook(BaseHook):
+    """Airflow hook for Amazon SP-API (one store per connection).
+
+    Connection: login = LWA client id, password = LWA client secret; extra JSON:
+    ``refresh_token``, ``region`` (na/eu/fe), optional ``endpoint`` / ``lwa_endpoint``
+    overrides (the local simulator), ``authorized_at`` and ``client_secret_created_at``
+    (YYYY-MM-DD). ``get_conn()`` returns the store's ``SpApiClient``.
+    """
+
+    conn_name_attr = "spapi_conn_id"
+    default_conn_name = "spapi_default"
+    conn_type = CONN_TYPE
+    hook_name = HOOK_NAME
+
+    def __init__(self, spapi_conn_id: str = default_conn_name, store_id: str | None = None, dsn: str | None = None,
+                 marketplace_ids: list[str] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.spapi_conn_id = spapi_conn_id
+        self._client = ConnectionClient(spapi_conn_id, store_id, dsn, marketplace_ids)
+
     def get_conn(self) -> SpApiClient:
-        self.credentials  # noqa: B018 - reads the connection now, failing early if it is wrong
-        return self
+        return self._client
 
-    @classmethod
-    def get_connection(cls, conn_id: str):
-        from airflow.sdk import BaseHook
-
-        return BaseHook.get_connection(conn_id)
+    def test_connection(self) -> tuple[bool, str]:
+        return self._client.test_connection()
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict:
@@ -98,10 +73,10 @@ class SpApiHook(SpApiClient):
         return {k.replace("-", "_"): v for k, v in UI_FIELD_BEHAVIOUR.items()}
 
 
-def store_hook(store, dsn: str | None = None) -> SpApiHook:
-    """The SP-API hook of a registry store (its ``spapi`` connection, every marketplace it sells on)."""
+def store_client(store, dsn: str | None = None) -> SpApiClient:
+    """The SP-API client of a registry store (its ``spapi`` connection, every marketplace it sells on)."""
     return SpApiHook(store.connections.spapi, store_id=store.id, dsn=dsn,
-                     marketplace_ids=[m.info.marketplace_id for m in store.marketplaces])
+                     marketplace_ids=[m.info.marketplace_id for m in store.marketplaces]).get_conn()
 
 
 class fail_fast:
