@@ -27,6 +27,24 @@ def _timings(texts: list[tuple[str, tuple]], rounds: int = 5) -> list[float]:
     return out
 
 
+# hostile bodies: every cue followed by 20,000 separators (the kind that made a pattern quadratic)
+CUES = ["Thanks", "Hi", "my name is", "this is", "Mr.", "Grüße von", "-", "Name:", "Tel", "call", "Via", "rue", "12345",
+        "PO Box", "c/o", "よろしくお願いします", "我叫", "様", "John", "at", "dot", "(at)", "DE", "4111", "Hauptstraße",
+        "Unter den", "ul.", "Apt", "〒", "O'", "a@"]
+FILLS = [" ", "\t", " \n", ", ", ".", "-"]
+
+
+def _hostile() -> tuple[float, str]:
+    worst = (0.0, "")
+    for cue in CUES:
+        for fill in FILLS:
+            text = "Where is it?\n" + cue + fill * (20_000 // len(fill)) + "x"
+            t0 = time.perf_counter()
+            redact(text, ["John"])
+            worst = max(worst, ((time.perf_counter() - t0) * 1000, f"{cue!r} + {fill!r} x 20,000"))
+    return worst
+
+
 def main() -> None:
     r = corpus.score(find)
     pii, clean = corpus.pii_cases(), corpus.non_pii_cases()
@@ -49,6 +67,8 @@ def main() -> None:
     q = statistics.quantiles(ms, n=20)
     print(f"redact: {len(texts)} texts x 5, mean {statistics.mean(ms):.3f} ms, p50 {statistics.median(ms):.3f} ms, "
           f"p95 {q[18]:.3f} ms, max {max(ms):.3f} ms")
+    worst = _hostile()
+    print(f"hostile bodies ({len(CUES) * len(FILLS)} of 20,000 characters): worst {worst[0]:.1f} ms ({worst[1]})")
     if mail.is_dir():
         from seller_inbox.mail.parser import parse_bytes
 

@@ -18,7 +18,7 @@ _CAP = rf"[{_UP}][{_LO}'’.-]{{0,30}}[{_LO}]"      # a capitalised word
 _WORD = rf"[{_UP}{_LO}][{_UP}{_LO}'’-]{{0,30}}"    # any word
 _NUM = r"\d{1,5}(?:[ \t]?[A-Za-z](?![A-Za-z]))?(?:[-/]\d{1,4}[A-Za-z]?)?"
 # after the house number: not a lowercase noun ("Am Montag 2 Pakete", "via DHL 3 days")
-_NUM_END = rf"(?![ \t]*[{_UP}{_LO}]{{2,}})(?![ \t]*[%€$£x])(?!\d)"
+_NUM_END = rf"(?![ \t]*+[{_UP}{_LO}]{{2,}})(?![ \t]*+[%€$£x])(?!\d)"
 _NOT_STREET = (r"(?!(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag|Wochenende|Anfang|Ende|Januar|Februar|"
                r"März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|Tag|Abend|Morgen)\b)")
 
@@ -26,51 +26,51 @@ _EN_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Cour
              r"Close|Crescent|Cres|Gardens|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir|Row|Mews|Trail|Trl|Walk|Grove|"
              r"Loop|Plaza|Alley|Path|Ridge|Crossing|Pike|Turnpike|Expressway|Broadway")
 _EN_STREET = re.compile(
-    r"(?:\b(?:Flat|Apt|Apartment|Suite|Unit)\.?[ \t]*\d{1,4}[A-Za-z]?,?[ \t]+)?"
-    rf"(?<![\w-])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?(?:[ \t]+(?:[NSEW]\.?|North|South|East|West|\d{{1,3}}(?:st|nd|rd|th)|{_CAP})){{1,4}}"
-    rf"[ \t]+(?:{_EN_TYPES})\b\.?(?:[ \t]+(?:NW|NE|SW|SE|N|S|E|W)\b)?"
-    r"(?:,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|#)\.?[ \t]*#?[\w-]+)?")
+    r"(?:\b(?:Flat|Apt|Apartment|Suite|Unit)\.?[ \t]*+\d{1,4}[A-Za-z]?,?[ \t]++)?"
+    rf"(?<![\w-])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?(?:[ \t]++(?:[NSEW]\.?|North|South|East|West|\d{{1,3}}(?:st|nd|rd|th)|{_CAP})){{1,4}}"
+    rf"[ \t]++(?:{_EN_TYPES})\b\.?(?:[ \t]++(?:NW|NE|SW|SE|N|S|E|W)\b)?"
+    r"(?:,?[ \t]*+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|#)\.?[ \t]*+#?[\w-]+)?")
 # the same on a line of its own, in any case ("42 maple street")
 _EN_STREET_LINE = re.compile(
-    rf"(?im)^[ \t]*\d{{1,5}}[A-Za-z]?(?:[ \t]+{_WORD}){{1,4}}[ \t]+(?:{_EN_TYPES})\b\.?"
-    r"(?:,?[ \t]*(?:apt|apartment|suite|unit|flat|#)\.?[ \t]*[\w-]+)?[ \t]*,?[ \t]*$")
+    rf"(?im)^[ \t]*+\d{{1,5}}[A-Za-z]?(?:[ \t]++{_WORD}){{1,4}}[ \t]++(?:{_EN_TYPES})\b\.?"
+    r"(?:,?[ \t]*+(?:apt|apartment|suite|unit|flat|#)\.?[ \t]*+[\w-]+)?[ \t]*+,?[ \t]*+$")
 _PO_BOX = re.compile(
     r"(?i:\bP\.?[ \t]?O\.?[ \t]?Box|\bPost[ \t]?Office[ \t]?Box|\bPostfach|\bBo[iî]te[ \t]postale|\bB\.P\.|"
     r"\bCasella[ \t]postale|\bApartado(?:[ \t]de[ \t]correos)?|\bSkrytka[ \t]pocztowa|\bPostbus|\bCaixa[ \t]postal)"
-    r"[ \t]*#?[ \t]*\d{1,6}\b|\bBox[ \t]\d{3,6}\b")
+    r"[ \t]*+#?[ \t]*+\d{1,6}\b|\bBox[ \t]\d{3,6}\b")
 _DE_SUFFIX = (r"straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaussee|steig|pfad|markt|stieg|"
               r"straat|laan|gracht|plein|kade|singel|dijk|steeg|hof|"
               r"gatan|vägen|gränd|torget|stigen|backen|allén|väg|gata")
 _DE_STREET = re.compile(
-    rf"(?<![\w'’-])(?:{_CAP}[ \t]+)?[{_UP}{_LO}][\w'’-]{{2,40}}(?i:{_DE_SUFFIX})[ \t]*{_NUM}{_NUM_END}"
-    rf"|(?<![\w-])(?:{_CAP}[ \t])?(?i:Straße|Strasse|Weg|Platz|Allee)[ \t]+(?:des|der|am|an der|zum|zur)?[ \t]*{_CAP}[ \t]+{_NUM}{_NUM_END}"
+    rf"(?<![\w'’-])(?:{_CAP}[ \t]++)?[{_UP}{_LO}][\w'’-]{{2,40}}(?i:{_DE_SUFFIX})[ \t]*+{_NUM}{_NUM_END}"
+    rf"|(?<![\w-])(?:{_CAP}[ \t])?(?i:Straße|Strasse|Weg|Platz|Allee)[ \t]++(?:des|der|am|an der|zum|zur)?[ \t]*+{_CAP}[ \t]++{_NUM}{_NUM_END}"
     rf"|\b(?:Am|An der|An den|Im|In der|In den|Auf der|Auf dem|Zum|Zur|Unter den|Unter der|Hinter der|Hinter dem|"
-    rf"Vor dem|Bei der|Alt|Alte|Neue|Neuer|Op de|Aan de|In de|Van)[ \t]+{_NOT_STREET}{_CAP}(?:[ \t]+{_CAP})?[ \t]+{_NUM}{_NUM_END}")
+    rf"Vor dem|Bei der|Alt|Alte|Neue|Neuer|Op de|Aan de|In de|Van)[ \t]++{_NOT_STREET}{_CAP}(?:[ \t]++{_CAP})?[ \t]++{_NUM}{_NUM_END}")
 _ROMANCE_TYPES = (r"rue|avenue|boulevard|chemin|place|quai|via|viale|piazza|piazzale|corso|vicolo|largo|strada|contrada|calle|c/|avenida|avda\.?|av\.|plaza|"
                   r"paseo|camino|carrer|carretera|ronda|travesía|rúa|rua|travessa|praça|estrada|alameda|"
                   r"ul\.|ulica|al\.|aleja|os\.|osiedle|pl\.|plac")
 _PART = r"(?:de|del|della|delle|dei|degli|di|da|do|dos|das|la|las|los|el|les|le|du|des|d'|l'|dell'|i|y|e|św\.)"
 _ROMANCE_STREET = re.compile(
-    rf"(?i:\b(?:{_ROMANCE_TYPES}))[ \t]+(?:{_PART}[ \t]*)*{_WORD}(?:[ \t]+(?:{_PART}[ \t]*)*{_CAP}){{0,3}}"
-    rf",?[ \t]*(?:n[ºo°.]?[ \t]*)?\d{{1,4}}[a-zA-Z]?(?:[/-](?:\d{{1,4}}[a-zA-Z]?|[A-Za-z]\b))?{_NUM_END}"
-    r"(?:,?[ \t]*\d{1,2}[ºª°][ \t]*(?:Esq\.?|Dto\.?|Dta\.?|Izq\.?|Izda\.?|Dcha\.?|Drcha\.?|Fte\.?|Frente|[A-Za-z](?![A-Za-z]))?)?"
-    r"(?:,?[ \t]*(?:m\.|m|lok\.|mieszk\.)[ \t]*\d{1,4})?")
+    rf"(?i:\b(?:{_ROMANCE_TYPES}))[ \t]++(?:{_PART}[ \t]*+)*{_WORD}(?:[ \t]++(?:{_PART}[ \t]*+)*{_CAP}){{0,3}}"
+    rf",?[ \t]*+(?:n[ºo°.]?[ \t]*+)?\d{{1,4}}[a-zA-Z]?(?:[/-](?:\d{{1,4}}[a-zA-Z]?|[A-Za-z]\b))?{_NUM_END}"
+    r"(?:,?[ \t]*+\d{1,2}[ºª°][ \t]*+(?:Esq\.?|Dto\.?|Dta\.?|Izq\.?|Izda\.?|Dcha\.?|Drcha\.?|Fte\.?|Frente|[A-Za-z](?![A-Za-z]))?)?"
+    r"(?:,?[ \t]*+(?:m\.|m|lok\.|mieszk\.)[ \t]*+\d{1,4})?")
 _FR_STREET = re.compile(
-    rf"(?<![\w-])\d{{1,4}}(?:[ \t]?(?:bis|ter|[A-Z]))?,?[ \t]+(?i:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|"
-    rf"place|quai|route|cours|passage|square|rua|avenida)\b(?:[ \t]+(?:{_PART}[ \t]*)*{_WORD})"
-    rf"(?:[ \t]+(?:{_PART}[ \t]*)*{_CAP}(?:-{_WORD})*){{0,3}}")
+    rf"(?<![\w-])\d{{1,4}}(?:[ \t]?(?:bis|ter|[A-Z]))?,?[ \t]++(?i:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|"
+    rf"place|quai|route|cours|passage|square|rua|avenida)\b(?:[ \t]++(?:{_PART}[ \t]*+)*{_WORD})"
+    rf"(?:[ \t]++(?:{_PART}[ \t]*+)*{_CAP}(?:-{_WORD})*){{0,3}}")
 # postal code and city; the city in any case is kept for the context check in find()
-_CITY = rf"({_WORD}(?:[ \t]+(?:am|an|sur|sous|de|del|di|im|in|bei|la|le|en|an der)?[ \t]*{_CAP})?)"
+_CITY = rf"({_WORD}(?:[ \t]++(?:am|an|sur|sous|de|del|di|im|in|bei|la|le|en|an der)?[ \t]*+{_CAP})?)"
 _POSTCODE_CITY = re.compile(
     rf"(?<![\w-])(?:(?:[A-Z]{{1,2}}-)?\d{{5}}|\d{{2}}-\d{{3}}|\d{{4}}[ \t]?[A-Z]{{2}}|\d{{3}}[ \t]\d{{2}}|\d{{4}}-\d{{3}}|\d{{4}})"
-    rf"[ \t]+{_CITY}")
+    rf"[ \t]++{_CITY}")
 _US_STATES = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
               "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR ON QC BC AB MB SK NS NB NL PE").split()
 _US_CITY_ZIP = re.compile(
-    rf"\b{_CAP}(?:[ \t]+{_CAP}){{0,3}},?[ \t]*(?:{'|'.join(_US_STATES)})[ \t]+\d{{5}}(?:-\d{{4}})?\b"
-    rf"|\b(?:{'|'.join(_US_STATES)})[ \t]+\d{{5}}(?:-\d{{4}})?\b(?![ \t]*[{_LO}])")
-_UK_POSTCODE = re.compile(rf"\b(?:{_CAP}[ \t]+){{0,2}}[A-Z]{{1,2}}\d[A-Z\d]?[ \t]*\d[A-Z]{{2}}\b")
-_CA_POSTCODE = re.compile(rf"\b(?:{_CAP}(?:[ \t]+{_CAP}){{0,2}},?[ \t]*(?:ON|QC|BC|AB|MB|SK|NS|NB|NL|PE|NT|NU|YT)[ \t]+)?"
+    rf"\b{_CAP}(?:[ \t]++{_CAP}){{0,3}},?[ \t]*+(?:{'|'.join(_US_STATES)})[ \t]++\d{{5}}(?:-\d{{4}})?\b"
+    rf"|\b(?:{'|'.join(_US_STATES)})[ \t]++\d{{5}}(?:-\d{{4}})?\b(?![ \t]*+[{_LO}])")
+_UK_POSTCODE = re.compile(rf"\b(?:{_CAP}[ \t]++){{0,2}}[A-Z]{{1,2}}\d[A-Z\d]?[ \t]*+\d[A-Z]{{2}}\b")
+_CA_POSTCODE = re.compile(rf"\b(?:{_CAP}(?:[ \t]++{_CAP}){{0,2}},?[ \t]*+(?:ON|QC|BC|AB|MB|SK|NS|NB|NL|PE|NT|NU|YT)[ \t]++)?"
                           r"[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b")
 _KANJI = "一-龥々〆ヶ"
 _JP_PREF = r"(?:東京都|北海道|京都府|大阪府|[一-龥]{2,3}県)"
@@ -79,7 +79,7 @@ _JP_NUMBERS = r"\d{1,4}(?:(?:丁目|番地|番|号|の|-)\d{1,4}){0,4}(?:丁目|
 _JP_TOWN = rf"[{_KANJI}ァ-ンがのケ]"
 _JP_ADDRESS = re.compile(
     r"〒[ \t]?\d{3}-?\d{4}"
-    rf"|(?<!\d)\d{{3}}-\d{{4}}(?=[ \t]*{_JP_PREF})"
+    rf"|(?<!\d)\d{{3}}-\d{{4}}(?=[ \t]*+{_JP_PREF})"
     rf"|{_JP_PREF}{_JP_TOWN}{{1,20}}?{_JP_NUMBERS}|{_JP_PREF}[{_KANJI}]{{1,20}}"
     rf"|[{_KANJI}]{{1,5}}[市区町村郡]{_JP_TOWN}{{0,12}}?{_JP_NUMBERS}")
 _ZH_ADDRESS = re.compile(
@@ -87,8 +87,8 @@ _ZH_ADDRESS = re.compile(
     rf"[{_KANJI}\d]{{1,12}}?(?:路|街|道|巷|弄|大道)\d{{1,5}}号(?:[{_KANJI}\d]{{0,10}}?(?:室|楼|单元|栋))?")
 # a street without a known type word ("Damrak 1"): only right before a postal code and town
 _GENERIC_STREET = re.compile(
-    rf"(?:^|(?<=[\n,:;.!?]))[ \t]*((?:{_CAP}[ \t]+(?:(?:van|von|de|der|den|la|le|di|da|del|du|des)[ \t]+)*){{0,3}}"
-    rf"{_CAP}[ \t]+\d{{1,5}}[a-zA-Z]?(?:[-/]\d{{1,4}}[a-zA-Z]?)?)[ \t]*(?:,[ \t]*|\n[ \t]*)$")
+    rf"(?:^|(?<=[\n,:;.!?]))[ \t]*+((?:{_CAP}[ \t]++(?:(?:van|von|de|der|den|la|le|di|da|del|du|des)[ \t]++)*){{0,3}}"
+    rf"{_CAP}[ \t]++\d{{1,5}}[a-zA-Z]?(?:[-/]\d{{1,4}}[a-zA-Z]?)?)[ \t]*+(?:,[ \t]*+|\n[ \t]*+)$")
 _STREETS = (_EN_STREET, _EN_STREET_LINE, _PO_BOX, _DE_STREET, _ROMANCE_STREET, _FR_STREET)
 # capitalised words after a postal code that are nouns, not towns ("10000 Stück")
 _NOT_CITIES = {
@@ -104,9 +104,9 @@ _NOT_CITIES = {
 
 # a flat, floor or door after the street: "lgh 1102", "Whg. 5", "3e étage", "piso 2"
 _UNIT_AFTER = re.compile(
-    r",?[ \t]*(?:(?i:lgh|whg\.?|wohnung|apt\.?|apartment|suite|unit|flat|app\.?|appartement|bât\.?|bâtiment|"
-    r"escalier|esc\.?|piso|puerta|pta\.?|scala|interno|int\.|lok\.|m\.|etg\.?|étage|stock|og|dg)[ \t]*[\w-]{1,6}|"
-    r"\d{1,2}(?:e|er|ème|\.)?[ \t]*(?i:étage|stock|og|piano|planta|etage))")
+    r",?[ \t]*+(?:(?i:lgh|whg\.?|wohnung|apt\.?|apartment|suite|unit|flat|app\.?|appartement|bât\.?|bâtiment|"
+    r"escalier|esc\.?|piso|puerta|pta\.?|scala|interno|int\.|lok\.|m\.|etg\.?|étage|stock|og|dg)[ \t]*+[\w-]{1,6}|"
+    r"\d{1,2}(?:e|er|ème|\.)?[ \t]*+(?i:étage|stock|og|piano|planta|etage))")
 
 
 def find(norm: str, has_cjk: bool) -> list[Span]:

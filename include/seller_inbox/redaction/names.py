@@ -21,6 +21,11 @@ _PARTICLE = r"(?:van|von|der|den|de|da|di|del|della|la|le|du|dos|das|ten|ter|zu|
 _CAP_SEQ = rf"{CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{CAP}){{0,2}}"
 _ANY_SEQ = rf"{WORD}(?:[ \t]+{WORD}){{0,2}}"
 KANJI = "一-龥々〆ヶ"
+# a separator between a cue and a name: punctuation with optional spaces, or spaces; possessive, so
+# that 20,000 spaces after "Thanks" are not tried split by split
+_SEP = r"(?:[ \t]*+[,:.!–—-]++[ \t]*+|[ \t]++)"
+_SEP_COMMA = r"(?:[ \t]*+[,:]++[ \t]*+|[ \t]++)"
+_END = r"[ \t]*+[.!]?[ \t]*+$"
 
 
 def _alts(words: Iterable[str]) -> str:
@@ -32,24 +37,24 @@ _GREETING = _alts(w for v in lx.GREETINGS.values() for w in v.split("|"))
 # "Frau Dr. Anna Berger": a second honorific may follow the first
 _HONORIFIC_RE = re.compile(rf"\b({lx.HONORIFICS})(\.?)(?:[ \t]+(?:{lx.HONORIFICS})\.)?[ \t]+({_CAP_SEQ})")
 _GREETING_RE = re.compile(
-    rf"(?im)^[ \t]*(?:{_GREETING})(?:[ \t]+(?-i:{lx.HONORIFICS})\.?)?[ \t]*,?[ \t]+({_ANY_SEQ})(?=[ \t]*(?:[,!.:;]|$))")
-_STRONG_RE = re.compile(rf"(?i:\b(?:{lx.STRONG_INTROS}))[ \t]*[:,]?[ \t]+({_ANY_SEQ})")
+    rf"(?im)^[ \t]*+(?:{_GREETING})(?:[ \t]++(?-i:{lx.HONORIFICS})\.?)?{_SEP_COMMA}({_ANY_SEQ})(?=[ \t]*+(?:[,!.:;]|$))")
+_STRONG_RE = re.compile(rf"(?i:\b(?:{lx.STRONG_INTROS})){_SEP_COMMA}({_ANY_SEQ})")
 _WEAK_RE = re.compile(rf"(?i:\b(?:{lx.WEAK_INTROS}))[ \t]+({_CAP_SEQ})")
 # not on the first line: "Best Choice Products" is a shop, "Best, Jo" under a message a name
-_CLOSING_INLINE_RE = re.compile(rf"(?im)(?:(?<=\n)|(?<=[.!?] ))[ \t]*(?:{_CLOSING})[ \t]*[,.!–—-]*[ \t]+({_ANY_SEQ})[ \t]*[.!]?[ \t]*$")
-_CLOSING_TAIL_RE = re.compile(rf"(?m)^[ \t]*(?i:{_CLOSING})\b[^\n]{{0,80}}?,[ \t]*({_CAP_SEQ})[ \t]*[.!]?[ \t]*$")
-_DASH_RE = re.compile(rf"(?m)(?:^|(?<=[.!?)])[ \t]+|(?<=[.!?)]))[ \t]*(?:[-–—~]{{1,2}}|/)[ \t]*({_ANY_SEQ}|[{KANJI}]{{2,5}})[ \t]*$")
+_CLOSING_INLINE_RE = re.compile(rf"(?im)(?:(?<=\n)|(?<=[.!?] ))[ \t]*+(?:{_CLOSING}){_SEP}({_ANY_SEQ}){_END}")
+_CLOSING_TAIL_RE = re.compile(rf"(?m)^[ \t]*+(?i:{_CLOSING})\b[^\n]{{0,80}}?,[ \t]*+({_CAP_SEQ}){_END}")
+_DASH_RE = re.compile(rf"(?m)(?:^|(?<=[.!?)]))[ \t]*+(?:[-–—~]{{1,2}}|/)[ \t]*+({_ANY_SEQ}|[{KANJI}]{{2,5}}){_END}")
 # a form-like line: "Name: John Miller", "Nom : Dupont", "お名前：山田太郎"
 _LABELLED_RE = re.compile(
     r"(?im)^[ \t]*(?:full name|name|first name|last name|surname|vorname|nachname|nom|prénom|nom complet|nome|cognome|"
     r"nombre|apellidos?|naam|voornaam|achternaam|imię|nazwisko|imię i nazwisko|namn|förnamn|efternamn|nome completo|"
-    rf"recipient|empfänger|destinataire|destinatario|ontvanger|odbiorca|mottagare)[ \t]*[:：][ \t]*({_ANY_SEQ})[ \t]*$")
+    rf"recipient|empfänger|destinataire|destinatario|ontvanger|odbiorca|mottagare)[ \t]*+[:：][ \t]*+({_ANY_SEQ})[ \t]*+$")
 _CJK_LABELLED_RE = re.compile(rf"(?m)(?:お名前|氏名|名前|姓名|收件人|联系人)[ \t　]*[:：][ \t　]*([{KANJI}ぁ-んァ-ヶー]{{2,8}}(?:[ 　][{KANJI}ぁ-んァ-ヶー]{{1,6}})?)")
 # "Thank you Sarah for your help": a capitalised name right after a thank-you
 _THANKS_RE = re.compile(rf"(?i:\b(?:thank you|thanks|thx|danke|merci|grazie|gracias|obrigad[oa]|dziękuję|dzięki|tack|"
                         rf"bedankt|dank je))[ \t]+({_CAP_SEQ})(?=[ \t]*[,.!;]|[ \t]+[{LO}])")
 # "Herzliche Grüße von Anna Schmidt" ("Greetings from Berlin" is a town: a first name is required)
-_CLOSING_FROM_RE = re.compile(rf"(?i:\b(?:{_CLOSING})[ \t]*,?[ \t]+(?:von|from|de la part de|da parte di|de parte de))"
+_CLOSING_FROM_RE = re.compile(rf"(?i:\b(?:{_CLOSING}){_SEP_COMMA}(?:von|from|de la part de|da parte di|de parte de))"
                               rf"[ \t]+({_CAP_SEQ})")
 _JA_INTRO_RE = re.compile(rf"(?:私は|わたしは|私、)?([{KANJI}ァ-ヶー]{{1,6}}[ 　]?[{KANJI}ぁ-んァ-ヶー]{{0,5}}?)(?:と申します|といいます|と言います)")
 _JA_NAME_IS_RE = re.compile(r"(?:私の名前は|名前は)([^\s。、,.]{1,12}?)です")

@@ -10,7 +10,7 @@ from seller_inbox.redaction import lexicon as lx
 from seller_inbox.redaction.names import CAP, KANJI, UP, LO, _CLOSING
 from seller_inbox.redaction.spans import Span
 
-_CLOSING_LINE_RE = re.compile(rf"(?i)^[ \t]*(?:{_CLOSING})[ \t]*[,.!]*[ \t]*$|(?:{lx.CJK_CLOSINGS})[。.!！]?[ \t]*$")
+_CLOSING_LINE_RE = re.compile(rf"(?i)^[ \t]*+(?:{_CLOSING})[ \t]*+[,.!]*+[ \t]*+$|(?:{lx.CJK_CLOSINGS})[。.!！]?[ \t]*+$")
 _LABEL_RE = re.compile(r"(?i)^[ \t]*(?:(?:tel|tél|phone|mobile?|mob|cell|handy|fax|e-?mail|mail|address|adresse|addr|"
                        r"indirizzo|dirección|endereço|adres|tfn|telefon|teléfono|telefono|電話|携帯|住所|メール|地址|电话|手机"
                        r")\.?[ \t]*[:：]?[ \t]*)?")
