@@ -92,7 +92,7 @@ def _known_res(names: tuple[str, ...]) -> tuple[re.Pattern | None, re.Pattern | 
     free, exact = [], []
     for n in names:
         n = " ".join((n or "").split())
-        if len(n) < 2 or n.lower() in lx.NOT_NAMES or not any(c.isalpha() for c in n):
+        if n.lower() in lx.NOT_NAMES or sum(c.isalpha() for c in n) < 2:  # "J." alone would hit every "j."
             continue
         (exact if n.lower() in lx.AMBIGUOUS_NAMES else free).append(re.escape(n))
     # a name stands alone ("_" separates too: passport_John_Miller); a CJK name needs no spaces
