@@ -78,7 +78,11 @@ def _personal(value: str) -> bool:
         return True
     if _PERSONAL_DOMAINS.match(domain) and not _RANDOM.search(local):
         return True
+    from seller_inbox.redaction.lexicon import FIRST_NAMES
+
     parts = [p for p in re.split(r"[._+=-]+", local) if p]
     if 2 <= len(parts) <= 3 and all(p.isalpha() and 2 <= len(p) <= 15 for p in parts):
         return True  # john.miller@…
+    if any(a.isalpha() and a.lower() in FIRST_NAMES and b.isalpha() for a, b in zip(parts, parts[1:])):
+        return True  # reply-to-john-miller@…
     return any(s.kind != "NAME" for s in find(local.translate(_SEPARATORS)))
