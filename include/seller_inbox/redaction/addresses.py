@@ -53,7 +53,7 @@ _PART = r"(?:de|del|della|delle|dei|degli|di|da|do|dos|das|la|las|los|el|les|le|
 _ROMANCE_STREET = re.compile(
     rf"(?i:\b(?:{_ROMANCE_TYPES}))[ \t]++(?:{_PART}[ \t]*+)*{_WORD}(?:[ \t]++(?:{_PART}[ \t]*+)*{_CAP}){{0,3}}"
     rf",?[ \t]*+(?:n[ºo°.]?[ \t]*+)?\d{{1,4}}[a-zA-Z]?(?:[/-](?:\d{{1,4}}[a-zA-Z]?|[A-Za-z]\b))?{_NUM_END}"
-    r"(?:,?[ \t]*+\d{1,2}[ºª°][ \t]*+(?:Esq\.?|Dto\.?|Dta\.?|Izq\.?|Izda\.?|Dcha\.?|Drcha\.?|Fte\.?|Frente|[A-Za-z](?![A-Za-z]))?)?"
+    r"(?:,?[ \t]*+\d{1,2}[ºª°][ \t]*+(?:(?i:esq|dto|dta|izq|izqda|izda|dcha|drcha|fte)\.?|(?i:frente)|[A-Za-z](?![A-Za-z]))?)?"
     r"(?:,?[ \t]*+(?:m\.|m|lok\.|mieszk\.)[ \t]*+\d{1,4})?")
 _FR_STREET = re.compile(
     rf"(?<![\w-])\d{{1,4}}(?:[ \t]?(?:bis|ter|[A-Z]))?,?[ \t]++(?i:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|"
@@ -74,7 +74,7 @@ _CA_POSTCODE = re.compile(rf"\b(?:{_CAP}(?:[ \t]++{_CAP}){{0,2}},?[ \t]*+(?:ON|Q
                           r"[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b")
 _KANJI = "一-龥々〆ヶ"
 _JP_PREF = r"(?:東京都|北海道|京都府|大阪府|[一-龥]{2,3}県)"
-_JP_NUMBERS = r"\d{1,4}(?:(?:丁目|番地|番|号|の|-)\d{1,4}){0,4}(?:丁目|番地|番|号)?"
+_JP_NUMBERS = r"\d{1,4}(?:(?:丁目|番地|番|号|の|-|条[東西南北]?)\d{1,4}){0,4}(?:丁目|番地|番|号)?"
 # town names are kanji and katakana with the odd が/の/ケ (霞が関); a sentence's hiragana ends the address
 _JP_TOWN = rf"[{_KANJI}ァ-ンがのケ]"
 _JP_ADDRESS = re.compile(
@@ -106,7 +106,12 @@ _NOT_CITIES = {
 _UNIT_AFTER = re.compile(
     r",?[ \t]*+(?:(?i:lgh|whg\.?|wohnung|apt\.?|apartment|suite|unit|flat|app\.?|appartement|bât\.?|bâtiment|"
     r"escalier|esc\.?|piso|puerta|pta\.?|scala|interno|int\.|lok\.|m\.|etg\.?|étage|stock|og|dg)[ \t]*+[\w-]{1,6}|"
-    r"\d{1,2}(?:e|er|ème|\.)?[ \t]*+(?i:étage|stock|og|piano|planta|etage))")
+    r"\d{1,2}(?:e|er|ème|\.)?[ \t]*+(?i:étage|stock|og|piano|planta|etage|tr|trappor|vån|våning)\b)")
+# a building, staircase or flat on a line of its own next to an address: "Résidence Les Pins, Bât. B"
+_BUILDING_LINE = re.compile(
+    r"(?m)^[ \t]*+(?:Résidence|Résid\.|Bât\.?|Bâtiment|Immeuble|Escalier|Appartement|Appt\.?|Apt\.?|Flat|Suite|Unit|"
+    r"Building|Bldg\.?|Gebäude|Hinterhaus|Vorderhaus|Edificio|Edif\.|Palazzina|Scala|Piso|Portal|Bloque|Blok|Klatka|"
+    r"Lgh|Lägenhet|c/o)\b[^\n]{0,50}$")
 
 
 def find(norm: str, has_cjk: bool) -> list[Span]:
@@ -116,6 +121,11 @@ def find(norm: str, has_cjk: bool) -> list[Span]:
     for rx in (_US_CITY_ZIP, _UK_POSTCODE, _CA_POSTCODE):
         spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in rx.finditer(norm))
     streets = sorted(spans)
+    for m in _BUILDING_LINE.finditer(norm):
+        line = m.group(0)
+        near = any(0 < s.start - m.end() <= 2 or 0 < m.start() - s.end <= 2 for s in streets)
+        if near and (any(c.isdigit() for c in line) or re.search(r"\b[A-Z]\b|[A-Z][a-zà-ÿ]+ [A-Z][a-zà-ÿ]+", line)):
+            spans.append(Span(m.start() + len(line) - len(line.lstrip(" \t")), m.end(), "ADDRESS"))
     for s in list(streets):
         unit = _UNIT_AFTER.match(norm, s.end)
         if unit:

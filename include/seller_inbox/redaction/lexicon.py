@@ -129,7 +129,12 @@ CJK_NOT_NAMES = set("""以上 敬具 宜しく 谢谢 謝謝 感谢 此致 敬�
 BUSINESS = set("""shop store stores gear outlet gmbh mbh ltd limited inc llc plc co company corp corporation ag kg ug sarl
 sas srl spa sl sa bv nv ab oy team service services support direct official trading handel versand onlineshop
 boutique tienda negozio winkel sklep butik loja international global europe
-outdoor sports electronics home garden kitchen fashion toys tools products""".split())
+outdoor sports electronics home garden kitchen fashion toys tools products
+manager director assistant owner head officer engineer purchasing procurement buyer department practice president ceo
+cfo cto founder partner consultant secretary coordinator supervisor geschäftsführer geschäftsführerin leiter leiterin
+einkauf abteilung inhaber inhaberin responsable directeur directrice gérant gérante direttore direttrice titolare
+gerente director directora jefe propietario eigenaar directeur kierownik dyrektor właściciel chef ägare vd
+gerente diretor diretora""".split())
 # common first names of the served markets: a capitalised pair starting with one of them, alone
 # on the last line of a message or in a file name, is a person ("Account Health" is not)
 FIRST_NAMES = set("""
