@@ -3,7 +3,8 @@
 ``find(text, names=(), language=None)`` returns the spans ``(start, end, kind)`` of personal data;
 ``redact`` replaces them with stable placeholders (``[EMAIL] [PHONE] [ADDRESS] [NAME] [CARD]
 [IBAN]``) so classifiers still see that something was there. One module per recogniser
-(``emails``, ``phones``, ``addresses``, ``names``, ``signatures``, ``payment``); ``protected``
+(``emails``, ``phones``, ``addresses``, ``names``, ``signatures``, ``payment``; ``filenames`` and
+``message_ids`` for attachment names and Message-IDs); ``protected``
 holds what is never redacted (order ids, ASINs, tracking numbers, VAT ids, model numbers,
 dates, year ranges, prices) and the resolver in ``spans`` drops anything touching it.
 """
@@ -14,7 +15,8 @@ import re
 from typing import Iterable
 
 from seller_inbox.redaction import addresses, emails, names as _names, payment, phones, protected, signatures
-from seller_inbox.redaction.identifiers import redact_filename, redact_identifier
+from seller_inbox.redaction.filenames import redact_filename
+from seller_inbox.redaction.message_ids import redact_identifier
 from seller_inbox.redaction.phones import UNREDACTED_PHONE_CHECK
 from seller_inbox.redaction.salt import SALT_ENV, installation_salt
 from seller_inbox.redaction.spans import PLACEHOLDERS, Span, apply, normalise, placeholders, resolve
