@@ -168,6 +168,7 @@ ORDINARY = [
     ("Best Choice Products\n\nIs it waterproof?", []),
     ("Hi there,\n\nthe battery lasts only 2 hours. Is this normal?\n\nThanks!", []),
     ("お世話になっております。\n商品が届きました。\n\nよろしくお願いします。", []),
+    ("この商品は防水仕様となっております。同様に、様々な色がございます。お客様のご注文を確認しました。", []),
     ("Will you ship it tomorrow? I will be at home.", ["Will"]),
 ]
 

@@ -183,8 +183,24 @@ def _cjk(text: str) -> list[Span]:
             if m.group(1).strip() not in lx.CJK_NOT_NAMES:
                 spans.append(Span(m.start(1), m.end(1), "NAME"))
     for m in _JA_SAMA_RE.finditer(text):
-        n = m.group(1)
-        if n in _JA_HONORIFIC_KEEP or n in lx.CJK_NOT_NAMES or n.endswith("客") or n.startswith(("お", "ご")):
-            continue
-        spans.append(Span(m.start(1), m.end(1), "NAME"))
+        s = _sama_name(text, m)
+        if s:
+            spans.append(s)
     return spans
+
+
+_SAMA_END = re.compile(r"[、。,.!！?？\s」）)]|へ|宛|$")
+
+
+def _sama_name(text: str, m: re.Match) -> Span | None:
+    """The name before 様/さん: from a surname of the bank inside the run ("本日田中様" is 田中), or
+    the whole run when 様 closes the phrase ("Lucía様、"); 仕様, 同様, 様々 and お客様 are words."""
+    run, start = m.group(1), m.start(1)
+    if run in _JA_HONORIFIC_KEEP or run in lx.CJK_NOT_NAMES or run.endswith("客") or run.startswith(("お", "ご")):
+        return None
+    for k in range(len(run)):
+        if run[k:k + 2] in lx.CJK_SURNAMES or run[k] in lx.CJK_SURNAMES:
+            return Span(start + k, m.end(1), "NAME")
+    if _SAMA_END.match(text, m.end()) and not run[-1:] in "仕同模多異左各一有":
+        return Span(start, m.end(1), "NAME")
+    return None
