@@ -67,6 +67,13 @@ def main() -> None:
     q = statistics.quantiles(ms, n=20)
     print(f"redact: {len(texts)} texts x 5, mean {statistics.mean(ms):.3f} ms, p50 {statistics.median(ms):.3f} ms, "
           f"p95 {q[18]:.3f} ms, max {max(ms):.3f} ms")
+    classify = ROOT / "include" / "seller_inbox_dev" / "data" / "classify" / "corpus.v1.jsonl"
+    if classify.is_file():  # written by the classifier's team, with no personal data but an office address
+        import json
+
+        bodies = [json.loads(line)["body"] for line in classify.read_text(encoding="utf-8").splitlines() if line]
+        found = [(s.kind, b[s.start:s.end]) for b in bodies for s in find(b)]
+        print(f"classifier corpus: {len(bodies)} buyer messages, {len(found)} spans found: {sorted(set(found))[:10]}")
     worst = _hostile()
     print(f"hostile bodies ({len(CUES) * len(FILLS)} of 20,000 characters): worst {worst[0]:.1f} ms ({worst[1]})")
     if mail.is_dir():

@@ -25,10 +25,12 @@ _NOT_STREET = (r"(?!(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnt
 _EN_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Ter|"
              r"Close|Crescent|Cres|Gardens|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir|Row|Mews|Trail|Trl|Walk|Grove|"
              r"Loop|Plaza|Alley|Path|Ridge|Crossing|Pike|Turnpike|Expressway|Broadway")
+# the dot after a type is the abbreviation's ("St."), not the sentence's ("… 55 Main Street.")
+_ABBR_DOT = r"(?:(?<=St|Rd|Ln|Dr|Ct|Pl|Sq)|(?<=Ave|Ter|Hwy|Cir|Trl)|(?<=Blvd|Cres|Pkwy))\.?"
 _EN_STREET = re.compile(
     r"(?:\b(?:Flat|Apt|Apartment|Suite|Unit)\.?[ \t]*+\d{1,4}[A-Za-z]?,?[ \t]++)?"
     rf"(?<![\w-])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?(?:[ \t]++(?:[NSEW]\.?|North|South|East|West|\d{{1,3}}(?:st|nd|rd|th)|{_CAP})){{1,4}}"
-    rf"[ \t]++(?:{_EN_TYPES})\b\.?(?:[ \t]++(?:NW|NE|SW|SE|N|S|E|W)\b)?"
+    rf"[ \t]++(?:{_EN_TYPES})\b(?:{_ABBR_DOT})?(?:[ \t]++(?:NW|NE|SW|SE|N|S|E|W)\b)?"
     r"(?:,?[ \t]*+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|#)\.?[ \t]*+#?[\w-]+)?")
 # the same on a line of its own, in any case ("42 maple street")
 _EN_STREET_LINE = re.compile(

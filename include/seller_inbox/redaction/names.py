@@ -66,25 +66,34 @@ _JA_HONORIFIC_KEEP = {"お客", "客", "皆", "お", "ご", "皆々", "各位", 
                       "店長", "担当", "担当者", "業者", "配達員", "運送屋", "宅配業者", "販売者", "出品者", "お店", "皆様"}
 
 
-def _name_words(seq: str, start: int, allow_lower: bool) -> Span | None:
-    """The leading name words of ``seq`` (which starts at ``start``), or None."""
-    words = re.finditer(r"\S+", seq)
-    end = None
-    for i, w in enumerate(words):
+def _name_words(seq: str, start: int, trust: str) -> Span | None:
+    """The leading name words of ``seq`` (which starts at ``start``), or None.
+
+    ``trust`` is how strong the cue is. "strong" ("my name is"): words in any case. "case": a
+    Title-case word, or a lower-case / SHOUTED one that is a first name of the bank ("hi john",
+    "GRÜSSE, JÜRGEN"; not "Saludos cordialles", "THIS IS RIDICULOUS"). "bank": even a Title-case
+    first word must be a first name of the bank ("Hi, Great, …", "danke Wie kann …").
+    """
+    end, first_banked = None, False
+    for i, w in enumerate(re.finditer(r"\S+", seq)):
         token = w.group(0).strip(",.;:!?")
         low = token.lower()
         if i and end is not None and re.fullmatch(_PARTICLE, low) and w.group(0) == token:
             continue  # "Fleur de Vries": kept only if a name word follows
-        if not token or low in lx.NOT_NAMES or not any(c.isalpha() for c in token):
+        if not token or low in lx.NOT_NAMES or not any(c.isalpha() for c in token) or (
+                i == 0 and re.fullmatch(_PARTICLE, token)):
             break
-        if not allow_lower and not token[0].isupper():
+        title = (token[0].isupper() and not token.isupper() or re.fullmatch(r"[^\W\d_]\.", token) is not None
+                 or cjk_surname(token))
+        if i == 0:
+            first_banked = low in lx.FIRST_NAMES
+            ok = trust == "strong" or first_banked or (title and trust == "case")
+        else:
+            ok = trust == "strong" or title or first_banked
+        if not ok:
             break
-        if re.fullmatch(_PARTICLE, token) and i == 0:
-            break
-        end = start + w.start() + len(w.group(0).rstrip(",.;:!?")) if token else end
-    if end is None:
-        return None
-    return Span(start, end, "NAME")
+        end = start + w.start() + len(w.group(0).rstrip(",.;:!?"))
+    return Span(start, end, "NAME") if end is not None else None
 
 
 @lru_cache(maxsize=256)
@@ -127,6 +136,12 @@ def _known(text: str, names: tuple[str, ...]) -> list[Span]:
     return spans
 
 
+def cjk_surname(word: str) -> bool:
+    """Whether a Han-character word starts with a common Chinese or Japanese surname (多谢 does not)."""
+    return bool(word) and "\u3400" <= word[0] <= "\u9fff" and (word[:2] in lx.CJK_SURNAMES or word[:3] in lx.CJK_SURNAMES
+                                                              or word[0] in lx.CJK_SURNAMES)
+
+
 _FILLER = {"here", "hier", "ici", "qui", "aquí", "aqui", "again", "encore", "ancora", "otra", "vez"}
 
 
@@ -157,18 +172,21 @@ def find(text: str, names: tuple[str, ...] = (), has_cjk: bool = False) -> list[
     for m in _HONORIFIC_RE.finditer(text):
         if m.group(1) in lx.DOTTED_HONORIFICS and not m.group(2):
             continue
-        s = _name_words(m.group(3), m.start(3), allow_lower=False)
+        s = _name_words(m.group(3), m.start(3), "case")
         if s:  # the honorific goes too: it says who the person is as much as the name does
             spans.append(Span(m.start(), s.end, "NAME"))
-    for rx, lower, whole in ((_GREETING_RE, True, True), (_STRONG_RE, True, False), (_WEAK_RE, False, False),
-                             (_CLOSING_INLINE_RE, True, True), (_CLOSING_TAIL_RE, False, True), (_DASH_RE, True, True),
-                             (_LABELLED_RE, True, True), (_THANKS_RE, False, True), (_CLOSING_FROM_RE, False, False)):
+    for rx, trust, whole in ((_GREETING_RE, "case", True), (_STRONG_RE, "strong", False), (_WEAK_RE, "case", False),
+                             (_CLOSING_INLINE_RE, "case", True), (_CLOSING_TAIL_RE, "case", True), (_DASH_RE, "case", True),
+                             (_LABELLED_RE, "strong", True), (_THANKS_RE, "bank", True), (_CLOSING_FROM_RE, "bank", False)):
         for m in rx.finditer(text):
-            s = _name_words(m.group(1), m.start(1), allow_lower=lower)
+            if rx is _GREETING_RE and "," in text[m.start():m.start(1)]:
+                trust = "bank"  # "Hi, Great, have a nice weekend": after "Hi," a word is a name if it is one
+            elif rx is _GREETING_RE:
+                trust = "case"
+            s = _name_words(m.group(1), m.start(1), trust)
             # where the cue is weaker ("Dzień dobry, paczka nie dotarła") every word must be a name
             if s and (not whole or _only_filler(text[s.end:m.end(1)])):
-                if (rx is _WEAK_RE and not _name_ends(text, s)) or (
-                        rx is _CLOSING_FROM_RE and text[s.start:s.end].split()[0].lower() not in lx.FIRST_NAMES):
+                if rx is _WEAK_RE and not _name_ends(text, s):
                     continue  # "This is Amazing quality", "Sono Soddisfatto del prodotto"
                 spans.append(s)
     if has_cjk:
@@ -180,6 +198,8 @@ def _cjk(text: str) -> list[Span]:
     spans = []
     for rx in (_JA_INTRO_RE, _JA_NAME_IS_RE, _ZH_INTRO_RE, _CJK_CLOSING_NAME_RE, _CJK_LABELLED_RE):
         for m in rx.finditer(text):
+            if rx is _CJK_CLOSING_NAME_RE and not cjk_surname(m.group(1)):
+                continue
             if m.group(1).strip() not in lx.CJK_NOT_NAMES:
                 spans.append(Span(m.start(1), m.end(1), "NAME"))
     for m in _JA_SAMA_RE.finditer(text):

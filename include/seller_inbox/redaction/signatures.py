@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from seller_inbox.redaction import lexicon as lx
-from seller_inbox.redaction.names import CAP, KANJI, UP, LO, _CLOSING
+from seller_inbox.redaction.names import CAP, KANJI, LO, UP, _CLOSING, cjk_surname
 from seller_inbox.redaction.spans import Span
 
 _CLOSING_LINE_RE = re.compile(rf"(?i)^[ \t]*+(?:{_CLOSING})[ \t]*+[,.!]*+[ \t]*+$|(?:{lx.CJK_CLOSINGS})[。.!！]?[ \t]*+$")
@@ -27,8 +27,10 @@ def _name_line(line: str, allow_lower: bool) -> tuple[int, int] | None:
     body = line[lead:].rstrip(" \t,.")
     if not body or len(body) > 50 or any(c.isdigit() for c in body) or body.endswith((":", "?")):
         return None
-    if _CJK_NAME.fullmatch(body):
-        return (lead, lead + len(body)) if body.replace("　", "").replace(" ", "") not in lx.CJK_NOT_NAMES else None
+    if _CJK_NAME.fullmatch(body):  # a Han name starts with a surname of the bank; katakana names pass
+        plain = body.replace("　", "").replace(" ", "")
+        han_ok = cjk_surname(plain) or not ("\u3400" <= plain[0] <= "\u9fff")
+        return (lead, lead + len(body)) if plain not in lx.CJK_NOT_NAMES and han_ok else None
     tokens = body.split()
     if not 1 <= len(tokens) <= 4:
         return None
