@@ -171,16 +171,14 @@ def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: dat
              now: datetime | None = None) -> dict:
     """Validate the stage's batches for [start, end); record the outcome; set aside quarantined
     rows; raise GateFailed when an error-level expectation fails."""
-    import psycopg2
-
-    from seller_inbox import clock
+    from seller_inbox import clock, warehouse
 
     suite = load_suite(stage)
     params = {"store_id": store.id, "start": start, "end": end, "now": now or clock.now(),
               "min_expected_mails": store.gates.min_expected_mails,
               "zones": json.dumps({m.code: m.zone.key for m in store.marketplaces})}
     kept: list[tuple] = []  # GX suites and results of this run, for the Data Docs
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         results, set_aside, checked = _validate_batches(conn, suite, stage, store, params, kept)
         errors = [r for r in results if not r["success"] and r["level"] == "error"]
