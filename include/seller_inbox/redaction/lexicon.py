@@ -102,6 +102,11 @@ hoy mañana vandaag morgen dzisiaj jutro idag imorgon hoje amanhã
 NOT_NAMES |= {w.lower() for table in (CLOSINGS, GREETINGS) for v in table.values() for w in v.replace("|", " ").split()}
 NOT_NAMES |= {w.lower() for w in (STRONG_INTROS + "|" + WEAK_INTROS).replace("|", " ").replace("(?:", " ").replace(")", " ")
               .replace("?", " ").split() if w.isalpha()}
+# interjections that open a reply after a greeting ("Hi, Great, …", "Buenos días, Vale, gracias")
+NOT_NAMES |= set("""great awesome perfect excellent fine good nice cool super sure yes no yeah yep nope well sorry ok okay
+oh ah hmm wow alright right indeed gut toll klasse prima super perfekt genau stimmt alles okay parfait génial super
+d'accord bien entendu perfetto ottimo bene benissimo certo esatto perfecto genial vale bueno claro exacto perfeito
+ótimo certo claro prima goed mooi top dobrze świetnie super bra toppen perfekt precis""".split())
 NOT_NAMES |= {"och", "oraz", "ale", "ed", "mais", "pero", "mas", "maar", "men", "samt", "sowie", "ou", "oppure", "ó",
               "ihnen", "euch", "uns", "dir", "dich", "mich", "mir", "lui", "leur", "vous", "usted", "ustedes", "voi", "lei"}
 # first names that are also ordinary words: matched only capitalised

@@ -136,6 +136,12 @@ def _known(text: str, names: tuple[str, ...]) -> list[Span]:
     return spans
 
 
+def _lone_word(text: str, m: re.Match) -> bool:
+    """"Hi, Xiomara, …": one capitalised word between commas after a greeting."""
+    word = m.group(1).split()[0]
+    return word[:1].isupper() and not word.isupper() and re.match(r"[ \t]*+[,!]", text[m.start(1) + len(word):]) is not None
+
+
 def cjk_surname(word: str) -> bool:
     """Whether a Han-character word starts with a common Chinese or Japanese surname (多谢 does not)."""
     return bool(word) and "\u3400" <= word[0] <= "\u9fff" and (word[:2] in lx.CJK_SURNAMES or word[:3] in lx.CJK_SURNAMES
@@ -179,8 +185,8 @@ def find(text: str, names: tuple[str, ...] = (), has_cjk: bool = False) -> list[
                              (_CLOSING_INLINE_RE, "case", True), (_CLOSING_TAIL_RE, "case", True), (_DASH_RE, "case", True),
                              (_LABELLED_RE, "strong", True), (_THANKS_RE, "bank", True), (_CLOSING_FROM_RE, "bank", False)):
         for m in rx.finditer(text):
-            if rx is _GREETING_RE and "," in text[m.start():m.start(1)]:
-                trust = "bank"  # "Hi, Great, have a nice weekend": after "Hi," a word is a name if it is one
+            if rx is _GREETING_RE and "," in text[m.start():m.start(1)] and not _lone_word(text, m):
+                trust = "bank"  # "Hi, Great idea": after "Hi," words are a name only if they are one
             elif rx is _GREETING_RE:
                 trust = "case"
             s = _name_words(m.group(1), m.start(1), trust)
