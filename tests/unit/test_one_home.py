@@ -87,3 +87,10 @@ def test_the_checks_catch_a_second_definition():
     tree = ast.parse('INTENTS = ("order_status", "not_received", "damaged_defective", "wrong_item", "other")')
     assert any(len(v & set(taxonomy.INTENTS)) >= 5 for _, v in _string_sequences(tree))
     assert sum(t in r"amazon\.(?:com|co\.uk|co\.jp|com\.mx|com\.au)" for t in TLDS) >= 3
+
+
+def test_one_way_to_open_a_warehouse_connection():
+    hits = [f"{_rel(p)}:{i}" for p in SOURCES if p.suffix == ".py" and p.name != "warehouse.py"
+            and PACKAGE in p.parents for i, line in enumerate(p.read_text().splitlines(), 1)
+            if "psycopg2.connect(" in line or "psycopg.connect(" in line]
+    assert not hits, f"open warehouse connections with seller_inbox.warehouse.connect: {hits}"

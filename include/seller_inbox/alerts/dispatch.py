@@ -155,14 +155,15 @@ def dispatch_alerts(store, dsn: str, start: datetime, end: datetime, now: dateti
     All sends of the run share ``send_budget`` seconds (``channels.SendBudget``); what does
     not fit is left ``failed`` with ``next_attempt_at`` for a later run.
     """
-    import psycopg2
     import psycopg2.extras
+
+    from seller_inbox import warehouse
 
     lang = store.alert_language
     keys = channel_keys(store)
     stats: Counter = Counter()
     budget = ch.SendBudget(send_budget)
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         # 1. risk alerts for the window
         min_needed = min((RISK_ORDER[m] for _, _, _, m in keys), default=2)

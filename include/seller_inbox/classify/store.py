@@ -23,8 +23,7 @@ def classify_store_messages(store, dsn: str, start: datetime, end: datetime, *, 
     Returns ``{"store_id", "classified", "skipped", "by_intent", "by_risk", "low_confidence",
     "classifier_version"}``; ``skipped`` counts rows already done by this version.
     """
-    import psycopg2
-
+    from seller_inbox import warehouse
     from seller_inbox.classify.pipeline import classifier_version, classify_batch
 
     version = classifier_version()
@@ -32,7 +31,7 @@ def classify_store_messages(store, dsn: str, start: datetime, end: datetime, *, 
     by_risk: Counter = Counter()
     low = 0
     done = 0
-    conn = psycopg2.connect(dsn)
+    conn = warehouse.connect(dsn)
     try:
         with conn.cursor() as cur:
             cur.execute(

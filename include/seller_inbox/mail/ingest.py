@@ -72,10 +72,9 @@ def ingest_mailbox(store, dsn: str, start: datetime, end: datetime, *, batch_siz
 def ingest_source(store, dsn: str, source, start: datetime, end: datetime, *, folders: dict[str, str] | None = None,
                   batch_size: int = BATCH_SIZE, since_watermark: bool = False, salt: bytes | None = None) -> dict:
     """Same as ``ingest_mailbox`` with an already opened reader (``sources.MaildirSource``/``ImapSource``)."""
-    import psycopg2
-
-    from seller_inbox.redaction import installation_salt
+    from seller_inbox import warehouse
     from seller_inbox.mail.sources import FolderState
+    from seller_inbox.redaction import installation_salt
 
     salt = salt or installation_salt()
     folders = folders or dict(store.mail_folders)
@@ -85,7 +84,7 @@ def ingest_source(store, dsn: str, source, start: datetime, end: datetime, *, fo
     counts = {"seen": 0, "stored": 0, "duplicates": 0, "quarantined": 0, "skipped_known": 0,
               "kinds": {}, "folders": {}}
     parsed_total = 0
-    pg = psycopg2.connect(dsn)
+    pg = warehouse.connect(dsn)
     try:
         # inbox first so that replies in the same run find their buyer messages
         order = sorted(folders.items(), key=lambda kv: (kv[0] != "inbox", kv[0]))

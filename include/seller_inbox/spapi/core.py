@@ -44,9 +44,9 @@ class ClientCore:
 
     def _warehouse_conn(self):
         if self._db is None or self._db.closed:
-            import psycopg2
+            from seller_inbox import warehouse
 
-            self._db = psycopg2.connect(self.dsn)
+            self._db = warehouse.connect(self.dsn)
             self._db.autocommit = True
             with self._db.cursor() as cur:
                 # bucket reservations and the call log are bookkeeping: no fsync wait per API call
