@@ -21,9 +21,10 @@ RUN grep -v '^-e ' requirements.txt > /tmp/requirements-deps.txt \
 
 # 2) the project (.dockerignore lets through only requirements.txt, pyproject.toml, include/,
 #    dags/, plugins/), then the whole requirements.txt again: everything is already satisfied
-#    except `--editable .`, which installs seller_inbox editable from /opt/airflow/include (the folder
+#    except `--editable .`, which installs seller_inbox (and the dev tooling seller_inbox_dev: the
+#    simulator and demo mail the compose file runs) editable from /opt/airflow/include (the folder
 #    the compose file mounts) and the `seller-inbox` command.
 COPY --chown=airflow:0 . ./
 RUN pip install --no-cache-dir -r requirements.txt \
  && pip check \
- && python -c "import seller_inbox.cli, seller_inbox.paths as p; assert str(p.DAGS) == '/opt/airflow/dags', p.DAGS"
+ && python -c "import seller_inbox.cli, seller_inbox.paths as p; assert str(p.DAGS) == '/opt/airflow/dags', p.DAGS; seller_inbox.cli.build_parser().parse_args(['sandbox', 'sellers'])"

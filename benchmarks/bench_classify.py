@@ -25,7 +25,7 @@ def main() -> None:
     ap.add_argument("--split", default="all", choices=("all", "train", "heldout"))
     args = ap.parse_args()
 
-    from seller_inbox.classify import corpus
+    from seller_inbox_dev.classify import corpus
     from seller_inbox.classify.pipeline import classify_batch
 
     rows = corpus.load(split=None if args.split == "all" else args.split)

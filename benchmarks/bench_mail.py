@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_mail.py [--mails 10000] [--dsn URL] [--keep]
 
-1. writes demo relay mail (``seller_inbox.mail.demo``) for the three demo stores until at
+1. writes demo relay mail (``seller_inbox_dev.demo.mail``) for the three demo stores until at
    least ``--mails`` files exist (buyer messages in six languages, HTML and base64 parts,
    seller replies, notices, bounces);
 2. parses every mail on one core (``parser.parse_bytes``, redaction included): mails/s;
@@ -67,7 +67,7 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
 
     from seller_inbox.config import load_registry
-    from seller_inbox.mail.demo import write_demo_mail
+    from seller_inbox_dev.demo.mail import write_demo_mail
     from seller_inbox.mail.ingest import _store_batch, ingest_source
     from seller_inbox.mail.parser import parse_bytes
     from seller_inbox.mail.sources import FolderState, MailItem, MaildirSource

@@ -37,9 +37,9 @@ def main(argv=None) -> int:
 
     import httpx
 
-    from seller_inbox.sandbox import refresh_token_for
-    from seller_inbox.sandbox.data import generate_orders
-    from seller_inbox.sandbox.server import start
+    from seller_inbox_dev.sandbox import refresh_token_for
+    from seller_inbox_dev.sandbox.data import generate_orders
+    from seller_inbox_dev.sandbox.server import start
     from seller_inbox.spapi import OPERATIONS
 
     scale = args.time_scale

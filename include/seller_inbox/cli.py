@@ -1,4 +1,10 @@
-"""The ``seller-inbox`` command line. Every subcommand imports what it needs when it runs."""
+"""The ``seller-inbox`` command line. Every subcommand imports what it needs when it runs.
+
+Dev tooling (demo, simulator, classifier training) is not part of this package: it plugs its
+subcommands in through the ``seller_inbox.commands`` entry-point group (pyproject.toml), each
+entry a ``register(subparsers)``; ``command_group`` lets one add to a group registered here
+(CONTRIBUTING.md, "Runtime and dev tooling").
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,9 @@ import sys
 from contextlib import closing
 
 # subcommand groups owned by their packages: each module has register(subparsers)
-_PLUGGED = ("seller_inbox.sandbox.cli", "seller_inbox.mail.cli", "seller_inbox.classify.cli", "seller_inbox.lint_cli")
+_PLUGGED = ("seller_inbox.mail.cli", "seller_inbox.classify.cli", "seller_inbox.lint_cli")
+# installed packages add commands here (pyproject.toml [project.entry-points."seller_inbox.commands"])
+COMMANDS_GROUP = "seller_inbox.commands"
 
 
 def _load(path):
@@ -125,12 +133,6 @@ def _psql_binary() -> str:
     if not found:
         raise SystemExit("error: psql not found; install postgresql-client or use the URL from `seller-inbox warehouse url`")
     return found
-
-
-def _demo(args) -> int:
-    from seller_inbox.demo import main as demo_main
-
-    return demo_main(days=args.days, once=args.once, seed=args.seed, port=args.port)
 
 
 def _quarantine(args) -> int:
@@ -274,13 +276,6 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("action", choices=["url", "psql", "migrate", "stop"])
     w.set_defaults(func=_warehouse)
 
-    d = sub.add_parser("demo", help="run everything on the embedded stack with the demo stores")
-    d.add_argument("--once", action="store_true", help="headless: run the last DAYS days, print KPIs, exit")
-    d.add_argument("--days", type=int, default=7)
-    d.add_argument("--seed", type=int, default=42)
-    d.add_argument("--port", type=int, default=8080, help="Airflow UI port (interactive mode)")
-    d.set_defaults(func=_demo)
-
     dd = sub.add_parser("data-docs", help="Great Expectations Data Docs of the gates (served in the UI)")
     dd.add_argument("action", choices=("build",), help="render every stored validation into the site")
     dd.set_defaults(func=lambda args: __import__("seller_inbox.data_docs", fromlist=["main"]).main([args.action]))
@@ -323,14 +318,35 @@ def build_parser() -> argparse.ArgumentParser:
         k.set_defaults(func=_kill_switch)
 
     for mod in _PLUGGED:
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as err:
-            if err.name and mod.startswith(err.name):
-                continue  # that part of the project is not installed in this checkout
-            raise
-        m.register(sub)
+        importlib.import_module(mod).register(sub)
+    _plug_in(sub)
     return p
+
+
+def _plug_in(sub) -> None:
+    """Every ``seller_inbox.commands`` entry point's ``register(sub)``, in name order. An entry
+    whose package is not importable (registered by an install that no longer has it) is left out."""
+    from importlib.metadata import entry_points
+
+    for ep in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+        try:
+            register = ep.load()
+        except ModuleNotFoundError as err:
+            if err.name and ep.module.startswith(err.name):
+                continue
+            raise
+        register(sub)
+
+
+def command_group(sub, name: str, **kw) -> argparse._SubParsersAction:
+    """The sub-command action of the already registered command ``name`` (created with ``kw``,
+    e.g. ``dest``, when it has none yet): a plug-in adds its subcommands to a runtime group
+    (``classify eval`` beside ``classify --input``, ``mail demo`` beside ``mail ingest``)."""
+    parser = sub.choices[name]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(**kw)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,9 +1,8 @@
-#!/usr/bin/env python
 """Screenshots of the Seller Inbox pages, served by a real Airflow API server.
 
-    .venv/bin/python scripts/ui_screenshot.py                 # demo rows in a scratch database
-    .venv/bin/python scripts/ui_screenshot.py --dsn URL       # an existing warehouse, as it is
-    .venv/bin/python scripts/ui_screenshot.py --pages kpis,approvals --lang zh --in-airflow
+    .venv/bin/python -m seller_inbox_dev.screenshot               # demo rows in a scratch database
+    .venv/bin/python -m seller_inbox_dev.screenshot --dsn URL     # an existing warehouse, as it is
+    .venv/bin/python -m seller_inbox_dev.screenshot --pages kpis,approvals --lang zh --in-airflow
 
 Starts ``airflow api-server`` (uvicorn) on a free port with a throw-away AIRFLOW_HOME (SQLite),
 this repository's plugins folder and the simple auth manager with one user; logs in through
@@ -40,7 +39,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository (include/seller_inbox_dev/screenshot.py)
 UTC = timezone.utc
 PAGES = ("kpis", "health", "approvals", "messages")
 

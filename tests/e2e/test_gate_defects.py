@@ -40,7 +40,7 @@ from cryptography.fernet import Fernet
 
 from seller_inbox.alerts.templates import KIND_TITLE
 from seller_inbox.config import DEFAULT_REGISTRY
-from seller_inbox.demo import airflow_env, connection_env, demo_sender
+from seller_inbox_dev.demo.run import airflow_env, connection_env, demo_sender
 from seller_inbox.paths import REPO_ROOT
 from tests.e2e.test_store_never_quiet import _q, _relay, _run
 from tests.integration.rows import add_message, add_order
@@ -63,8 +63,8 @@ def _day(world, k: int) -> datetime:
 def world(new_database, tmp_path_factory):
     from seller_inbox import clock, warehouse
     from seller_inbox.config import load_registry
-    from seller_inbox.mail.demo import deliver, write_demo_mail
-    from seller_inbox.sandbox.server import start as start_sim
+    from seller_inbox_dev.demo.mail import deliver, write_demo_mail
+    from seller_inbox_dev.sandbox.server import start as start_sim
 
     base = tmp_path_factory.mktemp("gate_defects")
     url = new_database("si_gates")

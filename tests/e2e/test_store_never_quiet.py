@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from seller_inbox.config import DEFAULT_REGISTRY
-from seller_inbox.demo import airflow_env, connection_env
+from seller_inbox_dev.demo.run import airflow_env, connection_env
 from seller_inbox.paths import REPO_ROOT
 from tests.servers.webhooks import WebhookReceiver
 
@@ -52,8 +52,8 @@ def _relay(alias: str, when: datetime, subject: str, body: str, mid: str) -> Ema
 def world(new_database, tmp_path_factory):
     from seller_inbox import warehouse
     from seller_inbox.config import load_registry
-    from seller_inbox.mail.demo import deliver, write_demo_mail
-    from seller_inbox.sandbox.server import start as start_sim
+    from seller_inbox_dev.demo.mail import deliver, write_demo_mail
+    from seller_inbox_dev.sandbox.server import start as start_sim
 
     base = tmp_path_factory.mktemp("never_quiet")
     url = new_database("si_quiet")
@@ -220,7 +220,7 @@ def test_hostile_mail_costs_no_other_mail(world):
     classifies and alerts all 100; every hostile one is stored sanitised or quarantined with its
     reason — none is lost, none blows the parse budget, no batch is rolled back for it."""
     from seller_inbox import clock, warehouse
-    from seller_inbox.mail.demo import deliver, ensure_maildir
+    from seller_inbox_dev.demo.mail import deliver, ensure_maildir
 
     day = world["day"] - timedelta(days=6)
     box = Path(world["env"]["SELLER_INBOX_HOME"]) / "hostile-box"

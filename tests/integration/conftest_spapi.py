@@ -45,7 +45,7 @@ def past_window(days: int, end_days_ago: int = 8) -> tuple[datetime, datetime]:
 
 @pytest.fixture(scope="module")
 def sandbox():
-    from seller_inbox.sandbox.server import start
+    from seller_inbox_dev.sandbox.server import start
 
     h = start(time_scale=TIME_SCALE, orders_per_day=12, report_queue_seconds=0.5 * TIME_SCALE,
               report_processing_seconds=0.5 * TIME_SCALE)

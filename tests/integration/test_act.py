@@ -68,7 +68,7 @@ def test_modes_and_guards(db, warehouse_dsn, registry):
 
 def test_orders_named_by_messages_are_fetched_so_replies_state_facts(db, warehouse_dsn, registry, sandbox, monkeypatch):
     """A buyer asks about an order bought before any orders window: act loads it over the SP-API."""
-    from seller_inbox.sandbox.data import generate_orders
+    from seller_inbox_dev.sandbox.data import generate_orders
 
     us = registry().store("us-outdoor")
     set_conn(monkeypatch, sandbox, us)
@@ -153,7 +153,7 @@ def test_where_is_my_order_reply_states_carrier_and_tracking_in_the_buyers_langu
     """Orders v0 carries no tracking: act loads the order and its packages (Orders 2026-01-01
     PACKAGES) and the reply names carrier and tracking number, never a past date as the future."""
     from seller_inbox.orders import order_facts
-    from seller_inbox.sandbox.data import delivery, generate_orders, packages
+    from seller_inbox_dev.sandbox.data import delivery, generate_orders, packages
 
     from tests.integration.conftest_spapi import demo_stores
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
-from seller_inbox.demo import airflow_env
+from seller_inbox_dev.demo.run import airflow_env
 
 UTC = timezone.utc
 

@@ -1,11 +1,12 @@
 """The issue's checks: the eval command meets the targets on the held-out split, and the
-shipped model is what `seller-inbox classify train` produces from the corpus."""
+shipped model and spelling vocabulary are what `seller-inbox classify train` produces from the corpus."""
 
 from __future__ import annotations
 
-from seller_inbox.classify import corpus, model
-from seller_inbox.classify.cli import main
-from seller_inbox.classify.evaluate import TARGETS, evaluate
+from seller_inbox.classify import model, spell
+from seller_inbox.cli import main
+from seller_inbox_dev.classify import corpus, train
+from seller_inbox_dev.classify.evaluate import TARGETS, evaluate
 
 
 def test_eval_meets_targets_on_heldout_split():
@@ -43,8 +44,10 @@ def test_corpus_splits_are_disjoint_and_large_enough():
 
 def test_shipped_model_matches_corpus_and_retraining_reproduces_it(tmp_path):
     shipped = model.IntentModel.load(model.MODEL_FILE)
-    assert shipped.corpus_sha256 == model.corpus_fingerprint()
-    retrained = model.train()
+    assert shipped.corpus_sha256 == train.corpus_fingerprint()
+    # the runtime's spelling vocabulary is the bank's, as `classify train` writes it
+    assert spell.VOCAB_FILE.read_text(encoding="utf-8") == train.spell_vocab_text()
+    retrained = train.train()
     import numpy as np
 
     assert retrained.classes == shipped.classes
@@ -52,7 +55,7 @@ def test_shipped_model_matches_corpus_and_retraining_reproduces_it(tmp_path):
     assert np.allclose(retrained.coef, shipped.coef, atol=1e-2)
     assert np.array_equal(retrained.memory_labels, shipped.memory_labels)
     held = corpus.load(split="heldout")
-    texts, _ = model.training_texts(held)
+    texts, _ = train.training_texts(held)
     a = shipped.predict(texts)[0].argmax(axis=1)
     b = retrained.predict(texts)[0].argmax(axis=1)
     assert (a == b).mean() > 0.995

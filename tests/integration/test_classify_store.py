@@ -68,7 +68,7 @@ def test_classify_window_idempotent_and_versioned(db, warehouse_dsn):
 
 def test_many_messages_in_batches(db, warehouse_dsn):
     s = store("batch-store")
-    from seller_inbox.classify import corpus
+    from seller_inbox_dev.classify import corpus
 
     rows = [r for r in corpus.load(split="heldout") if r["kind"] == "buyer_message"][:300]
     for i, r in enumerate(rows):

@@ -324,7 +324,7 @@ def test_without_a_kept_alias_the_reply_reads_it_from_the_buyers_mail(world):
     """Ingestion that does not keep aliases yet: the deliverer reads the From of the buyer's mail."""
     from email.message import EmailMessage
 
-    from seller_inbox.mail.demo import deliver as put_mail
+    from seller_inbox_dev.demo.mail import deliver as put_mail
 
     m1, _ = _buyer(world, 1)
     with world["db"].cursor() as cur:

@@ -20,7 +20,7 @@ from cryptography.fernet import Fernet
 
 from seller_inbox.config import DEFAULT_REGISTRY, load_registry
 from seller_inbox.delivery.deliver import CRASH_AFTER_SEND_ENV
-from seller_inbox.demo import airflow_env, connection_env, demo_sender
+from seller_inbox_dev.demo.run import airflow_env, connection_env, demo_sender
 from seller_inbox.paths import REPO_ROOT
 from tests.e2e.test_store_never_quiet import _relay
 from tests.servers.smtp import SmtpServer
@@ -32,9 +32,9 @@ STORE = "us-outdoor"
 @pytest.fixture(scope="module")
 def world(new_database, tmp_path_factory):
     from seller_inbox import warehouse
-    from seller_inbox.mail.demo import deliver, write_demo_mail
-    from seller_inbox.sandbox.data import generate_orders
-    from seller_inbox.sandbox.server import start as start_sim
+    from seller_inbox_dev.demo.mail import deliver, write_demo_mail
+    from seller_inbox_dev.sandbox.data import generate_orders
+    from seller_inbox_dev.sandbox.server import start as start_sim
 
     base = tmp_path_factory.mktemp("deliver_af")
     url = new_database("si_deliver")

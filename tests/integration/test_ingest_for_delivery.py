@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 
 from seller_inbox.config import load_registry
 from seller_inbox.delivery import aliases
-from seller_inbox.mail.demo import deliver, ensure_maildir
+from seller_inbox_dev.demo.mail import deliver, ensure_maildir
 from seller_inbox.mail.ingest import ingest_source
 from seller_inbox.mail.sources import MaildirSource
 

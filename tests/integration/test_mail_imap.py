@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from seller_inbox.mail.demo import upload_maildir_to_imap, write_demo_mail
+from seller_inbox_dev.demo.mail import upload_maildir_to_imap, write_demo_mail
 from seller_inbox.mail.ingest import ingest_mailbox
 from tests.servers.dovecot import dovecot_server  # noqa: F401 - pytest fixture
 

@@ -10,7 +10,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from seller_inbox.mail.demo import write_demo_mail
+from seller_inbox_dev.demo.mail import write_demo_mail
 from seller_inbox.mail.ingest import ingest_mailbox, ingest_source
 from seller_inbox.mail.sources import MaildirSource
 
@@ -199,7 +199,7 @@ def test_ingest_mailbox_reads_the_airflow_connection(db, warehouse_dsn, tmp_path
 
 def test_demo_mail_covers_the_taxonomy_and_uses_simulator_orders(db, warehouse_dsn, tmp_path):
     from seller_inbox.config import load_registry
-    from seller_inbox.sandbox.data import generate_orders
+    from seller_inbox_dev.sandbox.data import generate_orders
 
     stores = load_registry(Path(__file__).resolve().parents[2] / "include" / "stores.yaml").stores
     root = tmp_path / "demo"
@@ -243,7 +243,7 @@ def test_demo_mail_covers_the_taxonomy_and_uses_simulator_orders(db, warehouse_d
 
 
 def test_cli_mail_demo_writes_maildirs(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "seller_inbox.mail.cli", "mail", "demo", "--out", str(tmp_path),
+    r = subprocess.run([sys.executable, "-m", "seller_inbox", "mail", "demo", "--out", str(tmp_path),
                         "--days", "1", "--end", "2026-11-02", "--store", "jp-gadgets"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr

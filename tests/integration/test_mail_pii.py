@@ -8,7 +8,7 @@ import base64
 import re
 from datetime import timedelta
 
-from seller_inbox.mail.demo import _mail
+from seller_inbox_dev.demo.mail import _mail
 from seller_inbox.mail.ingest import ingest_source
 from seller_inbox.mail.sources import MaildirSource
 

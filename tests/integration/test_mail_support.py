@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from seller_inbox.config import StoreConfig
-from seller_inbox.mail.demo import _mail, deliver, ensure_maildir
+from seller_inbox_dev.demo.mail import _mail, deliver, ensure_maildir
 
 UTC = timezone.utc
 
@@ -97,7 +97,7 @@ def test_maildir_plain_subfolder_layout_and_missing_root(tmp_path):
     """``Sent/`` as a plain maildir is read when ``.Sent`` is absent; a missing root is an error."""
     import pytest
 
-    from seller_inbox.mail.demo import deliver
+    from seller_inbox_dev.demo.mail import deliver
     from seller_inbox.mail.sources import FolderState, MaildirSource
 
     root = tmp_path / "m"

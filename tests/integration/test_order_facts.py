@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from seller_inbox.orders import ingest_orders, order_facts, refresh_packages
-from seller_inbox.sandbox.data import delivery, generate_orders, package_status, packages
+from seller_inbox_dev.sandbox.data import delivery, generate_orders, package_status, packages
 from tests.integration.conftest_spapi import past_window, rows, sandbox, stores  # noqa: F401 (fixtures)
 
 UTC = timezone.utc

@@ -17,7 +17,7 @@ DAYS = 30
 @pytest.fixture(scope="module")
 def sandbox():
     """A lighter order volume (6 a day per store) keeps 2 x 30 days x 3 stores quick."""
-    from seller_inbox.sandbox.server import start
+    from seller_inbox_dev.sandbox.server import start
 
     h = start(time_scale=TIME_SCALE, orders_per_day=6, fault_seed=7)
     yield h

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from seller_inbox.orders import ingest_orders
-from seller_inbox.sandbox.data import MAX_UPDATE_LAG, generate_orders
+from seller_inbox_dev.sandbox.data import MAX_UPDATE_LAG, generate_orders
 from tests.integration.conftest_spapi import past_window, rows, sandbox, stores  # noqa: F401 (fixtures)
 
 UTC = timezone.utc
@@ -137,7 +137,7 @@ def test_orders_2026_path_loads_the_same_orders_with_far_fewer_calls(sandbox, st
 
 
 def test_pinned_data_clock_makes_recent_orders_reproducible():
-    from seller_inbox.sandbox.server import start
+    from seller_inbox_dev.sandbox.server import start
 
     pin = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(hours=6)
     with start(time_scale=200, orders_per_day=12, as_of=pin) as sim:

@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from seller_inbox.orders import OrdersWindowIncomplete, check_window, ingest_orders
-from seller_inbox.sandbox.data import MAX_UPDATE_LAG
+from seller_inbox_dev.sandbox.data import MAX_UPDATE_LAG
 from seller_inbox.spapi import AuthorizationRevoked, SpApiPagingError, SpApiUnavailable, next_page_token
 from tests.integration.conftest_spapi import past_window, rows, stores  # noqa: F401 (fixtures)
 
@@ -26,7 +26,7 @@ OPERATION = {"v0": "getOrders", "2026-01-01": "searchOrders"}
 
 @pytest.fixture(scope="module")
 def sandbox():
-    from seller_inbox.sandbox.server import start
+    from seller_inbox_dev.sandbox.server import start
 
     h = start(time_scale=SCALE, orders_per_day=12, seller_orders_per_day={SELLER: BUSY})
     yield h

@@ -10,7 +10,7 @@ import pytest
 
 from seller_inbox.domain import marketplaces as mp
 from seller_inbox.delivery import messaging
-from seller_inbox.sandbox.data import delivery, generate_orders
+from seller_inbox_dev.sandbox.data import delivery, generate_orders
 from seller_inbox.spapi import SpApiThrottled
 from seller_inbox.spapi.hook import store_client
 from tests.integration.conftest_spapi import rows, sandbox, stores  # noqa: F401 (fixtures)
@@ -240,7 +240,7 @@ def test_scan_queues_one_confirmation_per_eligible_order_in_the_buyers_language(
                                                                                  sandbox):
     from seller_inbox.delivery import proactive_scan
     from seller_inbox.delivery.deliver import deliver_store
-    from seller_inbox.sandbox.data import packages
+    from seller_inbox_dev.sandbox.data import packages
 
     store, sim = opted_in
     want = eligible(sandbox, sim)

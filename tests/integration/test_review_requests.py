@@ -10,7 +10,7 @@ import pytest
 
 from seller_inbox.delivery import review_scan, solicitations
 from seller_inbox.orders import ingest_orders
-from seller_inbox.sandbox.data import generate_orders, solicitation_window
+from seller_inbox_dev.sandbox.data import generate_orders, solicitation_window
 from seller_inbox.spapi import SpApiUnavailable
 from seller_inbox.spapi.hook import store_client
 from tests.integration.conftest_spapi import rows, sandbox, stores  # noqa: F401 (fixtures)

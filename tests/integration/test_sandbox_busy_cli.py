@@ -11,11 +11,11 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 
-from seller_inbox.sandbox.data import generate_orders
+from seller_inbox_dev.sandbox.data import generate_orders
 
 UTC = timezone.utc
 SELLER = "A1DEMOUSOUTDOOR"
-CLI = [sys.executable, "-m", "seller_inbox.sandbox.cli", "sandbox", "serve"]
+CLI = [sys.executable, "-m", "seller_inbox_dev.sandbox.cli", "sandbox", "serve"]
 
 
 def free_port() -> int:

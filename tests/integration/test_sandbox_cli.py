@@ -23,7 +23,7 @@ def free_port() -> int:
 
 
 def test_sellers_command_lists_demo_credentials():
-    out = subprocess.run([sys.executable, "-m", "seller_inbox.sandbox.cli", "sandbox", "sellers", "--json",
+    out = subprocess.run([sys.executable, "-m", "seller_inbox_dev.sandbox.cli", "sandbox", "sellers", "--json",
                           "--extra-sellers", "2"], capture_output=True, text=True, check=True).stdout
     data = json.loads(out)
     assert data["client_id"] == "sandbox-client" and data["client_secret"] == "sandbox-secret"
@@ -35,7 +35,7 @@ def test_sellers_command_lists_demo_credentials():
 
 def test_serve_process_answers_a_plain_sp_api_client():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "seller_inbox.sandbox.cli", "sandbox", "serve",
+    proc = subprocess.Popen([sys.executable, "-m", "seller_inbox_dev.sandbox.cli", "sandbox", "serve",
                              "--host", "127.0.0.1", "--port", str(port), "--seed", "42"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -71,7 +71,7 @@ print(json.dumps({{"n": len(r.payload["Orders"]), "rate": r.rate_limit,
         assert out.returncode == 0, out.stderr[-2000:]
         res = json.loads(out.stdout.strip().splitlines()[-1])
         # the same answer the in-process generator gives (Amazon's real volume: tens of orders a day)
-        from seller_inbox.sandbox.data import generate_orders
+        from seller_inbox_dev.sandbox.data import generate_orders
         assert res["n"] > 10 and res["rate"] == "0.0167"
         want = [o for o in generate_orders("A2DEMOEUHOME", after, after + timedelta(days=1))
                 if o.marketplace == "DE"]

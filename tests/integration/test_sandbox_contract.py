@@ -1,5 +1,5 @@
 """Contract tests: the simulator over real HTTP, every implemented operation's success and error
-responses validated against the project's own JSON Schemas (``seller_inbox.sandbox.schemas``)."""
+responses validated against the project's own JSON Schemas (``seller_inbox_dev.sandbox.schemas``)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import httpx
 import jsonschema
 import pytest
 
-from seller_inbox.sandbox import schemas
+from seller_inbox_dev.sandbox import schemas
 from seller_inbox.domain import marketplaces as mp
-from seller_inbox.sandbox.data import delivery, generate_orders, package_status, packages, solicitation_window
+from seller_inbox_dev.sandbox.data import delivery, generate_orders, package_status, packages, solicitation_window
 from seller_inbox.spapi import OPERATIONS
 
 UTC = timezone.utc
@@ -22,7 +22,7 @@ SELLER, DE, FR = "A2DEMOEUHOME", "A1PA6795UKMFR9", "A13V1IB3VIYZZH"
 
 @pytest.fixture(scope="module")
 def sim():
-    from seller_inbox.sandbox.server import start
+    from seller_inbox_dev.sandbox.server import start
 
     h = start(time_scale=SCALE, orders_per_day=15, report_queue_seconds=0.3 * SCALE,
               report_processing_seconds=0.3 * SCALE)
@@ -399,7 +399,7 @@ def test_schemas_can_fail():
 def test_client_and_simulator_usage_plans_agree():
     """The client's plans (seller_inbox.spapi) and the simulator's (sandbox/rates.py, read from the
     models) are kept apart on purpose; they must agree operation by operation."""
-    from seller_inbox.sandbox.rates import RATES
+    from seller_inbox_dev.sandbox.rates import RATES
 
     assert sorted(OPERATIONS) == sorted(RATES)
     for name, op in OPERATIONS.items():
@@ -411,7 +411,7 @@ def test_the_simulator_serves_every_client_operation():
     (but getOrderItemsBuyerInfo: the client knows its plan, nothing calls it, the simulator has no route)."""
     import re
 
-    from seller_inbox.sandbox.app import SandboxConfig, create_app
+    from seller_inbox_dev.sandbox.app import SandboxConfig, create_app
 
     shape = lambda p: re.sub(r"\{[^}]+\}", "{}", p)  # noqa: E731 - path parameter names differ
     served = {(m, shape(r.path)) for r in create_app(SandboxConfig()).routes for m in getattr(r, "methods", ())}
@@ -422,8 +422,8 @@ def test_the_simulator_serves_every_client_operation():
 def test_client_and_simulator_message_types_and_freshness_agree():
     """Message types, their text limits and the Orders freshness rule: the client's and the
     simulator's own (read from the models) are the same."""
-    from seller_inbox.sandbox.routes.messaging import MESSAGE_TYPES
-    from seller_inbox.sandbox.routes.order_query import ORDERS_FRESHNESS as SIM_FRESHNESS
+    from seller_inbox_dev.sandbox.routes.messaging import MESSAGE_TYPES
+    from seller_inbox_dev.sandbox.routes.order_query import ORDERS_FRESHNESS as SIM_FRESHNESS
     from seller_inbox.spapi import MESSAGE_KINDS, ORDERS_FRESHNESS
 
     assert MESSAGE_KINDS == MESSAGE_TYPES

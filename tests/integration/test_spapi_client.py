@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from seller_inbox.sandbox.data import generate_orders
+from seller_inbox_dev.sandbox.data import generate_orders
 from seller_inbox.spapi import (
     OPERATIONS,
     AccessDenied,
@@ -29,7 +29,7 @@ TIME_SCALE = 50.0
 
 @pytest.fixture(scope="module")
 def sandbox():
-    from seller_inbox.sandbox.server import start
+    from seller_inbox_dev.sandbox.server import start
 
     h = start(time_scale=TIME_SCALE, orders_per_day=12)
     yield h

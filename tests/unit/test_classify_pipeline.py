@@ -85,7 +85,7 @@ def test_stored_rows_are_trusted_kind_text_and_language_hint():
 
 
 def test_deterministic_and_independent_of_batch_composition():
-    from seller_inbox.classify import corpus
+    from seller_inbox_dev.classify import corpus
 
     rows = corpus.load(split="heldout")[::7]
     items = [{k: r[k] for k in ("id", "subject", "body", "marketplace", "from_addr")} for r in rows]

@@ -349,8 +349,8 @@ def test_warehouse_password_variable_feeds_both_sides(raw):
 
 
 def test_demo_store_connections_point_at_the_simulator(env, services, registry, airflow_conns):
-    from seller_inbox.sandbox import CLIENT_ID, CLIENT_SECRET, refresh_token_for
-    from seller_inbox.sandbox.data import sellers
+    from seller_inbox_dev.sandbox import CLIENT_ID, CLIENT_SECRET, refresh_token_for
+    from seller_inbox_dev.sandbox.data import sellers
     from seller_inbox.spapi import SpApiCredentials
 
     sim = {s.seller_id: s for s in sellers()}
@@ -389,7 +389,7 @@ def _sandbox_args(services):
 
 
 def test_spapi_sandbox_service_serves_and_its_healthcheck_hits_a_real_route(services, common):
-    from seller_inbox.sandbox.server import start
+    from seller_inbox_dev.sandbox.server import start
 
     svc = services["spapi-sandbox"]
     assert _sandbox_argv(services) == ["seller-inbox", "sandbox", "serve", "--host", "0.0.0.0", "--port", "8900"]
@@ -576,7 +576,7 @@ def test_dockerignore_sends_the_project_and_nothing_else():
                 if ln.strip() and not ln.strip().startswith("#")]
     must_send = ["requirements.txt", "pyproject.toml", "include/stores.yaml", "dags/seller_inbox_dags.py",
                  "plugins/seller_inbox_plugin.py"]
-    for base in ("include/seller_inbox",):
+    for base in ("include/seller_inbox", "include/seller_inbox_dev"):  # the dev package: simulator, demo mail
         for p in (ROOT / base).rglob("*"):
             rel = p.relative_to(ROOT).as_posix()
             if p.is_file() and "__pycache__" not in rel and ".egg-info" not in rel:

@@ -13,8 +13,9 @@ from seller_inbox.classify import rules
 from seller_inbox.config import StoreConfig
 from seller_inbox.domain import marketplaces as mp
 from seller_inbox.domain import relay
-from seller_inbox.mail import demo, parser
+from seller_inbox.mail import parser
 from seller_inbox.mail.parser import parse_bytes
+from seller_inbox_dev.demo import mail as demo
 
 SALT = b"relay-test"
 

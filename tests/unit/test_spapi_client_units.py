@@ -109,7 +109,7 @@ def test_fail_fast_turns_final_errors_into_task_failures():
 
 
 def test_import_is_stdlib_only():
-    code = ("import sys, seller_inbox.spapi, seller_inbox.orders, seller_inbox.auth, seller_inbox.sandbox; "
+    code = ("import sys, seller_inbox.spapi, seller_inbox.orders, seller_inbox.auth, seller_inbox_dev.sandbox; "
             "heavy = [m for m in ('airflow', 'sp_api', 'psycopg2', 'httpx', 'fastapi') if m in sys.modules]; "
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

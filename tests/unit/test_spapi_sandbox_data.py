@@ -4,7 +4,7 @@ import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-from seller_inbox.sandbox.data import DEMO_SELLERS, generate_orders, sellers
+from seller_inbox_dev.sandbox.data import DEMO_SELLERS, generate_orders, sellers
 
 UTC = timezone.utc
 WEEK = (datetime(2026, 10, 5, tzinfo=UTC), datetime(2026, 10, 12, tzinfo=UTC))
@@ -61,7 +61,7 @@ def test_extra_sellers_are_generated():
 
 
 def test_order_found_by_id():
-    from seller_inbox.sandbox.data import find_order
+    from seller_inbox_dev.sandbox.data import find_order
     orders = generate_orders("A2DEMOEUHOME", *WEEK)
     for o in orders[::50]:
         assert find_order("A2DEMOEUHOME", o.amazon_order_id) == o

@@ -6,11 +6,9 @@
   true when the body is already the parser's text, not a whole mail) -> one ``{"id","intent","risk","language","confidence"}`` per line on
   stdout (plus ``low_confidence``); an invalid line gives ``{"id", "error"}`` for that line and the
   exit status is 1 if any line failed. ``--explain`` adds the rule/candidates/risk reasons.
-- ``classify eval [--png PATH] [--json]``: figures on the held-out split and the PNG for the README;
-  exit status 1 when a target is missed.
-- ``classify train``: retrain the intent model from the corpus' training split and write
-  ``data/classify/intent_model.v1.npz`` (deterministic; a few seconds).
-- ``classify corpus``: regenerate ``data/classify/corpus.v1.jsonl`` from the phrase banks.
+
+``classify eval|train|corpus`` are dev tooling: their entry point (pyproject.toml,
+``seller_inbox.commands``) adds them to this group.
 
 Standalone: ``python -m seller_inbox.classify.cli classify --input -``.
 """
@@ -90,66 +88,11 @@ def _classify(args) -> int:
     return 1 if failed else 0
 
 
-def _eval(args) -> int:
-    _limit_threads()
-    from seller_inbox.classify.evaluate import DEFAULT_PNG, evaluate, format_report, plot
-
-    res = evaluate()
-    if args.json:
-        print(json.dumps({k: v for k, v in res.items()}, indent=2, default=str))
-    else:
-        print(format_report(res))
-    if not args.no_png:
-        from pathlib import Path
-
-        path = plot(res, Path(args.png) if args.png else DEFAULT_PNG)
-        print(f"plot: {path}", file=sys.stderr)
-    return 0 if res["meets_targets"] else 1
-
-
-def _train(args) -> int:
-    _limit_threads()
-    import time
-
-    from seller_inbox.classify import model
-
-    t = time.perf_counter()
-    m = model.train()
-    path = m.save(args.out or model.MODEL_FILE)
-    model.reset()
-    print(f"trained on {m.meta['n_train']} messages (+ phrase-bank sentences) in {time.perf_counter() - t:.1f} s: "
-          f"{path} (model {m.fingerprint}, corpus sha256 {m.corpus_sha256[:12]})")
-    return 0
-
-
-def _corpus(args) -> int:
-    from collections import Counter
-
-    from seller_inbox.classify import corpus
-
-    path = corpus.write()
-    rows = corpus.load(path)
-    c = Counter(r["split"] for r in rows)
-    print(f"{path}: {len(rows)} messages ({c['train']} train, {c['heldout']} held-out); run `seller-inbox classify train` next")
-    return 0
-
-
 def register(subparsers) -> None:
     p = subparsers.add_parser("classify", help="classify messages (JSONL in, JSONL out); eval, train, corpus")
     p.add_argument("--input", "-i", metavar="FILE", help="JSONL file of messages, or - for stdin")
     p.add_argument("--explain", action="store_true", help="add why: rule, sentence candidates, risk reasons")
     p.set_defaults(func=_classify)
-    sub = p.add_subparsers(dest="classify_cmd", metavar="{eval,train,corpus}")
-    e = sub.add_parser("eval", help="figures on the held-out split + docs/img/classifier_eval.png")
-    e.add_argument("--png", help="where to write the plot (default docs/img/classifier_eval.png)")
-    e.add_argument("--no-png", action="store_true")
-    e.add_argument("--json", action="store_true", help="machine-readable output")
-    e.set_defaults(func=_eval)
-    t = sub.add_parser("train", help="retrain the intent model (deterministic) and write its weights")
-    t.add_argument("--out", help="output .npz (default: the shipped data/classify/intent_model.v1.npz)")
-    t.set_defaults(func=_train)
-    c = sub.add_parser("corpus", help="regenerate the labelled corpus from the phrase banks")
-    c.set_defaults(func=_corpus)
 
 
 def main(argv: list[str] | None = None) -> int:

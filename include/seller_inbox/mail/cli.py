@@ -3,10 +3,10 @@
 ``register(subparsers)`` adds:
 - ``parse-email FILE...``: one JSON object per file (redacted parse, or ``{"file", "error"}``);
   exit status 1 if any file failed.
-- ``mail demo --out DIR [--days N] [--end YYYY-MM-DD] [--seed S] [--store ID] [--to-imap]``: write the
-  demo relay mails for the registry's stores into ``DIR/<store_id>/`` (Maildir++), and with
-  ``--to-imap`` also deliver them to each store's IMAP mailbox connection (idempotent).
 - ``mail ingest --store ID [--dsn URL] --start ISO --end ISO``: ingest one store's mailbox window.
+
+``mail demo`` (the demo mail generator) is dev tooling: its entry point (pyproject.toml,
+``seller_inbox.commands``) adds it to the ``mail`` group.
 
 Standalone: ``python -m seller_inbox.mail.cli parse-email FILE...``.
 """
@@ -50,37 +50,6 @@ def _day(s: str):
     return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
 
-def _demo(args) -> int:
-    from datetime import datetime, time, timedelta, timezone
-    from pathlib import Path
-
-    from seller_inbox.config import get_registry
-    from seller_inbox.mail.demo import write_demo_mail
-
-    end = _day(args.end) if args.end else datetime.combine(
-        datetime.now(timezone.utc).date() + timedelta(days=1), time(0), tzinfo=timezone.utc)
-    start = end - timedelta(days=args.days)
-    stores = get_registry().enabled_stores
-    if args.store:
-        stores = [s for s in stores if s.id in args.store]
-    counts = write_demo_mail(Path(args.out), stores, start, end, seed=args.seed)
-    if args.to_imap:
-        from airflow.sdk import BaseHook
-
-        from seller_inbox.mail.demo import upload_maildir_to_imap
-
-        for s in stores:
-            conn = BaseHook.get_connection(s.connections.mailbox)
-            if (conn.conn_type or "").lower() not in ("imap", "imaps"):
-                continue
-            extra = conn.extra_dejson or {}
-            counts[s.id]["imap"] = upload_maildir_to_imap(
-                Path(args.out) / s.id, conn.host, conn.port or 143, conn.login, conn.password,
-                sent_folder=s.mail_folders.get("sent", "Sent"), use_ssl=bool(extra.get("use_ssl")))
-    print(json.dumps({"start": start.isoformat(), "end": end.isoformat(), "stores": counts}, indent=1))
-    return 0
-
-
 def _ingest(args) -> int:
     from seller_inbox.config import get_store
     from seller_inbox.mail.ingest import ingest_mailbox
@@ -102,15 +71,6 @@ def register(subparsers) -> None:
 
     m = subparsers.add_parser("mail", help="mailbox tools (demo mail generator, ingestion)")
     msub = m.add_subparsers(dest="mail_cmd", required=True)
-    d = msub.add_parser("demo", help="write demo relay mails (Maildir per store)")
-    d.add_argument("--out", required=True, help="Maildir root; one folder per store id")
-    d.add_argument("--days", type=int, default=7)
-    d.add_argument("--end", help="window end (exclusive) as ISO date; default: tomorrow 00:00 UTC")
-    d.add_argument("--seed", type=int, default=42)
-    d.add_argument("--store", action="append", help="only this store id (repeatable)")
-    d.add_argument("--to-imap", action="store_true",
-                   help="also APPEND the mails to each store's mailbox connection when it is IMAP (e.g. Dovecot)")
-    d.set_defaults(func=_demo)
     i = msub.add_parser("ingest", help="ingest one store's mailbox for a window")
     i.add_argument("--store", required=True)
     i.add_argument("--start", required=True)

@@ -11,7 +11,7 @@ messages labelled by the taxonomy's precedence, quoted history, Amazon's relay f
 mixed-language greetings, emojis, polite threats, safety problems, notices forwarded
 without their headers.
 
-``python -m seller_inbox.classify.corpus`` (or ``seller-inbox classify corpus``) rewrites
+``python -m seller_inbox_dev.classify.corpus`` (or ``seller-inbox classify corpus``) rewrites
 ``data/classify/corpus.v1.jsonl``; the output is byte-identical for the same inputs.
 """
 

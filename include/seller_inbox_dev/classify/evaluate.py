@@ -47,7 +47,7 @@ def stored_item(row: dict) -> dict:
 
 def evaluate(rows: list[dict] | None = None) -> dict:
     """Classify the held-out split and compute every figure the issue asks for."""
-    from seller_inbox.classify import corpus
+    from seller_inbox_dev.classify import corpus
     from seller_inbox.classify.pipeline import classifier_version, classify_batch
 
     if rows is None:

@@ -5,7 +5,7 @@ under ``root/<store_id>/`` (inbox at the root, seller replies in ``.Sent``) hold
 mail whose own timestamp falls in [start, end):
 
 - buyer messages (10-40 per store per day) in the marketplace's language (EN/DE/FR/IT/ES/JA)
-  about the simulator's real orders (``seller_inbox.sandbox.data.generate_orders``: same
+  about the simulator's real orders (``seller_inbox_dev.sandbox.data.generate_orders``: same
   order ids, ASINs and relay aliases the SP-API simulator serves), covering the taxonomy
   intents, pre-sale questions without order id, and a few high-risk ones (A-to-z threats,
   safety problems); some sign with full name, phone or address (redaction has work to do);
@@ -45,7 +45,7 @@ _LOOKBACK_DAYS = 3   # replies/notices of messages generated up to this many day
 # --------------------------------------------------------------------------- orders adapter
 def _orders(seller_id: str, start: datetime, end: datetime, seed: int) -> list:
     """The simulator's orders (one line to switch the source)."""
-    from seller_inbox.sandbox.data import generate_orders
+    from seller_inbox_dev.sandbox.data import generate_orders
 
     return generate_orders(seller_id, start, end, seed=seed)
 

@@ -106,8 +106,8 @@ class Stack:
 
     def start(self) -> dict[str, str]:
         from seller_inbox import warehouse
-        from seller_inbox.mail.demo import write_demo_mail
-        from seller_inbox.sandbox.server import start as start_sim
+        from seller_inbox_dev.demo.mail import write_demo_mail
+        from seller_inbox_dev.sandbox.server import start as start_sim
 
         os.environ.setdefault("SELLER_INBOX_STORES", str(DEMO_REGISTRY))
         reg = get_registry()
@@ -123,7 +123,7 @@ class Stack:
         maildir = self.base / "maildir"
         stats = write_demo_mail(maildir, reg.enabled_stores, start, end, seed=self.seed)
         _say(f"• demo mailboxes: {maildir} ({_mail_summary(stats)})")
-        from seller_inbox.delivery.localsmtp import SmtpServer
+        from seller_inbox_dev.demo.smtp import SmtpServer
 
         self.smtp = SmtpServer(maildir=self.base / "sent-to-buyers",
                                sent_copy={demo_sender(s): maildir / s.id for s in reg.enabled_stores}).start()

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 
-from seller_inbox.sandbox.http import Sim, iso, money, parse_iso, problem
-from seller_inbox.sandbox.routes import (
+from seller_inbox_dev.sandbox.http import Sim, iso, money, parse_iso, problem
+from seller_inbox_dev.sandbox.routes import (
     controls,
     lwa,
     messaging,
@@ -25,7 +25,7 @@ from seller_inbox.sandbox.routes import (
     solicitations,
     tokens,
 )
-from seller_inbox.sandbox.state import Problem, SandboxConfig, SandboxState
+from seller_inbox_dev.sandbox.state import Problem, SandboxConfig, SandboxState
 
 # in this order (as Amazon's APIs are listed in the models, the controls last)
 ROUTERS = (lwa.router, orders_v0.router, orders_2026.router, tokens.router, messaging.router,

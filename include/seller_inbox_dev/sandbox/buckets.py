@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 
-from seller_inbox.sandbox.rates import RATES
+from seller_inbox_dev.sandbox.rates import RATES
 
 
 class TokenBucket:

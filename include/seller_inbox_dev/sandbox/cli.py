@@ -8,7 +8,7 @@ import sys
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from seller_inbox.sandbox.server import serve
+    from seller_inbox_dev.sandbox.server import serve
 
     busy = {}
     for spec in args.busy_seller:
@@ -26,8 +26,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _sellers(args: argparse.Namespace) -> int:
-    from seller_inbox.sandbox import CLIENT_ID, CLIENT_SECRET, refresh_token_for
-    from seller_inbox.sandbox.data import sellers
+    from seller_inbox_dev.sandbox import CLIENT_ID, CLIENT_SECRET, refresh_token_for
+    from seller_inbox_dev.sandbox.data import sellers
 
     rows = [{"seller_id": s.seller_id, "name": s.name, "region": s.region, "marketplaces": list(s.marketplaces),
              "refresh_token": refresh_token_for(s.seller_id)} for s in sellers(args.extra_sellers)]

@@ -15,8 +15,8 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from seller_inbox.domain import marketplaces as mp
-from seller_inbox.sandbox import data as simdata
-from seller_inbox.sandbox.state import Problem, SandboxConfig, SandboxState
+from seller_inbox_dev.sandbox import data as simdata
+from seller_inbox_dev.sandbox.state import Problem, SandboxConfig, SandboxState
 
 
 def iso(t: datetime | None) -> str | None:

@@ -13,7 +13,7 @@ class SandboxHandle:
     url: str                 # base URL, e.g. http://127.0.0.1:8123 (SP-API paths and LWA)
     host: str
     port: int
-    state: object            # seller_inbox.sandbox.app.SandboxState (controls for tests)
+    state: object            # seller_inbox_dev.sandbox.app.SandboxState (controls for tests)
     _server: object
     _thread: threading.Thread
 
@@ -23,7 +23,7 @@ class SandboxHandle:
 
     def connection_extra(self, seller_id: str, **more) -> dict:
         """The ``spapi`` connection extra that points a store at this simulator."""
-        from seller_inbox.sandbox import data, refresh_token_for
+        from seller_inbox_dev.sandbox import data, refresh_token_for
         region = data.seller_profile(seller_id).region
         return {"refresh_token": refresh_token_for(seller_id), "region": region, "endpoint": self.url,
                 "lwa_endpoint": self.lwa_url, **more}
@@ -58,7 +58,7 @@ def start(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, extra_selle
     ``seller_orders_per_day`` makes some sellers busy ({seller id: mean orders per day})."""
     import uvicorn
 
-    from seller_inbox.sandbox.app import SandboxConfig, create_app
+    from seller_inbox_dev.sandbox.app import SandboxConfig, create_app
 
     cfg = SandboxConfig(seed=seed, extra_sellers=extra_sellers, sellers=tuple(sellers), time_scale=time_scale,
                         rate_overrides=dict(rate_overrides or {}), orders_per_day=orders_per_day,
@@ -86,7 +86,7 @@ def serve(host: str = "127.0.0.1", port: int = 8700, seed: int = 42, **kw) -> No
     """Run in the foreground (blocking) until interrupted."""
     import uvicorn
 
-    from seller_inbox.sandbox.app import SandboxConfig, create_app
+    from seller_inbox_dev.sandbox.app import SandboxConfig, create_app
 
     app = create_app(SandboxConfig(seed=seed, **kw))
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

@@ -7,10 +7,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from seller_inbox.sandbox import CLIENT_ID, CLIENT_SECRET
-from seller_inbox.sandbox import data as simdata
-from seller_inbox.sandbox.buckets import BucketBook
-from seller_inbox.sandbox.faults import FaultBook
+from seller_inbox_dev.sandbox import CLIENT_ID, CLIENT_SECRET
+from seller_inbox_dev.sandbox import data as simdata
+from seller_inbox_dev.sandbox.buckets import BucketBook
+from seller_inbox_dev.sandbox.faults import FaultBook
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from seller_inbox.sandbox.http import sim_of
+from seller_inbox_dev.sandbox.http import sim_of
 
 router = APIRouter(prefix="/_sandbox")
 

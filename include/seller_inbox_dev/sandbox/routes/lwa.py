@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from seller_inbox.sandbox.http import sim_of
+from seller_inbox_dev.sandbox.http import sim_of
 
 ACCESS_TOKEN_TTL = 3600
 router = APIRouter()

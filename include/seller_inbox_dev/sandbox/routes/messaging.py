@@ -11,8 +11,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from seller_inbox.domain import marketplaces as mp
-from seller_inbox.sandbox import data as simdata
-from seller_inbox.sandbox.http import (
+from seller_inbox_dev.sandbox import data as simdata
+from seller_inbox_dev.sandbox.http import (
     Problem,
     Sim,
     hal_actions,

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from fastapi import Request
 
-from seller_inbox.sandbox import data as simdata
-from seller_inbox.sandbox.http import (
+from seller_inbox_dev.sandbox import data as simdata
+from seller_inbox_dev.sandbox.http import (
     Problem,
     Sim,
     date_param,

@@ -7,8 +7,8 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 
 from seller_inbox.domain import marketplaces as mp
-from seller_inbox.sandbox import data as simdata
-from seller_inbox.sandbox.http import (
+from seller_inbox_dev.sandbox import data as simdata
+from seller_inbox_dev.sandbox.http import (
     Problem,
     Sim,
     decode_token,
@@ -18,7 +18,7 @@ from seller_inbox.sandbox.http import (
     multi,
     sim_of,
 )
-from seller_inbox.sandbox.routes.order_query import (
+from seller_inbox_dev.sandbox.routes.order_query import (
     next_token,
     page_size,
     select,

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Request
 
-from seller_inbox.sandbox import data as simdata
-from seller_inbox.sandbox.http import (
+from seller_inbox_dev.sandbox import data as simdata
+from seller_inbox_dev.sandbox.http import (
     Problem,
     decode_token,
     is_rdt,
@@ -16,7 +16,7 @@ from seller_inbox.sandbox.http import (
     multi,
     sim_of,
 )
-from seller_inbox.sandbox.routes.order_query import (
+from seller_inbox_dev.sandbox.routes.order_query import (
     next_token,
     page_size,
     select,

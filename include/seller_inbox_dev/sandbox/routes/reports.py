@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from seller_inbox.sandbox.http import Problem, Sim, iso, sim_of
+from seller_inbox_dev.sandbox.http import Problem, Sim, iso, sim_of
 
 REPORT_TYPES = ("GET_V2_SELLER_PERFORMANCE_REPORT",)
 router = APIRouter()

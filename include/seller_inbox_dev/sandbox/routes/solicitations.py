@@ -8,8 +8,8 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request
 
-from seller_inbox.sandbox import data as simdata
-from seller_inbox.sandbox.http import (
+from seller_inbox_dev.sandbox import data as simdata
+from seller_inbox_dev.sandbox.http import (
     Problem,
     Sim,
     hal_actions,

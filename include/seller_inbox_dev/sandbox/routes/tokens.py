@@ -8,7 +8,7 @@ import time
 
 from fastapi import APIRouter, Request
 
-from seller_inbox.sandbox.http import RESTRICTED, Problem, sim_of
+from seller_inbox_dev.sandbox.http import RESTRICTED, Problem, sim_of
 
 RDT_TTL = 3600
 router = APIRouter()

@@ -1,0 +1,78 @@
+"""``seller-inbox classify eval|train|corpus``: added to the runtime ``classify`` group
+(``seller_inbox.cli.command_group``) by the ``seller_inbox.commands`` entry point.
+
+- ``classify eval [--png PATH] [--json]``: figures on the held-out split and the PNG for the README;
+  exit status 1 when a target is missed.
+- ``classify train``: retrain the intent model from the corpus' training split and write
+  ``data/classify/intent_model.v1.npz`` and ``data/classify/spell_vocab.v1.json`` (deterministic).
+- ``classify corpus``: regenerate ``data/classify/corpus.v1.jsonl`` from the phrase banks.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from seller_inbox.classify.cli import _limit_threads
+
+
+def _eval(args) -> int:
+    _limit_threads()
+    from seller_inbox_dev.classify.evaluate import DEFAULT_PNG, evaluate, format_report, plot
+
+    res = evaluate()
+    if args.json:
+        print(json.dumps({k: v for k, v in res.items()}, indent=2, default=str))
+    else:
+        print(format_report(res))
+    if not args.no_png:
+        from pathlib import Path
+
+        path = plot(res, Path(args.png) if args.png else DEFAULT_PNG)
+        print(f"plot: {path}", file=sys.stderr)
+    return 0 if res["meets_targets"] else 1
+
+
+def _train(args) -> int:
+    _limit_threads()
+    import time
+    from pathlib import Path
+
+    from seller_inbox.classify import model, spell
+    from seller_inbox_dev.classify import train
+
+    t = time.perf_counter()
+    m = train.train()
+    path = m.save(Path(args.out) if args.out else model.MODEL_FILE)
+    model.reset()
+    print(f"trained on {m.meta['n_train']} messages (+ phrase-bank sentences) in {time.perf_counter() - t:.1f} s: "
+          f"{path} (model {m.fingerprint}, corpus sha256 {m.corpus_sha256[:12]}); vocabulary {spell.VOCAB_FILE}")
+    return 0
+
+
+def _corpus(args) -> int:
+    from collections import Counter
+
+    from seller_inbox_dev.classify import corpus
+
+    path = corpus.write()
+    rows = corpus.load(path)
+    c = Counter(r["split"] for r in rows)
+    print(f"{path}: {len(rows)} messages ({c['train']} train, {c['heldout']} held-out); run `seller-inbox classify train` next")
+    return 0
+
+
+def register(subparsers) -> None:
+    from seller_inbox.cli import command_group
+
+    sub = command_group(subparsers, "classify", dest="classify_cmd", metavar="{eval,train,corpus}")
+    e = sub.add_parser("eval", help="figures on the held-out split + docs/img/classifier_eval.png")
+    e.add_argument("--png", help="where to write the plot (default docs/img/classifier_eval.png)")
+    e.add_argument("--no-png", action="store_true")
+    e.add_argument("--json", action="store_true", help="machine-readable output")
+    e.set_defaults(func=_eval)
+    t = sub.add_parser("train", help="retrain the intent model (deterministic) and write its weights")
+    t.add_argument("--out", help="output .npz (default: the shipped data/classify/intent_model.v1.npz)")
+    t.set_defaults(func=_train)
+    c = sub.add_parser("corpus", help="regenerate the labelled corpus from the phrase banks")
+    c.set_defaults(func=_corpus)
