@@ -123,9 +123,10 @@ def find(norm: str, has_cjk: bool) -> list[Span]:
     for rx in (_US_CITY_ZIP, _UK_POSTCODE, _CA_POSTCODE):
         spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in rx.finditer(norm))
     streets = sorted(spans)
+    starts, ends = {s.start for s in streets}, {s.end for s in streets}
     for m in _BUILDING_LINE.finditer(norm):
         line = m.group(0)
-        near = any(0 < s.start - m.end() <= 2 or 0 < m.start() - s.end <= 2 for s in streets)
+        near = any(m.end() + k in starts or m.start() - k in ends for k in (1, 2))
         if near and (any(c.isdigit() for c in line) or re.search(r"\b[A-Z]\b|[A-Z][a-zà-ÿ]+ [A-Z][a-zà-ÿ]+", line)):
             spans.append(Span(m.start() + len(line) - len(line.lstrip(" \t")), m.end(), "ADDRESS"))
     for s in list(streets):
@@ -133,7 +134,7 @@ def find(norm: str, has_cjk: bool) -> list[Span]:
         if unit:
             spans.append(Span(s.start, unit.end(), "ADDRESS"))
     for m in _POSTCODE_CITY.finditer(norm):
-        if _is_town(norm, m, streets):
+        if _is_town(norm, m, ends):
             spans.append(Span(m.start(), m.end(), "ADDRESS"))
             before = _GENERIC_STREET.search(norm, max(0, m.start() - 80), m.start())
             if before:
@@ -144,14 +145,15 @@ def find(norm: str, has_cjk: bool) -> list[Span]:
     return spans
 
 
-def _is_town(norm: str, m: re.Match, streets: list[Span]) -> bool:
+def _is_town(norm: str, m: re.Match, street_ends: set[int]) -> bool:
     """A postal code's town: capitalised and not a noun, or in any case when a street stands just
     before it or the code and town are a line of their own."""
     city = m.group(1)
     first = city.split()[0]
     code = m.group(0)[: m.start(1) - m.start()].strip()
     four_digits = code.isdigit() and len(code) == 4
-    near_street = any(0 <= m.start() - s.end <= 3 and norm[s.end:m.start()].strip(" \t,\n") == "" for s in streets)
+    near_street = any(m.start() - k in street_ends and norm[m.start() - k:m.start()].strip(" \t,\n") == ""
+                      for k in range(4))
     line_start = norm.rfind("\n", 0, m.start()) + 1
     line_end = norm.find("\n", m.end())
     alone = norm[line_start:m.start()].strip(" \t,") == "" and norm[m.end():len(norm) if line_end < 0 else line_end].strip(" \t,.") == ""

@@ -15,7 +15,7 @@ PLACEHOLDERS = {"EMAIL": "[EMAIL]", "PHONE": "[PHONE]", "ADDRESS": "[ADDRESS]", 
 # when spans of two kinds overlap, the merged span takes the kind listed first
 PRIORITY = ("EMAIL", "IBAN", "CARD", "PHONE", "ADDRESS", "NAME")
 PLACEHOLDER_RE = re.compile(r"\[(EMAIL|PHONE|ADDRESS|NAME|CARD|IBAN)\]")
-# protected kinds that only keep numbers from being read as phones / payment data
+# protected kinds that only keep numbers from being read as phones
 NUMERIC_ONLY = {"model"}
 # checked spans (an address's syntax, a Luhn or mod-97 checksum) win over a protected look-alike
 _UNBLOCKED = {"EMAIL", "CARD", "IBAN"}
@@ -48,15 +48,19 @@ def _overlaps(a: Span, b: Span) -> bool:
 
 
 def resolve(spans: Iterable[Span], protected: Iterable[Span], text: str) -> list[Span]:
-    """Drop spans touching a protected span (e-mail addresses excepted), merge overlapping and
-    adjacent spans of the same kind, and return them sorted."""
-    prot = sorted(protected)
+    """Drop spans touching a protected span (e-mail addresses, cards and IBANs excepted), merge
+    overlapping and adjacent spans of the same kind, and return them sorted. Linear in the text:
+    protected characters are marked once, not compared span by span."""
+    blocked, numeric = bytearray(len(text) + 1), bytearray(len(text) + 1)
+    for p in protected:
+        mask = numeric if p.kind in NUMERIC_ONLY else blocked
+        mask[p.start:p.end] = b"\x01" * (p.end - p.start)
     kept = []
     for s in spans:
         if s.end <= s.start:
             continue
-        if s.kind not in _UNBLOCKED and any(_overlaps(s, p) and (p.kind not in NUMERIC_ONLY or s.kind in ("PHONE", "CARD", "IBAN"))
-                                     for p in prot if p.start < s.end):
+        if s.kind not in _UNBLOCKED and (b"\x01" in blocked[s.start:s.end]
+                                        or (s.kind == "PHONE" and b"\x01" in numeric[s.start:s.end])):
             continue
         kept.append(s)
     kept.sort()
