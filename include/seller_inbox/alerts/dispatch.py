@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from seller_inbox.alerts import channels as ch
 from seller_inbox.alerts.templates import excerpt, render_all
 from seller_inbox.domain import response_clock
-from seller_inbox.domain.taxonomy import RISK_ORDER
+from seller_inbox.domain.taxonomy import NOT_FROM_BUYERS, RISK_ORDER
 
 log = logging.getLogger(__name__)
 
@@ -155,65 +155,19 @@ def dispatch_alerts(store, dsn: str, start: datetime, end: datetime, now: dateti
     All sends of the run share ``send_budget`` seconds (``channels.SendBudget``); what does
     not fit is left ``failed`` with ``next_attempt_at`` for a later run.
     """
-    import psycopg2.extras
-
     from seller_inbox import warehouse
 
-    lang = store.alert_language
     keys = channel_keys(store)
     stats: Counter = Counter()
     budget = ch.SendBudget(send_budget)
+    send = _Sender(store, keys, store.alert_language, now, run_url, stats, budget)
     conn = warehouse.connect(dsn)
     try:
-        # 1. risk alerts for the window
-        min_needed = min((RISK_ORDER[m] for _, _, _, m in keys), default=2)
-        risks = [r for r, v in RISK_ORDER.items() if v >= min_needed]
-        oldest = None if realert else now - max_age
-        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-            cur.execute(
-                f"""SELECT {_MSG_COLS} FROM core.message
-                    WHERE store_id = %s AND direction = 'inbound' AND received_at >= %s AND received_at < %s
-                      AND risk = ANY(%s) ORDER BY received_at, message_id""",
-                (store.id, start, end, risks))
-            rows = cur.fetchall()
-        conn.commit()
-        for row in rows:
-            if oldest is not None and row["received_at"] < oldest:
-                stats["skipped_old"] += 1
-                continue
-            kind = f"{row['risk']}_risk"
-            payload = _payload(kind, lang, _message_ctx(store, row, run_url))
-            for key, conn_id, ctype, min_risk in keys:
-                if RISK_ORDER[row["risk"]] >= RISK_ORDER[min_risk]:
-                    _deliver(conn, store.id, kind, row["message_id"], key, conn_id, ctype, payload, now, stats, budget)
-        # 2. SLA reminders (time-driven: whatever is open now, regardless of the window)
+        _risk_alerts(conn, send, start, end, None if realert else now - max_age)
         if sla:
-            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-                cur.execute(
-                    f"""SELECT {_MSG_COLS} FROM core.message
-                        WHERE store_id = %s AND direction = 'inbound' AND kind = 'buyer_message'
-                          AND first_reply_at IS NULL AND NOT no_response_needed
-                          AND coalesce(intent, '') NOT IN ('auto_reply', 'a_to_z_claim', 'account_health')
-                          AND received_at > %s AND received_at <= %s
-                        ORDER BY received_at, message_id""",
-                    (store.id, now - SLA_WINDOW, now - SLA_STEPS[0][1]))
-                open_rows = cur.fetchall()
-            conn.commit()
-            for row in open_rows:
-                age = now - row["received_at"]
-                due = [k for k, after in SLA_STEPS if age >= after]
-                if not due:
-                    continue
-                kind = due[-1]  # only the latest step: a late run does not send 12 h after 20 h
-                if row.get("sla_due_at") is None:
-                    row["sla_due_at"] = row["received_at"] + SLA_WINDOW
-                payload = _payload(kind, lang, _message_ctx(store, row, run_url))
-                for key, conn_id, ctype, _ in keys:
-                    _deliver(conn, store.id, kind, row["message_id"], key, conn_id, ctype, payload, now, stats, budget)
-        # 3. other components' alerts: fan out from 'log', deliver 'pending'
+            _sla_reminders(conn, send)
         if fanout:
-            _fanout(conn, store, keys, lang, now, run_url, stats, budget)
-        # 4. retries
+            _fanout(conn, store, keys, send.lang, now, run_url, stats, budget)
         _retry(conn, store, keys, now, stats, budget)
     finally:
         conn.close()
@@ -222,6 +176,67 @@ def dispatch_alerts(store, dsn: str, start: datetime, end: datetime, now: dateti
            "by_kind": {k[5:]: v for k, v in sorted(stats.items()) if k.startswith("sent_")}}
     log.info("store %s: alerts %s", store.id, out)
     return out
+
+
+class _Sender:
+    """One dispatch run's context: the store, its channels, the run's clock, counts and budget."""
+
+    def __init__(self, store, keys, lang, now, run_url, stats, budget):
+        self.store, self.keys, self.lang, self.now = store, keys, lang, now
+        self.run_url, self.stats, self.budget = run_url, stats, budget
+
+    def message_alert(self, conn, kind: str, row: dict, min_risk_of_row: str | None = None) -> None:
+        """Alert ``kind`` about one message on every channel (whose ``min_risk`` the row reaches)."""
+        payload = _payload(kind, self.lang, _message_ctx(self.store, row, self.run_url))
+        for key, conn_id, ctype, min_risk in self.keys:
+            if min_risk_of_row is None or RISK_ORDER[min_risk_of_row] >= RISK_ORDER[min_risk]:
+                _deliver(conn, self.store.id, kind, row["message_id"], key, conn_id, ctype, payload, self.now,
+                         self.stats, self.budget)
+
+
+def _rows(conn, sql: str, params: tuple) -> list[dict]:
+    import psycopg2.extras
+
+    with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    conn.commit()
+    return rows
+
+
+def _risk_alerts(conn, send: _Sender, start: datetime, end: datetime, oldest: datetime | None) -> None:
+    """Inbound messages of [start, end) whose risk reaches a channel's ``min_risk``."""
+    min_needed = min((RISK_ORDER[m] for _, _, _, m in send.keys), default=2)
+    risks = [r for r, v in RISK_ORDER.items() if v >= min_needed]
+    rows = _rows(conn, f"""SELECT {_MSG_COLS} FROM core.message
+                           WHERE store_id = %s AND direction = 'inbound' AND received_at >= %s AND received_at < %s
+                             AND risk = ANY(%s) ORDER BY received_at, message_id""",
+                 (send.store.id, start, end, risks))
+    for row in rows:
+        if oldest is not None and row["received_at"] < oldest:
+            send.stats["skipped_old"] += 1
+            continue
+        send.message_alert(conn, f"{row['risk']}_risk", row, row["risk"])
+
+
+def _sla_reminders(conn, send: _Sender) -> None:
+    """Time-driven: whatever buyer message is unanswered now, whatever the run's window; only
+    the latest due step is sent (a late run does not send the 12 h reminder after the 20 h one)."""
+    now = send.now
+    rows = _rows(conn, f"""SELECT {_MSG_COLS} FROM core.message
+                           WHERE store_id = %s AND direction = 'inbound' AND kind = 'buyer_message'
+                             AND first_reply_at IS NULL AND NOT no_response_needed
+                             AND NOT (coalesce(intent, '') = ANY(%s))
+                             AND received_at > %s AND received_at <= %s
+                           ORDER BY received_at, message_id""",
+                 (send.store.id, sorted(NOT_FROM_BUYERS), now - SLA_WINDOW, now - SLA_STEPS[0][1]))
+    for row in rows:
+        due = [k for k, after in SLA_STEPS if now - row["received_at"] >= after]
+        if not due:
+            continue
+        if row.get("sla_due_at") is None:
+            row["sla_due_at"] = row["received_at"] + SLA_WINDOW
+        send.message_alert(conn, due[-1], row)
 
 
 def _fanout(conn, store, keys, lang, now, run_url, stats, budget) -> None:

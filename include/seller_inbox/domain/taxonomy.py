@@ -15,6 +15,8 @@ RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 HIGH_INTENTS = frozenset({"a_to_z_claim", "account_health", "not_received"})
 MEDIUM_INTENTS = frozenset({"damaged_defective", "wrong_item", "return_refund", "cancel_order"})
+# what Amazon or a machine sends, never a buyer: no reply is owed, no SLA clock runs
+NOT_FROM_BUYERS = frozenset({"a_to_z_claim", "account_health", "auto_reply"})
 
 
 def by_precedence(intents) -> str:
