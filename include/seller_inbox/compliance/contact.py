@@ -14,7 +14,6 @@ import re
 from seller_inbox.domain import marketplaces
 from seller_inbox.compliance.message import Message
 from seller_inbox.redaction import phones, protected
-from seller_inbox.redaction.phones import UNREDACTED_PHONE_CHECK
 from seller_inbox.redaction.spans import normalise, resolve
 
 # starts only where a run of address characters starts: from every position of a long run the
@@ -32,8 +31,6 @@ _TLDS = ("com|net|org|info|biz|shop|store|online|site|io|co|me|app|eu|us|uk|de|f
          "mx|br|au|sg|at|ch|be|tv|xyz|top|link|ly")
 BARE_DOMAIN = re.compile(rf"(?<![\w@.-])(?:[A-Za-z0-9][A-Za-z0-9-]*\.)+(?:co\.)?(?:{_TLDS})(?![A-Za-z0-9-])(?:/[^\s]*)?")
 _AMAZON_BARE = re.compile(rf"^(?:[a-z0-9-]+\.)*amazon\.(?:{_AMAZON})$", re.I)
-
-PHONE = re.compile(UNREDACTED_PHONE_CHECK)
 
 CHANNEL = re.compile("|".join([
     r"(?i:(?<![A-Za-z])(?:we ?chat|weixin|whats ?app|telegram|viber|skype|kakao ?talk|facebook|instagram|insta|"
