@@ -27,19 +27,22 @@ def redact_identifier(value: str, salt: bytes | str) -> str:
     return f"<{core}>" if value.strip().startswith("<") else core
 
 
+_ADDRESS_INSIDE = re.compile(r"(?<![\w.+-])[\w.+-]++=[\w-]++(?:\.[\w-]++)*\.[a-z]{2,}")
+MAX_EXAMINED = 998  # characters of an id examined (a mail header line's limit); a longer one is hostile
+
+
 def _personal(value: str) -> bool:
     from seller_inbox.redaction import find
+    from seller_inbox.redaction.lexicon import FIRST_NAMES
 
-    core = value.strip().strip("<>")
+    core = value.strip().strip("<>")[:MAX_EXAMINED]
     local, at, domain = core.rpartition("@")
     if not at:
         local, domain = core, ""
-    if "@" in local or re.search(r"[\w.+-]+=[\w-]+\.[a-z]{2,}", local):  # an address inside the local part
+    if "@" in local or _ADDRESS_INSIDE.search(local):  # an address inside the local part
         return True
     if _PERSONAL_DOMAINS.match(domain) and not _RANDOM.search(local):
         return True
-    from seller_inbox.redaction.lexicon import FIRST_NAMES
-
     parts = [p for p in re.split(r"[._+=-]+", local) if p]
     if 2 <= len(parts) <= 3 and all(p.isalpha() and 2 <= len(p) <= 15 for p in parts):
         return True  # john.miller@…
