@@ -140,6 +140,12 @@ cfo cto founder partner consultant secretary coordinator supervisor geschäftsf�
 einkauf abteilung inhaber inhaberin responsable directeur directrice gérant gérante direttore direttrice titolare
 gerente director directora jefe propietario eigenaar directeur kierownik dyrektor właściciel chef ägare vd
 gerente diretor diretora""".split())
+# Title-case words of notices, greetings and shops that close a message without being a name
+NOTICE_WORDS = NOT_NAMES | BUSINESS | set("""account health performance notification policy policies center centre central
+guarantee claim claims help desk holidays holiday christmas merry happy new year easter god bless hugs kisses love
+weekend week day night morning evening regards wishes greetings blessings peace warmly respectfully gratefully truly
+frohe weihnachten gutes neues jahr joyeux noël bonne année buon natale felice anno feliz navidad próspero año nuevo
+prettige feestdagen wesołych świąt god jul boas festas feliz natal""".split())
 # common first names of the served markets: a capitalised pair starting with one of them, alone
 # on the last line of a message or in a file name, is a person ("Account Health" is not)
 FIRST_NAMES = set("""

@@ -10,14 +10,15 @@ from seller_inbox.redaction import lexicon as lx
 from seller_inbox.redaction.names import CAP, KANJI, LO, UP, _CLOSING, cjk_surname
 from seller_inbox.redaction.spans import Span
 
-_CLOSING_LINE_RE = re.compile(rf"(?i)^[ \t]*+(?:{_CLOSING})[ \t]*+[,.!]*+[ \t]*+$|(?:{lx.CJK_CLOSINGS})[。.!！]?[ \t]*+$")
+# a sign-off, or the signature delimiter "-- "
+_CLOSING_LINE_RE = re.compile(rf"(?i)^[ \t]*+--[ \t]?$|^[ \t]*+(?:{_CLOSING})[ \t]*+[,.!]*+[ \t]*+$|(?:{lx.CJK_CLOSINGS})[。.!！]?[ \t]*+$")
 _LABEL_RE = re.compile(r"(?i)^[ \t]*(?:(?:tel|tél|phone|mobile?|mob|cell|handy|fax|e-?mail|mail|address|adresse|addr|"
                        r"indirizzo|dirección|endereço|adres|tfn|telefon|teléfono|telefono|電話|携帯|住所|メール|地址|电话|手机"
                        r")\.?[ \t]*[:：]?[ \t]*)?")
 _NAME_TOKEN = re.compile(rf"{CAP}|(?:van|von|der|den|de|da|di|del|della|la|le|du|dos|das|ten|ter|y|e)")
 _LOWER_TOKEN = re.compile(rf"[{UP}{LO}][{UP}{LO}'’-]*|[{UP}]\.")
 _CJK_NAME = re.compile(rf"[{KANJI}]{{2,5}}|[{KANJI}]{{1,3}}[ 　][{KANJI}]{{1,3}}|[ァ-ヶー]{{2,8}}(?:[・ 　][ァ-ヶー]{{2,8}})?")
-_SEPARATOR = re.compile(r"^[ \t]*(?:-{3,}|_{3,}|={3,}|>|On .* wrote:|Am .* schrieb|Le .* a écrit|Il .* ha scritto|El .* escribió)")
+_SEPARATOR = re.compile(r"^[ \t]*(?:-- ?$|-{3,}|_{3,}|={3,}|>|On .* wrote:|Am .* schrieb|Le .* a écrit|Il .* ha scritto|El .* escribió)")
 _LEAD = re.compile(r"^[ \t]*(?:[-–—~]{1,2}[ \t]*)?")
 
 
@@ -128,12 +129,20 @@ def _cjk_names_on_contact_line(line: str, start: int, covered: bytearray) -> lis
     return out
 
 
+_TITLE_WORD = re.compile(rf"[{UP}][{LO}]+(?:['’-][{UP}][{LO}]+)?")
+
+
 def _full_name(line: str) -> bool:
-    """A CJK name, or a first name from the bank and a surname ("Account Health" is none)."""
+    """A CJK name, a first name from the bank and a surname, or two or three Title-case words
+    none of which is an ordinary word of a notice or a shop ("Account Health", "Happy Holidays")."""
     words = line.strip().split()
     if len(words) == 1:
         return _CJK_NAME.fullmatch(words[0]) is not None
-    return 2 <= len(words) <= 4 and words[0].lower() in lx.FIRST_NAMES
+    if not 2 <= len(words) <= 4:
+        return False
+    if words[0].lower() in lx.FIRST_NAMES:
+        return True
+    return len(words) <= 3 and all(_TITLE_WORD.fullmatch(w) and w.lower() not in lx.NOTICE_WORDS for w in words)
 
 
 def _last_of_block(lines: list[str], blank: list[bool], i: int) -> bool:
