@@ -173,6 +173,7 @@ def act_on_messages(store: StoreConfig, dsn: str, start: datetime, end: datetime
     import psycopg2.extras
 
     from seller_inbox import warehouse
+    from seller_inbox.delivery import outbox
     from seller_inbox.orders import order_facts
 
     now = now or datetime.now(timezone.utc)
@@ -187,13 +188,7 @@ def act_on_messages(store: StoreConfig, dsn: str, start: datetime, end: datetime
                 facts = order_facts(cur, store.id, msg["order_id"]) if msg["order_id"] else None
                 rows.append(decide(store, msg, now, backfill=backfill, facts=facts))
             rows = [r for r in rows if r]
-            if rows:
-                cols = list(rows[0])
-                psycopg2.extras.execute_values(
-                    cur,
-                    f"INSERT INTO core.outbox ({', '.join(cols)}) VALUES %s ON CONFLICT (idempotency_key) DO NOTHING",
-                    [tuple(r[c] for c in cols) for r in rows],
-                )
+            outbox.enqueue(cur, rows)
             for r in rows:
                 counts[r["status"]] = counts.get(r["status"], 0) + 1
     finally:

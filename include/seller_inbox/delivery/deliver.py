@@ -31,7 +31,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 from seller_inbox.alerts import queue
-from seller_inbox.delivery import aliases, controls
+from seller_inbox.delivery import aliases, controls, outbox
 from seller_inbox.delivery import smtp as smtp_mod
 
 log = logging.getLogger(__name__)
@@ -132,15 +132,8 @@ class _Run:
 
     def _set(self, row: dict, status: str, reason: str | None, *, expect: str | None = None, **cols) -> bool:
         """Move a row to ``status`` (only from ``expect``, default its current status); commit."""
-        sets = ", ".join(f"{c} = %({c})s" for c in cols)
         with self.conn.cursor() as cur:
-            cur.execute(
-                f"""UPDATE core.outbox SET status = %(status)s, status_reason = %(reason)s, updated_at = now()
-                    {', ' + sets if sets else ''}
-                    WHERE idempotency_key = %(key)s AND status = %(expect)s""",
-                {"status": status, "reason": reason, "key": row["idempotency_key"],
-                 "expect": expect or row["status"], **cols})
-            ok = cur.rowcount == 1
+            ok = outbox.set_status(cur, row["idempotency_key"], status, reason, expect=expect or row["status"], **cols)
         self.conn.commit()
         return ok
 
@@ -152,27 +145,10 @@ class _Run:
     def housekeeping(self) -> None:
         s = self.store
         with self.conn.cursor() as cur:
-            cur.execute(
-                """UPDATE core.outbox SET status = 'expired', updated_at = now(),
-                          status_reason = 'approval not given within ' || %(ttl_h)s || ' h'
-                   WHERE store_id = %(s)s AND status = 'pending_approval' AND created_at + %(ttl)s <= %(now)s""",
-                {"s": s.id, "ttl": controls.approval_ttl(s), "ttl_h": int(controls.approval_ttl(s).total_seconds() // 3600),
-                 "now": self.now})
-            self.stats["expired"] += cur.rowcount
-            cur.execute(
-                """UPDATE core.outbox o SET status = 'expired', updated_at = now(),
-                          status_reason = 'buyer message older than ' || %(h)s || ' h: a late automatic reply does more harm than good'
-                   FROM core.message m
-                   WHERE o.store_id = %(s)s AND o.action = 'reply' AND m.store_id = o.store_id AND m.message_id = o.message_id
-                     AND o.status IN ('pending_approval', 'queued', 'approved', 'held')
-                     AND m.received_at + %(age)s <= %(now)s""",
-                {"s": s.id, "h": s.max_reply_age_hours, "age": timedelta(hours=s.max_reply_age_hours), "now": self.now})
-            self.stats["expired"] += cur.rowcount
-            cur.execute(
-                """UPDATE core.outbox SET status = 'expired', updated_at = now(), status_reason = 'past its send-by time'
-                   WHERE store_id = %(s)s AND status IN ('pending_approval', 'queued', 'approved', 'held')
-                     AND expires_at <= %(now)s""", {"s": s.id, "now": self.now})
-            self.stats["expired"] += cur.rowcount
+            self.stats["expired"] += outbox.expire(
+                cur, s.id, self.now, approval_ttl=controls.approval_ttl(s),
+                approval_ttl_hours=int(controls.approval_ttl(s).total_seconds() // 3600),
+                max_reply_age=timedelta(hours=s.max_reply_age_hours), max_reply_age_hours=s.max_reply_age_hours)
         self.conn.commit()
 
     def forget_aliases(self) -> None:
@@ -380,8 +356,7 @@ class _Run:
             return
         except smtp_mod.Uncertain as exc:
             with self.conn.cursor() as cur:
-                cur.execute("UPDATE core.outbox SET last_error = %s, updated_at = now() WHERE idempotency_key = %s",
-                            (exc.reason, row["idempotency_key"]))
+                outbox.note_error(cur, row["idempotency_key"], exc.reason)
             self.conn.commit()
             self.stats["unreconciled"] += 1
             return
@@ -394,10 +369,8 @@ class _Run:
         from seller_inbox.mail.ingest import recompute_threads
 
         with self.conn.cursor() as cur:
-            cur.execute("""UPDATE core.outbox SET status = 'sent', status_reason = %s, sent_at = %s, updated_at = now(),
-                                  last_error = NULL WHERE idempotency_key = %s AND status = 'sending'""",
-                        (reason, self.now, row["idempotency_key"]))
-            if cur.rowcount and row["channel"] == "smtp" and row["action"] == "reply":
+            if outbox.mark_sent(cur, row["idempotency_key"], reason, self.now) and row["channel"] == "smtp" \
+                    and row["action"] == "reply":
                 cur.execute(
                     """INSERT INTO core.message (store_id, message_id, thread_id, kind, direction, marketplace, order_id,
                            buyer_alias_hash, in_reply_to, subject, body_text, language_hint, received_at)
@@ -448,8 +421,7 @@ class _Run:
             log.warning("store %s: %s raised %s; checked again next run", self.store.id, row["idempotency_key"],
                         type(exc).__name__)
             with self.conn.cursor() as cur:
-                cur.execute("UPDATE core.outbox SET last_error = %s, updated_at = now() WHERE idempotency_key = %s",
-                            (f"{type(exc).__name__}: {str(exc)[:300]}", row["idempotency_key"]))
+                outbox.note_error(cur, row["idempotency_key"], f"{type(exc).__name__}: {str(exc)[:300]}")
             self.conn.commit()
             self.stats["unreconciled"] += 1
             return

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from seller_inbox.delivery import outbox
 from seller_inbox.delivery.solicitations import Journal, marketplace_id, result
 from seller_inbox.spapi import MESSAGE_KINDS
 
@@ -49,14 +50,9 @@ def queue_proactive(cur: Any, store_id: str, order_id: str, kind: str, *, market
     why = text_problem(kind, body)
     if why:
         raise ValueError(f"store {store_id}: order {order_id}: {why}")
-    cur.execute(
-        """INSERT INTO core.outbox (idempotency_key, store_id, order_id, action, channel, marketplace, template,
-                                    locale, body, mode, status, expires_at)
-           VALUES (%s, %s, %s, 'proactive', 'messaging', %s, %s, %s, %s, 'auto', 'queued', %s)
-           ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1""",
-        (idempotency_key(store_id, order_id, kind), store_id, order_id, marketplace, template, locale, body,
-         expires_at))
-    return cur.fetchone() is not None
+    return outbox.queue_proactive(cur, idempotency_key(store_id, order_id, kind), store_id, order_id,
+                                  marketplace=marketplace, template=template, locale=locale, body=body,
+                                  expires_at=expires_at)
 
 
 def _language(locale: str | None) -> str:

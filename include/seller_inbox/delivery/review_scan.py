@@ -93,14 +93,6 @@ ORDER BY closes_at, f.amazon_order_id
 LIMIT %(limit)s
 """
 
-_INSERT = """
-INSERT INTO core.outbox (idempotency_key, store_id, order_id, action, channel, marketplace, template, mode,
-                         status, status_reason, expires_at)
-VALUES (%(key)s, %(s)s, %(o)s, 'review_request', 'solicitations', %(mkt)s, 'review_request', 'auto',
-        'queued', %(reason)s, %(expires)s)
-ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1
-"""
-
 
 def scan_review_requests(store: Any, dsn: str, now: datetime | None = None, *, client: Any = None,
                          limit: int = 500, refresh: bool = True) -> dict:
@@ -113,6 +105,7 @@ def scan_review_requests(store: Any, dsn: str, now: datetime | None = None, *, c
     orders are asked per scan, those whose window closes first.
     """
     from seller_inbox import clock, warehouse
+    from seller_inbox.delivery import outbox
     from seller_inbox.orders import refresh_packages
 
     now = now or clock.now()
@@ -157,10 +150,9 @@ def scan_review_requests(store: Any, dsn: str, now: datetime | None = None, *, c
                 continue
             basis = "delivered" if delivered_at else "promised delivery"
             with conn, conn.cursor() as cur:
-                cur.execute(_INSERT, {"key": KEY.format(store=store.id, order=oid), "s": store.id, "o": oid,
-                                      "mkt": mkt, "expires": closes_at,
-                                      "reason": f"offered by Amazon on {now:%Y-%m-%d} ({basis} window)"})
-                counts["queued"] += cur.fetchone() is not None
+                counts["queued"] += outbox.queue_review_request(
+                    cur, key=KEY.format(store=store.id, order=oid), store_id=store.id, order_id=oid, marketplace=mkt,
+                    expires=closes_at, reason=f"offered by Amazon on {now:%Y-%m-%d} ({basis} window)")
     finally:
         conn.close()
         if own:

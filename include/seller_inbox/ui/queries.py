@@ -2,7 +2,8 @@
 
 The connection comes from ``seller_inbox.warehouse.dsn()`` at request time (``connect``).
 Reads return plain dicts; the two writes (``approve``, ``reject``) lock the outbox row and
-change it only while it is still ``pending_approval``.
+change it only while it is still ``pending_approval`` (the statements live with the table's
+other writes in ``delivery.outbox``).
 """
 
 from __future__ import annotations
@@ -272,6 +273,7 @@ class Decision(dict):
 def approve(conn, key: str, user: str, *, subject: str | None = None, body: str | None = None) -> Decision:
     """Approve a pending reply, re-linting the (possibly edited) text; refuse on any finding."""
     from seller_inbox.compliance import KINDS, lint
+    from seller_inbox.delivery import outbox
 
     try:
         rows = _rows(conn, f"SELECT {_OUTBOX_COLS} FROM core.outbox WHERE idempotency_key = %s FOR UPDATE", (key,))
@@ -296,15 +298,7 @@ def approve(conn, key: str, user: str, *, subject: str | None = None, body: str 
         with conn.cursor() as cur:
             # approved rows go out with the next deliver run (every few minutes, docs/delivery.md),
             # which checks again the kill switches, quiet hours, caps, the linter and the message age
-            cur.execute(
-                """UPDATE core.outbox
-                   SET status = 'approved', subject = %s, body = %s, lint_findings = '[]'::jsonb,
-                       original_body = CASE WHEN %s THEN coalesce(original_body, body) ELSE original_body END,
-                       decided_by = %s, decided_at = now(), updated_at = now(),
-                       status_reason = coalesce(%s, status_reason)
-                   WHERE idempotency_key = %s AND status = 'pending_approval'""",
-                (new_subject, new_body, edited, user, reason, key))
-            done = cur.rowcount == 1
+            done = outbox.approve(cur, key, user, subject=new_subject, body=new_body, edited=edited, reason=reason)
         conn.commit()
         return Decision(ok=done, edited=edited) if done else Decision(ok=False, error="not_pending", status="?")
     except Exception:
@@ -313,15 +307,11 @@ def approve(conn, key: str, user: str, *, subject: str | None = None, body: str 
 
 
 def reject(conn, key: str, user: str, reason: str | None = None) -> Decision:
+    from seller_inbox.delivery import outbox
+
     try:
         with conn.cursor() as cur:
-            cur.execute(
-                """UPDATE core.outbox
-                   SET status = 'rejected', decided_by = %s, decided_at = now(), updated_at = now(),
-                       status_reason = %s
-                   WHERE idempotency_key = %s AND status = 'pending_approval'""",
-                (user, (reason or "").strip()[:500] or "rejected by reviewer", key))
-            done = cur.rowcount == 1
+            done = outbox.reject(cur, key, user, reason)
             if not done:
                 cur.execute("SELECT status FROM core.outbox WHERE idempotency_key = %s", (key,))
                 r = cur.fetchone()
