@@ -46,6 +46,9 @@ _DE_SUFFIX = (r"straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaus
 _DE_STREET = re.compile(
     rf"(?<![\w'’-])(?:{_CAP}[ \t]++)?[{_UP}{_LO}][\w'’-]{{2,40}}(?i:{_DE_SUFFIX})[ \t]*+{_NUM}{_NUM_END}"
     rf"|(?<![\w-])(?:{_CAP}[ \t])?(?i:Straße|Strasse|Weg|Platz|Allee)[ \t]++(?:des|der|am|an der|zum|zur)?[ \t]*+{_CAP}[ \t]++{_NUM}{_NUM_END}"
+    # "Berliner Straße 5", "Alter Markt 3": an adjective, then the type word as a word of its own
+    rf"|(?<![\w-]){_CAP}[ \t]++(?:Straße|Strasse|Str\.|Weg|Platz|Allee|Ring|Damm|Gasse|Ufer|Chaussee|Markt|Steig|Pfad)"
+    rf"[ \t]*+{_NUM}{_NUM_END}"
     rf"|\b(?:Am|An der|An den|Im|In der|In den|Auf der|Auf dem|Zum|Zur|Unter den|Unter der|Hinter der|Hinter dem|"
     rf"Vor dem|Bei der|Alt|Alte|Neue|Neuer|Op de|Aan de|In de|Van)[ \t]++{_NOT_STREET}{_CAP}(?:[ \t]++{_CAP})?[ \t]++{_NUM}{_NUM_END}")
 _ROMANCE_TYPES = (r"rue|avenue|boulevard|chemin|place|quai|via|viale|piazza|piazzale|corso|vicolo|largo|strada|contrada|calle|c/|avenida|avda\.?|av\.|plaza|"
