@@ -74,6 +74,10 @@ def main() -> None:
         bodies = [json.loads(line)["body"] for line in classify.read_text(encoding="utf-8").splitlines() if line]
         found = [(s.kind, b[s.start:s.end]) for b in bodies for s in find(b)]
         print(f"classifier corpus: {len(bodies)} buyer messages, {len(found)} spans found: {sorted(set(found))[:10]}")
+    import probes
+
+    print("probes (random names, streets, phones; none in the lexicon's banks): "
+          + ", ".join(f"{k} recall {probes.recall(find, getattr(probes, k)()):.3f}" for k in ("names", "addresses", "phones")))
     worst = _hostile()
     print(f"hostile bodies ({len(CUES) * len(FILLS)} of 20,000 characters): worst {worst[0]:.1f} ms ({worst[1]})")
     if mail.is_dir():
