@@ -145,26 +145,16 @@ def _jsonable(v):
     return str(v)
 
 
-# How a batch's quarantined rows leave the flow: the stages after the gate read these tables.
-def _set_aside_messages(cur, store_id: str, keys: list[str]) -> None:
-    """Take messages out of core.message (raw.mail_message keeps the parsed mail for release)."""
-    from seller_inbox.mail.ingest import recompute_threads
-
-    cur.execute("SELECT pg_advisory_xact_lock(727200, hashtext(%s))", (store_id,))  # the ingest batch lock
-    cur.execute("DELETE FROM core.message WHERE store_id = %s AND message_id = ANY(%s) RETURNING thread_id",
-                (store_id, keys))
-    threads = sorted({r[0] for r in cur.fetchall() if r[0]})
-    if threads:
-        recompute_threads(cur, store_id, threads)
+# How a batch's quarantined rows leave the flow (the stages after the gate read these tables):
+# per batch name of the suites, the module owning the batch's table, whose ``set_aside(cur,
+# store_id, keys)`` takes them out (docs/data-dictionary.md). Imported when rows are set aside.
+SET_ASIDE = {"messages": "seller_inbox.mail.messages", "orders": "seller_inbox.orders"}
 
 
-def _set_aside_orders(cur, store_id: str, keys: list[str]) -> None:
-    cur.execute("DELETE FROM raw.order_items WHERE amazon_order_id = ANY(%s) AND amazon_order_id IN "
-                "(SELECT amazon_order_id FROM raw.orders WHERE store_id = %s)", (keys, store_id))
-    cur.execute("DELETE FROM raw.orders WHERE store_id = %s AND amazon_order_id = ANY(%s)", (store_id, keys))
+def _set_aside(batch_name: str, cur, store_id: str, keys: list[str]) -> None:
+    import importlib
 
-
-SET_ASIDE = {"messages": _set_aside_messages, "orders": _set_aside_orders}
+    importlib.import_module(SET_ASIDE[batch_name]).set_aside(cur, store_id, keys)
 
 
 def run_gate(stage: str, store: StoreConfig, dsn: str, start: datetime, end: datetime, run_id: str = "",
@@ -257,7 +247,7 @@ def _quarantine_rows(cur, store_id: str, stage: str, start: datetime, end: datet
     """Take the rows out of the flow and list them in ``ops.dq_quarantine`` with the expectation
     that set each aside (the first one, in suite order)."""
     for batch_name, keys in set_aside.items():
-        SET_ASIDE[batch_name](cur, store_id, keys)
+        _set_aside(batch_name, cur, store_id, keys)
         by_key: dict[str, str] = {}
         for r in quarantined:
             if r["batch"] == batch_name:

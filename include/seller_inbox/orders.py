@@ -3,7 +3,8 @@
 ``ingest_orders`` asks getOrders for ``LastUpdatedAfter = start`` / ``LastUpdatedBefore = end``
 (both inclusive at Amazon, so a boundary order may come twice: the upsert makes that
 harmless), pages with NextToken, fetches each new order's items with getOrderItems and
-upserts ``raw.orders`` / ``raw.order_items`` on the order id. No buyer personal data is
+upserts ``raw.orders`` / ``raw.order_items`` on the order id (this module is the only writer of
+``raw.orders``, ``raw.order_items`` and ``raw.order_packages``). No buyer personal data is
 requested or stored. An order never moves backwards: an older LastUpdateDate does not
 overwrite a newer one (backfills after newer runs are safe).
 
@@ -386,6 +387,14 @@ def _upsert_batch(conn, batch: list[tuple[dict, list[dict] | None]], inline_pack
                 psycopg2.extras.execute_batch(cur, _UPSERT_PACKAGE, pkgs)
                 counts["packages"] += len(pkgs)
     batch.clear()
+
+
+def set_aside(cur, store_id: str, keys: list[str]) -> None:
+    """Take the store's orders ``keys`` and their items out of ``raw.orders`` / ``raw.order_items``
+    (a data-quality gate quarantined them: ``gates.SET_ASIDE``); the caller keeps the transaction."""
+    cur.execute("DELETE FROM raw.order_items WHERE amazon_order_id = ANY(%s) AND amazon_order_id IN "
+                "(SELECT amazon_order_id FROM raw.orders WHERE store_id = %s)", (keys, store_id))
+    cur.execute("DELETE FROM raw.orders WHERE store_id = %s AND amazon_order_id = ANY(%s)", (store_id, keys))
 
 
 def _record_window(conn, store, start: datetime, eff: datetime, api: str, paging: dict, seen: dict,

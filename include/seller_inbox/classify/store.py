@@ -1,8 +1,8 @@
 """classify_store_messages: classify a store's inbound core.message rows of an interval.
 
 Idempotent: rows already classified by the current classifier version are left alone;
-rows classified by another version (or never) are (re)classified. One UPDATE per batch,
-in one transaction per batch.
+rows classified by another version (or never) are (re)classified. One UPDATE per batch
+(``mail.messages.label``), in one transaction per batch.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ def classify_store_messages(store, dsn: str, start: datetime, end: datetime, *, 
     """
     from seller_inbox import warehouse
     from seller_inbox.classify.pipeline import classifier_version, classify_batch
+    from seller_inbox.mail import messages
 
     version = classifier_version()
     by_intent: Counter = Counter()
@@ -70,7 +71,7 @@ def classify_store_messages(store, dsn: str, start: datetime, end: datetime, *, 
                 by_risk[r["risk"]] += 1
                 low += bool(r["low_confidence"])
             with conn.cursor() as cur:
-                _update(cur, store.id, version, values)
+                messages.label(cur, store.id, version, values)
             conn.commit()
             done += len(values)
             last_key = (rows[-1][6], rows[-1][0])
@@ -94,18 +95,3 @@ def _item(store, message_id, kind, subject, body, marketplace, language_hint) ->
     return {"id": message_id, "kind": kind, "subject": subject or "", "body": body or "", "parsed": True,
             "marketplace": marketplace, "language_hint": language_hint}
 
-
-def _update(cur, store_id: str, version: str, values: list[tuple]) -> None:
-    from psycopg2.extras import execute_values
-
-    if not values:
-        return
-    execute_values(
-        cur,
-        "UPDATE core.message AS m SET intent = v.intent, risk = v.risk, language = v.language, "
-        "confidence = v.confidence::real, low_confidence = v.low_confidence::boolean, "
-        "classifier_version = " + cur.mogrify("%s", (version,)).decode() + ", classified_at = now() "
-        "FROM (VALUES %s) AS v(message_id, intent, risk, language, confidence, low_confidence) "
-        "WHERE m.store_id = " + cur.mogrify("%s", (store_id,)).decode() + " AND m.message_id = v.message_id",
-        values, page_size=1000,
-    )

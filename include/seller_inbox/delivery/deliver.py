@@ -366,25 +366,12 @@ class _Run:
     def _record_sent(self, row: dict, reason: str | None) -> None:
         """``sent`` and, for a reply, the seller_reply message it is (KPIs count it at once; the
         Sent-folder copy ingested later has the same Message-ID and is not stored twice)."""
-        from seller_inbox.mail.ingest import recompute_threads
+        from seller_inbox.mail import messages
 
         with self.conn.cursor() as cur:
             if outbox.mark_sent(cur, row["idempotency_key"], reason, self.now) and row["channel"] == "smtp" \
                     and row["action"] == "reply":
-                cur.execute(
-                    """INSERT INTO core.message (store_id, message_id, thread_id, kind, direction, marketplace, order_id,
-                           buyer_alias_hash, in_reply_to, subject, body_text, language_hint, received_at)
-                       VALUES (%s, %s, %s, 'seller_reply', 'outbound', %s, %s, %s, %s, %s, %s, %s, %s)
-                       ON CONFLICT (store_id, message_id) DO NOTHING""",
-                    (self.store.id, row["outbound_id"], row["thread_id"], row["marketplace"], row["order_id"],
-                     row["buyer_alias_hash"], row["in_reply_to"] or row["message_id"], row["subject"],
-                     (row["body"] or "")[:4000], (row["locale"] or "")[:2] or None, self.now))
-                if row["thread_id"]:
-                    recompute_threads(cur, self.store.id, [row["thread_id"]])
-                else:  # a message outside any thread: link the reply directly
-                    cur.execute("""UPDATE core.message SET first_reply_at = %s, reply_message_id = %s
-                                   WHERE store_id = %s AND message_id = %s AND first_reply_at IS NULL""",
-                                (self.now, row["outbound_id"], self.store.id, row["message_id"]))
+                messages.record_seller_reply(cur, self.store.id, row, self.now)
                 if row.get("message_received_at"):
                     t = row["message_received_at"]
                     self.answered_since = t if self.answered_since is None else min(self.answered_since, t)

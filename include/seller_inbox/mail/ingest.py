@@ -22,6 +22,8 @@ SLA: buyer messages get ``sla_due_at = received_at + 24 h``; ``first_reply_at`` 
 ``reply_message_id`` point at the first later ``seller_reply`` in the thread (auto-replies
 never count). ``no_response_needed`` mirrors the mailbox keyword ``$NoResponseNeeded``
 (IMAP keyword / Dovecot Maildir keyword) each time the window is read.
+The statements writing ``core.message`` and ``core.thread`` are ``mail.messages``' (their
+owner module, docs/data-dictionary.md).
 
 Test hook: ``SELLER_INBOX_MAIL_CRASH_AFTER=N`` SIGKILLs the process after N mails were
 parsed in this run (mid-batch, before its commit) - used by the crash/rerun test.
@@ -36,7 +38,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 from seller_inbox.domain import response_clock
-from seller_inbox.mail import quarantine
+from seller_inbox.mail import messages, quarantine
 from seller_inbox.mail.parser import MailParseError, ParsedMail, parse_bytes, thread_key
 
 log = logging.getLogger(__name__)
@@ -229,11 +231,11 @@ def _write_batch(pg, store, src_name: str, batch: list, state, *, final: bool, r
             touched = set(threads)
             fresh = [p.message_id for _, p in uniq.values() if p.message_id in new_ids and p.kind in CORE_KINDS]
             if fresh:
-                touched |= _attach_replies(cur, sid, fresh)
+                touched |= messages.attach_replies(cur, sid, fresh)
             quarantine.resolve(cur, sid, src_name, [it.source_ref for it, _ in good], retry=retry)
             quarantine.record(cur, sid, src_name, bad, retry=retry)
             if touched:
-                recompute_threads(cur, sid, sorted(touched))
+                messages.recompute_threads(cur, sid, sorted(touched))
             if (batch or final) and not retry:
                 _advance_watermark(cur, sid, src_name, state, batch, final)
     return {"stored": len(new_ids), "duplicates": len(good) - len(new_ids), "quarantined": len(bad), "kinds": kinds}
@@ -268,16 +270,8 @@ def _insert_mails(cur, sid: str, src_name: str, pairs: list[tuple]) -> tuple[set
                 Json(p.attachments), p.received_at, p.no_response_needed,
                 response_clock.due_at(p.received_at) if p.kind == "buyer_message" else None))
         if threads:
-            execute_values(
-                cur,
-                """INSERT INTO core.thread (thread_id, store_id, marketplace, buyer_alias_hash, order_id)
-                   VALUES %s ON CONFLICT (thread_id) DO NOTHING""", list(threads.values()))
-        execute_values(
-            cur,
-            """INSERT INTO core.message (store_id, message_id, thread_id, kind, direction, marketplace,
-                   order_id, asin, buyer_alias_hash, in_reply_to, topic, subject, body_text, language_hint,
-                   attachments, received_at, no_response_needed, sla_due_at) VALUES %s
-               ON CONFLICT (store_id, message_id) DO NOTHING""", msg_rows, page_size=500)
+            messages.insert_threads(cur, list(threads.values()))
+        messages.insert_messages(cur, msg_rows)
         _keep_for_delivery(cur, sid, fresh)
     return new_ids, set(threads)
 
@@ -321,101 +315,13 @@ def _advance_watermark(cur, sid: str, src_name: str, state, batch: list, final: 
         (sid, src_name, state.uidvalidity, last))
 
 
-def _attach_replies(cur, sid: str, new_ids: list[str]) -> set[str]:
-    """Put outbound mails into their buyer's thread; return every thread id touched."""
-    touched: set[str] = set()
-    # 1. outbound mails answering a known message (In-Reply-To): that message's thread.
-    #    Covers both new replies and older replies whose buyer message arrives only now.
-    cur.execute(
-        """UPDATE core.message m SET thread_id = x.new_tid
-           FROM (
-             SELECT m2.message_id, m2.thread_id AS old_tid, p.thread_id AS new_tid
-             FROM core.message m2 JOIN core.message p ON p.store_id = m2.store_id AND p.message_id = m2.in_reply_to
-             WHERE m2.store_id = %(s)s AND m2.direction = 'outbound' AND p.thread_id IS NOT NULL
-               AND m2.thread_id IS DISTINCT FROM p.thread_id
-               AND (m2.message_id = ANY(%(ids)s) OR p.message_id = ANY(%(ids)s))
-           ) x
-           WHERE m.store_id = %(s)s AND m.message_id = x.message_id
-           RETURNING x.old_tid, x.new_tid""", {"s": sid, "ids": new_ids})
-    touched |= {t for r in cur.fetchall() for t in r if t}
-    # 2. outbound mails without order id and no resolvable In-Reply-To: the alias's latest thread
-    #    with a buyer message before the reply.
-    cur.execute(
-        """UPDATE core.message m SET thread_id = x.thread_id
-           FROM (
-             SELECT DISTINCT ON (r.message_id) r.message_id, b.thread_id, r.thread_id AS old_tid
-             FROM core.message r
-             JOIN core.message b ON b.store_id = r.store_id AND b.buyer_alias_hash = r.buyer_alias_hash
-                                 AND b.kind = 'buyer_message' AND b.received_at <= r.received_at
-             WHERE r.store_id = %(s)s AND r.message_id = ANY(%(ids)s) AND r.direction = 'outbound'
-               AND r.order_id IS NULL AND r.buyer_alias_hash IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM core.message p WHERE p.store_id = r.store_id
-                               AND p.message_id = r.in_reply_to AND p.thread_id IS NOT NULL)
-             ORDER BY r.message_id, b.received_at DESC
-           ) x
-           WHERE m.store_id = %(s)s AND m.message_id = x.message_id AND m.thread_id IS DISTINCT FROM x.thread_id
-           RETURNING x.old_tid, x.thread_id""", {"s": sid, "ids": new_ids})
-    touched |= {t for r in cur.fetchall() for t in r if t}
-    cur.execute("SELECT DISTINCT thread_id FROM core.message WHERE store_id=%s AND message_id = ANY(%s) "
-                "AND thread_id IS NOT NULL", (sid, new_ids))
-    touched |= {r[0] for r in cur.fetchall()}
-    return touched
-
-
-def recompute_threads(cur, sid: str, thread_ids: list[str]) -> None:
-    """Reply links (first later seller reply per buyer message) and thread stats for these threads."""
-    cur.execute(
-        """UPDATE core.message b SET first_reply_at = x.reply_at, reply_message_id = x.reply_id
-           FROM (
-             SELECT DISTINCT ON (b2.message_id) b2.message_id AS bid, r.received_at AS reply_at, r.message_id AS reply_id
-             FROM core.message b2
-             LEFT JOIN core.message r ON r.store_id = b2.store_id AND r.thread_id = b2.thread_id
-                  AND r.kind = 'seller_reply' AND r.received_at > b2.received_at
-             WHERE b2.store_id = %(s)s AND b2.thread_id = ANY(%(t)s) AND b2.kind = 'buyer_message'
-             ORDER BY b2.message_id, r.received_at NULLS LAST, r.message_id
-           ) x
-           WHERE b.store_id = %(s)s AND b.message_id = x.bid
-             AND (b.first_reply_at IS DISTINCT FROM x.reply_at OR b.reply_message_id IS DISTINCT FROM x.reply_id)""",
-        {"s": sid, "t": thread_ids})
-    cur.execute(
-        """UPDATE core.thread t SET
-             first_buyer_message_at = s.fb, first_seller_reply_at = s.fr, last_message_at = s.lm,
-             message_count = s.n, marketplace = COALESCE(t.marketplace, s.mp),
-             status = CASE WHEN s.nb > 0 AND s.nb = s.nrn THEN 'no_response_needed'
-                           WHEN s.unanswered > 0 THEN 'open' ELSE 'answered' END
-           FROM (
-             SELECT thread_id,
-                    min(received_at) FILTER (WHERE kind = 'buyer_message') AS fb,
-                    min(first_reply_at) FILTER (WHERE kind = 'buyer_message') AS fr,
-                    max(received_at) AS lm, count(*) AS n, max(marketplace) AS mp,
-                    count(*) FILTER (WHERE kind = 'buyer_message') AS nb,
-                    count(*) FILTER (WHERE kind = 'buyer_message' AND no_response_needed) AS nrn,
-                    count(*) FILTER (WHERE kind = 'buyer_message' AND NOT no_response_needed
-                                       AND first_reply_at IS NULL) AS unanswered
-             FROM core.message WHERE store_id = %(s)s AND thread_id = ANY(%(t)s) GROUP BY thread_id
-           ) s
-           WHERE t.thread_id = s.thread_id""", {"s": sid, "t": thread_ids})
-    cur.execute(
-        """DELETE FROM core.thread t WHERE t.store_id = %(s)s AND t.thread_id = ANY(%(t)s)
-             AND NOT EXISTS (SELECT 1 FROM core.message m WHERE m.thread_id = t.thread_id)""",
-        {"s": sid, "t": thread_ids})
-
-
 def _update_nrn(pg, store, src_name: str, marks: dict[str, bool]) -> None:
     """Mirror the mailbox's "no response needed" keyword onto already stored messages."""
     with pg, pg.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(727200, hashtext(%s))", (store.id,))
-        cur.execute(
-            """UPDATE core.message m SET no_response_needed = v.nrn
-               FROM raw.mail_message r, unnest(%s::text[], %s::boolean[]) AS v(ref, nrn)
-               WHERE r.store_id = %s AND r.source = %s AND r.source_ref = v.ref
-                 AND m.store_id = r.store_id AND m.message_id = r.message_id
-                 AND m.no_response_needed IS DISTINCT FROM v.nrn
-               RETURNING m.thread_id""",
-            (list(marks), list(marks.values()), store.id, src_name))
-        touched = sorted({r[0] for r in cur.fetchall() if r[0]})
+        touched = messages.mirror_no_response_needed(cur, store.id, src_name, marks)
         if touched:
-            recompute_threads(cur, store.id, touched)
+            messages.recompute_threads(cur, store.id, touched)
 
 
 def parse_many(raws: Iterable[bytes], salt: bytes) -> list[ParsedMail]:
