@@ -2,12 +2,12 @@
 
 Channels per store (``StoreConfig.alert_channels``): WeCom and DingTalk group robots
 (signed DingTalk webhooks supported), Slack, e-mail, and the log. Exactly once per
-(store, alert kind, subject, channel) through ``ops.alert_log``. Cheap to import.
+(store, alert kind, subject, channel) through ``ops.alert_log`` (written by ``alert_log`` only).
+Cheap to import.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -19,11 +19,9 @@ def queue(cur, store_id: str, kind: str, subject: str, payload: dict) -> bool:
     """Queue another component's alert (auth, gates, incidents, quarantine, gaps, delivery) as a
     ``log`` row of ``ops.alert_log``, once per (store, kind, subject); the dispatcher fans it out
     to the store's channels. True if it is new."""
-    cur.execute(
-        "INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, sent_at) "
-        "VALUES (%s, %s, %s, 'log', 'sent', %s, now()) ON CONFLICT DO NOTHING RETURNING 1",
-        (store_id, kind, subject, json.dumps(payload, default=str)))
-    new = cur.fetchone() is not None
+    from seller_inbox.alerts import alert_log
+
+    new = alert_log.log_once(cur, store_id, kind, subject, payload)
     if new:
         log.warning("ALERT %s store=%s: %s", kind, store_id, payload.get("message"))
     return new

@@ -3,7 +3,7 @@ exactly once per (store, alert_kind, subject_key, channel).
 
 The guard is ``ops.alert_log``'s primary key: a delivery is *claimed* by
 ``INSERT ... ON CONFLICT DO NOTHING`` (status ``sending``) before anything is sent, and
-marked ``sent`` or ``failed`` afterwards. A rerun, a retry, a backfill or a concurrent task
+marked ``sent`` or ``failed`` afterwards (the statements are ``alert_log``'s). A rerun, a retry, a backfill or a concurrent task
 finds the row and sends nothing. Failed deliveries (channel down, 429) are retried by later
 dispatches from ``next_attempt_at`` on (the channel's Retry-After or a backoff doubling from
 RETRY_DELAY; up to MAX_ATTEMPTS within RETRY_WINDOW); a claim left in ``sending`` by a
@@ -20,7 +20,9 @@ import os
 from collections import Counter
 from datetime import datetime, timedelta
 
+from seller_inbox.alerts import alert_log
 from seller_inbox.alerts import channels as ch
+from seller_inbox.alerts.alert_log import DUE as _DUE
 from seller_inbox.alerts.templates import excerpt, render_all
 from seller_inbox.domain import response_clock
 from seller_inbox.domain.taxonomy import NOT_FROM_BUYERS, RISK_ORDER
@@ -38,8 +40,6 @@ RETRY_DELAY_S = 30  # after the first failed attempt; doubles with each further 
 FANOUT_KINDS = ("auth_revoked", "auth_recovered", "reauth_due", "secret_rotation", "gate_failed", "gate_quarantined",
                 "gate_warning", "mail_quarantined", "task_failed", "recovered", "ingest_gap", "delivery_unknown")
 RENDERED = {"title", "markdown", "text"}  # a payload with these is sent as it is
-# a failed row is due again at next_attempt_at (rows failed before 0301: 30 s after the failure)
-_DUE = "coalesce(next_attempt_at, updated_at + interval '30 seconds') <= now()"
 
 
 def channel_keys(store) -> list[tuple[str, str | None, str, str]]:
@@ -62,35 +62,10 @@ def message_link(message_id: str, store_id: str, run_url: str | None) -> str | N
     return run_url
 
 
-def _claim(cur, store_id: str, kind: str, subject: str, channel: str, payload: dict, now: datetime) -> bool:
-    cur.execute(
-        """INSERT INTO ops.alert_log (store_id, alert_kind, subject_key, channel, status, payload, created_at, updated_at, attempts)
-           VALUES (%s, %s, %s, %s, 'sending', %s, %s, now(), 1)
-           ON CONFLICT DO NOTHING RETURNING 1""",
-        (store_id, kind, subject, channel, json.dumps(payload, default=str, ensure_ascii=False), now))
-    return cur.fetchone() is not None
-
-
-def _finish(cur, store_id: str, kind: str, subject: str, channel: str, error: str | None, *,
-            attempted: bool = True, retry_after: float | None = None) -> None:
-    """Mark the claimed row sent or failed. A failure is due again after the channel's
-    Retry-After or the backoff, whichever is longer; a deferral that sent nothing is no attempt."""
-    cur.execute(
-        """UPDATE ops.alert_log SET status = %(status)s, error = %(error)s, updated_at = now(),
-                  sent_at = CASE WHEN %(ok)s THEN now() ELSE sent_at END,
-                  attempts = attempts - %(uncounted)s,
-                  next_attempt_at = CASE WHEN %(ok)s THEN NULL ELSE now() + make_interval(secs => greatest(
-                      %(retry_after)s, %(delay)s * power(2, least(greatest(attempts - %(uncounted)s - 1, 0), 7)))) END
-           WHERE store_id = %(store)s AND alert_kind = %(kind)s AND subject_key = %(subject)s AND channel = %(channel)s""",
-        {"status": "failed" if error else "sent", "error": error, "ok": error is None, "uncounted": 0 if attempted else 1,
-         "retry_after": float(retry_after or 0), "delay": float(RETRY_DELAY_S),
-         "store": store_id, "kind": kind, "subject": subject, "channel": channel})
-
-
 def _deliver(conn, store_id, kind, subject, channel_key, conn_id, ctype, payload, now, stats, budget, *,
              claimed=False) -> None:
     with conn.cursor() as cur:
-        if not claimed and not _claim(cur, store_id, kind, subject, channel_key, payload, now):
+        if not claimed and not alert_log.claim(cur, store_id, kind, subject, channel_key, payload, now):
             conn.commit()
             stats["already_sent"] += 1
             return
@@ -105,7 +80,8 @@ def _deliver(conn, store_id, kind, subject, channel_key, conn_id, ctype, payload
         (log.error if attempted else log.warning)(
             "store %s: %s alert %s via %s failed: %s", store_id, kind, subject, channel_key, error)
     with conn.cursor() as cur:
-        _finish(cur, store_id, kind, subject, channel_key, error, attempted=attempted, retry_after=retry_after)
+        alert_log.finish(cur, store_id, kind, subject, channel_key, error, attempted=attempted, retry_after=retry_after,
+                         delay=RETRY_DELAY_S)
     conn.commit()
     stats["failed" if error else "sent"] += 1
     if not attempted:
@@ -263,12 +239,7 @@ def _fanout(conn, store, keys, lang, now, run_url, stats, budget) -> None:
             key = r["channel"]
             conn_id, ctype = by_type.get(key, (None, key.split(":")[0]))
             with conn.cursor() as cur:
-                cur.execute(
-                    """UPDATE ops.alert_log SET status = 'sending', payload = %s, updated_at = now()
-                       WHERE store_id = %s AND alert_kind = %s AND subject_key = %s AND channel = %s AND status = 'pending'
-                       RETURNING 1""",
-                    (json.dumps(payload, default=str, ensure_ascii=False), store.id, r["alert_kind"], r["subject_key"], key))
-                got = cur.fetchone() is not None
+                got = alert_log.claim_pending(cur, store.id, r["alert_kind"], r["subject_key"], key, payload)
             conn.commit()
             if got:
                 _deliver(conn, store.id, r["alert_kind"], r["subject_key"], key, conn_id, ctype, payload, now, stats,
@@ -293,13 +264,7 @@ def _retry(conn, store, keys, now, stats, budget) -> None:
     conn.commit()
     for r in rows:
         with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-            cur.execute(  # conditional claim: a concurrent dispatcher gets nothing
-                f"""UPDATE ops.alert_log SET status = 'sending', attempts = attempts + 1, updated_at = now()
-                   WHERE store_id = %s AND alert_kind = %s AND subject_key = %s AND channel = %s
-                     AND ((status = 'failed' AND {_DUE}) OR (status = 'sending' AND updated_at < now() - %s))
-                   RETURNING payload""",
-                (store.id, r["alert_kind"], r["subject_key"], r["channel"], STALE_CLAIM))
-            got = cur.fetchone()
+            got = alert_log.claim_retry(cur, store.id, r["alert_kind"], r["subject_key"], r["channel"], STALE_CLAIM)
         conn.commit()
         if not got:
             continue
