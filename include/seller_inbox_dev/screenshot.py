@@ -39,6 +39,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from seller_inbox.domain.response_clock import due_at
+
 ROOT = Path(__file__).resolve().parents[2]  # the repository (include/seller_inbox_dev/screenshot.py)
 UTC = timezone.utc
 PAGES = ("kpis", "health", "approvals", "messages")
@@ -192,7 +194,7 @@ def seed_demo(url: str, days: int = 30, seed: int = 7) -> None:
                        intent, risk, language, sla_due_at)
                    VALUES (%s,%s,'buyer_message','inbound',%s,%s,%s,%s,%s,%s,%s)""",
                 (store, f"<buyer-{k}@marketplace.amazon.example>", mkt, f"{100 + k}-{1000000 + k * 7919}-{2000000 + k * 104729}",
-                 rec, intent, risk, lang, rec + timedelta(hours=24)))
+                 rec, intent, risk, lang, due_at(rec)))
     conn.close()
 
 

@@ -11,7 +11,6 @@ out-of-office replies) into warehouse rows.
 - ``sources.MaildirSource`` / ``sources.ImapSource`` / ``sources.open_source(airflow_conn)``.
 - ``ingest.ingest_mailbox(store, dsn, start, end)`` -> ``{"seen", "stored", "duplicates",
   "quarantined", ...}``: reads the store's ``mailbox`` connection, window [start, end).
-- ``demo.write_demo_mail(root, stores, start, end, seed=42)``: demo relay mail (Maildir++ per
-  store); ``demo.upload_maildir_to_imap(...)`` delivers it to an IMAP server.
-- ``cli.register(subparsers)``: ``parse-email FILE...``, ``mail demo``, ``mail ingest``.
+- ``cli.register(subparsers)``: ``parse-email FILE...``, ``mail ingest`` (``mail demo``, the demo
+  relay mail generator, is dev tooling: ``seller_inbox_dev.demo.mail``).
 """
