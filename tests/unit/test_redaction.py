@@ -210,7 +210,8 @@ def test_redact_identifier_hashes_personal_ids_stably_and_keeps_random_ones():
     for mid in ["<CAF=abc123XYZ9q@mail.gmail.com>", "<0100018b2f3c-9a1b-4c2d-000000@email.amazonses.com>",
                 "<pii-r0@store.example>", "<20261105080000.ABC123@mx.example>", "",
                 "<5E2F1A3B-1234-4C5D-9E8F-0123456789AB@icloud.com>", "<1234567890.12345.1700000000000@mail.yahoo.com>",
-                "<AM6PR04MB5432ABCD1234@AM6PR04MB5432.eurprd04.prod.outlook.com>"]:
+                "<AM6PR04MB5432ABCD1234@AM6PR04MB5432.eurprd04.prod.outlook.com>", "<nl-odd@relay.example>",
+                "<noreply-notice@amazon.com>", "<leak-phone@relay.example>"]:
         assert redact_identifier(mid, b"salt") == mid
 
 

@@ -33,7 +33,7 @@ MAX_EXAMINED = 998  # characters of an id examined (a mail header line's limit);
 
 def _personal(value: str) -> bool:
     from seller_inbox.redaction import find
-    from seller_inbox.redaction.lexicon import FIRST_NAMES
+    from seller_inbox.redaction.lexicon import FIRST_NAMES, NOTICE_WORDS
 
     core = value.strip().strip("<>")[:MAX_EXAMINED]
     local, at, domain = core.rpartition("@")
@@ -44,8 +44,10 @@ def _personal(value: str) -> bool:
     if _PERSONAL_DOMAINS.match(domain) and not _RANDOM.search(local):
         return True
     parts = [p for p in re.split(r"[._+=-]+", local) if p]
-    if 2 <= len(parts) <= 3 and all(p.isalpha() and 2 <= len(p) <= 15 for p in parts):
-        return True  # john.miller@…
+    if 2 <= len(parts) <= 3 and all(p.isalpha() and 2 <= len(p) <= 15 for p in parts) and (
+            any(p.lower() in FIRST_NAMES for p in parts)
+            or all(len(p) >= 4 and p.lower() not in NOTICE_WORDS for p in parts)):
+        return True  # john.miller@…, xiomara.quintanilla@… (not nl-odd@…, noreply-notice@…)
     if any(a.isalpha() and a.lower() in FIRST_NAMES and b.isalpha() for a, b in zip(parts, parts[1:])):
         return True  # reply-to-john-miller@…
     return any(s.kind != "NAME" for s in find(local.translate(_SEPARATORS)))
