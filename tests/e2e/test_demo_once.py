@@ -7,8 +7,10 @@ running it again over the same days must leave every warehouse table unchanged.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -80,3 +82,58 @@ def test_second_run_over_the_same_days_changes_nothing(first_run, demo_env):
         after = fingerprint(conn)
     changed = {k: (before.get(k), after.get(k)) for k in set(before) | set(after) if before.get(k) != after.get(k)}
     assert changed == {}
+
+
+def _planted() -> dict[str, re.Pattern]:
+    """The personal data the demo plants (buyer names from the simulated orders and the mail
+    generator, its addresses and phone numbers, relay aliases), as whole-word patterns."""
+    from seller_inbox_dev.demo import mail as gen
+    from seller_inbox_dev.sandbox import data as sim
+
+    names = set(sim._FIRST) | set(sim._LAST) | {n for ns in gen.FIRST_NAMES.values() for n in ns} | set(gen.SURNAMES)
+    out = {n: re.compile(rf"(?<![\w]){re.escape(n)}(?![\w])") for n in names}
+    for value in [*gen.ADDRESS.values(), *gen.PHONE.values(), *gen.PERSONAL_EMAIL.values()]:
+        for part in re.split(r",\s*|\s(?=[^\x00-\x7f])", value):  # each line of an address must go, not only the whole
+            if len(part) >= 5 and not part.isdigit():
+                out[part] = re.compile(re.escape(part))
+    out["relay alias"] = re.compile(r"[\w.+-]+@marketplace\.amazon\.")
+    return out
+
+
+def _decoded(raw: bytes) -> str:
+    """A mail's headers and decoded text parts (bodies are base64 / quoted-printable on disk)."""
+    import email
+    from email import policy
+
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    parts = [str(v) for v in msg.values()]
+    parts += [p.get_content() for p in msg.walk() if p.get_content_maintype() == "text"]
+    return "\n".join(parts)
+
+
+def test_no_planted_personal_data_in_any_table_or_log(first_run, demo_env):
+    env, url = demo_env
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT format('%I.%I', table_schema, table_name) FROM information_schema.tables "
+                    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'")
+        texts = {}
+        for (table,) in cur.fetchall():
+            cur.execute(f"SELECT coalesce(string_agg(row_to_json(x)::text, E'\\n'), '') FROM {table} x")
+            texts[table] = cur.fetchone()[0]
+    home = Path(env["SELLER_INBOX_HOME"])
+    for f in home.rglob("*"):
+        if f.is_file() and (f.suffix == ".log" or "logs" in f.parts):
+            texts[str(f.relative_to(home))] = f.read_text(errors="replace")
+    # not vacuous: the demo mailboxes the run read do hold the planted data
+    mailboxes = "\n".join(_decoded(f.read_bytes()) for f in (home / "maildir").rglob("*") if f.is_file())
+    planted_in_mail = [what for what, pat in _planted().items() if pat.search(mailboxes)]
+    assert len(planted_in_mail) >= 40, planted_in_mail
+    texts["stdout"], texts["stderr"] = first_run.stdout, first_run.stderr
+    assert len(texts) > 20
+    leaks = []
+    for where, text in texts.items():
+        for what, pat in _planted().items():
+            m = pat.search(text)
+            if m:
+                leaks.append((where, what, text[max(0, m.start() - 80):m.end() + 40]))
+    assert not leaks, leaks[:20]

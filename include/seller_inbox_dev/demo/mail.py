@@ -27,6 +27,7 @@ import bisect
 import hashlib
 import os
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
@@ -167,6 +168,13 @@ SIGN = {"en": "Thanks,", "de": "Viele Grüße", "fr": "Cordialement,", "it": "Co
         "ja": "よろしくお願いします。"}
 ADDRESS = {"en": "42 Maple Street, Apt 3", "de": "Lindenstraße 12, 50667 Köln", "fr": "12 rue de la Paix, 69002 Lyon",
            "it": "Via Roma 5, 10121 Torino", "es": "Calle Mayor 7, 46001 Valencia", "ja": "〒530-0001 大阪府大阪市北区梅田1-2-3"}
+# Buyers' own e-mail addresses, written under some signatures (redaction must catch them).
+PERSONAL_EMAIL = {"en": "emily.r.carter@gmail.com", "de": "lena.hofmann84@web.de", "fr": "chloe.morel@orange.fr",
+                  "it": "sara.ricci@libero.it", "es": "lucia.navarro@hotmail.es", "ja": "aoi.fujimoto@docomo.ne.jp"}
+# First names and surnames of buyers without an order (buyers with one sign with the order's name).
+FIRST_NAMES = {"en": ["Emily", "Jack"], "de": ["Lena", "Felix"], "fr": ["Chloé", "Hugo"], "it": ["Sara", "Luca"],
+               "es": ["Lucía", "Pablo"], "ja": ["Aoi", "Ren"]}
+SURNAMES = ["Wagner", "Dubois", "Bianchi", "López", "Brown", "Suzuki"]
 PHONE = {"en": "(555) 010-4477", "de": "+49 170 1234567", "fr": "06 12 34 56 78", "it": "+39 333 123 4567",
          "es": "+34 612 345 678", "ja": "090-1234-5678"}
 REPLY = {
@@ -275,125 +283,164 @@ def _h(*parts) -> str:
     return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()
 
 
+def _signature(rng: random.Random, lang: str, full: str) -> str:
+    """Some buyers sign: after a closing formula with their name (sometimes a phone number), or
+    with no formula at all, a contact block of name, address, phone and e-mail."""
+    r = rng.random()
+    if r < 0.35:
+        return f"\n\n{SIGN[lang]}\n{full}" + (f"\n{PHONE[lang]}" if rng.random() < 0.3 else "")
+    if r < 0.45:
+        return f"\n\n{full}\n{ADDRESS[lang]}\n{PHONE[lang]}\n{PERSONAL_EMAIL[lang]}"
+    return ""
+
+
+@dataclass
+class _Day:
+    """What every mail of one store's generated day shares."""
+
+    store: object
+    day: date
+    seed: int
+    orders: list
+    store_addr: str
+    rng: random.Random
+    day0: datetime
+    out: list
+
+    def add(self, folder: str, when: datetime, mid: str, raw: bytes, kind: str, nrn: bool = False) -> None:
+        self.out.append((folder, when, mid, raw, kind, nrn))
+
+
 def _day_plan(store, day: date, seed: int, orders: list, store_addr: str) -> list[tuple]:
     """All mails generated for one store and UTC day: (folder, when, key, raw, kind, nrn)."""
-    rng = random.Random(int(_h(seed, store.id, day.isoformat())[:16], 16))
-    day0 = datetime.combine(day, time(0), tzinfo=UTC)
-    out: list[tuple] = []
+    d = _Day(store, day, seed, orders, store_addr, random.Random(int(_h(seed, store.id, day.isoformat())[:16], 16)),
+             datetime.combine(day, time(0), tzinfo=UTC), [])
     pdates = [o.purchase_date for o in orders]
-    codes = store.marketplace_codes
     autoresponder = int(_h("autoresponder", store.id)[:8], 16) % 3 == 0  # some stores run one
-    n = rng.randint(10, 40)
-    names = {"en": ["Emily", "Jack"], "de": ["Lena", "Felix"], "fr": ["Chloé", "Hugo"], "it": ["Sara", "Luca"],
-             "es": ["Lucía", "Pablo"], "ja": ["Aoi", "Ren"]}
     intents, weights = zip(*WEIGHTS.items())
-    for i in range(n):
-        when = day0 + timedelta(seconds=rng.randrange(86400))
-        intent = rng.choices(intents, weights)[0]
-        topic_key, needs_order, texts = TEXTS[intent]
-        order = None
-        if needs_order:
-            lo, hi = {"order_status": (0.2, 6), "cancel_order": (0.05, 1), "address_change": (0.05, 2),
-                      "presale": (0, 0)}.get(intent, (2, 25))
-            i0 = bisect.bisect_left(pdates, when - timedelta(days=hi))
-            i1 = bisect.bisect_right(pdates, when - timedelta(days=lo))
-            cands = [o for o in orders[i0:i1] if o.marketplace in codes]
-            if cands:
-                order = rng.choice(cands)
-        if order is not None:
-            code = order.marketplace
-            alias = order.buyer.buyer_email
-            full = order.buyer.buyer_name
-            first = full.split()[0]
-            item = order.items[0]
-            asin, title = item.asin, item.title
-        else:
-            if needs_order:
-                continue
-            code = rng.choice(codes)
-            lang0 = LANG_OF.get(code, "en")
-            first = rng.choice(names[lang0])
-            full = f"{first} {rng.choice(['Wagner', 'Dubois', 'Bianchi', 'López', 'Brown', 'Suzuki'])}"
-            alias = relay.relay_alias(_h(seed, store.id, day, i, 'alias')[:14], code)
-            asin, title = None, "item"
-        lang = LANG_OF.get(code, "en")
-        tld = mp.get(code).domain
-        text = rng.choice(texts[lang]).format(item=title, address=ADDRESS[lang], phone=PHONE[lang])
-        if rng.random() < 0.35:  # signs with the full name (and sometimes a phone number)
-            text += f"\n\n{SIGN[lang]}\n{full}"
-            if rng.random() < 0.3:
-                text += f"\n{PHONE[lang]}"
-        oid = order.amazon_order_id if order else None
-        subject = SUBJECT[lang][0 if oid else 1].format(topic=TOPIC[lang][topic_key], name=first, oid=oid)
-        head = (relay.ORDER_LINES[lang].format(o=oid) + "\n") if oid else ""
-        if asin:
-            head += f"1 of {title} [ASIN: {asin}]\n"
-        b, e = relay.FRAME_MARKERS[lang]
-        footer = relay.FOOTERS[lang].format(tld=tld)
-        body = f"{head}\n{b}\n\n{text}\n\n{e}\n\n{footer}\n\n{relay.comm_token(_h(seed, alias, when)[:13].upper())}\n"
-        mid = f"<{_h(seed, store.id, day, i, 'buyer')[:32]}@email.amazonses.com>"
-        nrn = intent == "thanks" and rng.random() < 0.6
-        raw = _mail(f'"{first} - Amazon Marketplace" <{alias}>', store_addr, subject, when, mid, body,
-                    html=rng.random() < 0.2)
-        out.append(("INBOX", when, mid, raw, "buyer_message", nrn))
-        if autoresponder:
-            aw = when + timedelta(seconds=rng.randint(20, 90))
-            amid = f"<auto-{_h(mid)[:24]}@{store.id}.demo.example>"
-            out.append(("Sent", aw, amid, _mail(store_addr, alias, "Re: " + subject, aw, amid,
-                        "Thank you for your message. We answer every message within 24 hours.",
-                        extra={"Auto-Submitted": "auto-replied", "In-Reply-To": mid}), "auto_reply", False))
-        # seller reply: most within hours, some late (>24 h), some never
-        r = rng.random()
-        if intent == "thanks" or r < 0.12:
-            delay = None
-        elif r < 0.22:
-            delay = timedelta(hours=rng.uniform(24.5, 60))
-        else:
-            delay = timedelta(minutes=rng.uniform(15, 60 * 14))
-        if delay is not None:
-            rw = when + delay
-            rmid = f"<reply-{_h(mid)[:24]}@{store.id}.demo.example>"
-            greet, quote_head = REPLY[lang]
-            rtext = (greet.format(first=first, store=store.name) + "\n\n"
-                     + quote_head.format(date=format_datetime(when), first=first) + "\n"
-                     + "".join("> " + line + "\n" for line in text.split("\n")))
-            prefix = {"de": "AW: ", "fr": "RE : ", "it": "R: ", "es": "RE: "}.get(lang, "RE: ")
-            out.append(("Sent", rw, rmid, _mail(store_addr, alias, prefix + subject, rw, rmid, rtext,
-                        extra={"In-Reply-To": mid, "References": mid}), "seller_reply", False))
-        if rng.random() < 0.03:  # buyer's own out-of-office answering the seller
-            ow = when + timedelta(hours=rng.uniform(1, 30))
-            omid = f"<ooo-{_h(mid)[:24]}@email.amazonses.com>"
-            out.append(("INBOX", ow, omid, _mail(f'"{first} - Amazon Marketplace" <{alias}>', store_addr,
-                        "Automatic reply: " + subject, ow, omid, "I am out of the office and will reply later.",
-                        extra={"Auto-Submitted": "auto-replied"}), "auto_reply", False))
-        if intent in ("not_received", "a_to_z_threat") and oid and rng.random() < 0.5:
-            cw = when + timedelta(hours=rng.uniform(48, 70))
-            cmid = f"<atoz-{_h(mid)[:24]}@amazon.{tld}>"
-            out.append(("INBOX", cw, cmid, _mail(
-                f"Amazon A-to-z Guarantee <atoz-guarantee-no-reply@amazon.{tld}>", store_addr,
-                f"A-to-z Guarantee claim filed for order {oid}", cw, cmid,
-                f"Dear Seller,\n\nThe buyer has filed an A-to-z Guarantee claim for order {oid}.\n"
-                f"Reason: item not received. Please respond within 3 calendar days:\n"
-                f"https://sellercentral.amazon.{tld}/guarantee/claims?orderId={oid}\n"), "amazon_notice", False))
-    # one-off notices and bounces for the day
-    if rng.random() < 0.15:
-        code = rng.choice(codes)
+    for i in range(d.rng.randint(10, 40)):
+        when = d.day0 + timedelta(seconds=d.rng.randrange(86400))
+        intent = d.rng.choices(intents, weights)[0]
+        order = _pick_order(d, intent, when, pdates)
+        if order is None and TEXTS[intent][1]:
+            continue
+        buyer = _buyer(d, order, i)
+        mid, subject, text = _buyer_mail(d, intent, when, order, buyer, i)
+        _followups(d, intent, when, order, buyer, mid, subject, text, autoresponder)
+    _daily_notices(d)
+    return d.out
+
+
+def _pick_order(d: _Day, intent: str, when: datetime, pdates: list):
+    """An order the message can be about (purchased a plausible time before), or None."""
+    if not TEXTS[intent][1]:
+        return None
+    lo, hi = {"order_status": (0.2, 6), "cancel_order": (0.05, 1), "address_change": (0.05, 2),
+              "presale": (0, 0)}.get(intent, (2, 25))
+    i0 = bisect.bisect_left(pdates, when - timedelta(days=hi))
+    i1 = bisect.bisect_right(pdates, when - timedelta(days=lo))
+    cands = [o for o in d.orders[i0:i1] if o.marketplace in d.store.marketplace_codes]
+    return d.rng.choice(cands) if cands else None
+
+
+def _buyer(d: _Day, order, i: int) -> dict:
+    """Who writes: the order's buyer, or (pre-sale) someone with a generated name and alias."""
+    if order is not None:
+        item = order.items[0]
+        full = order.buyer.buyer_name
+        return {"code": order.marketplace, "alias": order.buyer.buyer_email, "full": full, "first": full.split()[0],
+                "asin": item.asin, "title": item.title}
+    code = d.rng.choice(d.store.marketplace_codes)
+    first = d.rng.choice(FIRST_NAMES[LANG_OF.get(code, "en")])
+    return {"code": code, "alias": relay.relay_alias(_h(d.seed, d.store.id, d.day, i, "alias")[:14], code),
+            "full": f"{first} {d.rng.choice(SURNAMES)}", "first": first, "asin": None, "title": "item"}
+
+
+def _buyer_mail(d: _Day, intent: str, when: datetime, order, b: dict, i: int) -> tuple[str, str, str]:
+    """The buyer's message as Amazon relays it; returns (Message-ID, subject, the buyer's text)."""
+    topic_key, _, texts = TEXTS[intent]
+    lang = LANG_OF.get(b["code"], "en")
+    tld = mp.get(b["code"]).domain
+    text = d.rng.choice(texts[lang]).format(item=b["title"], address=ADDRESS[lang], phone=PHONE[lang])
+    text += _signature(d.rng, lang, b["full"])
+    oid = order.amazon_order_id if order else None
+    subject = SUBJECT[lang][0 if oid else 1].format(topic=TOPIC[lang][topic_key], name=b["first"], oid=oid)
+    head = (relay.ORDER_LINES[lang].format(o=oid) + "\n") if oid else ""
+    if b["asin"]:
+        head += f"1 of {b['title']} [ASIN: {b['asin']}]\n"
+    start, end = relay.FRAME_MARKERS[lang]
+    footer = relay.FOOTERS[lang].format(tld=tld)
+    token = relay.comm_token(_h(d.seed, b["alias"], when)[:13].upper())
+    body = f"{head}\n{start}\n\n{text}\n\n{end}\n\n{footer}\n\n{token}\n"
+    mid = f"<{_h(d.seed, d.store.id, d.day, i, 'buyer')[:32]}@email.amazonses.com>"
+    nrn = intent == "thanks" and d.rng.random() < 0.6
+    raw = _mail(f'"{b["first"]} - Amazon Marketplace" <{b["alias"]}>', d.store_addr, subject, when, mid, body,
+                html=d.rng.random() < 0.2)
+    d.add("INBOX", when, mid, raw, "buyer_message", nrn)
+    return mid, subject, text
+
+
+def _followups(d: _Day, intent: str, when: datetime, order, b: dict, mid: str, subject: str, text: str,
+               autoresponder: bool) -> None:
+    """What follows a buyer's message: the store's autoresponder, the seller's reply (most within
+    hours, some late, some never), sometimes the buyer's out-of-office, sometimes an A-to-z claim."""
+    lang, tld, alias = LANG_OF.get(b["code"], "en"), mp.get(b["code"]).domain, b["alias"]
+    if autoresponder:
+        aw = when + timedelta(seconds=d.rng.randint(20, 90))
+        amid = f"<auto-{_h(mid)[:24]}@{d.store.id}.demo.example>"
+        d.add("Sent", aw, amid, _mail(d.store_addr, alias, "Re: " + subject, aw, amid,
+              "Thank you for your message. We answer every message within 24 hours.",
+              extra={"Auto-Submitted": "auto-replied", "In-Reply-To": mid}), "auto_reply")
+    r = d.rng.random()
+    delay = None if intent == "thanks" or r < 0.12 else (
+        timedelta(hours=d.rng.uniform(24.5, 60)) if r < 0.22 else timedelta(minutes=d.rng.uniform(15, 60 * 14)))
+    if delay is not None:
+        rw = when + delay
+        rmid = f"<reply-{_h(mid)[:24]}@{d.store.id}.demo.example>"
+        greet, quote_head = REPLY[lang]
+        rtext = (greet.format(first=b["first"], store=d.store.name) + "\n\n"
+                 + quote_head.format(date=format_datetime(when), first=b["first"]) + "\n"
+                 + "".join("> " + line + "\n" for line in text.split("\n")))
+        prefix = {"de": "AW: ", "fr": "RE : ", "it": "R: ", "es": "RE: "}.get(lang, "RE: ")
+        d.add("Sent", rw, rmid, _mail(d.store_addr, alias, prefix + subject, rw, rmid, rtext,
+              extra={"In-Reply-To": mid, "References": mid}), "seller_reply")
+    if d.rng.random() < 0.03:  # buyer's own out-of-office answering the seller
+        ow = when + timedelta(hours=d.rng.uniform(1, 30))
+        omid = f"<ooo-{_h(mid)[:24]}@email.amazonses.com>"
+        d.add("INBOX", ow, omid, _mail(f'"{b["first"]} - Amazon Marketplace" <{alias}>', d.store_addr,
+              "Automatic reply: " + subject, ow, omid, "I am out of the office and will reply later.",
+              extra={"Auto-Submitted": "auto-replied"}), "auto_reply")
+    oid = order.amazon_order_id if order else None
+    if intent in ("not_received", "a_to_z_threat") and oid and d.rng.random() < 0.5:
+        cw = when + timedelta(hours=d.rng.uniform(48, 70))
+        cmid = f"<atoz-{_h(mid)[:24]}@amazon.{tld}>"
+        d.add("INBOX", cw, cmid, _mail(
+            f"Amazon A-to-z Guarantee <atoz-guarantee-no-reply@amazon.{tld}>", d.store_addr,
+            f"A-to-z Guarantee claim filed for order {oid}", cw, cmid,
+            f"Dear Seller,\n\nThe buyer has filed an A-to-z Guarantee claim for order {oid}.\n"
+            f"Reason: item not received. Please respond within 3 calendar days:\n"
+            f"https://sellercentral.amazon.{tld}/guarantee/claims?orderId={oid}\n"), "amazon_notice")
+
+
+def _daily_notices(d: _Day) -> None:
+    """One-off notices of the day: sometimes an account-health notice, sometimes a bounce."""
+    codes = d.store.marketplace_codes
+    if d.rng.random() < 0.15:
+        code = d.rng.choice(codes)
         lang, tld = LANG_OF.get(code, "en"), mp.get(code).domain
-        w = day0 + timedelta(seconds=rng.randrange(86400))
+        w = d.day0 + timedelta(seconds=d.rng.randrange(86400))
         subj, text = ACCOUNT_HEALTH[lang]
-        m_id = f"<ah-{_h(seed, store.id, day, 'ah')[:24]}@amazon.{tld}>"
-        out.append(("INBOX", w, m_id, _mail(f"Amazon Seller Performance <seller-performance@amazon.{tld}>", store_addr,
-                    subj, w, m_id, text + f"\nhttps://sellercentral.amazon.{tld}/performance/dashboard\n"),
-                    "amazon_notice", False))
-    if rng.random() < 0.2:
-        w = day0 + timedelta(seconds=rng.randrange(86400))
-        m_id = f"<dsn-{_h(seed, store.id, day, 'dsn')[:24]}@mx.demo.example>"
-        alias = relay.relay_alias(_h(seed, day, 'gone')[:12], codes[0])
-        out.append(("INBOX", w, m_id, _mail("Mail Delivery System <MAILER-DAEMON@mx.demo.example>", store_addr,
-                    "Undelivered Mail Returned to Sender", w, m_id,
-                    f"This is the mail system at host mx.demo.example.\n\nYour message to <{alias}> could not be "
-                    "delivered: the recipient has opted out of unsolicited messages.\n"), "auto_reply", False))
-    return out
+        m_id = f"<ah-{_h(d.seed, d.store.id, d.day, 'ah')[:24]}@amazon.{tld}>"
+        d.add("INBOX", w, m_id, _mail(f"Amazon Seller Performance <seller-performance@amazon.{tld}>", d.store_addr,
+              subj, w, m_id, text + f"\nhttps://sellercentral.amazon.{tld}/performance/dashboard\n"), "amazon_notice")
+    if d.rng.random() < 0.2:
+        w = d.day0 + timedelta(seconds=d.rng.randrange(86400))
+        m_id = f"<dsn-{_h(d.seed, d.store.id, d.day, 'dsn')[:24]}@mx.demo.example>"
+        alias = relay.relay_alias(_h(d.seed, d.day, "gone")[:12], codes[0])
+        d.add("INBOX", w, m_id, _mail("Mail Delivery System <MAILER-DAEMON@mx.demo.example>", d.store_addr,
+              "Undelivered Mail Returned to Sender", w, m_id,
+              f"This is the mail system at host mx.demo.example.\n\nYour message to <{alias}> could not be "
+              "delivered: the recipient has opted out of unsolicited messages.\n"), "auto_reply")
 
 
 def write_demo_mail(maildir_root: Path, stores: list, start: datetime, end: datetime, seed: int = 42) -> dict:
