@@ -201,6 +201,24 @@ class _Gen:
         return phrase
 
     def buyer(self, intent: str) -> dict:
+        """One buyer message for ``intent``: a core phrase, maybe a second request, a tone, a
+        frame (greeting, order id, closing) and surface noise (typos, capitals, emoji, quotes)."""
+        rng = self.rng
+        lang, market, parts, label, risk, tags = self._requests(intent)
+        label, risk = self._tone(lang, label, risk, parts, tags)
+        sep = "" if lang in ("ja", "zh") else " "
+        self._frame(lang, parts, tags, sep)
+        body = sep.join(p.strip(" ") if not p.startswith("\n") else p for p in parts).replace(" \n", "\n").replace("\n ", "\n")
+        body, risk = self._surface(body, lang, risk, tags)
+        name = rng.choice(_NAMES)
+        subj_lang = lang if lang in _RELAY_SUBJECT else "en"
+        subject = rng.choice(_RELAY_SUBJECT[subj_lang]).format(name=name, oid=_order_id(rng))
+        from_addr = f"{''.join(rng.choice('abcdefghijklmnopqrstuvwxyz0123456789') for _ in range(14))}@marketplace.amazon.{TLD[market]}"
+        return self._row(intent=label, risk=risk, lang=lang, market=market, subject=subject, body=body,
+                         from_addr=from_addr, tags=tags, kind="buyer_message")
+
+    def _requests(self, intent: str) -> tuple:
+        """The core request and, sometimes, a second one (the label goes by precedence)."""
         rng = self.rng
         core_bank = self.bank[intent][self.key]
         lang = self.lang(list(core_bank))
@@ -212,8 +230,7 @@ class _Gen:
         risk = tx.intent_risk(intent)
         if intent == "feedback_review" and NEG_REVIEW.search(core):
             risk = tx.max_risk(risk, "medium")
-        r = rng.random()
-        if r < 0.18:  # multi-intent: a second request, label by precedence
+        if rng.random() < 0.18:  # multi-intent: a second request, label by precedence
             other = rng.choice([i for i in BUYER_INTENTS if i != intent and lang in self.bank[i][self.key]])
             extra = self.fill(rng.choice(self.bank[other][self.key][lang]), lang)
             if other == "feedback_review" and NEG_REVIEW.search(extra):
@@ -222,7 +239,11 @@ class _Gen:
             intents.append(other)
             tags.append("multi_intent")
         label = tx.by_precedence(intents)
-        risk = tx.max_risk(risk, tx.intent_risk(label))
+        return lang, market, parts, label, tx.max_risk(risk, tx.intent_risk(label)), tags
+
+    def _tone(self, lang: str, label: str, risk: str, parts: list, tags: list) -> tuple[str, str]:
+        """Sometimes a threat, a safety problem or anger, which raise the risk."""
+        rng = self.rng
         r = rng.random()
         if r < 0.10 and lang in self.bank["_threat"][self.key]:
             parts.append(rng.choice(self.bank["_threat"][self.key][lang]))
@@ -238,29 +259,35 @@ class _Gen:
             parts.append(rng.choice(self.bank["_angry"][self.key][lang]))
             risk = tx.max_risk(risk, "medium")
             tags.append("angry")
-        short = len(parts) == 1 and rng.random() < 0.12
-        sep = "" if lang in ("ja", "zh") else " "
-        if not short:
-            if rng.random() < 0.6:
-                g = self.pick("_greet", lang)
-                if g and rng.random() < 0.06:  # mixed language greeting
-                    other_lang = rng.choice(_LATIN_GREETING_LANGS)
-                    g = self.pick("_greet", other_lang) or g
-                    tags.append("mixed_greeting")
-                if g:
-                    parts.insert(0, g + ("\n" if rng.random() < 0.5 else sep))
-            if rng.random() < 0.3:
-                oid = _order_id(rng)
-                ctx = {"en": f"Order {oid}.", "de": f"Bestellung {oid}.", "fr": f"Commande {oid}.", "it": f"Ordine {oid}.",
-                       "es": f"Pedido {oid}.", "ja": f"注文番号：{oid}。", "nl": f"Bestelling {oid}.", "zh": f"订单号{oid}。"}[lang]
-                parts.insert(1 if len(parts) > 1 else 0, ctx)
-            if rng.random() < 0.55:
-                c = self.pick("_close", lang)
-                if c:
-                    parts.append("\n" + c)
-        else:
+        return label, risk
+
+    def _frame(self, lang: str, parts: list, tags: list, sep: str) -> None:
+        """A greeting (sometimes in another language), an order id, a closing; or a short message."""
+        rng = self.rng
+        if len(parts) == 1 and rng.random() < 0.12:
             tags.append("short")
-        body = sep.join(p.strip(" ") if not p.startswith("\n") else p for p in parts).replace(" \n", "\n").replace("\n ", "\n")
+            return
+        if rng.random() < 0.6:
+            g = self.pick("_greet", lang)
+            if g and rng.random() < 0.06:  # mixed language greeting
+                other_lang = rng.choice(_LATIN_GREETING_LANGS)
+                g = self.pick("_greet", other_lang) or g
+                tags.append("mixed_greeting")
+            if g:
+                parts.insert(0, g + ("\n" if rng.random() < 0.5 else sep))
+        if rng.random() < 0.3:
+            oid = _order_id(rng)
+            ctx = {"en": f"Order {oid}.", "de": f"Bestellung {oid}.", "fr": f"Commande {oid}.", "it": f"Ordine {oid}.",
+                   "es": f"Pedido {oid}.", "ja": f"注文番号：{oid}。", "nl": f"Bestelling {oid}.", "zh": f"订单号{oid}。"}[lang]
+            parts.insert(1 if len(parts) > 1 else 0, ctx)
+        if rng.random() < 0.55:
+            c = self.pick("_close", lang)
+            if c:
+                parts.append("\n" + c)
+
+    def _surface(self, body: str, lang: str, risk: str, tags: list) -> tuple[str, str]:
+        """Typos, shouting, emoji, quoted history, and sometimes the whole relay frame around it."""
+        rng = self.rng
         if rng.random() < (0.08 if self.split == "heldout" else 0.2) and lang not in ("ja", "zh"):
             body = _typo(body, rng)
             tags.append("typo")
@@ -282,12 +309,7 @@ class _Gen:
                     "\n\nFor Your Safety: Amazon does not send emails asking for your password.\n" +
                     relay.comm_token(_asin(rng)))
             tags.append("relay_frame")
-        name = rng.choice(_NAMES)
-        subj_lang = lang if lang in _RELAY_SUBJECT else "en"
-        subject = rng.choice(_RELAY_SUBJECT[subj_lang]).format(name=name, oid=_order_id(rng))
-        from_addr = f"{''.join(rng.choice('abcdefghijklmnopqrstuvwxyz0123456789') for _ in range(14))}@marketplace.amazon.{TLD[market]}"
-        return self._row(intent=label, risk=risk, lang=lang, market=market, subject=subject, body=body,
-                         from_addr=from_addr, tags=tags, kind="buyer_message")
+        return body, risk
 
     def notice(self, intent: str) -> dict:
         rng = self.rng
