@@ -111,91 +111,105 @@ def seed_demo(url: str, days: int = 30, seed: int = 7) -> None:
     """Deterministic demo rows for every page: KPIs, auth, gates, API calls, drafts, open messages."""
     import psycopg2
 
-    rnd = random.Random(seed)
-    today = date.today()
     now = datetime.now(UTC)
-    groups = [("us-outdoor", "US", 42), ("eu-home", "DE", 25), ("eu-home", "FR", 12), ("jp-gadgets", "JP", 18)]
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
-        for store, mkt, base in groups:
-            for i in range(days, 0, -1):
-                day = today - timedelta(days=i)
-                weekend = day.weekday() >= 5
-                msgs = max(1, int(base * (0.7 if weekend else 1.0) + rnd.randint(-6, 6)))
-                needing = max(1, int(msgs * 0.8))
-                pending = rnd.randint(0, 1) if i <= 1 else 0
-                late = rnd.choice([0, 0, 0, 1, 1, 2, 3]) + (2 if weekend and store == "eu-home" else 0)
-                late = min(late, needing - pending)
-                responded = needing - pending
-                avg = round(rnd.uniform(180, 720) + late * 90, 1)
-                orders = int(base * 6 + rnd.randint(-20, 20))
-                claims = 1 if rnd.random() < 0.12 else 0
-                high = rnd.choice([0, 0, 1, 1, 2])
-                wismo = int(msgs * rnd.uniform(0.25, 0.45))
-                cur.execute(
-                    """INSERT INTO kpi.store_daily (store_id, marketplace, day, buyer_messages, needing_response, responded,
-                           responded_within_24h, late_responses, pending_within_sla, avg_response_minutes,
-                           median_response_minutes, late_response_rate, high_risk_messages, wismo_messages, wismo_share,
-                           orders, a_to_z_claims, a_to_z_claim_rate)
-                       VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)""",
-                    (store, mkt, day, msgs, needing, responded, responded - late, late, pending, avg, avg * 0.8,
-                     round(late / responded, 4), high, wismo, round(wismo / msgs, 4), orders, claims,
-                     round(claims / orders, 5)))
-        cur.execute(
-            """INSERT INTO ops.store_auth (store_id, seller_id, status, last_success_at, authorized_at, days_until_reauth,
-                   client_secret_created_at, client_secret_age_days, checked_at, last_error_at, last_error)
-               VALUES ('us-outdoor','A1DEMOUSOUTDOOR','ok', %(now)s, current_date - 120, 245, current_date - 60, 60, %(now)s, NULL, NULL),
-                      ('eu-home','A2DEMOEUHOME','ok', %(now)s, current_date - 341, 24, current_date - 163, 163, %(now)s, NULL, NULL),
-                      ('jp-gadgets','A3DEMOJPGADGETS','revoked', %(now)s - interval '2 days', current_date - 200, 165,
-                       current_date - 90, 90, %(now)s, %(now)s - interval '3 hours', 'invalid_grant: the refresh token was revoked')""",
-            {"now": now})
-        cur.execute(
-            """INSERT INTO ops.gate_run (store_id, stage, interval_start, interval_end, success, rows_checked,
-                   failed_expectations, failing_rows, run_id)
-               VALUES ('eu-home','classify', %s, %s, false, 37, %s, %s, 'scheduled__demo')""",
-            (now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1),
-             now.replace(hour=0, minute=0, second=0, microsecond=0),
-             json.dumps([{"batch": "messages", "expectation": "ExpectColumnValuesToBeInSet", "column": "language",
-                          "unexpected_count": 2, "observed_value": None}]),
-             json.dumps([{"batch": "messages", "expectation": "ExpectColumnValuesToBeInSet",
-                          "message_id": "<CA+demo-17@mail.example>", "language": "nl"},
-                         {"batch": "messages", "expectation": "ExpectColumnValuesToBeInSet",
-                          "message_id": "<CA+demo-21@mail.example>", "language": "pl"}])))
-        for store, ok, thr, err in (("us-outdoor", 412, 9, 0), ("eu-home", 388, 31, 2), ("jp-gadgets", 12, 0, 5)):
-            for outcome, n in (("ok", ok), ("throttled", thr), ("retry", thr // 3), ("error", err)):
-                cur.execute(
-                    """INSERT INTO ops.api_calls (store_id, operation, status, outcome, called_at)
-                       SELECT %s, op, %s, %s, now() - (g %% 23) * interval '1 hour'
-                       FROM generate_series(1, %s) g, (VALUES ('getOrders')) o(op)""",
-                    (store, {"ok": 200, "throttled": 429, "retry": 503, "error": 403}[outcome], outcome, n))
-        drafts = [
-            ("eu-home", "302-1234567-7654321", "de", "Ihre Bestellung 302-1234567-7654321",
-             "Hallo,\n\nvielen Dank für Ihre Nachricht. Ihr Paket wurde gestern versandt und sollte in 2–3 Werktagen ankommen.\n\nViele Grüße\nHome & Kitchen EU",
-             []),
-            ("us-outdoor", "114-3141592-6535897", "en", "Re: sizing question",
-             "Hi,\n\nthanks for asking! The jacket runs small; we suggest one size up. [ANSWER]\nFor faster help email us at help@outdoor-gear.example.\n\nBest regards",
-             [{"code": "email_address", "detail": "remove the e-mail address: buyers are contacted only through Amazon"},
-              {"code": "unfilled_placeholder", "detail": "complete the [ANSWER] part before approving"}]),
-        ]
-        for k, (store, order, loc, subj, body, finds) in enumerate(drafts):
-            cur.execute(
-                """INSERT INTO core.outbox (idempotency_key, store_id, message_id, order_id, action, template, locale,
-                       subject, body, mode, status, lint_findings, created_at)
-                   VALUES (%s,%s,%s,%s,'reply','generic_reply',%s,%s,%s,'draft','pending_approval',%s, now() - %s * interval '1 hour')""",
-                (f"reply:{store}:<draft-{k}@mail.example>", store, f"<draft-{k}@mail.example>", order, loc, subj, body,
-                 json.dumps(finds), 3 - k))
-        msgs = [("us-outdoor", "US", "a_to_z_claim", "high", "en", 26), ("eu-home", "DE", "return_request", "medium", "de", 21),
-                ("eu-home", "FR", "order_status", "low", "fr", 17), ("jp-gadgets", "JP", "product_defect", "high", "ja", 9),
-                ("us-outdoor", "US", "size_fit", "low", "en", 4), ("eu-home", "DE", "invoice_request", "low", "de", 2)]
-        for k, (store, mkt, intent, risk, lang, age_h) in enumerate(msgs):
-            rec = now - timedelta(hours=age_h)
-            cur.execute(
-                """INSERT INTO core.message (store_id, message_id, kind, direction, marketplace, order_id, received_at,
-                       intent, risk, language, sla_due_at)
-                   VALUES (%s,%s,'buyer_message','inbound',%s,%s,%s,%s,%s,%s,%s)""",
-                (store, f"<buyer-{k}@marketplace.amazon.example>", mkt, f"{100 + k}-{1000000 + k * 7919}-{2000000 + k * 104729}",
-                 rec, intent, risk, lang, due_at(rec)))
+        _seed_kpis(cur, random.Random(seed), date.today(), days)
+        _seed_ops(cur, now)
+        _seed_drafts(cur)
+        _seed_open_messages(cur, now)
     conn.close()
+
+
+def _seed_kpis(cur, rnd: random.Random, today: date, days: int) -> None:
+    groups = [("us-outdoor", "US", 42), ("eu-home", "DE", 25), ("eu-home", "FR", 12), ("jp-gadgets", "JP", 18)]
+    for store, mkt, base in groups:
+        for i in range(days, 0, -1):
+            day = today - timedelta(days=i)
+            weekend = day.weekday() >= 5
+            msgs = max(1, int(base * (0.7 if weekend else 1.0) + rnd.randint(-6, 6)))
+            needing = max(1, int(msgs * 0.8))
+            pending = rnd.randint(0, 1) if i <= 1 else 0
+            late = rnd.choice([0, 0, 0, 1, 1, 2, 3]) + (2 if weekend and store == "eu-home" else 0)
+            late = min(late, needing - pending)
+            responded = needing - pending
+            avg = round(rnd.uniform(180, 720) + late * 90, 1)
+            orders = int(base * 6 + rnd.randint(-20, 20))
+            claims = 1 if rnd.random() < 0.12 else 0
+            high = rnd.choice([0, 0, 1, 1, 2])
+            wismo = int(msgs * rnd.uniform(0.25, 0.45))
+            cur.execute(
+                """INSERT INTO kpi.store_daily (store_id, marketplace, day, buyer_messages, needing_response, responded,
+                       responded_within_24h, late_responses, pending_within_sla, avg_response_minutes,
+                       median_response_minutes, late_response_rate, high_risk_messages, wismo_messages, wismo_share,
+                       orders, a_to_z_claims, a_to_z_claim_rate)
+                   VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)""",
+                (store, mkt, day, msgs, needing, responded, responded - late, late, pending, avg, avg * 0.8,
+                 round(late / responded, 4), high, wismo, round(wismo / msgs, 4), orders, claims,
+                 round(claims / orders, 5)))
+
+
+def _seed_ops(cur, now: datetime) -> None:
+    cur.execute(
+        """INSERT INTO ops.store_auth (store_id, seller_id, status, last_success_at, authorized_at, days_until_reauth,
+               client_secret_created_at, client_secret_age_days, checked_at, last_error_at, last_error)
+           VALUES ('us-outdoor','A1DEMOUSOUTDOOR','ok', %(now)s, current_date - 120, 245, current_date - 60, 60, %(now)s, NULL, NULL),
+                  ('eu-home','A2DEMOEUHOME','ok', %(now)s, current_date - 341, 24, current_date - 163, 163, %(now)s, NULL, NULL),
+                  ('jp-gadgets','A3DEMOJPGADGETS','revoked', %(now)s - interval '2 days', current_date - 200, 165,
+                   current_date - 90, 90, %(now)s, %(now)s - interval '3 hours', 'invalid_grant: the refresh token was revoked')""",
+        {"now": now})
+    cur.execute(
+        """INSERT INTO ops.gate_run (store_id, stage, interval_start, interval_end, success, rows_checked,
+               failed_expectations, failing_rows, run_id)
+           VALUES ('eu-home','classify', %s, %s, false, 37, %s, %s, 'scheduled__demo')""",
+        (now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1),
+         now.replace(hour=0, minute=0, second=0, microsecond=0),
+         json.dumps([{"batch": "messages", "expectation": "ExpectColumnValuesToBeInSet", "column": "language",
+                      "unexpected_count": 2, "observed_value": None}]),
+         json.dumps([{"batch": "messages", "expectation": "ExpectColumnValuesToBeInSet",
+                      "message_id": "<CA+demo-17@mail.example>", "language": "nl"},
+                     {"batch": "messages", "expectation": "ExpectColumnValuesToBeInSet",
+                      "message_id": "<CA+demo-21@mail.example>", "language": "pl"}])))
+    for store, ok, thr, err in (("us-outdoor", 412, 9, 0), ("eu-home", 388, 31, 2), ("jp-gadgets", 12, 0, 5)):
+        for outcome, n in (("ok", ok), ("throttled", thr), ("retry", thr // 3), ("error", err)):
+            cur.execute(
+                """INSERT INTO ops.api_calls (store_id, operation, status, outcome, called_at)
+                   SELECT %s, op, %s, %s, now() - (g %% 23) * interval '1 hour'
+                   FROM generate_series(1, %s) g, (VALUES ('getOrders')) o(op)""",
+                (store, {"ok": 200, "throttled": 429, "retry": 503, "error": 403}[outcome], outcome, n))
+
+
+def _seed_drafts(cur) -> None:
+    drafts = [
+        ("eu-home", "302-1234567-7654321", "de", "Ihre Bestellung 302-1234567-7654321",
+         "Hallo,\n\nvielen Dank für Ihre Nachricht. Ihr Paket wurde gestern versandt und sollte in 2–3 Werktagen ankommen.\n\nViele Grüße\nHome & Kitchen EU",
+         []),
+        ("us-outdoor", "114-3141592-6535897", "en", "Re: sizing question",
+         "Hi,\n\nthanks for asking! The jacket runs small; we suggest one size up. [ANSWER]\nFor faster help email us at help@outdoor-gear.example.\n\nBest regards",
+         [{"code": "email_address", "detail": "remove the e-mail address: buyers are contacted only through Amazon"},
+          {"code": "unfilled_placeholder", "detail": "complete the [ANSWER] part before approving"}]),
+    ]
+    for k, (store, order, loc, subj, body, finds) in enumerate(drafts):
+        cur.execute(
+            """INSERT INTO core.outbox (idempotency_key, store_id, message_id, order_id, action, template, locale,
+                   subject, body, mode, status, lint_findings, created_at)
+               VALUES (%s,%s,%s,%s,'reply','generic_reply',%s,%s,%s,'draft','pending_approval',%s, now() - %s * interval '1 hour')""",
+            (f"reply:{store}:<draft-{k}@mail.example>", store, f"<draft-{k}@mail.example>", order, loc, subj, body,
+             json.dumps(finds), 3 - k))
+
+
+def _seed_open_messages(cur, now: datetime) -> None:
+    msgs = [("us-outdoor", "US", "a_to_z_claim", "high", "en", 26), ("eu-home", "DE", "return_request", "medium", "de", 21),
+            ("eu-home", "FR", "order_status", "low", "fr", 17), ("jp-gadgets", "JP", "product_defect", "high", "ja", 9),
+            ("us-outdoor", "US", "size_fit", "low", "en", 4), ("eu-home", "DE", "invoice_request", "low", "de", 2)]
+    for k, (store, mkt, intent, risk, lang, age_h) in enumerate(msgs):
+        rec = now - timedelta(hours=age_h)
+        cur.execute(
+            """INSERT INTO core.message (store_id, message_id, kind, direction, marketplace, order_id, received_at,
+                   intent, risk, language, sla_due_at)
+               VALUES (%s,%s,'buyer_message','inbound',%s,%s,%s,%s,%s,%s,%s)""",
+            (store, f"<buyer-{k}@marketplace.amazon.example>", mkt, f"{100 + k}-{1000000 + k * 7919}-{2000000 + k * 104729}",
+             rec, intent, risk, lang, due_at(rec)))
 
 
 # ------------------------------------------------------------------ Airflow
