@@ -43,7 +43,11 @@ def _self_alerting(exc: BaseException | None) -> bool:
 
 
 def _one_line(text: str, limit: int = 400) -> str:
-    line = " ".join(str(text).split())
+    """An error as stored and alerted: one line, bounded, redacted (an exception's text can quote
+    a value from a buyer's mail, and ``ops.incident`` must not keep it)."""
+    from seller_inbox.redaction import redact
+
+    line = redact(" ".join(str(text).split())[: limit * 2])
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 

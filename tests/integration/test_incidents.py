@@ -79,3 +79,19 @@ def test_a_dead_warehouse_still_reaches_people(wecom, monkeypatch):
     on_task_failure(ctx("ingest_mail", "scheduled__9", OSError("mailbox unreachable")))
     (text,) = texts(wecom)
     assert "ingest_mail failed" in text and "warehouse was unreachable" in text
+
+
+def test_an_error_quoting_a_buyer_is_stored_and_alerted_redacted(db, warehouse_dsn):
+    from seller_inbox import incidents
+
+    store = type("S", (), {"id": "redact-store"})()
+    err = ValueError("cannot store 'Hi, call me on +49 170 1234567 or mail john.miller@gmail.com' for order 302-1234567-7654321")
+    assert incidents.task_failed(store, warehouse_dsn, "si_redact-store_pipeline", "ingest_mail", "run1", err)
+    with db.cursor() as cur:
+        cur.execute("SELECT last_error FROM ops.incident WHERE store_id = 'redact-store'")
+        stored = cur.fetchone()[0]
+        cur.execute("SELECT payload::text FROM ops.alert_log WHERE store_id = 'redact-store'")
+        alerted = " ".join(r[0] for r in cur.fetchall())
+    for text in (stored, alerted):
+        assert "1234567 or" not in text and "john.miller" not in text, text
+        assert "302-1234567-7654321" in text and "[PHONE]" in text and "[EMAIL]" in text
