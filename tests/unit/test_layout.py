@@ -171,3 +171,24 @@ def test_the_checks_can_fail():
     assert find_cycle(graph) == ["seller_inbox.a", "seller_inbox.b", "seller_inbox.c", "seller_inbox.a"]
     del files["seller_inbox.c"]
     assert find_cycle(import_graph(files)) is None
+
+
+SPAPI = Path(__file__).resolve().parents[2] / "include" / "seller_inbox" / "spapi"
+ADAPTER_HOOKS = {"_check_response"}  # the one documented override in spapi/library.py (docs/spapi.md)
+
+
+def _private_attributes(source: str) -> set[str]:
+    return {n.attr for n in ast.walk(ast.parse(source))
+            if isinstance(n, ast.Attribute) and n.attr.startswith("_") and not n.attr.startswith("__")}
+
+
+def test_spapi_modules_are_small_and_only_the_adapter_touches_the_library():
+    modules = sorted(SPAPI.glob("*.py"))
+    assert len(modules) >= 10
+    for p in modules:
+        text = p.read_text()
+        assert len(text.splitlines()) <= 300, f"{p.name}: over 300 lines"
+        if p.name != "library.py":  # other modules may catch the library's exception, never reach inside it
+            assert "sp_api.api" not in text and "sp_api.auth" not in text, p.name
+    assert _private_attributes((SPAPI / "library.py").read_text()) <= ADAPTER_HOOKS
+    assert _private_attributes("client._transport.request(); x._auth._get_cache_key()") == {"_transport", "_auth", "_get_cache_key"}
