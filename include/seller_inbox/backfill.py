@@ -11,10 +11,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 UTC = timezone.utc
+MAX_ACTIVE_RUNS = 1  # a backfill runs its intervals one after the other, like the scheduler
 
 
 def parse_when(value: str) -> datetime:
@@ -28,17 +29,22 @@ def parse_when(value: str) -> datetime:
 
 def airflow_cli(args: list[str], env: dict | None = None) -> subprocess.CompletedProcess:
     exe = str(Path(sys.executable).with_name("airflow"))
-    return subprocess.run([exe, *args], env=env, text=True, capture_output=True)
+    return subprocess.run([exe, *args], env=env, text=True, capture_output=True, check=False)
 
 
 def create(dag_id: str, since: datetime, until: datetime, *, reprocess: str = "failed", env: dict | None = None,
            attempts: int = 6, wait: float = 5.0) -> str | None:
-    """``airflow backfill create``, retried while the DAG processor is still registering the DAG
-    or the metadata database is busy. Returns None on success, else the last error line."""
+    """``airflow backfill create`` for the intervals that start in [since, until) — ``until`` is
+    exclusive, so days D1..D2 are ``since=D1, until=D2+1 day`` — one run at a time (Airflow's
+    default is 10 concurrent runs; a store's runs go one by one, docs/operations.md). Retried
+    while the DAG processor is still registering the DAG or the metadata database is busy.
+    Returns None on success, else the last error line."""
+    last = until - timedelta(microseconds=1)  # Airflow's --to-date is an inclusive logical date
+    args = ["backfill", "create", "--dag-id", dag_id, "--from-date", since.isoformat(), "--to-date", last.isoformat(),
+            "--reprocess-behavior", reprocess, "--max-active-runs", str(MAX_ACTIVE_RUNS)]
     err = "?"
     for i in range(attempts):
-        r = airflow_cli(["backfill", "create", "--dag-id", dag_id, "--from-date", since.isoformat(),
-                         "--to-date", until.isoformat(), "--reprocess-behavior", reprocess], env)
+        r = airflow_cli(args, env)
         if r.returncode == 0:
             return None
         lines = [line for line in (r.stderr + r.stdout).strip().splitlines() if line.strip()]

@@ -106,7 +106,7 @@ def _backfill(args) -> int:
     elif gaps is not None:
         print(f"no gaps recorded for {args.store} since {since:%Y-%m-%d %H:%M} UTC (re-processing anyway)")
     target = dag_id(args.store, "pipeline")
-    print(f"backfill {target}: {since:%Y-%m-%d %H:%M} → {until:%Y-%m-%d %H:%M} UTC (reprocess: {args.reprocess})")
+    print(f"backfill {target}: {since:%Y-%m-%d %H:%M} → {until:%Y-%m-%d %H:%M} UTC (reprocess: {args.reprocess}, one run at a time)")
     if args.dry_run:
         print("dry run: nothing created")
         return 0
@@ -282,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     bf = sub.add_parser("backfill", help="re-process a store's past intervals (after an outage): an Airflow backfill")
     bf.add_argument("--store", required=True, help="store id from the registry")
     bf.add_argument("--since", required=True, help="first instant to re-process (date or date-time, UTC)")
-    bf.add_argument("--until", help="end (default: now)")
+    bf.add_argument("--until", help="end, exclusive: --since 2026-11-21 --until 2026-11-23 is two days (default: now)")
     bf.add_argument("--reprocess", choices=("none", "failed", "completed"), default="failed",
                     help="intervals that already have a run: none = skip them, failed = redo failed ones (default), completed = redo all")
     bf.add_argument("--dry-run", action="store_true", help="show what would be backfilled, create nothing")

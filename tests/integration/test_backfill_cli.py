@@ -37,11 +37,15 @@ def test_backfill_lists_gaps_and_creates_an_airflow_backfill(tmp_path, db, wareh
     run = _cli(env, "backfill", "--store", "us-outdoor", "--since", "2026-11-21", "--until", "2026-11-23")
     assert run.returncode == 0, run.stdout + run.stderr
     with sqlite3.connect(tmp_path / "airflow" / "airflow.db") as meta:
-        got = meta.execute("SELECT dag_id, from_date, to_date, reprocess_behavior FROM backfill").fetchall()
-        runs = meta.execute("SELECT count(*) FROM dag_run WHERE dag_id = 'si_us-outdoor_pipeline' "
-                            "AND run_type = 'backfill'").fetchone()[0]
-    assert [(d, f[:10], t[:10], r) for d, f, t, r in got] == [("si_us-outdoor_pipeline", "2026-11-21", "2026-11-23", "failed")]
-    assert runs == 3  # daily runs whose logical dates fall in [from, to], both ends included
+        got = meta.execute("SELECT dag_id, from_date, to_date, reprocess_behavior, max_active_runs "
+                           "FROM backfill").fetchall()
+        runs = meta.execute("SELECT substr(data_interval_start, 1, 10), substr(data_interval_end, 1, 10) FROM dag_run "
+                            "WHERE dag_id = 'si_us-outdoor_pipeline' AND run_type = 'backfill' "
+                            "ORDER BY data_interval_start").fetchall()
+    assert [(d, f[:10], t[:10], r, m) for d, f, t, r, m in got] == [
+        ("si_us-outdoor_pipeline", "2026-11-21", "2026-11-22", "failed", 1)]
+    # --until is exclusive: exactly the never-read gap 11-21 00:00 – 11-23 00:00, one day per run
+    assert runs == [("2026-11-21", "2026-11-22"), ("2026-11-22", "2026-11-23")]
 
     for bad, msg in ((["--store", "nope", "--since", "2026-11-21"], "unknown store 'nope'"),
                      (["--store", "us-outdoor", "--since", "soon"], "not a date"),

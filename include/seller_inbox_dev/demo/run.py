@@ -29,6 +29,7 @@ from pathlib import Path
 
 from seller_inbox.config import get_registry, registry_path
 from seller_inbox.paths import DAGS, PLUGINS, REPO_ROOT, home
+from seller_inbox_dev.demo.airflow_cli import save_env
 
 DEMO_REGISTRY = REPO_ROOT / "include" / "stores.yaml"
 LWA_CLIENT_ID, LWA_CLIENT_SECRET = "sandbox-client", "sandbox-secret"
@@ -232,6 +233,7 @@ def run_once(stack: Stack, env: dict) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from airflow.dag_processing.dagbag import DagBag
+    from seller_inbox_dev.demo.dag_runs import run_interval
 
     for name in ("airflow", "airflow.task", "great_expectations"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -257,9 +259,10 @@ def run_once(stack: Stack, env: dict) -> int:
                 dag = bag.dags[f"si_{store.id}_{kind}"]
                 label = f"{store.id} {kind}" + (f" {day:%Y-%m-%d}" if day else "")
                 prog.update(bar, description=label.ljust(38))
-                # a manual run owns the interval that ends at its logical date (CronDataIntervalTimetable)
-                when = (day if kind == "deliver" else day + timedelta(days=1)) if day else datetime.now(timezone.utc)
-                dr = dag.test(logical_date=when)
+                if kind == "pipeline":  # the day's interval, dated at its start as the scheduler dates it
+                    dr = run_interval(dag, day + timedelta(days=1))
+                else:
+                    dr = dag.test(logical_date=day or datetime.now(timezone.utc))
                 if str(dr.state) not in ("success", "DagRunState.SUCCESS"):
                     bad = [ti.task_id for ti in dr.get_task_instances() if "fail" in str(ti.state)]
                     failed.append(f"{label}: {dr.state} ({', '.join(bad) or '?'})")
@@ -383,18 +386,13 @@ def run_interactive(stack: Stack, env: dict) -> int:
 
 
 def _create_backfill(env: dict, dag_id: str, frm: datetime, to: datetime, attempts: int = 6) -> str | None:
-    """`airflow backfill create`, retried while the DAG processor is still registering the DAG
-    or SQLite is busy. Returns None on success, else the last error line."""
-    err = "?"
-    for i in range(attempts):
-        r = _airflow(["backfill", "create", "--dag-id", dag_id, "--from-date", frm.isoformat(),
-                      "--to-date", to.isoformat(), "--reprocess-behavior", "completed"], env, check=False)
-        if r.returncode == 0:
-            return None
-        lines = [l for l in (r.stderr + r.stdout).strip().splitlines() if l.strip()]
-        err = lines[-1] if lines else f"exit code {r.returncode}"
-        time.sleep(5 * (i + 1))
-    return err
+    """`airflow backfill create` for the days frm..to (both included), every day redone, one run at
+    a time; retried while the DAG processor is still registering the DAG or SQLite is busy.
+    Returns None on success, else the last error line."""
+    from seller_inbox import backfill
+
+    return backfill.create(dag_id, frm, to + timedelta(days=1), reprocess="completed", env={**os.environ, **env},
+                           attempts=attempts)
 
 
 def _wait_backfills(env: dict, dag_ids: list[str], frm: datetime, to: datetime, timeout: float = 1800) -> list[str]:
@@ -435,6 +433,7 @@ def main(days: int = 7, once: bool = False, seed: int = 42, port: int = 8080) ->
     stack = Stack(days=days, seed=seed, ui_port=port, pinned=once)
     try:
         env = stack.start()
+        save_env(env)  # `seller-inbox airflow …` reaches this demo's connections
         return run_once(stack, env) if once else run_interactive(stack, env)
     finally:
         stack.stop()
