@@ -192,8 +192,11 @@ def ingest_gaps(conn, store: str | None) -> list[dict]:
         ORDER BY gap_start DESC LIMIT 50""", {"store": store})
     for r in rows:
         r["hours"] = round(float(r["hours"]), 1)
+        # --to-date is the last interval's (inclusive) start: the gap's end is not re-read
         r["command"] = (f"airflow backfill create --dag-id si_{r['store_id']}_pipeline "
-                        f"--from-date {r['gap_start']:%Y-%m-%dT%H:%M} --to-date {r['gap_end']:%Y-%m-%dT%H:%M}")
+                        f"--from-date {r['gap_start']:%Y-%m-%dT%H:%M} "
+                        f"--to-date {r['gap_end'] - timedelta(seconds=1):%Y-%m-%dT%H:%M:%S} "
+                        "--reprocess-behavior failed --max-active-runs 1")
     return rows
 
 
