@@ -54,8 +54,11 @@ def airflow_env(base: Path, ui_port: int = 8080) -> dict[str, str]:
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{af / 'airflow.db'}",
+        "AIRFLOW__API__HOST": "127.0.0.1",  # the UI on this machine only (default: every interface)
         "AIRFLOW__API__PORT": str(ui_port),
-        "AIRFLOW__API__BASE_URL": f"http://localhost:{ui_port}",
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{ui_port}",
+        # task logs are read from $AIRFLOW_HOME/logs: the demo starts no log server (supervisor.py)
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
@@ -103,31 +106,28 @@ class Stack:
         self.ui_port = ui_port
         self.sim = None
         self.smtp = None
+        self.embedded = True
         self.pinned = pinned  # headless: the simulator's clock stands at the window end too
 
     def start(self) -> dict[str, str]:
         from seller_inbox import warehouse
         from seller_inbox_dev.demo.mail import write_demo_mail
-        from seller_inbox_dev.sandbox.server import start as start_sim
 
         os.environ.setdefault("SELLER_INBOX_STORES", str(DEMO_REGISTRY))
         reg = get_registry()
         _say(f"• store registry: {registry_path()} ({len(reg.enabled_stores)} stores)")
+        self.embedded = not os.environ.get(warehouse.ENV_URL)
         url = os.environ.get(warehouse.ENV_URL) or warehouse.embedded_url()
         applied = warehouse.migrate(url)
         _say(f"• warehouse: {url}" + (f" (migrations applied: {len(applied)})" if applied else " (schema up to date)"))
-        self.sim = start_sim(host="127.0.0.1", port=0, seed=self.seed,
-                             as_of=self.window_end() if self.pinned else None)
+        self.start_sim()
         _say(f"• SP-API simulator: {self.sim.url}  (LWA client id {LWA_CLIENT_ID})")
         end = self.window_end()
         start = end - timedelta(days=self.days)
         maildir = self.base / "maildir"
         stats = write_demo_mail(maildir, reg.enabled_stores, start, end, seed=self.seed)
         _say(f"• demo mailboxes: {maildir} ({_mail_summary(stats)})")
-        from seller_inbox_dev.demo.smtp import SmtpServer
-
-        self.smtp = SmtpServer(maildir=self.base / "sent-to-buyers",
-                               sent_copy={demo_sender(s): maildir / s.id for s in reg.enabled_stores}).start()
+        self.start_smtp()
         _say(f"• SMTP server: 127.0.0.1:{self.smtp.port} (replies land in {self.base / 'sent-to-buyers'})")
         env = {
             **airflow_env(self.base, self.ui_port),
@@ -138,6 +138,27 @@ class Stack:
             "SELLER_INBOX_WAREHOUSE_URL": url,
         }
         return env
+
+    def start_sim(self) -> None:
+        """(Re)start the SP-API simulator; a restart keeps its port (the connections name it)."""
+        from seller_inbox_dev.sandbox.server import start as start_sim
+
+        port = self.sim.port if self.sim is not None else 0
+        if self.sim is not None:
+            self.sim.stop()
+        self.sim = start_sim(host="127.0.0.1", port=port, seed=self.seed,
+                             as_of=self.window_end() if self.pinned else None)
+
+    def start_smtp(self) -> None:
+        """(Re)start the local SMTP server on the same port."""
+        from seller_inbox_dev.demo.smtp import SmtpServer
+
+        port = self.smtp.port if self.smtp is not None else None
+        if self.smtp is not None:
+            self.smtp.stop()
+        maildir = self.base / "maildir"
+        self.smtp = SmtpServer(maildir=self.base / "sent-to-buyers", port=port,
+                               sent_copy={demo_sender(s): maildir / s.id for s in get_registry().enabled_stores}).start()
 
     def window_end(self) -> datetime:
         """End of the last complete day (UTC): the demo pipelines run daily intervals."""
@@ -163,15 +184,24 @@ class Stack:
 
 
 def _mail_summary(stats: dict) -> str:
+    """``1404 mails: 980 buyer messages, …`` — or, on a rerun, how many were already there."""
     kinds: dict[str, int] = {}
+    written = existing = 0
     for per_store in (v for v in stats.values() if isinstance(v, dict)):
+        written += per_store.get("written", 0)
+        existing += per_store.get("existing", 0)
         for k, n in per_store.items():
             if k not in ("written", "existing"):
                 kinds[k] = kinds.get(k, 0) + n
     names = {"buyer_message": "buyer messages", "seller_reply": "seller replies", "auto_reply": "auto-replies",
              "amazon_notice": "Amazon notices"}
     detail = ", ".join(f"{n} {names.get(k, k)}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
-    return f"{stats.get('total', sum(kinds.values()))} mails: {detail}"
+    total = stats.get("total", written + existing)
+    if not written:
+        return f"{total} mails, already written"
+    if existing:
+        return f"{total} mails: {written} new ({detail}), {existing} already written"
+    return f"{total} mails: {detail}"
 
 
 def _airflow(args: list[str], env: dict, check: bool = True, **kw) -> subprocess.CompletedProcess:
@@ -311,78 +341,97 @@ class _output_to:
         return False
 
 
-def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> bool:
-    import urllib.request
+def _say_login(base_url: str, env: dict, prefix: str = "", wait: float = 0) -> None:
+    """The UI address and the login the api-server generated (it writes the file as it starts)."""
+    pw_file = Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
+    deadline = time.monotonic() + wait
+    while not pw_file.exists() and time.monotonic() < deadline:
+        time.sleep(1)
+    login = ""
+    try:
+        login = ", ".join(f"{u} / {p}" for u, p in json.loads(pw_file.read_text()).items())
+    except (OSError, ValueError):
+        pass
+    _say(f"{prefix}Airflow UI / 界面: {base_url}   login 登录: {login or 'see ' + str(pw_file)}")
 
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status < 500:
-                    return True
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(1)
+
+def _wait_up(sup, timeout: float) -> bool:
+    """Until the api-server answers its health check; children that die meanwhile are restarted."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sup.health() is not None:
+            return True
+        sup.check()
+        time.sleep(2)
     return False
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run_interactive(stack: Stack, env: dict) -> int:
-    """airflow standalone + one backfill per store; stays up until Ctrl-C."""
+    """Airflow's components, supervised, + one backfill per store; stays up until Ctrl-C."""
+    from seller_inbox_dev.demo.supervisor import ComponentDied, Supervisor, port_answers, tail
+
     _say("• Airflow metadata DB (SQLite): migrating…")
     _airflow(["db", "migrate"], env)
     logs = stack.base / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    out = open(logs / "airflow-standalone.log", "a", encoding="utf-8")
-    exe = str(Path(sys.executable).with_name("airflow"))
-    proc = subprocess.Popen([exe, "standalone"], env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    base_url = f"http://localhost:{stack.ui_port}"
+    base_url = f"http://127.0.0.1:{stack.ui_port}"
+    sup = Supervisor(env, logs, f"{base_url}/api/v2/monitor/health", say=_say)
+    sup.watch("SP-API simulator", lambda: port_answers(stack.sim.port), stack.start_sim)
+    sup.watch("SMTP server", lambda: port_answers(stack.smtp.port), stack.start_smtp)
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal or `kill` stops the children too
+        signal.signal(sig, _interrupt)
+    sup.start()
     try:
-        _say(f"• airflow standalone starting (log: {logs / 'airflow-standalone.log'})…")
-        if not _wait_http(f"{base_url}/api/v2/monitor/health", 240, proc):
-            tail = (logs / "airflow-standalone.log").read_text(errors="replace").strip().splitlines()[-3:]
-            _say("error: Airflow did not come up (exit code %s); last lines of its log:\n  %s"
-                 % (proc.poll(), "\n  ".join(tail)))
+        _say(f"• Airflow starting: scheduler, dag-processor, triggerer, api-server (logs: {logs}/airflow-*.log)…")
+        if not _wait_up(sup, 240):
+            _say(f"error: the Airflow UI did not answer {base_url} within 240 s; last lines of "
+                 f"{sup.child('api-server').log}:")
+            for line in tail(sup.child("api-server").log, 6):
+                _say(f"    {line}")
             return 1
+        _say_login(base_url, env, prefix="• ", wait=30)
         _airflow(["dags", "reserialize"], env)
-        reg = get_registry()
-        end = stack.window_end()
-        frm, to = end - timedelta(days=stack.days), end - timedelta(days=1)
-        pipelines = []
-        for s in reg.enabled_stores:
-            _airflow(["dags", "unpause", f"si_{s.id}_pipeline"], env, check=False)
-            _airflow(["dags", "unpause", f"si_{s.id}_auth"], env, check=False)
-            err = _create_backfill(env, f"si_{s.id}_pipeline", frm, to)
-            if err:
-                _say(f"• backfill {s.id}: could not be created: {err}")
-            else:
-                pipelines.append(f"si_{s.id}_pipeline")
-                _say(f"• backfill {s.id}: {frm:%Y-%m-%d} … {to:%Y-%m-%d}")
-        failed = _wait_backfills(env, pipelines, frm, to) if pipelines else []
+        pipelines, frm, to = _create_backfills(stack, env)
+        failed = _wait_backfills(env, pipelines, frm, to, sup) if pipelines else []
         print_kpis(env["SELLER_INBOX_WAREHOUSE_URL"], frm.date(), to.date())
         for f in failed:
             _say(f"  ✗ failed run: {f} (open it in the UI to see which task and why)")
-        pw_file = Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
-        login = ""
-        if pw_file.exists():
-            creds = json.loads(pw_file.read_text())
-            login = ", ".join(f"{u} / {p}" for u, p in creds.items())
-        _say(f"\nAirflow UI / 界面: {base_url}   login 登录: {login or 'see ' + str(pw_file)}")
-        _say("Warehouse for SQL: seller-inbox warehouse psql   (Ctrl-C stops Airflow and the simulator)")
-        while proc.poll() is None:
-            time.sleep(1)
-        return proc.returncode or 0
+        _say("")
+        _say_login(base_url, env)
+        _say("Warehouse for SQL: seller-inbox warehouse psql")
+        _say("Ctrl-C stops Airflow, the simulator and the SMTP server"
+             + ("; the warehouse (embedded PostgreSQL) keeps running: seller-inbox warehouse stop"
+                if stack.embedded else "."))
+        while True:
+            sup.check()
+            time.sleep(3)
+    except ComponentDied as e:
+        _say(str(e))
+        return 1
     except KeyboardInterrupt:
         return 0
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        out.close()
+        sup.stop()
+
+
+def _create_backfills(stack: Stack, env: dict) -> tuple[list[str], datetime, datetime]:
+    """One backfill per enabled store over the demo days; returns the pipelines that got one."""
+    end = stack.window_end()
+    frm, to = end - timedelta(days=stack.days), end - timedelta(days=1)
+    pipelines = []
+    for s in get_registry().enabled_stores:
+        _airflow(["dags", "unpause", f"si_{s.id}_pipeline"], env, check=False)
+        _airflow(["dags", "unpause", f"si_{s.id}_auth"], env, check=False)
+        err = _create_backfill(env, f"si_{s.id}_pipeline", frm, to)
+        if err:
+            _say(f"• backfill {s.id}: could not be created: {err}")
+        else:
+            pipelines.append(f"si_{s.id}_pipeline")
+            _say(f"• backfill {s.id}: {frm:%Y-%m-%d} … {to:%Y-%m-%d}")
+    return pipelines, frm, to
 
 
 def _create_backfill(env: dict, dag_id: str, frm: datetime, to: datetime, attempts: int = 6) -> str | None:
@@ -395,38 +444,115 @@ def _create_backfill(env: dict, dag_id: str, frm: datetime, to: datetime, attemp
                            attempts=attempts)
 
 
-def _wait_backfills(env: dict, dag_ids: list[str], frm: datetime, to: datetime, timeout: float = 1800) -> list[str]:
-    """Show progress until every (DAG, day) in [frm, to] has a finished run and none is pending.
+STALL_AFTER = 60.0  # s without any change in runs or task states before saying what waits
+
+
+def _wait_backfills(env: dict, dag_ids: list[str], frm: datetime, to: datetime, sup,
+                    timeout: float = 1800) -> list[str]:
+    """Show per store how many runs are done, running and queued until every (DAG, day) in
+    [frm, to] has a finished run and none is pending; the supervisor looks at Airflow each round.
 
     A day may be run by the backfill or, for the latest day, by the scheduler itself (the
     backfill then marks it "in flight" and leaves it alone): either run counts.
     Returns the (DAG, day) pairs whose run failed.
     """
-    import sqlite3
-
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     db = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
     days = (to - frm).days + 1
-    total = len(dag_ids) * days
-    marks = ",".join("?" * len(dag_ids))
-    q = (f"SELECT dag_id, substr(logical_date, 1, 10), state FROM dag_run WHERE dag_id IN ({marks}) "
-         "AND substr(logical_date, 1, 10) BETWEEN ? AND ?")
-    args = [*dag_ids, frm.strftime("%Y-%m-%d"), to.strftime("%Y-%m-%d")]
-    deadline = time.time() + timeout
-    with Progress(TextColumn("pipeline runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as prog:
-        bar = prog.add_task("runs", total=total)
-        while time.time() < deadline:
-            with sqlite3.connect(db, timeout=10) as c:
-                rows = c.execute(q, args).fetchall()
-            finished = {(d, day) for d, day, st in rows if st in ("success", "failed")}
-            pending = {(d, day) for d, day, st in rows if st not in ("success", "failed")}
-            prog.update(bar, completed=len(finished - pending))
-            if len(finished) >= total and not pending:
-                ok = {(d, day) for d, day, st in rows if st == "success"}
-                return sorted(f"{d} {day}" for d, day in finished - ok)
-            time.sleep(3)
+    deadline = time.monotonic() + timeout
+    last, changed, told = None, time.monotonic(), 0.0
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[state]}"), TimeElapsedColumn()) as prog:
+        bars = {d: prog.add_task(d.removeprefix("si_").removesuffix("_pipeline").ljust(14), total=days, state="")
+                for d in dag_ids}
+        sup.say = lambda m: (prog.console.print(m, markup=False, highlight=False, soft_wrap=True), sys.stdout.flush())
+        shown = None
+        try:
+            while time.monotonic() < deadline:
+                sup.check()
+                rows, tis = _run_rows(db, dag_ids, frm, to)
+                per = _per_dag(rows, dag_ids)
+                for d, (done, running, queued) in per.items():
+                    prog.update(bars[d], completed=done, state=f"{running} running · {queued} queued")
+                snap = (sorted(rows), sorted(tis))
+                now = time.monotonic()
+                if snap != last:
+                    last, changed = snap, now
+                    if not prog.console.is_terminal and per != shown:  # piped (CI, a log file): a line per change
+                        shown = per
+                        sup.say("runs: " + " | ".join(f"{d.removeprefix('si_').removesuffix('_pipeline')} "
+                                                      f"{a}/{days} done, {b} running, {c} queued"
+                                                      for d, (a, b, c) in per.items()))
+                elif now - changed >= STALL_AFTER and now - told >= STALL_AFTER:
+                    told = now
+                    sup.say(_stall_line(tis, now - changed, env["SELLER_INBOX_WAREHOUSE_URL"]))
+                finished = {(d, day) for d, day, st in rows if st in ("success", "failed")}
+                pending = {(d, day) for d, day, st in rows if st not in ("success", "failed")}
+                if len(finished) >= len(dag_ids) * days and not pending:
+                    ok = {(d, day) for d, day, st in rows if st == "success"}
+                    return sorted(f"{d} {day}" for d, day in finished - ok)
+                time.sleep(3)
+        finally:
+            sup.say = _say
     raise TimeoutError(f"pipeline runs not finished after {timeout:.0f} s; see the Airflow UI")
+
+
+def _run_rows(db: str, dag_ids: list[str], frm: datetime, to: datetime) -> tuple[list, list]:
+    """The (DAG, day, state) of every run in the window, and (state, count, oldest queued, oldest start)
+    of the unfinished task instances of those DAGs."""
+    import sqlite3
+
+    marks = ",".join("?" * len(dag_ids))
+    with sqlite3.connect(db, timeout=10) as c:
+        rows = c.execute(f"SELECT dag_id, substr(logical_date, 1, 10), state FROM dag_run WHERE dag_id IN ({marks}) "
+                         "AND substr(logical_date, 1, 10) BETWEEN ? AND ?",
+                         [*dag_ids, frm.strftime("%Y-%m-%d"), to.strftime("%Y-%m-%d")]).fetchall()
+        tis = c.execute(f"SELECT state, count(*), min(queued_dttm), min(start_date) FROM task_instance "
+                        f"WHERE dag_id IN ({marks}) AND state IN ('scheduled', 'queued', 'running', "
+                        "'up_for_retry', 'deferred') GROUP BY state", dag_ids).fetchall()
+    return rows, tis
+
+
+def _per_dag(rows: list, dag_ids: list[str]) -> dict[str, tuple[int, int, int]]:
+    """Per DAG: days finished (and not rerunning), runs running, runs queued."""
+    out = {}
+    for d in dag_ids:
+        mine = [(day, st) for dd, day, st in rows if dd == d]
+        pending = {day for day, st in mine if st not in ("success", "failed")}
+        done = {day for day, st in mine if st in ("success", "failed")} - pending
+        out[d] = (len(done), sum(st == "running" for _, st in mine), sum(st == "queued" for _, st in mine))
+    return out
+
+
+def _stall_line(tis: list, quiet: float, url: str) -> str:
+    """What the runs wait for: task instances by state (how long), and SP-API rate-limit waits."""
+    from seller_inbox_dev.demo.supervisor import age_s
+
+    parts = []
+    for state, n, queued_at, started_at in tis:
+        since = age_s(started_at if state == "running" else queued_at or started_at)
+        parts.append(f"{n} task instances {state}" + (f" (oldest for {since:.0f} s)" if since is not None else ""))
+    return (f"… nothing changed for {quiet:.0f} s: " + (", ".join(parts) or "no task instance is queued or running")
+            + _spapi_waits(url))
+
+
+def _spapi_waits(url: str) -> str:
+    """SP-API calls that waited for a rate-limit token or were throttled in the last minute (ops.api_calls)."""
+    from contextlib import closing
+
+    from seller_inbox import warehouse
+
+    try:
+        with closing(warehouse.connect(url, connect_timeout=5)) as conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FILTER (WHERE waited_ms >= 1000), count(*) FILTER (WHERE outcome = 'throttled') "
+                        "FROM ops.api_calls WHERE called_at > now() - interval '1 minute'")
+            waited, throttled = cur.fetchone()
+    except Exception:  # noqa: BLE001 - a hint only
+        return ""
+    if not (waited or throttled):
+        return ""
+    return f"; SP-API in the last minute: {waited} calls waited for a rate-limit token, {throttled} throttled (429)"
 
 
 def main(days: int = 7, once: bool = False, seed: int = 42, port: int = 8080) -> int:
