@@ -24,7 +24,7 @@ ASIN_LABELLED_RE = re.compile(r"ASIN\s*[:：#]?\s*([A-Z0-9]{10})\b")
 TRACKING_PATTERNS = {
     "ups": r"1Z[0-9A-Z]{16}",
     "usps": r"9[2345]\d{2}[ ]?\d{4}[ ]?\d{4}[ ]?\d{4}[ ]?\d{4}[ ]?\d{2}",
-    "upu_s10": r"[A-Z]{2}\d{9}[A-Z]{2}",           # Royal Mail, Japan Post, La Poste, China Post...
+    "upu_s10": r"[A-Z]{2} ?\d{3} ?\d{3} ?\d{3} ?[A-Z]{2}",  # Royal Mail, Japan Post, La Poste... ("EJ 482 913 705 JP")
     "amazon_logistics": r"TBA\d{12}",
     "dhl_paket": r"JJD\d{18,20}|00340\d{15}",
     "yanwen": r"(?:YT|UE|LP)\d{14,18}",

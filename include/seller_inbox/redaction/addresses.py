@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from seller_inbox.redaction import address_blocks
 from seller_inbox.redaction.spans import Span
 
 _UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĘĚĹĽŁŃŇŐŒŔŘŚŞŠŢŤŮŰŹŻŽ"
@@ -16,7 +17,7 @@ _LO = "a-zß-öø-ÿāăąćčďđęěĺľłńňőœŕřśşšţťůűźżž"
 # words are bounded (a 20,000-character "O'O'O'…" must not be tried from every letter)
 _CAP = rf"[{_UP}][{_LO}'’.-]{{0,30}}[{_LO}]"      # a capitalised word
 _WORD = rf"[{_UP}{_LO}][{_UP}{_LO}'’-]{{0,30}}"    # any word
-_NUM = r"\d{1,5}(?:[ \t]?[A-Za-z](?![A-Za-z]))?(?:[-/]\d{1,4}[A-Za-z]?)?"
+_NUM = r"\d{1,5}(?:[ \t]?[A-Za-z](?![A-Za-z]))?(?:[-/]\d{1,4}[A-Za-z]?){0,2}"
 # after the house number: not a lowercase noun ("Am Montag 2 Pakete", "via DHL 3 days")
 _NUM_END = rf"(?![ \t]*+[{_UP}{_LO}]{{2,}})(?![ \t]*+[%€$£x])(?!\d)"
 _NOT_STREET = (r"(?!(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag|Wochenende|Anfang|Ende|Januar|Februar|"
@@ -24,12 +25,13 @@ _NOT_STREET = (r"(?!(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnt
 
 _EN_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Ter|"
              r"Close|Crescent|Cres|Gardens|Parkway|Pkwy|Highway|Hwy|Square|Sq|Circle|Cir|Row|Mews|Trail|Trl|Walk|Grove|"
-             r"Loop|Plaza|Alley|Path|Ridge|Crossing|Pike|Turnpike|Expressway|Broadway")
+             r"Loop|Plaza|Alley|Path|Ridge|Crossing|Pike|Turnpike|Expressway|Broadway|Parade|Pde|Esplanade|Esp|Quay|Rise|"
+             r"Vale|Heights|Promenade|Green|Hill|View|Wynd|Gate|Chase|Hollow|Circuit|Cct|Grv")
 # the dot after a type is the abbreviation's ("St."), not the sentence's ("… 55 Main Street.")
 _ABBR_DOT = r"(?:(?<=St|Rd|Ln|Dr|Ct|Pl|Sq)|(?<=Ave|Ter|Hwy|Cir|Trl)|(?<=Blvd|Cres|Pkwy))\.?"
 _EN_STREET = re.compile(
-    r"(?:\b(?:Flat|Apt|Apartment|Suite|Unit)\.?[ \t]*+\d{1,4}[A-Za-z]?,?[ \t]++)?"
-    rf"(?<![\w-])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?(?:[ \t]++(?:[NSEW]\.?|North|South|East|West|\d{{1,3}}(?:st|nd|rd|th)|{_CAP})){{1,4}}"
+    r"(?:\b(?:Flat|Apt|Apartment|Suite|Unit|Level|Lvl|Floor|Shop)\.?[ \t]*+\d{1,4}[A-Za-z]?,?[ \t]++|\bUnit[ \t]++)?"
+    rf"(?<![\w-])\d{{1,5}}[A-Za-z]?(?:[-/]\d{{1,5}}[A-Za-z]?)?(?:[ \t]++(?:[NSEW]\.?|North|South|East|West|\d{{1,3}}(?:st|nd|rd|th)|{_CAP})){{1,4}}"
     rf"[ \t]++(?:{_EN_TYPES})\b(?:{_ABBR_DOT})?(?:[ \t]++(?:NW|NE|SW|SE|N|S|E|W)\b)?"
     r"(?:,?[ \t]*+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|#)\.?[ \t]*+#?[\w-]+)?")
 # the same on a line of its own, in any case ("42 maple street")
@@ -37,9 +39,11 @@ _EN_STREET_LINE = re.compile(
     rf"(?im)^[ \t]*+\d{{1,5}}[A-Za-z]?(?:[ \t]++{_WORD}){{1,4}}[ \t]++(?:{_EN_TYPES})\b\.?"
     r"(?:,?[ \t]*+(?:apt|apartment|suite|unit|flat|#)\.?[ \t]*+[\w-]+)?[ \t]*+,?[ \t]*+$")
 _PO_BOX = re.compile(
-    r"(?i:\bP\.?[ \t]?O\.?[ \t]?Box|\bPost[ \t]?Office[ \t]?Box|\bPostfach|\bBo[iî]te[ \t]postale|\bB\.P\.|"
-    r"\bCasella[ \t]postale|\bApartado(?:[ \t]de[ \t]correos)?|\bSkrytka[ \t]pocztowa|\bPostbus|\bCaixa[ \t]postal)"
-    r"[ \t]*+#?[ \t]*+\d{1,6}\b|\bBox[ \t]\d{3,6}\b")
+    r"(?i:\b(?:G\.?)?P\.?[ \t]?O\.?[ \t]?Box|\bPost[ \t]?Office[ \t]?Box|\bPostfach|\bPostboks|\bBo[iî]te[ \t]postale|\bB\.P\.|"
+    r"\bCasella[ \t]postale|\bApartado(?:[ \t]de[ \t]correos)?|\bApdo\.|\bSkrytka[ \t]pocztowa|\bPostbus|"
+    r"\bCaixa[ \t]postal|\bLocked[ \t]Bag|\bPrivate[ \t]Bag)"
+    r"[ \t]*+(?:n[rº°o]?\.?[ \t]*+)?#?[ \t]*+\d{1,6}(?:[ \t]\d{2,3}){0,3}\b"
+    r"|\b(?:Box|BP|CS|TSA|PMB)[ \t]\d{2,6}\b|私書箱[ \t]*+\d{1,6}号?|(?:邮政)?信箱[ \t]*+\d{1,6}(?:号|分箱)?")
 _DE_SUFFIX = (r"straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaussee|steig|pfad|markt|stieg|"
               r"straat|laan|gracht|plein|kade|singel|dijk|steeg|hof|"
               r"gatan|vägen|gränd|torget|stigen|backen|allén|väg|gata")
@@ -51,13 +55,16 @@ _DE_STREET = re.compile(
     rf"[ \t]*+{_NUM}{_NUM_END}"
     rf"|\b(?:Am|An der|An den|Im|In der|In den|Auf der|Auf dem|Zum|Zur|Unter den|Unter der|Hinter der|Hinter dem|"
     rf"Vor dem|Bei der|Alt|Alte|Neue|Neuer|Op de|Aan de|In de|Van)[ \t]++{_NOT_STREET}{_CAP}(?:[ \t]++{_CAP})?[ \t]++{_NUM}{_NUM_END}")
-_ROMANCE_TYPES = (r"rue|avenue|boulevard|chemin|place|quai|via|viale|piazza|piazzale|corso|vicolo|largo|strada|contrada|calle|c/|avenida|avda\.?|av\.|plaza|"
+_ROMANCE_TYPES = (r"rue|avenue|boulevard|chemin|place|quai|chaussée|drève|allée|impasse|route|"
+                  r"via|viale|piazza|piazzale|corso|vicolo|largo|strada|contrada|borgo|lungomare|salita|"
+                  r"calle|c/|avenida|avda\.?|av\.|plaza|rambla|glorieta|urbanización|urb\.|avinguda|passeig|"
+                  r"bairro|ladeira|rodovia|praceta|beco|"
                   r"paseo|camino|carrer|carretera|ronda|travesía|rúa|rua|travessa|praça|estrada|alameda|"
                   r"ul\.|ulica|al\.|aleja|os\.|osiedle|pl\.|plac")
 _PART = r"(?:de|del|della|delle|dei|degli|di|da|do|dos|das|la|las|los|el|les|le|du|des|d'|l'|dell'|i|y|e|św\.)"
 _ROMANCE_STREET = re.compile(
     rf"(?i:\b(?:{_ROMANCE_TYPES}))[ \t]++(?:{_PART}[ \t]*+)*{_WORD}(?:[ \t]++(?:{_PART}[ \t]*+)*{_CAP}){{0,3}}"
-    rf",?[ \t]*+(?:n[ºo°.]?[ \t]*+)?\d{{1,4}}[a-zA-Z]?(?:[/-](?:\d{{1,4}}[a-zA-Z]?|[A-Za-z]\b))?{_NUM_END}"
+    rf",?[ \t]*+(?:(?:n[ºo°.]?[ \t]*+)?\d{{1,4}}[a-zA-Z]?(?:[/-](?:\d{{1,4}}[a-zA-Z]?|[A-Za-z]\b))?{_NUM_END}|s/n\b)"
     r"(?:,?[ \t]*+\d{1,2}[ºª°][ \t]*+(?:(?i:esq|dto|dta|izq|izqda|izda|dcha|drcha|fte)\.?|(?i:frente)|[A-Za-z](?![A-Za-z]))?)?"
     r"(?:,?[ \t]*+(?:m\.|m|lok\.|mieszk\.)[ \t]*+\d{1,4})?")
 _FR_STREET = re.compile(
@@ -67,15 +74,20 @@ _FR_STREET = re.compile(
 # postal code and city; the city in any case is kept for the context check in find()
 _CITY = rf"({_WORD}(?:[ \t]++(?:am|an|sur|sous|de|del|di|im|in|bei|la|le|en|an der)?[ \t]*+{_CAP})?)"
 _POSTCODE_CITY = re.compile(
-    rf"(?<![\w-])(?:(?:[A-Z]{{1,2}}-)?\d{{5}}|\d{{2}}-\d{{3}}|\d{{4}}[ \t]?[A-Z]{{2}}|\d{{3}}[ \t]\d{{2}}|\d{{4}}-\d{{3}}|\d{{4}})"
-    rf"[ \t]++{_CITY}")
+    rf"(?<![\w-])(?:(?:[A-Z]{{1,2}}-)?\d{{5}}|[A-Z]{{1,2}}-\d{{4}}|\d{{5}}-\d{{3}}|\d{{2}}-\d{{3}}|\d{{4}}[ \t]?[A-Z]{{2}}|"
+    rf"\d{{3}}[ \t]\d{{2}}|\d{{4}}-\d{{3}}|\d{{4}})"
+    rf"[ \t]++{_CITY}(?:[ \t]++CEDEX(?:[ \t]++\d{{1,2}})?)?(?:[ \t]*+\([^()\n]{{1,30}}\))?")
 _US_STATES = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
               "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR ON QC BC AB MB SK NS NB NL PE").split()
 _US_CITY_ZIP = re.compile(
     rf"\b{_CAP}(?:[ \t]++{_CAP}){{0,3}},?[ \t]*+(?:{'|'.join(_US_STATES)})[ \t]++\d{{5}}(?:-\d{{4}})?\b"
     rf"|\b(?:{'|'.join(_US_STATES)})[ \t]++\d{{5}}(?:-\d{{4}})?\b(?![ \t]*+[{_LO}])")
-_UK_POSTCODE = re.compile(rf"\b(?:{_CAP}[ \t]++){{0,2}}[A-Z]{{1,2}}\d[A-Z\d]?[ \t]*+\d[A-Z]{{2}}\b")
-_CA_POSTCODE = re.compile(rf"\b(?:{_CAP}(?:[ \t]++{_CAP}){{0,2}},?[ \t]*+(?:ON|QC|BC|AB|MB|SK|NS|NB|NL|PE|NT|NU|YT)[ \t]++)?"
+_UK_POSTCODE = re.compile(rf"\b(?:(?:{_CAP}|[A-Z]{{3,}})[ \t]++){{0,2}}[A-Z]{{1,2}}\d[A-Z\d]?[ \t]*+\d[A-Z]{{2}}\b")
+_AU_TOWN = re.compile(rf"\b(?:(?:{_CAP}|[A-Z]{{3,}})[ \t]++){{0,2}}(?:{_CAP}|[A-Z]{{3,}}),?[ \t]++(?:NSW|VIC|QLD|SA|WA|TAS|NT|ACT)"
+                      r"[ \t]++\d{4}\b")
+_CA_POSTCODE = re.compile(rf"\b(?:{_CAP}(?:[ \t-]++{_CAP}){{0,2}},?[ \t]*+(?:ON|QC|BC|AB|MB|SK|NS|NB|NL|PE|NT|NU|YT|"
+                          rf"\({_CAP}(?:[ \t-]{_CAP})?\)|Ontario|Qu[ée]bec|Alberta|Manitoba|Saskatchewan|Nova Scotia|"
+                          r"New Brunswick|British Columbia)[ \t]++)?"
                           r"[A-Z]\d[A-Z][ \t]?\d[A-Z]\d\b")
 _KANJI = "一-龥々〆ヶ"
 _JP_PREF = r"(?:東京都|北海道|京都府|大阪府|[一-龥]{2,3}県)"
@@ -123,7 +135,7 @@ def find(norm: str, has_cjk: bool) -> list[Span]:
     spans = []
     for rx in _STREETS:
         spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in rx.finditer(norm))
-    for rx in (_US_CITY_ZIP, _UK_POSTCODE, _CA_POSTCODE):
+    for rx in (_US_CITY_ZIP, _UK_POSTCODE, _CA_POSTCODE, _AU_TOWN):
         spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in rx.finditer(norm))
     streets = sorted(spans)
     starts, ends = {s.start for s in streets}, {s.end for s in streets}
@@ -145,7 +157,7 @@ def find(norm: str, has_cjk: bool) -> list[Span]:
     if has_cjk:
         spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in _JP_ADDRESS.finditer(norm))
         spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in _ZH_ADDRESS.finditer(norm))
-    return spans
+    return spans + address_blocks.extend(norm, spans)
 
 
 def _is_town(norm: str, m: re.Match, street_ends: set[int]) -> bool:

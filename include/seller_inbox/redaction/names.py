@@ -83,7 +83,7 @@ def _name_words(seq: str, start: int, trust: str) -> Span | None:
         if not token or low in lx.NOT_NAMES or not any(c.isalpha() for c in token) or (
                 i == 0 and re.fullmatch(_PARTICLE, token)):
             break
-        title = (token[0].isupper() and not token.isupper() or re.fullmatch(r"[^\W\d_]\.", token) is not None
+        title = (token[0].isupper() and not token.isupper() or re.fullmatch(r"[^\W\d_]\.", w.group(0)) is not None
                  or cjk_surname(token))
         if i == 0:
             first_banked = low in lx.FIRST_NAMES

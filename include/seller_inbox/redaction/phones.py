@@ -34,7 +34,8 @@ _GROUPED = (rf"(?:1{_S1})?{_OPEN}?[2-9]\d\d{_CLOSE}?{_S1}\d{{3}}{_S1}\d{{4}}"   
             rf"|1[3-9]\d{_S0}\d{{4}}{_S0}\d{{4}}"                                   # CN mobile 3-4-4
             rf"|[1-9]\d\d{_S1}\d{{6,7}}"                                             # IT mobile 333-1234567
             rf"|[1-9]\d{_S1}\d{{3}}{_S1}\d\d{_S1}\d\d"                               # ES/PL landline 91 123 45 67
-            rf"|[1-9]\d{_S1}\d{{3}}{_S1}\d{{4}}")                                   # PT landline 21 123 4567
+            rf"|[1-9]\d{_S1}\d{{3}}{_S1}\d{{4}}"                                    # PT landline 21 123 4567
+            rf"|{_OPEN}{_ZERO}[ \t]?[1-9]\d{{1,4}}{_CLOSE}[ \t]?\d{{1,4}}(?:[ \t]\d{{1,4}}){{1,3}}(?:-\d{{1,4}})?")  # DE (0 40) 38 61 92-77
 _PLAIN = r"[1-9]\d{8,9}"
 # not after a letter, digit, "[", a word joined by "-" or "/" (model numbers), or a VAT prefix
 _BEFORE = (r"(?<![0-9A-Za-z\[])(?<![0-9A-Za-z][-/])"
