@@ -37,10 +37,11 @@ _GROUPED = (rf"(?:1{_S1})?{_OPEN}?[2-9]\d\d{_CLOSE}?{_S1}\d{{3}}{_S1}\d{{4}}"   
             rf"|[1-9]\d{_S1}\d{{3}}{_S1}\d{{4}}"                                    # PT landline 21 123 4567
             rf"|{_OPEN}{_ZERO}[ \t]?[1-9]\d{{1,4}}{_CLOSE}[ \t]?\d{{1,4}}(?:[ \t]\d{{1,4}}){{1,3}}(?:-\d{{1,4}})?")  # DE (0 40) 38 61 92-77
 _PLAIN = r"[1-9]\d{8,9}"
-# not after a letter, digit, "[", a word joined by "-" or "/" (model numbers), or a VAT prefix
+# not after a letter, digit, "[", a word joined by "-" or "/" (model numbers), or a VAT or UPU
+# tracking prefix ("DE 123 456 789", "EJ 482 913 705 JP")
 _BEFORE = (r"(?<![0-9A-Za-z\[])(?<![0-9A-Za-z][-/])"
            rf"(?<!\d{_SEP})(?<!\d{_SEP}{{2}})(?<!\d{_SEP}{{3}})"
-           r"(?<!\b(?:AT|BE|DE|ES|FR|GB|IT|NL|PL|SE|PT|DK|FI|IE|LU) )(?<!IVA )(?<!NIP )(?<!BTW )(?<!NIF )(?<!CIF )")
+           r"(?<!\b[A-Z]{2} )(?<!IVA )(?<!NIP )(?<!BTW )(?<!NIF )(?<!CIF )")
 
 # a plain run of 9-10 digits is redacted but not checked: after "DHL tracking" it is a parcel
 UNREDACTED_PHONE_CHECK = rf"{_BEFORE}(?:{_INTL}|{_TRUNK}|{_GROUPED}){_END}"
