@@ -425,13 +425,30 @@ def _create_backfills(stack: Stack, env: dict) -> tuple[list[str], datetime, dat
     for s in get_registry().enabled_stores:
         _airflow(["dags", "unpause", f"si_{s.id}_pipeline"], env, check=False)
         _airflow(["dags", "unpause", f"si_{s.id}_auth"], env, check=False)
-        err = _create_backfill(env, f"si_{s.id}_pipeline", frm, to)
+        active = _active_backfill(env, f"si_{s.id}_pipeline")
+        if active == (f"{frm:%Y-%m-%d}", f"{to:%Y-%m-%d}"):  # an earlier `make run` stopped before it ended
+            pipelines.append(f"si_{s.id}_pipeline")
+            _say(f"• backfill {s.id}: {frm:%Y-%m-%d} … {to:%Y-%m-%d} (created earlier; resumes)")
+            continue
+        err = (f"the backfill {active[0]} … {active[1]} is still running (see the UI)" if active
+               else _create_backfill(env, f"si_{s.id}_pipeline", frm, to))
         if err:
             _say(f"• backfill {s.id}: could not be created: {err}")
         else:
             pipelines.append(f"si_{s.id}_pipeline")
             _say(f"• backfill {s.id}: {frm:%Y-%m-%d} … {to:%Y-%m-%d}")
     return pipelines, frm, to
+
+
+def _active_backfill(env: dict, dag_id: str) -> tuple[str, str] | None:
+    """First and last day of the DAG's unfinished backfill (Airflow allows one), if any."""
+    import sqlite3
+
+    db = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
+    with sqlite3.connect(db, timeout=10) as c:
+        row = c.execute("SELECT substr(from_date, 1, 10), substr(to_date, 1, 10) FROM backfill "
+                        "WHERE dag_id = ? AND completed_at IS NULL", [dag_id]).fetchone()
+    return tuple(row) if row else None
 
 
 def _create_backfill(env: dict, dag_id: str, frm: datetime, to: datetime, attempts: int = 6) -> str | None:

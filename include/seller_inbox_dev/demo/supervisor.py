@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -205,7 +206,8 @@ def tail(path: Path, n: int) -> list[str]:
         lines = path.read_text(errors="replace").splitlines()
     except OSError:
         return []
-    return [l.rstrip()[:200] for l in lines if l.strip()][-n:]
+    words = re.compile(r"[^\W\d_]{3}")  # skips blank lines and Airflow's ASCII-art banner
+    return [l.rstrip()[:200] for l in lines if words.search(l)][-n:]
 
 
 def port_answers(port: int, host: str = "127.0.0.1") -> bool:
