@@ -48,8 +48,8 @@ def find(text: str, names: Iterable[str] = (), language: str | None = None) -> l
     contact += addresses.find(norm, has_cjk)
     keep = protected.find(norm)
     contact = resolve(contact, keep, text)
-    found = contact + _names.find(text, tuple(names or ()), has_cjk)
-    found += signatures.find(text, contact)
+    people = _names.find(text, tuple(names or ()), has_cjk) + signatures.find(text, contact)
+    found = contact + ([_names.trim_cjk_tail(text, s) for s in people] if has_cjk else people)
     return resolve(found, keep, text)
 
 

@@ -102,6 +102,17 @@ _JP_ADDRESS = re.compile(
 _ZH_ADDRESS = re.compile(
     rf"(?:[{_KANJI}]{{2,3}}(?:省|自治区))?(?:[{_KANJI}]{{2,4}}市)?(?:[{_KANJI}]{{1,4}}(?:区|县))?"
     rf"[{_KANJI}\d]{{1,12}}?(?:路|街|道|巷|弄|大道)\d{{1,5}}号(?:[{_KANJI}\d]{{0,10}}?(?:室|楼|单元|栋))?")
+# what follows a Japanese or Chinese address on the same line: a town in kana, numbers, the building
+# and its floor or flat ("みなとみらい2-3-1 クイーンズタワーA 15階", "SOHO现代城A座1201室")
+_JP_REST = re.compile(rf"[ぁ-んァ-ヶー{_KANJI}]{{1,12}}?\d{{1,4}}(?:(?:丁目|番地|番|号|の|-)\d{{1,4}}){{0,4}}(?:丁目|番地|番|号)?")
+_CJK_BUILDING = re.compile(
+    r"[ \t]?[^\n、。,，;；:：()（）「」]{0,30}?(?:\d{1,3}(?:階|F|楼|层)|\d{1,5}(?:号室|室)|ビル|マンション|ハイツ|コーポ|"
+    r"レジデンス|[A-Za-z\d]{1,3}[座栋幢]\d{0,5}室?|\d{1,2}单元\d{0,5}室?|大厦|公寓)(?:[ \t]?\d{1,5}(?:号室|室|階|楼))?")
+_ZH_AREA = re.compile(
+    rf"[{_KANJI}]{{2,3}}(?:省|自治区)[{_KANJI}]{{2,4}}市(?:[{_KANJI}]{{1,4}}?[区县市])?(?:[{_KANJI}\d]{{1,10}}?(?:路|街|大道|巷))?"
+    rf"|[{_KANJI}]{{2,4}}市[{_KANJI}]{{1,4}}?区(?:[{_KANJI}\d]{{1,10}}?(?:路|街|大道|巷))?"
+    rf"|[{_KANJI}]{{2,8}}?(?:小区|花园|公寓|新村|家园|社区)(?:\d{{1,3}}[栋幢号楼座])?(?:\d{{1,2}}单元)?(?:\d{{1,5}}室?)?"
+    r"|(?:邮编|邮政编码|郵便番号)[ \t]*+[:：]?[ \t]*+\d{3}-?\d{3,4}")
 # a street without a known type word ("Damrak 1"): only right before a postal code and town
 _GENERIC_STREET = re.compile(
     rf"(?:^|(?<=[\n,:;.!?]))[ \t]*+((?:{_CAP}[ \t]++(?:(?:van|von|de|der|den|la|le|di|da|del|du|des)[ \t]++)*){{0,3}}"
@@ -129,6 +140,9 @@ _BUILDING_LINE = re.compile(
     r"(?m)^[ \t]*+(?:Résidence|Résid\.|Bât\.?|Bâtiment|Immeuble|Escalier|Appartement|Appt\.?|Apt\.?|Flat|Suite|Unit|"
     r"Building|Bldg\.?|Gebäude|Hinterhaus|Vorderhaus|Edificio|Edif\.|Palazzina|Scala|Piso|Portal|Bloque|Blok|Klatka|"
     r"Lgh|Lägenhet|c/o)\b[^\n]{0,50}$")
+# a firm on a c/o line receives the parcel: its name is no one's personal data
+_FIRM = re.compile(r"(?i)\b(?:gmbh|ag|kg|ltd|limited|inc|llc|plc|sarl|sas|srl|spa|s\.?l|s\.?a|bv|nv|ab|oy|"
+                   r"co|company|corp|logisti[ck]s?|freight|spedition|transport[es]?|trading|services)\b\.?")
 
 
 def find(norm: str, has_cjk: bool) -> list[Span]:
@@ -142,7 +156,8 @@ def find(norm: str, has_cjk: bool) -> list[Span]:
     for m in _BUILDING_LINE.finditer(norm):
         line = m.group(0)
         near = any(m.end() + k in starts or m.start() - k in ends for k in (1, 2))
-        if near and (any(c.isdigit() for c in line) or re.search(r"\b[A-Z]\b|[A-Z][a-zà-ÿ]+ [A-Z][a-zà-ÿ]+", line)):
+        if near and not _FIRM.search(line) and (
+                any(c.isdigit() for c in line) or re.search(r"\b[A-Z]\b|[A-Z][a-zà-ÿ]+ [A-Z][a-zà-ÿ]+", line)):
             spans.append(Span(m.start() + len(line) - len(line.lstrip(" \t")), m.end(), "ADDRESS"))
     for s in list(streets):
         unit = _UNIT_AFTER.match(norm, s.end)
@@ -155,9 +170,25 @@ def find(norm: str, has_cjk: bool) -> list[Span]:
             if before:
                 spans.append(Span(before.start(1), before.end(1), "ADDRESS"))
     if has_cjk:
-        spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in _JP_ADDRESS.finditer(norm))
-        spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in _ZH_ADDRESS.finditer(norm))
+        spans.extend(_cjk(norm))
     return spans + address_blocks.extend(norm, spans)
+
+
+def _cjk(norm: str) -> list[Span]:
+    """Japanese and Chinese addresses, each continued over the rest of its town and its building."""
+    found = [m.span() for rx in (_JP_ADDRESS, _ZH_ADDRESS, _ZH_AREA) for m in rx.finditer(norm)]
+    out = []
+    for start, end in found:
+        if norm[end - 1:end] in "市区町村郡":
+            rest = _JP_REST.match(norm, end)
+            end = rest.end() if rest else end
+        for _ in range(3):  # "中关村大厦" then "B座1506室"
+            building = _CJK_BUILDING.match(norm, end)
+            if not building or building.end() == end:
+                break
+            end = building.end()
+        out.append(Span(start, end, "ADDRESS"))
+    return out
 
 
 def _is_town(norm: str, m: re.Match, street_ends: set[int]) -> bool:

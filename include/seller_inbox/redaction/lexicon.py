@@ -188,3 +188,41 @@ karin maria eva kristina lena sara emma elsa maja ingrid astrid sofia linnea ebb
 joão pedro tiago rui nuno miguel diogo rodrigo gonçalo andré bruno ricardo vasco duarte afonso
 inês beatriz mariana catarina rita joana leonor matilde carolina margarida sofia
 """.split())
+# words of an order and short verbs that follow a name in running text ("M. Pedido", "Noemi e ho"),
+# "here" and "you" in every language ("Oskar här", "Szanowni Państwo")
+NOT_NAMES |= set("""pedido pedidos encomenda encomendas commande commandes bestellung bestellungen ordine ordini zamówienie
+zamówienia bestelling beställning beställningen paquete paquet paket pacco paczka pakket paketet envío envoi versand
+spedizione wysyłka verzending leverans producto produit produkt prodotto artikel artículo article articolo produto
+entrega livraison lieferung consegna dostawa levering reembolso remboursement rückerstattung rimborso zwrot
+terugbetaling återbetalning devolução devolución retour rücksendung reso
+ho ha hanno abbiamo avevo he has hemos tengo tiene tenho tem temos estou estoy sto stiamo habe hat haben hatte ai avons
+heb heeft hebben mam mamy har hade var vi sou está estamos j'ai
+här där hier tutaj tu aqui aquí qui ici państwo państwa panowie panie pani pan panią
+""".split())
+NOT_NAMES |= {"bye", "appreciate", "appreciated", "asap", "urgent", "pls", "plz", "please", "thanx", "tks", "tnx", "xx",
+              "xoxo", "regs", "rgds", "brgds", "cya", "later", "soon", "tschau", "tschüs", "adiós", "adieu", "arrivederci",
+              "tchau", "hejdå", "doei", "dzięki", "merci", "grazie", "obrigado", "gracias"}
+# people a parcel is left with, in every served language: "give it to my neighbour Oona Pettersen"
+RELATIONS = (r"(?:my|our)[ \t]+(?:next[- ]door[ \t]+)?(?:neighbou?rs?|landlord|landlady|concierge|doorman|colleague|flatmate|"
+             r"roommate|housemate|boss|partner|fianc[ée]e?|girlfriend|boyfriend|cousin|aunt|uncle|niece|nephew|"
+             r"grandmother|grandfather|grandma|grandpa|son|daughter|husband|wife|mother|father|mum|mom|dad|brother|"
+             r"sister|friend|caretaker|receptionist|assistant)|"
+             r"(?:meine[mnrs]?|unsere[mnrs]?|bei|an)[ \t]+(?:Nachbar(?:in|n)?|Vermieter(?:in)?|Hausmeister(?:in)?|"
+             r"Kolleg(?:e|in|en)|Mitbewohner(?:in)?|Schwester|Bruder|Tochter|Sohn|Mutter|Vater|Frau|Mann|Freund(?:in)?|"
+             r"Partner(?:in)?|Schwiegermutter|Oma|Opa|Tante|Onkel)|"
+             r"(?:à[ \t]+)?(?:mon|ma|notre)[ \t]+(?:voisin(?:e)?|gardien(?:ne)?|concierge|collègue|colocataire|"
+             r"propriétaire|sœur|soeur|frère|fille|fils|mère|père|mari|femme|ami(?:e)?|compagn(?:on|e)|cousin(?:e)?)|"
+             r"(?:al[ \t]+|alla[ \t]+)?(?:mio|mia|nostro|nostra)[ \t]+(?:vicin[oa]|portiere|portinaia|collega|"
+             r"coinquilin[oa]|padrone di casa|sorella|fratello|figli[oa]|madre|padre|marito|moglie|amic[oa]|cugin[oa])|"
+             r"(?:a[ \t]+)?(?:mi|nuestr[oa])[ \t]+(?:vecin[oa]|porter[oa]|conserje|compañer[oa](?: de piso)?|"
+             r"casero|casera|herman[oa]|hij[oa]|madre|padre|marido|mujer|espos[oa]|amig[oa]|prim[oa]|suegr[oa])|"
+             r"(?:ao[ \t]+|à[ \t]+)?(?:meu|minha|o meu|a minha|nosso|nossa)[ \t]+(?:vizinh[oa]|porteir[oa]|colega|"
+             r"senhori[oa]|irmã|irmão|filh[oa]|mãe|pai|marido|mulher|espos[oa]|amig[oa]|prim[oa])|"
+             r"(?:mijn|onze)[ \t]+(?:buurman|buurvrouw|buren|huisbaas|collega|huisgenoot|zus|broer|dochter|zoon|"
+             r"moeder|vader|man|vrouw|vriend(?:in)?)|"
+             r"(?:mój|moja|mojemu|mojej|naszemu|naszej|u)[ \t]+(?:sąsiad(?:ka|a|owi|ki)?|dozorc[ay]|kolega|koleżank[ai]|"
+             r"współlokator(?:ka)?|siostr[ay]|brat(?:a)?|córk[ai]|syn(?:a)?|mam[ay]|tat[ay]|mąż|żon[ay])|"
+             r"(?:min|mitt|vår|hos[ \t]+min|hos)[ \t]+(?:granne|grannen|hyresvärd|kollega|rumskamrat|syster|bror|"
+             r"dotter|son|mamma|pappa|man|fru|sambo|vän|kompis)")
+BUSINESS |= set("""logistik logistics freight spedition transport transportes transporti trasporti expédition
+spedizioni envíos s.a. s.l. s.r.l. sp. o.o. kk 株式会社 有限会社 有限公司 公司""".split())

@@ -19,7 +19,9 @@ CAP = rf"(?:[{UP}][{LO}]{{0,30}}(?:['’-][{UP}{LO}][{LO}]{{1,30}}|[{UP}][{LO}]{
 WORD = rf"[{UP}{LO}][{LO}{UP}'’-]{{0,40}}"
 _PARTICLE = r"(?:van|von|der|den|de|da|di|del|della|la|le|du|dos|das|ten|ter|zu|y|e|bin|al)"
 _CAP_SEQ = rf"{CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{CAP}){{0,2}}"
-_ANY_SEQ = rf"{WORD}(?:[ \t]+{WORD}){{0,2}}"
+# an initial counts as a word ("C. Frantzen", "q. harrowgate", "Ambrose N.")
+_ANY_WORD = rf"(?:[{UP}{LO}]\.(?=[ \t]+[{UP}{LO}])|{WORD}(?:[ \t]+[{UP}]\.(?=[ \t]*+$|[ \t]*+\n))?)"
+_ANY_SEQ = rf"{_ANY_WORD}(?:[ \t]+{_ANY_WORD}){{0,2}}"
 KANJI = "一-龥々〆ヶ"
 # a separator between a cue and a name: punctuation with optional spaces, or spaces; possessive, so
 # that 20,000 spaces after "Thanks" are not tried split by split
@@ -40,6 +42,10 @@ _GREETING_RE = re.compile(
     rf"(?im)^[ \t]*+(?:{_GREETING})(?:[ \t]++(?-i:{lx.HONORIFICS})\.?)?{_SEP_COMMA}({_ANY_SEQ})(?=[ \t]*+(?:[,!.:;]|$))")
 _STRONG_RE = re.compile(rf"(?i:\b(?:{lx.STRONG_INTROS})){_SEP_COMMA}({_ANY_SEQ})")
 _WEAK_RE = re.compile(rf"(?i:\b(?:{lx.WEAK_INTROS}))[ \t]+({_CAP_SEQ})")
+# a third person named after who they are to the buyer: two Title-case words are a name wherever they stand
+_RELATION_RE = re.compile(rf"(?i:\b(?:{lx.RELATIONS}))(?:[ \t]*+,)?[ \t]++({_CAP_SEQ})")
+# an initial and a surname in running text ("ask C. Frantzen"), not after another initial ("U.S. Army")
+_INITIAL_RE = re.compile(rf"(?<![\w.'’-])[{UP}]\.[ \t]?([{UP}][{LO}]{{2,30}}(?:-[{UP}][{LO}]{{2,30}})?)(?![\w'’-])")
 # not on the first line: "Best Choice Products" is a shop, "Best, Jo" under a message a name
 _CLOSING_INLINE_RE = re.compile(rf"(?im)(?:(?<=\n)|(?<=[.!?] ))[ \t]*+(?:{_CLOSING}){_SEP}({_ANY_SEQ}){_END}")
 _CLOSING_TAIL_RE = re.compile(rf"(?m)^[ \t]*+(?i:{_CLOSING})\b[^\n]{{0,80}}?,[ \t]*+({_CAP_SEQ}){_END}")
@@ -61,6 +67,8 @@ _JA_NAME_IS_RE = re.compile(r"(?:私の名前は|名前は)([^\s。、,.]{1,12}?
 _JA_SAMA_RE = re.compile(rf"([{KANJI}ァ-ヶー]{{1,6}}|[ぁ-ん]{{2,6}}|(?<![A-Za-zÀ-ÿ])[A-ZÀ-Þ][A-Za-zß-ÿ]{{1,15}}(?:[ 　][A-ZÀ-Þ][A-Za-zß-ÿ]{{1,15}})?)"
                          r"(?:[ 　]?)(?:様|さま|さん|殿|くん|ちゃん)")
 _CJK_CLOSING_NAME_RE = re.compile(rf"(?m)(?:{lx.CJK_CLOSINGS})[。.!！]?[ \t　]*([{KANJI}]{{2,5}}|[{KANJI}]{{1,3}}[ 　][{KANJI}]{{1,3}})[ \t　]*$")
+# "中島宛", "田中様宛て": the addressee of a parcel
+_JA_ATE_RE = re.compile(rf"(?<![{KANJI}])([{KANJI}]{{2,4}}?)(?:[ 　]?(?:様|さま|殿))?(?:宛て?|あて)")
 _ZH_INTRO_RE = re.compile(rf"我(?:叫|是|姓)([{KANJI}]{{2,4}}?)(?=[，。,.!！?？\s、]|$)")
 _JA_HONORIFIC_KEEP = {"お客", "客", "皆", "お", "ご", "皆々", "各位", "お疲れ", "お世話", "ご苦労", "奥", "神", "王",
                       "店長", "担当", "担当者", "業者", "配達員", "運送屋", "宅配業者", "販売者", "出品者", "お店", "皆様"}
@@ -148,7 +156,7 @@ def cjk_surname(word: str) -> bool:
                                                               or word[0] in lx.CJK_SURNAMES)
 
 
-_FILLER = {"here", "hier", "ici", "qui", "aquí", "aqui", "again", "encore", "ancora", "otra", "vez"}
+_FILLER = {"here", "hier", "ici", "qui", "aquí", "aqui", "again", "encore", "ancora", "otra", "vez", "här", "tutaj"}
 
 
 def _only_filler(rest: str) -> bool:
@@ -194,17 +202,74 @@ def find(text: str, names: tuple[str, ...] = (), has_cjk: bool = False) -> list[
             if s and (not whole or _only_filler(text[s.end:m.end(1)])):
                 if rx is _WEAK_RE and not _name_ends(text, s):
                     continue  # "This is Amazing quality", "Sono Soddisfatto del prodotto"
+                if rx is _WEAK_RE and _company(text, s.start):
+                    continue  # "c/o Brandt Logistik GmbH": a firm receives the parcel, not a person
                 spans.append(s)
+            elif s is None and rx in (_CLOSING_INLINE_RE, _DASH_RE) and _signs_off(text, m):
+                lone = _lone_sign_off(m.group(1), m.start(1))  # "Cheers, ragnhild" closing the message
+                if lone:
+                    spans.append(lone)
+    spans.extend(_third_persons(text))
     if has_cjk:
         spans.extend(_cjk(text))
     return spans
 
 
+def _company(text: str, start: int) -> bool:
+    """Whether the words from ``start`` to the end of the line name a firm ("Harbour Freight Ltd")."""
+    end = text.find("\n", start)
+    words = text[start:end if end >= 0 else len(text)].replace(",", " ").split()[:6]
+    return any(w.lower().strip(".()") in lx.BUSINESS for w in words)
+
+
+def trim_cjk_tail(text: str, s: Span) -> Span:
+    """A Chinese name without the 收 ("recipient") written after it ("张伟 收")."""
+    end = s.end
+    while end - s.start > 2 and text[end - 1] in "收啟启":
+        end -= 1
+        while end > s.start and text[end - 1] in " \t　":
+            end -= 1
+    return Span(s.start, end, s.kind)
+
+
+def _signs_off(text: str, m: re.Match) -> bool:
+    """The cue opens the message's last line and a comma or dash sets the word off ("Cheers, bo")."""
+    line_start = text.rfind("\n", 0, m.start(1)) + 1
+    cue = text[line_start:m.start(1)]
+    return (text[m.end():].strip() == "" and re.search(r"[,:–—-][ \t]*+$", cue) is not None
+            and text[line_start:m.start()].strip() == "")
+
+
+def _lone_sign_off(word: str, start: int) -> Span | None:
+    """One word in lower case or capitals signing off the message: a name, unless it is a word."""
+    w = word.strip()
+    if " " in w or not w.isalpha() or not 2 <= len(w) <= 20 or w.lower() in lx.NOTICE_WORDS:
+        return None
+    return Span(start, start + len(w), "NAME")
+
+
+# after "C. Frantzen" the clause ends: "size L. Why is …" and "la S. Non esiterò" are sentences
+_INITIAL_END = re.compile(rf"[ \t]*+(?:[,;:)\n]|$|\.(?:\s|$)|[ \t][{UP}][{LO}])")
+
+
+def _third_persons(text: str) -> list[Span]:
+    """Names after a relationship word ("my neighbour Oona Pettersen") and initial + surname."""
+    spans = []
+    for m in _RELATION_RE.finditer(text):
+        s = _name_words(m.group(1), m.start(1), "case")
+        if s and (" " in text[s.start:s.end] or _name_ends(text, s)):
+            spans.append(s)
+    for m in _INITIAL_RE.finditer(text):
+        if m.group(1).lower() not in lx.NOTICE_WORDS and _INITIAL_END.match(text, m.end()):
+            spans.append(Span(m.start(), m.end(), "NAME"))
+    return spans
+
+
 def _cjk(text: str) -> list[Span]:
     spans = []
-    for rx in (_JA_INTRO_RE, _JA_NAME_IS_RE, _ZH_INTRO_RE, _CJK_CLOSING_NAME_RE, _CJK_LABELLED_RE):
+    for rx in (_JA_INTRO_RE, _JA_NAME_IS_RE, _ZH_INTRO_RE, _CJK_CLOSING_NAME_RE, _CJK_LABELLED_RE, _JA_ATE_RE):
         for m in rx.finditer(text):
-            if rx is _CJK_CLOSING_NAME_RE and not cjk_surname(m.group(1)):
+            if rx in (_CJK_CLOSING_NAME_RE, _JA_ATE_RE) and not cjk_surname(m.group(1)):
                 continue
             if m.group(1).strip() not in lx.CJK_NOT_NAMES:
                 spans.append(Span(m.start(1), m.end(1), "NAME"))

@@ -26,10 +26,15 @@ _ANYWHERE = [
 _LABELLED = [("tracking", ids.TRACKING_AFTER_CONTEXT_RE), ("asin", ids.ASIN_LABELLED_RE), ("reference", ids.REFERENCE_RE)]
 
 
+def _block_number(norm: str, kind: str, m: re.Match) -> bool:
+    """"博多駅前3-25-21": dashed numbers right after a kanji are a Japanese block address, not a date."""
+    return kind == "date" and "-" in m.group(0) and m.start() > 0 and "\u4e00" <= norm[m.start() - 1] <= "\u9fff"
+
+
 def find(norm: str) -> list[Span]:
     spans = []
     for kind, rx in _ANYWHERE:
-        spans.extend(Span(m.start(), m.end(), kind) for m in rx.finditer(norm))
+        spans.extend(Span(m.start(), m.end(), kind) for m in rx.finditer(norm) if not _block_number(norm, kind, m))
     for kind, rx in _LABELLED:
         spans.extend(Span(m.start(1), m.end(1), kind) for m in rx.finditer(norm))
     spans.extend(Span(m.start(), m.end(), "model") for m in ids.MODEL_NUMBER_RE.finditer(norm))

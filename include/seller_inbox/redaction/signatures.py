@@ -16,7 +16,7 @@ _LABEL_RE = re.compile(r"(?i)^[ \t]*(?:(?:tel|tél|phone|mobile?|mob|cell|handy|
                        r"indirizzo|dirección|endereço|adres|tfn|telefon|teléfono|telefono|電話|携帯|住所|メール|地址|电话|手机"
                        r")\.?[ \t]*[:：]?[ \t]*)?")
 _NAME_TOKEN = re.compile(rf"{CAP}|(?:van|von|der|den|de|da|di|del|della|la|le|du|dos|das|ten|ter|y|e)")
-_LOWER_TOKEN = re.compile(rf"[{UP}{LO}][{UP}{LO}'’-]*|[{UP}]\.")
+_LOWER_TOKEN = re.compile(rf"[{UP}{LO}][{UP}{LO}'’-]*|[{UP}{LO}]\.")
 _CJK_NAME = re.compile(rf"[{KANJI}]{{2,5}}|[{KANJI}]{{1,3}}[ 　][{KANJI}]{{1,3}}|[ァ-ヶー]{{2,8}}(?:[・ 　][ァ-ヶー]{{2,8}})?")
 _SEPARATOR = re.compile(r"^[ \t]*(?:-- ?$|-{3,}|_{3,}|={3,}|>|On .* wrote:|Am .* schrieb|Le .* a écrit|Il .* ha scritto|El .* escribió)")
 _LEAD = re.compile(r"^[ \t]*(?:[-–—~]{1,2}[ \t]*)?")
@@ -105,9 +105,11 @@ def find(text: str, contact: list[Span]) -> list[Span]:
             prv = i > 0 and is_contact[i - 1]
             if nxt or prv:  # a name in lower case only right above the contact lines, in two or three words
                 mark(i, allow_lower=nxt and 2 <= len(lines[i].split()) <= 3)
-            elif _last_of_block(lines, blank, i) and _full_name(lines[i]) and (
-                    blank[i - 1] or lines[i - 1].rstrip().endswith((".", "!", ",", "。", "！"))):
-                mark(i, allow_lower=False)  # a full name closing the message
+            elif (_last_of_block(lines, blank, i) and _full_name(lines[i]) and not lines[i - 1].rstrip().endswith(":")
+                  and not (lines[i].isupper() and _shouted(lines, i))):
+                mark(i, allow_lower=True)  # a full name closing the message
+            elif _last_of_block(lines, blank, i) and _lone_name(lines[i]) and lines[i - 1].rstrip().endswith(","):
+                mark(i, allow_lower=True)  # "ragnhild" or "TORBEN" alone under a line ending in a comma
     return out
 
 
@@ -129,7 +131,7 @@ def _cjk_names_on_contact_line(line: str, start: int, covered: bytearray) -> lis
     return out
 
 
-_TITLE_WORD = re.compile(rf"[{UP}][{LO}]+(?:['’-][{UP}][{LO}]+)?")
+_TITLE_WORD = re.compile(rf"[{UP}][{LO}]+(?:['’-][{UP}][{LO}]+)?|[{UP}]{{2,}}(?:-[{UP}]{{2,}})?|[{UP}]\.")
 
 
 def _full_name(line: str) -> bool:
@@ -142,7 +144,22 @@ def _full_name(line: str) -> bool:
         return False
     if words[0].lower() in lx.FIRST_NAMES:
         return True
-    return len(words) <= 3 and all(_TITLE_WORD.fullmatch(w) and w.lower() not in lx.NOTICE_WORDS for w in words)
+    if not all(_TITLE_WORD.fullmatch(w) and w.lower() not in lx.NOTICE_WORDS for w in words):
+        return False
+    caps = [w.isupper() for w in words if not w.endswith(".")]
+    return len(words) <= 3 and bool(caps) and (all(caps) or not any(caps))  # "Outdoor MX" is a shop
+
+
+def _shouted(lines: list[str], i: int) -> bool:
+    """Whether the line above ``i`` is in capitals too: then capitals say nothing about a name."""
+    above = next((ln for ln in reversed(lines[:i]) if ln.strip()), "")
+    return not any(c.islower() for c in above)
+
+
+def _lone_name(line: str) -> bool:
+    """One word alone on the last line, in any case, that is no ordinary word ("Thanks", "Urgent")."""
+    w = line.strip().rstrip(".!")
+    return w.isalpha() and 2 <= len(w) <= 20 and w.lower() not in lx.NOTICE_WORDS and not _CJK_NAME.fullmatch(w)
 
 
 def _last_of_block(lines: list[str], blank: list[bool], i: int) -> bool:
