@@ -12,8 +12,11 @@ LocalExecutor. Connections are passed the way Airflow reads them in production
 Replies go to a local SMTP server (aiosmtpd on a free port) that delivers them into the
 Maildir ``<home>/sent-to-buyers`` (open it with any mail client) and files a copy in the
 store's own Sent folder, as a real provider does (docs/delivery.md).
-* interactive: starts ``airflow standalone``, creates one backfill per store over the days,
-  waits for them, prints the KPI table, the UI address and login, and stays up until Ctrl-C.
+* interactive: starts Airflow's scheduler, dag-processor, triggerer and api-server (UI on
+  127.0.0.1) as supervised children (``supervisor.py``: one that dies or stops heartbeating is
+  named and restarted, at most twice), prints the UI address and login as soon as the UI
+  answers, creates one backfill per store over the days, shows per store the runs done,
+  running and queued, prints the KPI table and the login again, and stays up until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ def airflow_env(base: Path, ui_port: int = 8080) -> dict[str, str]:
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{ui_port}",
         # task logs are read from $AIRFLOW_HOME/logs: the demo starts no log server (supervisor.py)
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
+        # a restarted scheduler re-queues what the dead one had queued after 1 min, not 5 (supervisor.py)
+        "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "60",
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
