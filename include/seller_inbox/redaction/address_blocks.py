@@ -19,8 +19,9 @@ _KANJI = "一-龥々〆ヶ"
 # small words inside a house, street or town name
 _GLUE = {"the", "of", "on", "upon", "de", "la", "le", "les", "du", "des", "van", "von", "der", "den", "di", "da", "del",
          "della", "dei", "do", "dos", "das", "y", "e", "am", "an", "im", "in", "sur", "sous", "en", "bei", "zum", "zur",
-         "s/n", "d'", "l'", "st", "st.", "ste"}
-_STOP = (lx.NOT_NAMES | lx.BUSINESS) - _GLUE
+         "s/n", "d'", "l'", "st", "st.", "ste", "los", "las", "el", "il", "lo", "i", "och", "und", "and", "et"}
+# ordinary words that are also the first word of a town ("Great Shelford", "New Milton")
+_STOP = (lx.NOT_NAMES | lx.BUSINESS) - _GLUE - {"great", "new", "good", "well", "fine", "super"}
 _WORD = re.compile(rf"[{_UP}{_LO}][{_UP}{_LO}'’./-]*|\d[\w./-]*|[(),]")
 _CJK_LINE = re.compile(rf"[{_KANJI}ァ-ヶー\w\d -]{{2,30}}(?:\d{{1,3}}階|\d{{1,4}}号室|ビル|マンション|ハイツ|タワー|コーポ|レジデンス|荘|"
                        rf"[A-Za-z\d]?[棟座]\d{{0,4}}|\d{{1,5}}室|大厦|公寓|小区|花园|\d{{1,2}}单元|\d{{1,3}}楼)")
@@ -32,7 +33,7 @@ belgique|belgië|belgien|belgium|luxembourg|nederland|the netherlands|netherland
 brasil|polska|poland|sverige|sweden|danmark|norge|japan|日本|中国|china|méxico|mexico""".replace("\n", "").split("|"))
 
 
-def _address_like(line: str) -> bool:
+def _address_like(line: str, max_words: int = 7) -> bool:
     """A short line of capitalised words, numbers and the glue words of a name, and nothing of a
     sentence: no sentence end, no colon, no ordinary word, no e-mail or greeting."""
     body = line.strip(" \t,")
@@ -45,7 +46,7 @@ def _address_like(line: str) -> bool:
     if body.lower() in _COUNTRIES:
         return True
     words = body.replace(",", " , ").split()
-    if not 1 <= len(words) <= 7:
+    if not 1 <= len(words) <= max_words:
         return False
     real = 0
     for w in words:
@@ -65,8 +66,9 @@ def _address_like(line: str) -> bool:
 
 
 def extend(norm: str, spans: list[Span]) -> list[Span]:
-    """Lines next to address lines that look like address lines, as more address spans."""
-    if "\n" not in norm or not spans:
+    """Lines next to address lines, and comma-separated pieces next to address pieces, that look
+    like address lines, as more address spans."""
+    if not spans:
         return []
     starts, pos = [], 0
     lines = norm.split("\n")
@@ -75,6 +77,12 @@ def extend(norm: str, spans: list[Span]) -> list[Span]:
         pos += len(line) + 1
     covered = bytearray(len(norm) + 1)
     for s in spans:
+        covered[s.start:s.end] = b"\x01" * (s.end - s.start)
+    segments = []
+    for i, line in enumerate(lines):
+        if any(covered[starts[i]:starts[i] + len(line)]):
+            segments.extend(_segments(starts[i], line, covered))
+    for s in segments:  # a block continues from its pieces too ("Little Snoring" then "NORFOLK")
         covered[s.start:s.end] = b"\x01" * (s.end - s.start)
     hit = [_mostly(covered, starts[i], line) for i, line in enumerate(lines)]
     out, taken = [], list(hit)
@@ -86,7 +94,44 @@ def extend(norm: str, spans: list[Span]) -> list[Span]:
             taken[i] = True
             lead = len(lines[i]) - len(lines[i].lstrip(" \t"))
             out.append(Span(starts[i] + lead, starts[i] + len(lines[i].rstrip(" \t,")), "ADDRESS"))
+    return out + segments
+
+
+_PIECE = re.compile(r"[^,\n]+")
+
+
+def _segments(start: int, line: str, covered: bytearray) -> list[Span]:
+    """Comma-separated pieces of a line next to an address piece that look like address pieces:
+    "12 High Street, Little Snoring, Norfolk NR21 0AB", "45 Queen Street, Auckland 1010"."""
+    pieces = [(start + m.start(), start + m.end()) for m in _PIECE.finditer(line)]
+    hit = [any(covered[a:b]) for a, b in pieces]
+    take, out = list(hit), []
+    for step in (1, -1):
+        for k in range(len(pieces)) if step == 1 else range(len(pieces) - 1, -1, -1):
+            if take[k] or not 0 <= k - step < len(pieces) or not take[k - step]:
+                continue
+            a, b = pieces[k]
+            span = _part(line[a - start:b - start], a, after=step == 1)
+            if span:
+                out.append(span)
+                take[k] = span == _part(line[a - start:b - start], a, after=step == 1, whole=True)
     return out
+
+
+def _part(piece: str, a: int, after: bool, whole: bool = False) -> Span | None:
+    """The words of ``piece`` nearest the address that look like an address piece: "Wellington
+    6011" of "Wellington 6011 please", "Urb. Las Adelfas" of "Envío: Urb. Las Adelfas"."""
+    words = list(re.finditer(r"\S+", piece))
+    for n in range(min(len(words), 4), 0, -1):
+        if whole and n < len(words):
+            return None
+        chosen = words[:n] if after else words[len(words) - n:]
+        if n < len(words) and not after and not re.search(r"[:.!?]$", words[len(words) - n - 1].group(0)):
+            continue  # only a label or a sentence's end cuts a piece before an address
+        text = piece[chosen[0].start():chosen[-1].end()].rstrip(".")
+        if _address_like(text, 4):
+            return Span(a + chosen[0].start(), a + chosen[0].start() + len(text), "ADDRESS")
+    return None
 
 
 _LABEL = re.compile(r"^[^:：\n]{0,25}[:：]")

@@ -19,7 +19,10 @@ _CAP = rf"[{_UP}][{_LO}'’.-]{{0,30}}[{_LO}]"      # a capitalised word
 _WORD = rf"[{_UP}{_LO}][{_UP}{_LO}'’-]{{0,30}}"    # any word
 _NUM = r"\d{1,5}(?:[ \t]?[A-Za-z](?![A-Za-z]))?(?:[-/]\d{1,4}[A-Za-z]?){0,2}"
 # after the house number: not a lowercase noun ("Am Montag 2 Pakete", "via DHL 3 days")
-_NUM_END = rf"(?![ \t]*+[{_UP}{_LO}]{{2,}})(?![ \t]*+[%€$£x])(?!\d)"
+# words of a flat or floor may follow the number ("54 bte 3", "12 scala B", "14 bajo")
+_UNIT_WORDS = (r"bte|bus|boîte|app|apt|appt|esc|int|interno|scala|piso|bajo|bajos|planta|andar|stiege|tür|top|whg|lgh|"
+               r"og|dg|eg|etg|stock|étage|piano|puerta|pta|dto|esq|izda|dcha|apto|apartamento|lok|mieszk")
+_NUM_END = rf"(?![ \t]*+(?!(?i:{_UNIT_WORDS})\b)[{_UP}{_LO}]{{2,}})(?![ \t]*+[%€$£x])(?!\d)"
 _NOT_STREET = (r"(?!(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag|Wochenende|Anfang|Ende|Januar|Februar|"
                r"März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|Tag|Abend|Morgen)\b)")
 
@@ -63,16 +66,16 @@ _ROMANCE_TYPES = (r"rue|avenue|boulevard|chemin|place|quai|chaussée|drève|all�
                   r"ul\.|ulica|al\.|aleja|os\.|osiedle|pl\.|plac")
 _PART = r"(?:de|del|della|delle|dei|degli|di|da|do|dos|das|la|las|los|el|les|le|du|des|d'|l'|dell'|i|y|e|św\.)"
 _ROMANCE_STREET = re.compile(
-    rf"(?i:\b(?:{_ROMANCE_TYPES}))[ \t]++(?:{_PART}[ \t]*+)*{_WORD}(?:[ \t]++(?:{_PART}[ \t]*+)*{_CAP}){{0,3}}"
+    rf"(?i:\b(?:{_ROMANCE_TYPES}))[ \t]++(?:{_PART}[ \t]*+)*{_WORD}\.?(?:[ \t]++(?:{_PART}[ \t]*+)*{_CAP}\.?){{0,4}}"
     rf",?[ \t]*+(?:(?:n[ºo°.]?[ \t]*+)?\d{{1,4}}[a-zA-Z]?(?:[/-](?:\d{{1,4}}[a-zA-Z]?|[A-Za-z]\b))?{_NUM_END}|s/n\b)"
-    r"(?:,?[ \t]*+\d{1,2}[ºª°][ \t]*+(?:(?i:esq|dto|dta|izq|izqda|izda|dcha|drcha|fte)\.?|(?i:frente)|[A-Za-z](?![A-Za-z]))?)?"
+    r"(?:,?[ \t]*+\d{1,2}[ºª°][ \t]*+(?:(?i:esq|dto|dta|izq|izqda|izda|dcha|drcha|fte|planta|andar|piso)\.?|(?i:frente)|[A-Za-z](?![A-Za-z]))?)?"
     r"(?:,?[ \t]*+(?:m\.|m|lok\.|mieszk\.)[ \t]*+\d{1,4})?")
 _FR_STREET = re.compile(
     rf"(?<![\w-])\d{{1,4}}(?:[ \t]?(?:bis|ter|[A-Z]))?,?[ \t]++(?i:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|"
     rf"place|quai|route|cours|passage|square|rua|avenida)\b(?:[ \t]++(?:{_PART}[ \t]*+)*{_WORD})"
     rf"(?:[ \t]++(?:{_PART}[ \t]*+)*{_CAP}(?:-{_WORD})*){{0,3}}")
 # postal code and city; the city in any case is kept for the context check in find()
-_CITY = rf"({_WORD}(?:[ \t]++(?:am|an|sur|sous|de|del|di|im|in|bei|la|le|en|an der)?[ \t]*+{_CAP})?)"
+_CITY = rf"({_WORD}(?:[ \t]++(?:(?:am|an|sur|sous|de|del|di|im|in|bei|la|le|en|an der)[ \t]++)?{_CAP}){{0,3}})"
 _POSTCODE_CITY = re.compile(
     rf"(?<![\w-])(?:(?:[A-Z]{{1,2}}-)?\d{{5}}|[A-Z]{{1,2}}-\d{{4}}|\d{{5}}-\d{{3}}|\d{{2}}-\d{{3}}|\d{{4}}[ \t]?[A-Z]{{2}}|"
     rf"\d{{3}}[ \t]\d{{2}}|\d{{4}}-\d{{3}}|\d{{4}})"
@@ -132,9 +135,12 @@ _NOT_CITIES = {
 
 # a flat, floor or door after the street: "lgh 1102", "Whg. 5", "3e étage", "piso 2"
 _UNIT_AFTER = re.compile(
-    r",?[ \t]*+(?:(?i:lgh|whg\.?|wohnung|apt\.?|apartment|suite|unit|flat|app\.?|appartement|bât\.?|bâtiment|"
-    r"escalier|esc\.?|piso|puerta|pta\.?|scala|interno|int\.|lok\.|m\.|etg\.?|étage|stock|og|dg)[ \t]*+[\w-]{1,6}|"
-    r"\d{1,2}(?:e|er|ème|\.)?[ \t]*+(?i:étage|stock|og|piano|planta|etage|tr|trappor|vån|våning)\b)")
+    r"[ \t]*+[,-]?[ \t]*+(?:(?i:lgh|whg\.?|wohnung|apt\.?|apartment|suite|unit|flat|app\.?|appartement|bât\.?|bâtiment|"
+    r"escalier|esc\.?|piso|puerta|pta\.?|scala|interno|int\.|lok\.|m\.|etg\.?|étage|stock|og|dg|bte|bus|boîte|"
+    r"stiege|stg\.?|tür|top|apto\.?|apartamento|portal|bloque|bloco|edificio|edif\.)[ \t]*+[\w-]{1,6}\.?|"
+    r"\d{1,2}(?:e|er|ème|\.)?[ \t]*+(?i:étage|stock|og|piano|planta|etage|tr|trappor|vån|våning|andar)\b|"
+    r"\d{1,2}[ \t]*+\.?[ºª°][ \t]*+(?:(?i:planta|andar|piso|esq|dto|dta|izq|izqda|izda|dcha|drcha|fte|frente|"
+    r"direito|esquerdo)\.?|[A-Za-z](?![A-Za-z]))?|(?i:bajo|bajos|entresuelo|ático|atico|principal|r/c|rés-do-chão)\b\.?)")
 # a building, staircase or flat on a line of its own next to an address: "Résidence Les Pins, Bât. B"
 _BUILDING_LINE = re.compile(
     r"(?m)^[ \t]*+(?:Résidence|Résid\.|Bât\.?|Bâtiment|Immeuble|Escalier|Appartement|Appt\.?|Apt\.?|Flat|Suite|Unit|"
@@ -152,17 +158,22 @@ def find(norm: str, has_cjk: bool) -> list[Span]:
     for rx in (_US_CITY_ZIP, _UK_POSTCODE, _CA_POSTCODE, _AU_TOWN):
         spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in rx.finditer(norm))
     streets = sorted(spans)
-    starts, ends = {s.start for s in streets}, {s.end for s in streets}
+    for s in streets:
+        end = s.end
+        for _ in range(3):  # "80, 3.º Dto", "12, scala B, interno 7"
+            unit = _UNIT_AFTER.match(norm, end)
+            if not unit:
+                break
+            end = unit.end()
+        if end > s.end:
+            spans.append(Span(s.start, end, "ADDRESS"))
+    starts, ends = {s.start for s in spans}, {s.end for s in spans}
     for m in _BUILDING_LINE.finditer(norm):
         line = m.group(0)
         near = any(m.end() + k in starts or m.start() - k in ends for k in (1, 2))
         if near and not _FIRM.search(line) and (
                 any(c.isdigit() for c in line) or re.search(r"\b[A-Z]\b|[A-Z][a-zà-ÿ]+ [A-Z][a-zà-ÿ]+", line)):
             spans.append(Span(m.start() + len(line) - len(line.lstrip(" \t")), m.end(), "ADDRESS"))
-    for s in list(streets):
-        unit = _UNIT_AFTER.match(norm, s.end)
-        if unit:
-            spans.append(Span(s.start, unit.end(), "ADDRESS"))
     for m in _POSTCODE_CITY.finditer(norm):
         if _is_town(norm, m, ends):
             spans.append(Span(m.start(), m.end(), "ADDRESS"))
