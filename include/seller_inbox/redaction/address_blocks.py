@@ -23,7 +23,7 @@ _GLUE = {"the", "of", "on", "upon", "de", "la", "le", "les", "du", "des", "van",
 # ordinary words that are also the first word of a town ("Great Shelford", "New Milton")
 _STOP = (lx.NOT_NAMES | lx.BUSINESS) - _GLUE - {"great", "new", "good", "well", "fine", "super"}
 _WORD = re.compile(rf"[{_UP}{_LO}][{_UP}{_LO}'’./-]*|\d[\w./-]*|[(),]")
-_CJK_LINE = re.compile(rf"[{_KANJI}ァ-ヶー\w\d -]{{2,30}}(?:\d{{1,3}}階|\d{{1,4}}号室|ビル|マンション|ハイツ|タワー|コーポ|レジデンス|荘|"
+_CJK_LINE = re.compile(rf"[{_KANJI}ァ-ヶー\w\d -]{{2,30}}(?:\d{{1,3}}階|\d{{1,4}}号室|ビル|マンション|ハイツ|タワ[ー-]|コ[ー-]ポ|レジデンス|荘|"
                        rf"[A-Za-z\d]?[棟座]\d{{0,4}}|\d{{1,5}}室|大厦|公寓|小区|花园|\d{{1,2}}单元|\d{{1,3}}楼)")
 _MAX_LINE = 60
 # the last line of an international block

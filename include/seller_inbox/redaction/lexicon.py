@@ -226,3 +226,18 @@ RELATIONS = (r"(?:my|our)[ \t]+(?:next[- ]door[ \t]+)?(?:neighbou?rs?|landlord|l
              r"dotter|son|mamma|pappa|man|fru|sambo|vän|kompis)")
 BUSINESS |= set("""logistik logistics freight spedition transport transportes transporti trasporti expédition
 spedizioni envíos s.a. s.l. s.r.l. sp. o.o. kk 株式会社 有限会社 有限公司 公司""".split())
+# a parcel, an invoice or a letter "in the name of" someone, and "writing to you is …"
+RELATIONS += (r"|a nombre de|en nombre de|a nome di|a nome de|em nome de|intestat[oa] a|au nom de|im Namen von|"
+              r"auf den Namen(?: von)?|op naam van|namens|on behalf of|in the name of|w imieniu|na nazwisko|"
+              r"på namnet|i namn av|le escribe|les escribe|vi scrive|ti scrive|vous écrit|escreve|schreibt Ihnen|"
+              r"de parte de|da parte di|de la part de|"
+              r"il signor|la signora|la signorina|el señor|la señora|la señorita|o senhor|a senhora|la sra\.|el sr\.")
+for _lang, _extra in {"es": "Atte|Att|Slds|Sds", "fr": "Cdt|Cdlt|Bàv|Bav|Amitiés", "pt": "Att|Atte|Cumps|Abs",
+                      "it": "Cordiali Saluti|Distinti Saluti|Saluti cordiali|Grazie ancora", "de": "Gruß und Dank|MFG",
+                      "nl": "Gr|Grtz|Mvg", "sv": "MVH|Hälsn", "pl": "Pozdr|Pzdr", "en": "Rgds|Brgds|Best wishes"}.items():
+    CLOSINGS[_lang] += "|" + _extra
+NOT_NAMES |= {w.lower() for v in CLOSINGS.values() for w in v.replace("|", " ").split()}
+# question words open a sentence after a greeting's comma ("madame, monsieur, Où en est …")
+NOT_NAMES |= set("""où quand comment pourquoi quoi quel quelle dónde cuándo cómo por qué qué dove quando come perché cosa
+onde como porquê wo wann wie warum was welche waar wanneer hoe waarom wat gdzie kiedy jak dlaczego co var när hur
+varför vad where when how why what which who""".split())

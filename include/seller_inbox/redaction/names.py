@@ -55,7 +55,8 @@ _LABELLED_RE = re.compile(
     r"(?im)^[ \t]*(?:full name|name|first name|last name|surname|vorname|nachname|nom|prénom|nom complet|nome|cognome|"
     r"nombre|apellidos?|naam|voornaam|achternaam|imię|nazwisko|imię i nazwisko|namn|förnamn|efternamn|nome completo|"
     rf"recipient|empfänger|destinataire|destinatario|ontvanger|odbiorca|mottagare)[ \t]*+[:：][ \t]*+({_ANY_SEQ})[ \t]*+$")
-_CJK_LABELLED_RE = re.compile(rf"(?m)(?:お名前|氏名|名前|姓名|收件人|联系人)[ \t　]*[:：][ \t　]*([{KANJI}ぁ-んァ-ヶー]{{2,8}}(?:[ 　][{KANJI}ぁ-んァ-ヶー]{{1,6}})?)")
+_CJK_LABELLED_RE = re.compile(rf"(?m)(?:お名前|氏名|名前|姓名|收件人|收货人|联系人|寄件人|受取人|受け取り人|ご依頼主|依頼主|"
+                              rf"注文者|購入者|お届け先名|宛名|收件人姓名|收货人姓名|购买人|订购人)[ \t　]*[:：][ \t　]*([{KANJI}ぁ-んァ-ヶー]{{2,8}}(?:[ 　][{KANJI}ぁ-んァ-ヶー]{{1,6}})?)")
 # "Thank you Sarah for your help": a capitalised name right after a thank-you
 _THANKS_RE = re.compile(rf"(?i:\b(?:thank you|thanks|thx|danke|merci|grazie|gracias|obrigad[oa]|dziękuję|dzięki|tack|"
                         rf"bedankt|dank je))[ \t]+({_CAP_SEQ})(?=[ \t]*[,.!;]|[ \t]+[{LO}])")
@@ -69,6 +70,9 @@ _JA_SAMA_RE = re.compile(rf"([{KANJI}ァ-ヶー]{{1,6}}|[ぁ-ん]{{2,6}}|(?<![A-
 _CJK_CLOSING_NAME_RE = re.compile(rf"(?m)(?:{lx.CJK_CLOSINGS})[。.!！]?[ \t　]*([{KANJI}]{{2,5}}|[{KANJI}]{{1,3}}[ 　][{KANJI}]{{1,3}})[ \t　]*$")
 # "中島宛", "田中様宛て": the addressee of a parcel
 _JA_ATE_RE = re.compile(rf"(?<![{KANJI}])([{KANJI}]{{2,4}}?)(?:[ 　]?(?:様|さま|殿))?(?:宛て?|あて)")
+# "田中より" closing a message, "张伟敬上", "山本です。" opening one, "我的名字是李娜", "本人张伟"
+_CJK_FROM_RE = re.compile(rf"(?m)^[ \t　]*([{KANJI}]{{2,5}}?)[ \t　]?(?:より|敬上|拜上|上|谨上)[ \t　。.]*$"
+                          rf"|^[ \t　]*([{KANJI}]{{2,5}})です[。、,.！!]|(?:我的名字是|我的名字叫|本人)([{KANJI}]{{2,4}}?)(?=[，。,.!！?？\s、]|$)")
 _ZH_INTRO_RE = re.compile(rf"我(?:叫|是|姓)([{KANJI}]{{2,4}}?)(?=[，。,.!！?？\s、]|$)")
 _JA_HONORIFIC_KEEP = {"お客", "客", "皆", "お", "ご", "皆々", "各位", "お疲れ", "お世話", "ご苦労", "奥", "神", "王",
                       "店長", "担当", "担当者", "業者", "配達員", "運送屋", "宅配業者", "販売者", "出品者", "お店", "皆様"}
@@ -273,6 +277,10 @@ def _cjk(text: str) -> list[Span]:
                 continue
             if m.group(1).strip() not in lx.CJK_NOT_NAMES:
                 spans.append(Span(m.start(1), m.end(1), "NAME"))
+    for m in _CJK_FROM_RE.finditer(text):
+        k = next(g for g in (1, 2, 3) if m.group(g))
+        if cjk_surname(m.group(k)) and m.group(k) not in lx.CJK_NOT_NAMES:
+            spans.append(Span(m.start(k), m.end(k), "NAME"))
     for m in _JA_SAMA_RE.finditer(text):
         s = _sama_name(text, m)
         if s:
