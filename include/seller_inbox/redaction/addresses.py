@@ -75,7 +75,7 @@ _FR_STREET = re.compile(
     rf"place|quai|route|cours|passage|square|rua|avenida)\b(?:[ \t]++(?:{_PART}[ \t]*+)*{_WORD})"
     rf"(?:[ \t]++(?:{_PART}[ \t]*+)*{_CAP}(?:-{_WORD})*){{0,3}}")
 # postal code and city; the city in any case is kept for the context check in find()
-_CITY = rf"({_WORD}(?:[ \t]++(?:(?:am|an|sur|sous|de|del|di|im|in|bei|la|le|en|an der)[ \t]++)?{_CAP}){{0,3}})"
+_CITY = rf"((?:Sankt|St\.|Ste\.|San|Santa|Saint|Sainte)?[ \t]?{_WORD}(?:[ \t]++(?:(?:am|an|sur|sous|de|del|di|im|in|bei|la|le|en|an der)[ \t]++)?{_CAP}){{0,3}})"
 _POSTCODE_CITY = re.compile(
     rf"(?<![\w-])(?:(?:[A-Z]{{1,2}}-)?\d{{5}}|[A-Z]{{1,2}}-\d{{4}}|\d{{5}}-\d{{3}}|\d{{2}}-\d{{3}}|\d{{4}}[ \t]?[A-Z]{{2}}|"
     rf"\d{{3}}[ \t]\d{{2}}|\d{{4}}-\d{{3}}|\d{{4}})"
