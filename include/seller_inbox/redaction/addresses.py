@@ -61,7 +61,7 @@ _DE_STREET = re.compile(
 _ROMANCE_TYPES = (r"rue|avenue|boulevard|chemin|place|quai|chaussée|drève|allée|impasse|route|"
                   r"via|viale|piazza|piazzale|corso|vicolo|largo|strada|contrada|borgo|lungomare|salita|"
                   r"calle|c/|avenida|avda\.?|av\.|plaza|rambla|glorieta|urbanización|urb\.|avinguda|passeig|"
-                  r"bairro|ladeira|rodovia|praceta|beco|"
+                  r"bairro|ladeira|rodovia|praceta|beco|pza\.|ctra\.|trav\.|pº|v\.le|p\.za|p\.zza|c\.so|l\.go|"
                   r"paseo|camino|carrer|carretera|ronda|travesía|rúa|rua|travessa|praça|estrada|alameda|"
                   r"ul\.|ulica|al\.|aleja|os\.|osiedle|pl\.|plac")
 _PART = r"(?:de|del|della|delle|dei|degli|di|da|do|dos|das|la|las|los|el|les|le|du|des|d'|l'|dell'|i|y|e|św\.)"

@@ -19,7 +19,7 @@ _AT_WORDS = (r"arobase|arrobase|klammeraffe|ät|chiocciola|chiocciolina|arroba|a
 _AT_MARK = (rf"(?:[ \t]*(?:\(at\)|\[at\]|\{{at\}}|<at>|\(@\)|\[@\]|\(a\)|\[a\]|[(\[]?(?:{_AT_WORDS})[)\]]?)[ \t]*"
             r"|[ \t]+at[ \t]+|[ \t]*@[ \t]*)")
 _HAS_AT_WORD = re.compile(rf"(?i){_AT_WORDS}")
-_DOT_MARK = r"(?:[ \t]*(?:\(dot\)|\[dot\]|\{dot\}|<dot>|\(\.\)|\[\.\]|\(punkt\)|\(point\))[ \t]*|[ \t]+(?:dot|punkt|point|punto|kropka|kropeczka|punt|ponto|prick|piste)[ \t]+|[ \t]*(?:ドット|どっと|点)[ \t]*|\.)"
+_DOT_MARK = r"(?:[ \t]*(?:\(dot\)|\[dot\]|\{dot\}|<dot>|\(\.\)|\[\.\]|\(punkt\)|\(point\))[ \t]*|[ \t]+(?:dot|punkt|point|punto|kropka|kropeczka|punt|ponto|prick|piste)[ \t]+|[ \t]*(?:ドット|どっと|点)[ \t]*|[ \t]+\.[ \t]+|\.)"
 _OBFUSCATED_RE = re.compile(
     rf"(?i)(?<![\w.+-])[\w+-]{{1,64}}(?:{_DOT_MARK}[\w+-]{{1,64}}){{0,4}}{_AT_MARK}[\w-]{{1,63}}(?:{_DOT_MARK}[\w-]{{1,63}}){{0,3}}?"
     rf"{_DOT_MARK}{_TLD}(?![\w-])")
@@ -46,7 +46,7 @@ def find(norm: str) -> list[Span]:
             if cut and len(cut.group(0)) > 1 and (cut.start() == 0 or prev[cut.start() - 1] in " \t:<(,;"):
                 start = line_start + cut.start()
         spans.append(Span(start, m.end(), "EMAIL"))
-    if (" at" in norm or "(" in norm or "[" in norm or "{" in norm or "<" in norm or " AT" in norm
+    if (" at" in norm or "(" in norm or "[" in norm or "{" in norm or "<" in norm or " AT" in norm or " @" in norm
             or _HAS_AT_WORD.search(norm)):
         for m in _OBFUSCATED_RE.finditer(norm):
             s = m.group(0)

@@ -18,7 +18,10 @@ _LABEL_RE = re.compile(r"(?i)^[ \t]*(?:(?:tel|tél|phone|mobile?|mob|cell|handy|
 _NAME_TOKEN = re.compile(rf"{CAP}|(?:van|von|der|den|de|da|di|del|della|la|le|du|dos|das|ten|ter|y|e)")
 _LOWER_TOKEN = re.compile(rf"[{UP}{LO}][{UP}{LO}'’-]*|[{UP}{LO}]\.")
 _CJK_NAME = re.compile(rf"[{KANJI}]{{2,5}}|[{KANJI}]{{1,3}}[ 　][{KANJI}]{{1,3}}|[ァ-ヶー]{{2,8}}(?:[・ 　][ァ-ヶー]{{2,8}})?")
-_SEPARATOR = re.compile(r"^[ \t]*(?:-- ?$|-{3,}|_{3,}|={3,}|>|On .* wrote:|Am .* schrieb|Le .* a écrit|Il .* ha scritto|El .* escribió)")
+_SEPARATOR = re.compile(r"^[ \t]*(?:-- ?$|-{3,}|_{3,}|={3,}|>|On .* wrote:|Am .* schrieb|Le .* a écrit|Il .* ha scritto|El .* escribió|"
+                        # a mail app's footer ends the message as a separator would
+                        r"Sent from|Get Outlook|Von meinem|Gesendet von|Envoyé de|Inviato da|Enviado desde|Enviado do|"
+                        r"Verzonden (?:vanaf|met)|Wysłane z|Skickat från|iPhoneから送信|发自我的|從我的)")
 _LEAD = re.compile(r"^[ \t]*(?:[-–—~]{1,2}[ \t]*)?")
 
 
