@@ -407,13 +407,14 @@ def run_interactive(stack: Stack, env: dict) -> int:
         _say("")
         _say_login(base_url, env)
         _say("Warehouse for SQL: seller-inbox warehouse psql")
-        _say("Ctrl-C stops Airflow, the simulator and the SMTP server"
-             + ("; the warehouse (embedded PostgreSQL) keeps running: seller-inbox warehouse stop"
-                if stack.embedded else "."))
+        _say("Ctrl-C stops Airflow, the simulator and the SMTP server.")
+        if stack.embedded:
+            _say("The warehouse (embedded PostgreSQL) keeps running after Ctrl-C; stop it with: "
+                 "seller-inbox warehouse stop")
         while True:
             sup.check()
             time.sleep(3)
-    except ComponentDied as e:
+    except (ComponentDied, TimeoutError) as e:
         _say(str(e))
         return 1
     except KeyboardInterrupt:
@@ -517,7 +518,7 @@ def _wait_backfills(env: dict, dag_ids: list[str], frm: datetime, to: datetime, 
                 time.sleep(3)
         finally:
             sup.say = _say
-    raise TimeoutError(f"pipeline runs not finished after {timeout:.0f} s; see the Airflow UI")
+    raise TimeoutError(f"error: the pipeline runs did not finish within {timeout:.0f} s; see the Airflow UI")
 
 
 def _run_rows(db: str, dag_ids: list[str], frm: datetime, to: datetime) -> tuple[list, list]:

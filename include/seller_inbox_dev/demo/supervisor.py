@@ -112,7 +112,7 @@ class Supervisor:
         problems: list[tuple[_Child, str]] = []
         for c in self.children:
             if c.proc.poll() is not None:
-                problems.append((c, f"died (exit code {c.proc.returncode})"))
+                problems.append((c, f"died ({_exit(c.proc.returncode)})"))
         health = self.health() if not problems else None
         api = self.child("api-server")
         if health is None and not problems and now - max(api.started, self._health_ok) > STARTUP_GRACE:
@@ -187,6 +187,15 @@ def _killpg(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            pass
+    return f"exit code {code}"
 
 
 def age_s(stamp: str | None) -> float | None:
