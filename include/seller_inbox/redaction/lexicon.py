@@ -241,3 +241,9 @@ NOT_NAMES |= {w.lower() for v in CLOSINGS.values() for w in v.replace("|", " ").
 NOT_NAMES |= set("""où quand comment pourquoi quoi quel quelle dónde cuándo cómo por qué qué dove quando come perché cosa
 onde como porquê wo wann wie warum was welche waar wanneer hoe waarom wat gdzie kiedy jak dlaczego co var när hur
 varför vad where when how why what which who""".split())
+# handing a parcel over to someone: "leave it with Oona Pettersen", "bitte bei Frieda Unterholzner abgeben"
+HANDOVERS = (r"(?:leave|give|hand|deliver|pass|send|address)(?: it| them| the parcel| the package)?(?: over)? (?:to|with)|"
+             r"addressed to|for the attention of|fao|abgeben bei|bitte bei|abzugeben bei|zustellen an|"
+             r"remettre à|à remettre à|déposer chez|laisser chez|à l'attention de|consegnare a|lasciare a|"
+             r"lasciatelo a|entregar a|dejar con|entréguenlo a|déjenlo con|entregar ao|entregar à|deixar com|"
+             r"afleveren bij|afgeven bij|bezorgen bij|zostawić u|oddać|doręczyć do|lämna till|lämna hos|leverera till")

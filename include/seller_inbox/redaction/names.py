@@ -44,6 +44,7 @@ _STRONG_RE = re.compile(rf"(?i:\b(?:{lx.STRONG_INTROS})){_SEP_COMMA}({_ANY_SEQ})
 _WEAK_RE = re.compile(rf"(?i:\b(?:{lx.WEAK_INTROS}))[ \t]+({_CAP_SEQ})")
 # a third person named after who they are to the buyer: two Title-case words are a name wherever they stand
 _RELATION_RE = re.compile(rf"(?i:\b(?:{lx.RELATIONS}))(?:[ \t]*+,)?[ \t]++({_CAP_SEQ})")
+_HANDOVER_RE = re.compile(rf"(?i:\b(?:{lx.HANDOVERS}))[ \t]++({_CAP_SEQ})")
 # an initial and a surname in running text ("ask C. Frantzen"), not after another initial ("U.S. Army")
 _INITIAL_RE = re.compile(rf"(?<![\w.'’-])[{UP}]\.[ \t]?([{UP}][{LO}]{{2,30}}(?:-[{UP}][{LO}]{{2,30}})?)(?![\w'’-])")
 # not on the first line: "Best Choice Products" is a shop, "Best, Jo" under a message a name
@@ -223,7 +224,7 @@ def _company(text: str, start: int) -> bool:
     """Whether the words from ``start`` to the end of the line name a firm ("Harbour Freight Ltd")."""
     end = text.find("\n", start)
     words = text[start:end if end >= 0 else len(text)].replace(",", " ").split()[:6]
-    return any(w.lower().strip(".()") in lx.BUSINESS for w in words)
+    return any(w.lower().strip(".()?!;:") in lx.BUSINESS for w in words)
 
 
 def trim_cjk_tail(text: str, s: Span) -> Span:
@@ -262,6 +263,12 @@ def _third_persons(text: str) -> list[Span]:
     for m in _RELATION_RE.finditer(text):
         s = _name_words(m.group(1), m.start(1), "case")
         if s and (" " in text[s.start:s.end] or _name_ends(text, s)):
+            spans.append(s)
+    for m in _HANDOVER_RE.finditer(text):  # two name words at least: "deliver to Reception" is a desk
+        s = _name_words(m.group(1), m.start(1), "case")
+        words = text[s.start:s.end].split() if s else []
+        if (len(words) >= 2 and not any(w.lower().strip(".,") in lx.NOTICE_WORDS for w in words)
+                and not _company(text, s.start)):
             spans.append(s)
     for m in _INITIAL_RE.finditer(text):
         if m.group(1).lower() not in lx.NOTICE_WORDS and _INITIAL_END.match(text, m.end()):
