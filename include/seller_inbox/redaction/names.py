@@ -17,11 +17,12 @@ UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĘĚĹĽŁŃŇŐŒŔŘŚŞŠŢŤŮŰŹŻŽ"
 LO = "a-zß-öø-ÿāăąćčďđęěĺľłńňőœŕřśşšţťůűźżž"
 CAP = rf"(?:[{UP}][{LO}]{{0,30}}(?:['’-][{UP}{LO}][{LO}]{{1,30}}|[{UP}][{LO}]{{1,30}})?[{LO}]|[{UP}]{{2,30}}(?:-[{UP}]{{2,30}})?|[{UP}]\.)"
 WORD = rf"[{UP}{LO}][{LO}{UP}'’-]{{0,40}}"
-_PARTICLE = r"(?:van|von|der|den|de|da|di|del|della|la|le|du|dos|das|ten|ter|zu|y|e|bin|al)"
-_CAP_SEQ = rf"{CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{CAP}){{0,2}}"
+_PARTICLE = r"(?:van|von|der|den|de|da|di|del|della|la|le|lo|li|du|do|dos|das|dal|dalla|ten|ter|zu|y|e|bin|al)"
+# up to four name words: "María Dolores Fuentes Ibáñez", "Casilda Urquiza de la Fuente"
+_CAP_SEQ = rf"{CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{CAP}){{0,3}}"
 # an initial counts as a word ("C. Frantzen", "q. harrowgate", "Ambrose N.")
 _ANY_WORD = rf"(?:[{UP}{LO}]\.(?=[ \t]+[{UP}{LO}])|{WORD}(?:[ \t]+[{UP}]\.(?=[ \t]*+$|[ \t]*+\n))?)"
-_ANY_SEQ = rf"{_ANY_WORD}(?:[ \t]+{_ANY_WORD}){{0,2}}"
+_ANY_SEQ = rf"{_ANY_WORD}(?:[ \t]+{_ANY_WORD}){{0,4}}"
 KANJI = "一-龥々〆ヶ"
 # a separator between a cue and a name: punctuation with optional spaces, or spaces; possessive, so
 # that 20,000 spaces after "Thanks" are not tried split by split
@@ -41,7 +42,8 @@ _HONORIFIC_RE = re.compile(rf"\b({lx.HONORIFICS})(\.?)(?:[ \t]+(?:{lx.HONORIFICS
 _GREETING_RE = re.compile(
     rf"(?im)^[ \t]*+(?:{_GREETING})(?:[ \t]++(?-i:{lx.HONORIFICS})\.?)?{_SEP_COMMA}({_ANY_SEQ})(?=[ \t]*+(?:[,!.:;]|$))")
 _STRONG_RE = re.compile(rf"(?i:\b(?:{lx.STRONG_INTROS})){_SEP_COMMA}({_ANY_SEQ})")
-_WEAK_RE = re.compile(rf"(?i:\b(?:{lx.WEAK_INTROS}))[ \t]+({_CAP_SEQ})")
+# "Sou o Anacleto", "aqui é a Marilene", "sono la Giulia": an article may stand before the name
+_WEAK_RE = re.compile(rf"(?i:\b(?:{lx.WEAK_INTROS}))(?:[ \t]+(?:o|a|la|il|el))?[ \t]+({_CAP_SEQ})")
 # a third person named after who they are to the buyer: two Title-case words are a name wherever they stand
 _RELATION_RE = re.compile(rf"(?i:\b(?:{lx.RELATIONS}))(?:[ \t]*+,)?[ \t]++({_CAP_SEQ})")
 _HANDOVER_RE = re.compile(rf"(?i:\b(?:{lx.HANDOVERS}))[ \t]++({_CAP_SEQ})")

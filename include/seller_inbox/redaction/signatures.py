@@ -15,7 +15,8 @@ _CLOSING_LINE_RE = re.compile(rf"(?i)^[ \t]*+--[ \t]?$|^[ \t]*+(?:{_CLOSING})[ \
 _LABEL_RE = re.compile(r"(?i)^[ \t]*(?:(?:tel|tél|phone|mobile?|mob|cell|handy|fax|e-?mail|mail|address|adresse|addr|"
                        r"indirizzo|dirección|endereço|adres|tfn|telefon|teléfono|telefono|電話|携帯|住所|メール|地址|电话|手机"
                        r")\.?[ \t]*[:：]?[ \t]*)?")
-_NAME_TOKEN = re.compile(rf"{CAP}|(?:van|von|der|den|de|da|di|del|della|la|le|du|dos|das|ten|ter|y|e)")
+_PARTICLES = r"van|von|der|den|de|da|di|del|della|la|le|lo|li|du|do|dos|das|dal|dalla|ten|ter|y|e"
+_NAME_TOKEN = re.compile(rf"{CAP}|(?:{_PARTICLES})")
 _LOWER_TOKEN = re.compile(rf"[{UP}{LO}][{UP}{LO}'’-]*|[{UP}{LO}]\.")
 _CJK_NAME = re.compile(rf"[{KANJI}]{{2,5}}|[{KANJI}]{{1,3}}[ 　][{KANJI}]{{1,3}}|[ァ-ヶー]{{2,8}}(?:[・ 　][ァ-ヶー]{{2,8}})?")
 _SEPARATOR = re.compile(r"^[ \t]*(?:-- ?$|-{3,}|_{3,}|={3,}|>|On .* wrote:|Am .* schrieb|Le .* a écrit|Il .* ha scritto|El .* escribió|"
@@ -36,7 +37,7 @@ def _name_line(line: str, allow_lower: bool) -> tuple[int, int] | None:
         han_ok = cjk_surname(plain) or not ("\u3400" <= plain[0] <= "\u9fff")
         return (lead, lead + len(body)) if plain not in lx.CJK_NOT_NAMES and han_ok else None
     tokens = body.split()
-    if not 1 <= len(tokens) <= 4:
+    if not 1 <= len([t for t in tokens if not re.fullmatch(_PARTICLES, t)]) <= 4 or len(tokens) > 6:
         return None
     if any(t.lower() in lx.BUSINESS for t in tokens):
         return None
@@ -46,7 +47,7 @@ def _name_line(line: str, allow_lower: bool) -> tuple[int, int] | None:
     token_re = _LOWER_TOKEN if allow_lower else _NAME_TOKEN
     real = 0
     for t in tokens:
-        if t.lower() in lx.NOT_NAMES and not re.fullmatch(r"(?i)van|von|der|den|de|da|di|del|della|la|le|du|dos|das|y|e", t):
+        if t.lower() in lx.NOT_NAMES and not re.fullmatch(rf"(?i){_PARTICLES}", t):
             return None
         if not token_re.fullmatch(t):
             return None
@@ -140,7 +141,7 @@ _TITLE_WORD = re.compile(rf"[{UP}][{LO}]+(?:['’-][{UP}][{LO}]+)?|[{UP}]{{2,}}(
 def _full_name(line: str) -> bool:
     """A CJK name, a first name from the bank and a surname, or two or three Title-case words
     none of which is an ordinary word of a notice or a shop ("Account Health", "Happy Holidays")."""
-    words = line.strip().split()
+    words = [w for w in line.strip().split() if not re.fullmatch(_PARTICLES, w)]  # "Sousa e Silva"
     if len(words) == 1:
         return _CJK_NAME.fullmatch(words[0]) is not None
     if not 2 <= len(words) <= 4:
@@ -150,7 +151,7 @@ def _full_name(line: str) -> bool:
     if not all(_TITLE_WORD.fullmatch(w) and w.lower() not in lx.NOTICE_WORDS for w in words):
         return False
     caps = [w.isupper() for w in words if not w.endswith(".")]
-    return len(words) <= 3 and bool(caps) and (all(caps) or not any(caps))  # "Outdoor MX" is a shop
+    return len(words) <= 4 and bool(caps) and (all(caps) or not any(caps))  # "Outdoor MX" is a shop
 
 
 def _shouted(lines: list[str], i: int) -> bool:
