@@ -97,7 +97,8 @@ def extend(norm: str, spans: list[Span]) -> list[Span]:
     return out + segments
 
 
-_PIECE = re.compile(r"[^,\n]+")
+# pieces are cut by commas and by a dash between spaces ("123 - Apto 45 - Centro")
+_PIECE = re.compile(r"(?:[^,\n-]|-(?! )|(?<! )-)+")
 
 
 def _segments(start: int, line: str, covered: bytearray) -> list[Span]:

@@ -61,12 +61,13 @@ _DE_STREET = re.compile(
 _ROMANCE_TYPES = (r"rue|avenue|boulevard|chemin|place|quai|chaussée|drève|allée|impasse|route|"
                   r"via|viale|piazza|piazzale|corso|vicolo|largo|strada|contrada|borgo|lungomare|salita|"
                   r"calle|c/|avenida|avda\.?|av\.|plaza|rambla|glorieta|urbanización|urb\.|avinguda|passeig|"
-                  r"bairro|ladeira|rodovia|praceta|beco|pza\.|ctra\.|trav\.|pº|v\.le|p\.za|p\.zza|c\.so|l\.go|"
+                  r"bairro|ladeira|rodovia|praceta|beco|frazione|fraz\.|località|loc\.|borgata|cascina|travessera|"
+                  r"traversa|pza\.|ctra\.|trav\.|pº|v\.le|p\.za|p\.zza|c\.so|l\.go|"
                   r"paseo|camino|carrer|carretera|ronda|travesía|rúa|rua|travessa|praça|estrada|alameda|"
                   r"ul\.|ulica|al\.|aleja|os\.|osiedle|pl\.|plac")
 _PART = r"(?:de|del|della|delle|dei|degli|di|da|do|dos|das|la|las|los|el|les|le|du|des|d'|l'|dell'|i|y|e|św\.)"
 _ROMANCE_STREET = re.compile(
-    rf"(?i:\b(?:{_ROMANCE_TYPES}))[ \t]++(?:{_PART}[ \t]*+)*{_WORD}\.?(?:[ \t]++(?:{_PART}[ \t]*+)*{_CAP}\.?){{0,4}}"
+    rf"(?i:\b(?:{_ROMANCE_TYPES}))[ \t]++(?:{_PART}[ \t]*+)*{_WORD}\.?(?:[ \t]++(?:{_PART}[ \t]*+)*(?:{_CAP}\.?|[IVXLC]{{1,5}}\b)){{0,4}}"
     rf",?[ \t]*+(?:(?:n[ºo°.]?[ \t]*+)?\d{{1,4}}[a-zA-Z]?(?:[/-](?:\d{{1,4}}[a-zA-Z]?|[A-Za-z]\b))?{_NUM_END}|s/n\b)"
     r"(?:,?[ \t]*+\d{1,2}[ºª°][ \t]*+(?:(?i:esq|dto|dta|izq|izqda|izda|dcha|drcha|fte|planta|andar|piso)\.?|(?i:frente)|[A-Za-z](?![A-Za-z]))?)?"
     r"(?:,?[ \t]*+(?:m\.|m|lok\.|mieszk\.)[ \t]*+\d{1,4})?")
@@ -86,6 +87,9 @@ _US_CITY_ZIP = re.compile(
     rf"\b{_CAP}(?:[ \t]++{_CAP}){{0,3}},?[ \t]*+(?:{'|'.join(_US_STATES)})[ \t]++\d{{5}}(?:-\d{{4}})?\b"
     rf"|\b(?:{'|'.join(_US_STATES)})[ \t]++\d{{5}}(?:-\d{{4}})?\b(?![ \t]*+[{_LO}])")
 _UK_POSTCODE = re.compile(rf"\b(?:(?:{_CAP}|[A-Z]{{3,}})[ \t]++){{0,2}}[A-Z]{{1,2}}\d[A-Z\d]?[ \t]*+\d[A-Z]{{2}}\b")
+# Brazil: "São Paulo - SP", "CEP 01310-100"
+_BR_TOWN = re.compile(rf"\b{_CAP}(?:[ \t]++(?:d[aeo]s?[ \t]++)?{_CAP}){{0,3}}[ \t]*+[-/][ \t]*+(?:AC|AL|AP|AM|BA|CE|DF|ES|GO|MA|MT|"
+                      r"MS|MG|PA|PB|PR|PE|PI|RJ|RN|RS|RO|RR|SC|SP|SE|TO)\b(?![ \t]*+\d)|\bCEP[ \t]*+[:.]?[ \t]*+\d{5}-?\d{3}\b")
 _AU_TOWN = re.compile(rf"\b(?:(?:{_CAP}|[A-Z]{{3,}})[ \t]++){{0,2}}(?:{_CAP}|[A-Z]{{3,}}),?[ \t]++(?:NSW|VIC|QLD|SA|WA|TAS|NT|ACT)"
                       r"[ \t]++\d{4}\b")
 _CA_POSTCODE = re.compile(rf"\b(?:{_CAP}(?:[ \t-]++{_CAP}){{0,2}},?[ \t]*+(?:ON|QC|BC|AB|MB|SK|NS|NB|NL|PE|NT|NU|YT|"
@@ -138,10 +142,11 @@ _NOT_CITIES = {
 _UNIT_AFTER = re.compile(
     r"[ \t]*+[,-]?[ \t]*+(?:(?i:lgh|whg\.?|wohnung|apt\.?|apartment|suite|unit|flat|app\.?|appartement|bât\.?|bâtiment|"
     r"escalier|esc\.?|piso|puerta|pta\.?|scala|interno|int\.|lok\.|m\.|etg\.?|étage|stock|og|dg|bte|bus|boîte|"
-    r"stiege|stg\.?|tür|top|apto\.?|apartamento|portal|bloque|bloco|edificio|edif\.)[ \t]*+[\w-]{1,6}\.?|"
+    r"stiege|stg\.?|tür|top|apto\.?|apartamento|portal|bloque|bloco|edificio|edif\.|km)(?![a-zà-ÿ])[ \t]*+[\w-]{1,6}\.?|"
     r"\d{1,2}(?:e|er|ème|\.)?[ \t]*+(?i:étage|stock|og|piano|planta|etage|tr|trappor|vån|våning|andar)\b|"
     r"\d{1,2}[ \t]*+\.?[ºª°][ \t]*+(?:(?i:planta|andar|piso|esq|dto|dta|izq|izqda|izda|dcha|drcha|fte|frente|"
-    r"direito|esquerdo)\.?|[A-Za-z](?![A-Za-z]))?|(?i:bajo|bajos|entresuelo|ático|atico|principal|r/c|rés-do-chão)\b\.?)")
+    r"direito|esquerdo)\.?|[A-Za-z](?![A-Za-z]))?|"
+    r"(?i:bajo|bajos|entresuelo|ático|atico|àtic|principal|r/c|rés-do-chão)\b\.?(?:[ \t]*+\d{1,2}[a-zA-Zºª]?\b)?)")
 # a building, staircase or flat on a line of its own next to an address: "Résidence Les Pins, Bât. B"
 _BUILDING_LINE = re.compile(
     r"(?m)^[ \t]*+(?:Résidence|Résid\.|Bât\.?|Bâtiment|Immeuble|Escalier|Appartement|Appt\.?|Apt\.?|Flat|Suite|Unit|"
@@ -156,7 +161,7 @@ def find(norm: str, has_cjk: bool) -> list[Span]:
     spans = []
     for rx in _STREETS:
         spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in rx.finditer(norm))
-    for rx in (_US_CITY_ZIP, _UK_POSTCODE, _CA_POSTCODE, _AU_TOWN):
+    for rx in (_US_CITY_ZIP, _UK_POSTCODE, _CA_POSTCODE, _AU_TOWN, _BR_TOWN):
         spans.extend(Span(m.start(), m.end(), "ADDRESS") for m in rx.finditer(norm))
     streets = sorted(spans)
     for s in streets:
