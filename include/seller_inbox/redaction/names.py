@@ -76,6 +76,16 @@ _JA_ATE_RE = re.compile(rf"(?<![{KANJI}])([{KANJI}]{{2,4}}?)(?:[ 　]?(?:様|さ
 # "田中より" closing a message, "张伟敬上", "山本です。" opening one, "我的名字是李娜", "本人张伟"
 _CJK_FROM_RE = re.compile(rf"(?m)^[ \t　]*([{KANJI}]{{2,5}}?)[ \t　]?(?:より|敬上|拜上|上|谨上)[ \t　。.]*$"
                           rf"|^[ \t　]*([{KANJI}]{{2,5}})です[。、,.！!]|(?:我的名字是|我的名字叫|本人)([{KANJI}]{{2,4}}?)(?=[，。,.!！?？\s、]|$)")
+# after a sentence too: "いつもお世話になっております。森田です。", "石川より。" (a Japanese surname of two or three characters)
+_JA_DESU_RE = re.compile(rf"(?<=[。、！!])[ \t　]*([{KANJI}]{{2,4}}?)(?:です|より)(?=[。、！!\s]|$)")
+# "マイケル・ブラウンです", "ジョン・スミス様": katakana joined by ・ before an introduction or honorific
+_KATAKANA_NAME_RE = re.compile(r"([ァ-ヶー]{2,10}[・･][ァ-ヶー]{2,10})(?=と申します|様|さん|より)"
+                               r"|(?<=[、は])([ァ-ヶー]{2,10}[・･][ァ-ヶー]{2,10})(?=です)")
+# Chinese: "我的邻居林晓东", "请寄给周海燕收", "王先生", "李女士"
+_ZH_RELATION_RE = re.compile(rf"(?:我的|我|转交给|交给|寄给|给)(?:邻居|朋友|同事|家人|妈妈|爸爸|丈夫|妻子|老公|老婆|室友|房东|"
+                             rf"儿子|女儿|哥哥|姐姐|弟弟|妹妹)([{KANJI}]{{2,3}})(?=[，。,.!！?？\s、收]|$)"
+                             rf"|(?:寄给|交给|转交给|给|至)([{KANJI}]{{2,3}})[ 　]?收")
+_ZH_TITLE_RE = re.compile(rf"([{KANJI}]{{1,4}})(?:先生|女士|小姐)")
 _ZH_INTRO_RE = re.compile(rf"我(?:叫|是|姓)([{KANJI}]{{2,4}}?)(?=[，。,.!！?？\s、]|$)")
 _JA_HONORIFIC_KEEP = {"お客", "客", "皆", "お", "ご", "皆々", "各位", "お疲れ", "お世話", "ご苦労", "奥", "神", "王",
                       "店長", "担当", "担当者", "業者", "配達員", "運送屋", "宅配業者", "販売者", "出品者", "お店", "皆様"}
@@ -286,6 +296,23 @@ def _cjk(text: str) -> list[Span]:
                 continue
             if m.group(1).strip() not in lx.CJK_NOT_NAMES:
                 spans.append(Span(m.start(1), m.end(1), "NAME"))
+    for m in _JA_DESU_RE.finditer(text):
+        w = m.group(1)
+        if (w[:2] in lx.CJK_SURNAMES or w[:3] in lx.CJK_SURNAMES) and w not in lx.CJK_NOT_NAMES:
+            spans.append(Span(m.start(1), m.end(1), "NAME"))
+    for m in _KATAKANA_NAME_RE.finditer(text):
+        k = 1 if m.group(1) else 2
+        spans.append(Span(m.start(k), m.end(k), "NAME"))
+    for m in _ZH_RELATION_RE.finditer(text):
+        k = 1 if m.group(1) else 2
+        if cjk_surname(m.group(k)):
+            spans.append(Span(m.start(k), m.end(k), "NAME"))
+    for m in _ZH_TITLE_RE.finditer(text):
+        run = m.group(1)
+        lead = len(run) - len(run.lstrip("谢请问给和与跟向对把被让叫感致"))  # "谢谢王先生": thanks, then the name
+        k = next((i for i in range(max(lead, len(run) - 3), len(run)) if run[i] in lx.CJK_SURNAMES), None)
+        if k is not None:
+            spans.append(Span(m.start(1) + k, m.end(1), "NAME"))
     for m in _CJK_FROM_RE.finditer(text):
         k = next(g for g in (1, 2, 3) if m.group(g))
         if cjk_surname(m.group(k)) and m.group(k) not in lx.CJK_NOT_NAMES:
