@@ -114,6 +114,26 @@ def find(text: str, contact: list[Span]) -> list[Span]:
                 mark(i, allow_lower=True)  # a full name closing the message
             elif _last_of_block(lines, blank, i) and _lone_name(lines[i]) and lines[i - 1].rstrip().endswith(","):
                 mark(i, allow_lower=True)  # "ragnhild" or "TORBEN" alone under a line ending in a comma
+    for i in _contact_paragraph(lines, blank, is_contact):
+        mark(i, allow_lower=False)  # "Hollis Quarrie" above "Quarrie Joinery Ltd" and an e-mail line
+    return out
+
+
+def _contact_paragraph(lines: list[str], blank: list[bool], is_contact: list[bool]) -> list[int]:
+    """The lines of each paragraph of at most eight short lines that holds a contact line: a
+    signature block, whose other short lines are its name, firm and title."""
+    out, i, n = [], 0, len(lines)
+    while i < n:
+        if blank[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and not blank[j] and not _SEPARATOR.match(lines[j]):
+            j += 1
+        block = range(i, j)
+        if j - i <= 8 and any(is_contact[k] for k in block) and all(len(lines[k]) <= 60 for k in block):
+            out.extend(k for k in block if not is_contact[k])
+        i = max(j, i + 1)
     return out
 
 
