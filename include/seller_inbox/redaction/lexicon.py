@@ -247,3 +247,10 @@ HANDOVERS = (r"(?:leave|give|hand|deliver|pass|send|address)(?: it| them| the pa
              r"remettre à|à remettre à|déposer chez|laisser chez|à l'attention de|consegnare a|lasciare a|"
              r"lasciatelo a|entregar a|dejar con|entréguenlo a|déjenlo con|entregar ao|entregar à|deixar com|"
              r"afleveren bij|afgeven bij|bezorgen bij|zostawić u|oddać|doręczyć do|lämna till|lämna hos|leverera till")
+RELATIONS += (r"|(?:alla|la|al|il|a la|al|el|ao|à|o|a)[ \t]+(?:signor[ae]?|signorina|señor[a]?|señorita|senhor[a]?)|"
+              r"(?:mi|mis|mio|mia|mój|moja|min|mitt|meu|minha|mijn|mein(?:e[mnr]?)?|mon|ma)[ \t]+"
+              r"(?:cuñad[oa]|yerno|nuera|novi[oa]|pareja|sobrin[oa]|tí[oa]|abuel[oa]|cognat[oa]|suocer[oa]|fidanzat[oa]|"
+              r"nipote|zi[oa]|nonn[oa]|compagn[oa]|cunhad[oa]|sogr[oa]|namorad[oa]|sobrinh[oa]|ti[oa]|avô|avó|"
+              r"beau-frère|belle-sœur|copain|copine|neveu|nièce|oncle|tante|grand-mère|grand-père|compagne|"
+              r"Schwager|Schwägerin|Lebensgefährtin|Lebensgefährte|Enkel(?:in)?|Neffe|Nichte|Cousine?|"
+              r"zwager|schoonzus|vriendin|szwagier|narzeczon[ya]|wujek|ciocia|svåger|svägerska|pojkvän|flickvän)")

@@ -57,7 +57,8 @@ _DASH_RE = re.compile(rf"(?m)(?:^|(?<=[.!?)]))[ \t]*+(?:[-–—~]{{1,2}}|/)[ \t
 _LABELLED_RE = re.compile(
     r"(?im)^[ \t]*(?:full name|name|first name|last name|surname|vorname|nachname|nom|prénom|nom complet|nome|cognome|"
     r"nombre|apellidos?|naam|voornaam|achternaam|imię|nazwisko|imię i nazwisko|namn|förnamn|efternamn|nome completo|"
-    rf"recipient|empfänger|destinataire|destinatario|ontvanger|odbiorca|mottagare)[ \t]*+[:：][ \t]*+({_ANY_SEQ})[ \t]*+$")
+    rf"recipient|empfänger|destinataire|destinatario|ontvanger|odbiorca|mottagare|"
+    rf"fdo\.?|firmado|signed|unterschrift|assinado|assinatura|podpis|signé)[ \t]*+[:：][ \t]*+({_ANY_SEQ})[ \t]*+$")
 _CJK_LABELLED_RE = re.compile(rf"(?m)(?:お名前|氏名|名前|姓名|收件人|收货人|联系人|寄件人|受取人|受け取り人|ご依頼主|依頼主|"
                               rf"注文者|購入者|お届け先名|宛名|收件人姓名|收货人姓名|购买人|订购人)[ \t　]*[:：][ \t　]*([{KANJI}ぁ-んァ-ヶー]{{2,8}}(?:[ 　][{KANJI}ぁ-んァ-ヶー]{{1,6}})?)")
 # "Thank you Sarah for your help": a capitalised name right after a thank-you
