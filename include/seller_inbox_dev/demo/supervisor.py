@@ -141,8 +141,8 @@ class Supervisor:
         for line in tail(c.log, 6):
             self.say(f"    {line}")
         self._budget(f"Airflow {c.name} {why}", f"Read {c.log}.")
+        _killpg(c.proc.pid, signal.SIGKILL)  # the whole group: a dead scheduler's executor workers too
         if c.proc.poll() is None:
-            _killpg(c.proc.pid, signal.SIGKILL)
             c.proc.wait(10)
         self.say(f"↻ restarting the {c.name} (restart {self.restarts} of {self.max_restarts}); "
                  "runs already queued resume")
