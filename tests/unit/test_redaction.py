@@ -228,3 +228,45 @@ def test_linter_phone_rule_ignores_tracking_order_and_vat_ids(text):
 
 def test_linter_phone_rule_still_finds_phones():
     assert contact.phone_number(Message("s", "Call 030 12345678 or see tracking 1Z999AA10123456784", "de")) == "030 12345678"
+
+
+# structure, not word lists: each case's names, streets and towns are in no lexicon bank
+STRUCTURAL = [
+    # an address block continues over address-like lines next to it: house name, town in capitals, country
+    ("en", "Ship to:\n{{ADDRESS:Quillon House, Marsh Lane}}\n{{ADDRESS:GWEEK}}\n{{ADDRESS:CORNWALL TR12 6UA}}\n"
+           "{{ADDRESS:United Kingdom}}\nThanks"),
+    # and over comma-separated pieces of one line
+    ("en", "Send it to {{ADDRESS:7 Tui Street}}, {{ADDRESS:Ōtaki 5512}} please."),
+    # a signature block: a name two lines above the e-mail, a firm line in between kept
+    ("en", "Cheers for that.\n\n{{NAME:Ulfric Damerell}}\nDamerell Roofing Ltd\n{{EMAIL:ulfric@damerell-roofing.co.uk}}"),
+    # initial + surname, a lone sign-off in lower case, a person named by who they are to the buyer
+    ("en", "Please ask {{NAME:V. Ormesher}}, who ordered it."),
+    ("de", "Kommt nicht an.\nGrüße, {{NAME:ortwin}}"),
+    ("es", "Déjenlo con mi vecina {{NAME:Pastora Igualada}}, por favor."),
+    # e-mail spoken in the buyer's language
+    ("fr", "écrivez-moi : {{EMAIL:r.vautrin arobase sfr point fr}}"),
+]
+NOT_PERSONAL = [
+    "追跡番号 EJ 482 913 705 JP で確認してください。",
+    "Szanowni Państwo, paczka nie dotarła.",
+    "Hej, tack! Oskar här har inte fått paketet.",
+    "Please send it c/o Harbour Freight Ltd as before.",
+    "I ordered size M instead of L. Why is nobody answering?",
+]
+
+
+@pytest.mark.parametrize(("lang", "marked"), STRUCTURAL)
+def test_structural_recognisers(lang, marked):
+    text, spans = parse(marked)
+    found = find(text, (), lang)
+    for a, b, kind in spans:
+        assert all(any(s.start <= k < s.end for s in found) for k in range(a, b) if text[k].isalnum()), (kind, text[a:b])
+    covered = {k for s in found for k in range(s.start, s.end)}
+    labelled = {k for a, b, _ in spans for k in range(a, b)}
+    assert not {k for k in covered - labelled if text[k].isalnum()}, [text[s.start:s.end] for s in found]
+
+
+@pytest.mark.parametrize("text", NOT_PERSONAL)
+def test_false_hits_of_the_hold_out_categories_stay_unredacted(text):
+    spans = [(s.kind, text[s.start:s.end]) for s in find(text)]
+    assert spans == [] or spans == [("NAME", "Oskar")], spans

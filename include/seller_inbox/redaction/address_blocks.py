@@ -13,8 +13,6 @@ import re
 from seller_inbox.redaction import lexicon as lx
 from seller_inbox.redaction.spans import Span
 
-_UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĘĚĹĽŁŃŇŐŒŔŘŚŞŠŢŤŮŰŹŻŽ"
-_LO = "a-zß-öø-ÿāăąćčďđęěĺľłńňőœŕřśşšţťůűźżž"
 _KANJI = "一-龥々〆ヶ"
 # small words inside a house, street or town name
 _GLUE = {"the", "of", "on", "upon", "de", "la", "le", "les", "du", "des", "van", "von", "der", "den", "di", "da", "del",
@@ -22,7 +20,7 @@ _GLUE = {"the", "of", "on", "upon", "de", "la", "le", "les", "du", "des", "van",
          "s/n", "d'", "l'", "st", "st.", "ste", "los", "las", "el", "il", "lo", "i", "och", "und", "and", "et"}
 # ordinary words that are also the first word of a town ("Great Shelford", "New Milton")
 _STOP = (lx.NOT_NAMES | lx.BUSINESS) - _GLUE - {"great", "new", "good", "well", "fine", "super"}
-_WORD = re.compile(rf"[{_UP}{_LO}][{_UP}{_LO}'’./-]*|\d[\w./-]*|[(),]")
+_WORD = re.compile(r"[^\W\d_][^\W\d_'’./-]*(?:['’./-][^\W\d_]*)*\.?|\d[\w./-]*|[(),]")  # any script's letters: "Ōtaki"
 _CJK_LINE = re.compile(rf"[{_KANJI}ァ-ヶー\w\d -]{{2,30}}(?:\d{{1,3}}階|\d{{1,4}}号室|ビル|マンション|ハイツ|タワ[ー-]|コ[ー-]ポ|レジデンス|荘|"
                        rf"[A-Za-z\d]?[棟座]\d{{0,4}}|\d{{1,5}}室|大厦|公寓|小区|花园|\d{{1,2}}单元|\d{{1,3}}楼)")
 _MAX_LINE = 60
