@@ -68,7 +68,7 @@ _ROMANCE_TYPES = (r"rue|avenue|boulevard|chemin|place|quai|chaussée|drève|all�
 _PART = r"(?:de|del|della|delle|dei|degli|di|da|do|dos|das|la|las|los|el|les|le|du|des|d'|l'|dell'|i|y|e|św\.)"
 _ROMANCE_STREET = re.compile(
     rf"(?i:\b(?:{_ROMANCE_TYPES}))[ \t]++(?:{_PART}[ \t]*+)*{_WORD}\.?(?:[ \t]++(?:{_PART}[ \t]*+)*(?:{_CAP}\.?|[IVXLC]{{1,5}}\b)){{0,4}}"
-    rf",?[ \t]*+(?:(?:n[ºo°.]?[ \t]*+)?\d{{1,4}}[a-zA-Z]?(?:[/-](?:\d{{1,4}}[a-zA-Z]?|[A-Za-z]\b))?{_NUM_END}|s/n\b)"
+    rf",?[ \t]*+(?:(?:n[ºo°.]?[ \t]*+)?\d{{1,4}}[a-zA-Z]?(?:[/-](?:\d{{1,4}}[a-zA-Z]?|[A-Za-z]\b))?{_NUM_END}|s/n\b|(?i:km)[ \t]*+\d{{1,4}}(?:[.,]\d{{1,3}})?\b)"
     r"(?:,?[ \t]*+\d{1,2}[ºª°][ \t]*+(?:(?i:esq|dto|dta|izq|izqda|izda|dcha|drcha|fte|planta|andar|piso)\.?|(?i:frente)|[A-Za-z](?![A-Za-z]))?)?"
     r"(?:,?[ \t]*+(?:m\.|m|lok\.|mieszk\.)[ \t]*+\d{1,4})?")
 _FR_STREET = re.compile(
@@ -80,7 +80,7 @@ _CITY = rf"((?:Sankt|St\.|Ste\.|San|Santa|Saint|Sainte)?[ \t]?{_WORD}(?:[ \t]++(
 _POSTCODE_CITY = re.compile(
     rf"(?<![\w-])(?:(?:[A-Z]{{1,2}}-)?\d{{5}}|[A-Z]{{1,2}}-\d{{4}}|\d{{5}}-\d{{3}}|\d{{2}}-\d{{3}}|\d{{4}}[ \t]?[A-Z]{{2}}|"
     rf"\d{{3}}[ \t]\d{{2}}|\d{{4}}-\d{{3}}|\d{{4}})"
-    rf"[ \t]++{_CITY}(?:[ \t]++CEDEX(?:[ \t]++\d{{1,2}})?)?(?:[ \t]*+\([^()\n]{{1,30}}\))?")
+    rf"[ \t]++{_CITY}(?:[ \t]++CEDEX(?:[ \t]++\d{{1,2}})?)?(?:[ \t]*+\([^()\n]{{1,30}}\)|[ \t]++[A-Z]{{2}}\b(?![ \t]*+\d))?")
 _US_STATES = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
               "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR ON QC BC AB MB SK NS NB NL PE").split()
 _US_CITY_ZIP = re.compile(
@@ -143,7 +143,7 @@ _NOT_CITIES = {
 _UNIT_AFTER = re.compile(
     r"[ \t]*+[,-]?[ \t]*+(?:(?i:lgh|whg\.?|wohnung|apt\.?|apartment|suite|unit|flat|app\.?|appartement|bât\.?|bâtiment|"
     r"escalier|esc\.?|piso|puerta|pta\.?|scala|interno|int\.|lok\.|m\.|etg\.?|étage|stock|og|dg|bte|bus|boîte|"
-    r"stiege|stg\.?|tür|top|apto\.?|apartamento|portal|bloque|bloco|edificio|edif\.|km)(?![a-zà-ÿ])[ \t]*+[\w-]{1,6}\.?|"
+    r"stiege|stg\.?|tür|top|apto\.?|apartamento|portal|bloque|bloco|edificio|edif\.|km|sala|loja|conjunto|cj\.?)(?![a-zà-ÿ])[ \t]*+[\w-]{1,6}\.?|"
     r"\d{1,2}(?:e|er|ème|\.)?[ \t]*+(?i:étage|stock|og|piano|planta|etage|tr|trappor|vån|våning|andar)\b|"
     r"\d{1,2}[ \t]*+\.?[ºª°][ \t]*+(?:(?i:planta|andar|piso|esq|dto|dta|izq|izqda|izda|dcha|drcha|fte|frente|"
     r"direito|esquerdo)\.?|[A-Za-z](?![A-Za-z]))?|"
