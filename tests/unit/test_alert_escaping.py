@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from seller_inbox.alerts.templates import (
-    CHANNEL_MARKUP, LABELS, MARKUPS, body_for, escape_html, escape_markdown, escape_slack, render, render_all, safe_url,
+    LABELS, MARKUPS, body_for, escape_html, escape_markdown, escape_slack, render, render_all, safe_url,
 )
 
 HOSTILE = ('<!channel> <!here> <@U123> <#C1> [click](https://evil) ![i](https://evil/i.png) *bold* _it_ ~s~ '
@@ -135,4 +135,6 @@ def test_a_payload_rendered_before_the_markups_is_escaped_as_a_whole():
     assert "[x](" not in body_for(legacy, "dingtalk") and "@all" not in body_for(legacy, "wecom")
     assert "<!channel>" not in body_for(legacy, "email")
     assert body_for(legacy, "log") == legacy["text"]
-    assert set(CHANNEL_MARKUP.values()) == set(MARKUPS)
+    from seller_inbox.alerts.channel_registry import TYPES, channel_class
+
+    assert {channel_class(t).markup for t in TYPES} == set(MARKUPS)

@@ -158,7 +158,6 @@ MARKUPS = {
                    wrap="<html><body><p>{}</p></body></html>", escape_url=escape_html),
     "text": Markup(escape_text, "{}", "\n", "\n\n", "{label}: {url}"),
 }
-CHANNEL_MARKUP = {"wecom": "markdown", "dingtalk": "markdown", "slack": "slack", "email": "html", "log": "text"}
 
 
 def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
@@ -238,10 +237,20 @@ def render_all(kind: str, lang: str, ctx: dict) -> dict:
 
 
 def body_for(payload: dict, channel_type: str) -> str:
-    """The body a channel sends. A payload rendered before a markup existed (or by another
-    component) has only ``text``: it is escaped as a whole, losing the formatting, not the
-    safety."""
-    markup = CHANNEL_MARKUP.get(channel_type, "text")
+    """The body a channel type sends (in the markup its ``Channel`` class declares)."""
+    from seller_inbox.alerts.channel_registry import channel_class
+
+    try:
+        markup = channel_class(channel_type).markup
+    except KeyError:
+        markup = "text"
+    return in_markup(payload, markup)
+
+
+def in_markup(payload: dict, markup: str) -> str:
+    """The payload's body in ``markup``. A payload rendered before a markup existed (or by
+    another component) has only ``text``: it is escaped as a whole, losing the formatting, not
+    the safety."""
     if payload.get(markup):
         return payload[markup]
     m = MARKUPS[markup]

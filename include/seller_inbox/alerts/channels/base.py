@@ -108,9 +108,9 @@ class Channel(BaseNotifier):
 
     def body(self, payload: dict) -> str:
         """The body this channel sends, in its markup."""
-        from seller_inbox.alerts.templates import body_for
+        from seller_inbox.alerts.templates import in_markup
 
-        return body_for(payload, self.type)
+        return in_markup(payload, self.markup)
 
     def deliver(self, payload: dict, budget: SendBudget) -> str:
         """Send one rendered alert (``templates.render_all``); raise ``ChannelError`` on failure."""
