@@ -223,7 +223,7 @@ def find(text: str, names: tuple[str, ...] = (), has_cjk: bool = False) -> list[
                 if rx is _WEAK_RE and _company(text, s.start):
                     continue  # "c/o Brandt Logistik GmbH": a firm receives the parcel, not a person
                 spans.append(s)
-            elif s is None and rx in (_CLOSING_INLINE_RE, _DASH_RE) and _signs_off(text, m):
+            elif s is None and rx in (_CLOSING_INLINE_RE, _DASH_RE) and _signs_off(text, m, rx is _DASH_RE):
                 lone = _lone_sign_off(m.group(1), m.start(1))  # "Cheers, ragnhild" closing the message
                 if lone:
                     spans.append(lone)
@@ -250,12 +250,13 @@ def trim_cjk_tail(text: str, s: Span) -> Span:
     return Span(s.start, end, s.kind)
 
 
-def _signs_off(text: str, m: re.Match) -> bool:
-    """The cue opens the message's last line and a comma or dash sets the word off ("Cheers, bo")."""
+def _signs_off(text: str, m: re.Match, dash: bool) -> bool:
+    """The cue opens the message's last line (or is a dash after a sentence: "thanks!! - bo") and a
+    comma or dash sets the word off ("Cheers, bo")."""
     line_start = text.rfind("\n", 0, m.start(1)) + 1
     cue = text[line_start:m.start(1)]
     return (text[m.end():].strip() == "" and re.search(r"[,:–—-][ \t]*+$", cue) is not None
-            and text[line_start:m.start()].strip() == "")
+            and (dash or text[line_start:m.start()].strip() == ""))
 
 
 def _lone_sign_off(word: str, start: int) -> Span | None:
