@@ -7,7 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import timezone
 
 from seller_inbox_dev.demo.run import airflow_env
 

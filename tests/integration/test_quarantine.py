@@ -217,6 +217,7 @@ def test_quarantine_is_alerted_listed_retried_and_resolved(db, warehouse_dsn, cl
     paths = [box.raw_file(NO_FROM % i, DAY[0] + timedelta(hours=11, minutes=i), f"1.nofrom{i}.host") for i in range(3)]
     c = _ingest(store, warehouse_dsn, box.root)
     assert (c["stored"], c["quarantined"]) == (3, 3)
+    assert one(db, "SELECT count(*) FROM core.message WHERE message_id = ANY(%s)", good) == 3
     got = rows(db, "SELECT source_ref, source, folder_role, item_ref, message_id, received_at, reason, attempts, status "
                    "FROM ops.quarantine ORDER BY 1")
     assert got == [(f"maildir:INBOX/1.nofrom{i}.host", "maildir:INBOX", "inbox", f"1.nofrom{i}.host", f"<nf{i}@x>",
