@@ -3,7 +3,7 @@
 ``find(text, names=(), language=None)`` returns the spans ``(start, end, kind)`` of personal data;
 ``redact`` replaces them with stable placeholders (``[EMAIL] [PHONE] [ADDRESS] [NAME] [CARD]
 [IBAN]``) so classifiers still see that something was there. One module per recogniser
-(``emails``, ``phones``, ``addresses``, ``names``, ``signatures``, ``payment``; ``filenames`` and
+(``emails``, ``phones``, ``addresses`` and ``address_blocks``, ``names``, ``signatures``, ``payment``; ``filenames`` and
 ``message_ids`` for attachment names and Message-IDs); ``protected``
 holds what is never redacted (order ids, ASINs, tracking numbers, VAT ids, model numbers,
 dates, year ranges, prices) and the resolver in ``spans`` drops anything touching it.
