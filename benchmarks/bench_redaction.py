@@ -47,7 +47,8 @@ def _hostile() -> tuple[float, str]:
 
 def _holdout() -> None:
     """The frozen hold-out (tests/fixtures/redaction/holdout.txt), written without sight of the
-    recognisers: the honest figure next to the tuned corpus's. Measured only, never tuned on."""
+    recognisers: the honest figure next to the tuned corpus's. Measured only, never tuned on, and
+    printed as counts (never its texts)."""
     cases = corpus.holdout_cases()
     pii, clean = [c for c in cases if c.spans], [c for c in cases if not c.spans]
     r = corpus.score(find, cases)
@@ -68,12 +69,11 @@ def _holdout() -> None:
     print(f"hold-out: ordinary words replaced on the {r['non_pii_texts']} texts without personal data: "
           f"{r['words_replaced']}; words outside the labels replaced in the texts with personal data: "
           f"{len(r['overreach'])}")
-    for source, kind, text in r["misses"][:30]:
-        print(f"  hold-out missed {kind}: {text!r} ({source})")
-    for source, kind, text in r["false_hits"][:30]:
-        print(f"  hold-out false hit {kind}: {text!r} ({source})")
-    for source, word in r["overreach"][:30]:
-        print(f"  hold-out over-reach: {word!r} ({source})")
+    # counts only: printing the missed texts would let whoever reads them tune on the hold-out
+    kinds: dict[str, int] = {}
+    for _, kind, _ in r["misses"]:
+        kinds[kind] = kinds.get(kind, 0) + 1
+    print(f"hold-out misses by kind: {kinds}; false hits: {len(r['false_hits'])}")
 
 
 def main() -> None:
