@@ -210,3 +210,18 @@ def test_test_connection(sandbox, stores, db, warehouse_dsn):
     sandbox.state.revoke("A1DEMOUSOUTDOOR")
     ok, msg = hook(stores["us-outdoor"], warehouse_dsn).test_connection()
     assert not ok and "revoked" in msg and "us-outdoor" in msg
+
+
+def test_a_demo_run_starts_with_full_buckets_like_its_fresh_simulator(db, warehouse_dsn):
+    from seller_inbox import warehouse
+    from seller_inbox.spapi import PgBuckets
+    from seller_inbox_dev.demo.run import fresh_buckets
+
+    conn = warehouse.connect(warehouse_dsn, autocommit=True)
+    b = PgBuckets(lambda: conn)
+    waits = [b.reserve(s, "searchOrders", 0.0056, 20) for s in ("demo-a", "other") for _ in range(21)]
+    assert waits[20] > 100 and waits[41] > 100  # both drained: the next call waits minutes
+    assert fresh_buckets(warehouse_dsn, ["demo-a"]) == 1
+    assert b.reserve("demo-a", "searchOrders", 0.0056, 20) == 0  # full again
+    assert b.reserve("other", "searchOrders", 0.0056, 20) > 100  # another store's state is untouched
+    conn.close()

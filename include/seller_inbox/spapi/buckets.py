@@ -72,3 +72,12 @@ class PgBuckets:
         conn = self._conn_factory()
         with conn.cursor() as cur:
             cur.execute(self._DRAIN, {"s": store_id, "o": operation, "rate": float(rate), "burst": float(burst)})
+
+
+def reset(cur, store_ids: list[str]) -> int:
+    """Forget the stores' bucket state (full buckets on their next call). Only for when the
+    other side's buckets were reset too — the demo starts a fresh simulator each run, and a
+    state left by the previous simulator would make the next run wait for tokens Amazon (here:
+    the new simulator) would grant. Never a way around a real seller's limits. Returns rows."""
+    cur.execute("DELETE FROM ops.api_bucket WHERE store_id = ANY(%s)", (list(store_ids),))
+    return cur.rowcount

@@ -101,6 +101,20 @@ def connection_env(stores, spapi_url: str, maildir_root: Path, warehouse_url: st
     return env
 
 
+def fresh_buckets(url: str, store_ids: list[str]) -> int:
+    """A new simulator starts with full token buckets: so do the demo stores' client-side
+    buckets, or a repeat run would wait for tokens the last run's simulator used up."""
+    from seller_inbox import warehouse
+    from seller_inbox.spapi import buckets
+
+    conn = warehouse.connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            return buckets.reset(cur, store_ids)
+    finally:
+        conn.close()
+
+
 class Stack:
     """The embedded pieces this process owns: warehouse (persistent), simulator (thread)."""
 
@@ -126,6 +140,7 @@ class Stack:
         applied = warehouse.migrate(url)
         _say(f"• warehouse: {url}" + (f" (migrations applied: {len(applied)})" if applied else " (schema up to date)"))
         self.start_sim()
+        fresh_buckets(url, [st.id for st in reg.enabled_stores])
         _say(f"• SP-API simulator: {self.sim.url}  (LWA client id {LWA_CLIENT_ID})")
         end = self.window_end()
         start = end - timedelta(days=self.days)
