@@ -14,8 +14,7 @@ import threading
 
 from seller_inbox.domain import identifiers as ids
 from seller_inbox.domain import marketplaces as mp
-
-from seller_inbox.domain.languages import SERVED  # noqa: E402  (re-exported: the served languages)
+from seller_inbox.domain.languages import SERVED  # noqa: F401 - re-exported: the served languages
 
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from abc import ABCMeta, abstractmethod
 from email.utils import parsedate_to_datetime
 from typing import ClassVar
 
@@ -92,7 +93,7 @@ def extra(conn) -> dict:
     return ex or {}
 
 
-class Channel(BaseNotifier):
+class Channel(BaseNotifier, metaclass=ABCMeta):
     """One kind of alert channel. Subclasses set ``type`` (the registry key stores use in
     ``alert_channels[].type``), ``markup`` (which rendering of an alert they send:
     ``alerts.templates.MARKUPS``), and implement ``deliver``."""
@@ -112,9 +113,9 @@ class Channel(BaseNotifier):
 
         return in_markup(payload, self.markup)
 
+    @abstractmethod
     def deliver(self, payload: dict, budget: SendBudget) -> str:
         """Send one rendered alert (``templates.render_all``); raise ``ChannelError`` on failure."""
-        raise NotImplementedError
 
     def notify(self, context) -> None:
         """As an Airflow callback: the task's failure or recovery, rendered like every alert."""
