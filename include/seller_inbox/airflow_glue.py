@@ -36,8 +36,8 @@ from seller_inbox.config import Registry, RegistryError, StoreConfig, get_regist
 from seller_inbox.errors import FinalError
 
 DAG_PREFIX = "si_"
-_DAG_ID = re.compile(r"^si_(?P<store>.+)_(?P<kind>pipeline|auth|deliver)$")
-KINDS = ("pipeline", "auth", "deliver")
+_DAG_ID = re.compile(r"^si_(?P<store>.+)_(?P<kind>pipeline|auth|deliver|performance)$")
+KINDS = ("pipeline", "auth", "deliver", "performance")
 START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 PIPELINE_STAGES: list[tuple[str, list[str]]] = [
@@ -70,7 +70,13 @@ AUTH_STAGES: list[tuple[str, list[str]]] = [("refresh_auth", [])]
 # the daily review-request scan runs beside deliver (a no-op but once a day): replies never wait on it
 DELIVER_STAGES: list[tuple[str, list[str]]] = [("review_scan", []), ("deliver", ["review_scan"]),
                                                ("gate_deliver", ["deliver"])]
-STAGES = {"pipeline": PIPELINE_STAGES, "auth": AUTH_STAGES, "deliver": DELIVER_STAGES}
+# Amazon's performance and feedback reports, daily; the wait defers to the triggerer (seller_inbox.reports)
+PERFORMANCE_STAGES: list[tuple[str, list[str]]] = [
+    ("migrate", []), ("request_reports", ["migrate"]), ("wait_reports", ["request_reports"]),
+    ("load_reports", ["wait_reports"]), ("gate_performance", ["load_reports"])]
+PERFORMANCE_CRON = "30 5 * * *"
+STAGES = {"pipeline": PIPELINE_STAGES, "auth": AUTH_STAGES, "deliver": DELIVER_STAGES,
+          "performance": PERFORMANCE_STAGES}
 OUTBOX_ASSET = "seller_inbox://outbox/{store}"
 
 DOCS = {
@@ -87,6 +93,11 @@ DOCS = {
         "the compliance linter are read at send time (docs/delivery.md). `review_scan` queues the day's "
         "review requests and, for stores that opt in (`proactive`), delivery confirmations, once a day from "
         "08:00 local time; `deliver` then sends what is due, whatever the scan did."
+    ),
+    "performance": (
+        "### {name} ({id}) — 亚马逊绩效报告 / Amazon's performance figures\nDaily: requests the V2 seller "
+        "performance report and the feedback report per marketplace, waits for them in the triggerer, loads "
+        "`raw.seller_performance` and `raw.seller_feedback` (docs/performance-report.md)."
     ),
 }
 
@@ -110,7 +121,7 @@ def _schedule(store: StoreConfig, kind: str):
 
         return AssetOrTimeSchedule(timetable=CronTriggerTimetable(deliver_cron(store), timezone="UTC"),
                                    assets=[outbox_asset(store.id)])
-    cron = store.schedules.pipeline if kind == "pipeline" else store.schedules.auth
+    cron = {"pipeline": store.schedules.pipeline, "performance": PERFORMANCE_CRON}.get(kind, store.schedules.auth)
     return CronDataIntervalTimetable(cron, timezone="UTC")
 
 
@@ -150,15 +161,21 @@ def _build(store: StoreConfig, kind: str, owner: str):
     )
     ops = {}
     for task_id, upstream in stages:
-        op = PythonOperator(
-            task_id=task_id,
-            python_callable=run_stage,
-            op_kwargs={"stage": task_id, "store_id": store.id},
-            execution_timeout=timedelta(minutes=TIMEOUTS.get(task_id, DEFAULT_TIMEOUT)),
-            trigger_rule="all_done" if task_id in ALL_DONE else "all_success",
-            outlets=[outbox_asset(store.id)] if task_id == "act" else [],
-            dag=dag,
-        )
+        timeout = timedelta(minutes=TIMEOUTS.get(task_id, DEFAULT_TIMEOUT))
+        if kind == "performance" and task_id != "migrate":
+            from seller_inbox.reports.tasks import report_task
+
+            op = report_task(task_id, store.id, execution_timeout=timeout, dag=dag)
+        else:
+            op = PythonOperator(
+                task_id=task_id,
+                python_callable=run_stage,
+                op_kwargs={"stage": task_id, "store_id": store.id},
+                execution_timeout=timeout,
+                trigger_rule="all_done" if task_id in ALL_DONE else "all_success",
+                outlets=[outbox_asset(store.id)] if task_id == "act" else [],
+                dag=dag,
+            )
         for up in upstream:
             ops[up] >> op
         ops[task_id] = op
