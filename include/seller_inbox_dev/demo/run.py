@@ -234,20 +234,16 @@ def print_kpis(url: str, d0, d1) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from seller_inbox.kpi import summary
+    from seller_inbox.kpi import summary, summary_labels
 
     cols, rows = summary(url, d0, d1)
-    labels = {
-        "store_id": "store 店铺", "marketplaces": "mkts", "days": "days", "buyer_messages": "msgs 消息",
-        "responded": "replied 已回复", "late": "late 超时", "late_rate": "late rate 超时率",
-        "avg_response_h": "avg resp h 平均响应", "high_risk": "high risk 高风险", "wismo_share": "WISMO",
-        "orders": "orders 订单", "a_to_z": "A-to-z", "a_to_z_rate": "A-to-z rate",
-    }
+    labels = summary_labels()  # from the metric declarations (seller_inbox/metrics.py)
     t = Table(title=f"KPIs {d0} – {d1} (marketplace-local days)")
     for c in cols:
-        t.add_column(labels.get(c, c), justify="left" if c in ("store_id", "marketplaces") else "right")
+        t.add_column(labels.get(c, (c, ""))[0], justify="left" if c in ("store_id", "marketplaces") else "right")
     for r in rows:
-        t.add_row(*["-" if v is None else (f"{v:.2%}" if c.endswith("rate") or c == "wismo_share" else str(v)) for c, v in zip(cols, r)])
+        t.add_row(*["-" if v is None else (f"{v:.2%}" if labels.get(c, ("", ""))[1] == "rate" else str(v))
+                    for c, v in zip(cols, r)])
     Console(width=160).print(t)
 
 
