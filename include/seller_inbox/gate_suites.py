@@ -22,9 +22,23 @@ class SuiteMissing(LookupError):
 def load_suite(stage: str) -> dict:
     path = SUITES / f"{stage}.yaml"
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        suite = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SuiteMissing(f"no data-quality suite for stage {stage!r} ({path})") from None
+    for b in suite["batches"]:
+        if b.get("metrics"):
+            _with_metrics(b)
+    return suite
+
+
+def _with_metrics(batch: dict) -> None:
+    """A KPI batch (``metrics: <table>``): its columns and checks come from the metric declarations
+    (seller_inbox/metrics.py), so a new metric is checked without touching the suite."""
+    from seller_inbox import metrics
+
+    table = batch["metrics"]
+    batch["sql"] = batch["sql"].format(metric_columns=metrics.columns(table), odr_lag_days=metrics.ODR_LAG_DAYS)
+    batch["expectations"] = list(batch.get("expectations") or []) + metrics.gate_expectations(table)
 
 
 def expectation_name(cfg_type: str, kwargs: dict) -> str:

@@ -1,9 +1,13 @@
 """Daily KPIs per store and marketplace, recomputed from core tables and upserted.
 
 The grain is the marketplace-local calendar day (what the seller sees in Seller Central).
-A run recomputes every local day that overlaps [start - 2 days, end) — late marks for a
-day settle 24 h after it — and every earlier day its window changed: the purchase day of
-orders updated in the window, the receipt day of messages answered in it. Rows are rewritten only when a value changed, so reruns and backfills converge on
+The columns are the declarations of ``seller_inbox.metrics`` (one home per metric); this module
+turns them into one statement per table. A run recomputes every local day that overlaps
+[start - 2 days, end) — late marks for a day settle 24 h after it — and every earlier day its
+window changed: the purchase day of orders updated, claimed or rated in the window (defects are
+dated by the order, as Amazon dates them), the receipt day of messages answered in it or in the
+first-contact follow-up window before it. kpi.order_defect_rate gets the ODR windows ending
+``metrics.ODR_LAG_DAYS`` before each of those days. Rows are rewritten only when a value changed, so reruns and backfills converge on
 the same rows without churn. Definitions follow Amazon's Seller Central metrics (docs/data-dictionary.md): 24-hour clock
 including weekends; "no response needed" and auto-replies excluded; a message unanswered
 for more than 24 h counts as late; one still inside its 24 h is pending, not late.
@@ -13,149 +17,153 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from seller_inbox import metrics
 from seller_inbox.config import StoreConfig
 from seller_inbox.domain.response_clock import RESPONSE_WINDOW
 
 SETTLE = timedelta(days=2)
 
-_SQL = """
-WITH days AS (
-    SELECT generate_series(%(d0)s::date, %(d1)s::date, interval '1 day')::date AS day
-), msg AS (
-    SELECT (m.received_at AT TIME ZONE %(tz)s)::date AS day, m.*,
-           (NOT m.no_response_needed AND coalesce(m.intent, '') NOT IN ('auto_reply')) AS needing
+# The rows each source gives the metrics of seller_inbox.metrics (their ``from_``), one local day.
+_LOCAL_RANGE = """{col} >= (%(d0)s::date::timestamp AT TIME ZONE %(tz)s)
+      AND {col} <  ((%(d1)s::date + 1)::timestamp AT TIME ZONE %(tz)s)"""
+_NEEDING = "(NOT {a}.no_response_needed AND coalesce({a}.intent, '') <> 'auto_reply')"
+_SOURCES = {
+    "messages": f"""SELECT (m.received_at AT TIME ZONE %(tz)s)::date AS day, m.*, {_NEEDING.format(a="m")} AS needing
     FROM core.message m
-    WHERE m.store_id = %(store)s AND m.marketplace = %(mp)s
-      AND m.kind = 'buyer_message'
-      AND m.received_at >= (%(d0)s::date::timestamp AT TIME ZONE %(tz)s)
-      AND m.received_at <  ((%(d1)s::date + 1)::timestamp AT TIME ZONE %(tz)s)
-), m AS (
-    SELECT day,
-        count(*) AS buyer_messages,
-        count(*) FILTER (WHERE needing) AS needing_response,
-        count(*) FILTER (WHERE needing AND first_reply_at IS NOT NULL) AS responded,
-        count(*) FILTER (WHERE needing AND first_reply_at <= received_at + %(response_window)s) AS responded_within_24h,
-        count(*) FILTER (WHERE needing AND (first_reply_at > received_at + %(response_window)s
-                         OR (first_reply_at IS NULL AND %(now)s > received_at + %(response_window)s))) AS late_responses,
-        count(*) FILTER (WHERE needing AND first_reply_at IS NULL AND %(now)s <= received_at + %(response_window)s) AS pending_within_sla,
-        round(avg(extract(epoch FROM first_reply_at - received_at) / 60)
-              FILTER (WHERE needing AND first_reply_at IS NOT NULL)::numeric, 1) AS avg_response_minutes,
-        round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_reply_at - received_at) / 60)
-              FILTER (WHERE needing AND first_reply_at IS NOT NULL))::numeric, 1) AS median_response_minutes,
-        count(*) FILTER (WHERE risk = 'high') AS high_risk_messages,
-        count(*) FILTER (WHERE intent IN ('order_status', 'not_received')) AS wismo_messages
-    FROM msg GROUP BY day
-), claims AS (
-    SELECT (received_at AT TIME ZONE %(tz)s)::date AS day, count(DISTINCT coalesce(order_id, message_id)) AS n
+    WHERE m.store_id = %(store)s AND m.marketplace = %(mp)s AND m.kind = 'buyer_message'
+      AND {_LOCAL_RANGE.format(col="m.received_at")}""",
+    "notices": f"""SELECT (received_at AT TIME ZONE %(tz)s)::date AS day, order_id, message_id
     FROM core.message
-    WHERE store_id = %(store)s AND intent = 'a_to_z_claim'
+    WHERE store_id = %(store)s AND kind = 'amazon_notice' AND intent = 'a_to_z_claim'
       AND (marketplace = %(mp)s OR (marketplace IS NULL AND %(primary)s))
-      AND received_at >= (%(d0)s::date::timestamp AT TIME ZONE %(tz)s)
-      AND received_at <  ((%(d1)s::date + 1)::timestamp AT TIME ZONE %(tz)s)
-    GROUP BY 1
-), o AS (
-    SELECT (purchase_date AT TIME ZONE %(tz)s)::date AS day, count(*) AS n
-    FROM raw.orders
+      AND {_LOCAL_RANGE.format(col="received_at")}""",
+    # a thread's first buyer message needing a response (a message outside any thread is its own
+    # thread); settled: its first reply is 7 days old, or the buyer wrote again / the seller replied again
+    "threads": f"""SELECT f.day,
+           f.first_reply_at IS NOT NULL AND (%(now)s >= f.first_reply_at + %(fcr)s OR x.again) AS settled,
+           f.first_reply_at IS NOT NULL AND %(now)s >= f.first_reply_at + %(fcr)s AND NOT x.again AS resolved
+    FROM source_messages f
+    CROSS JOIN LATERAL (SELECT EXISTS (
+        SELECT 1 FROM core.message o WHERE o.store_id = f.store_id AND o.thread_id = f.thread_id
+          AND o.received_at > f.first_reply_at AND o.received_at <= f.first_reply_at + %(fcr)s
+          AND (o.kind = 'seller_reply' OR (o.kind = 'buyer_message' AND {_NEEDING.format(a="o")}))) AS again) x
+    WHERE f.needing AND NOT EXISTS (
+        SELECT 1 FROM core.message e WHERE e.store_id = f.store_id AND e.thread_id = f.thread_id
+          AND e.kind = 'buyer_message' AND {_NEEDING.format(a="e")}
+          AND (e.received_at, e.message_id) < (f.received_at, f.message_id))""",
+    "orders": f"""SELECT (purchase_date AT TIME ZONE %(tz)s)::date AS day, a_to_z_claim_at, negative_feedback_on
+    FROM kpi.order_defects
+    WHERE store_id = %(store)s AND marketplace = %(mp)s AND {_LOCAL_RANGE.format(col="purchase_date")}""",
+}
+
+
+def _store_daily_sql() -> str:
+    """kpi.store_daily's statement, built from the metric declarations."""
+    used = [s for s in _SOURCES if metrics.aggregates("store_daily", s)]
+    ctes = [f"source_{s} AS (\n    {_SOURCES[s]}\n)" for s in used]
+    ctes += [f"agg_{s} AS (\n    SELECT day,\n        {metrics.aggregates('store_daily', s)}\n"
+             f"    FROM source_{s} GROUP BY day\n)" for s in used]
+    joins = " ".join(f"LEFT JOIN agg_{s} USING (day)" for s in used)
+    vals = metrics.coalesced("store_daily")
+    return (f"WITH days AS (\n    SELECT generate_series(%(d0)s::date, %(d1)s::date, interval '1 day')::date AS day\n), "
+            + ", ".join(ctes)
+            + f", vals AS (\n    SELECT day, {vals} FROM days {joins}\n)\n"
+            f"INSERT INTO kpi.store_daily AS k (store_id, marketplace, day, {metrics.columns('store_daily')})\n"
+            f"SELECT %(store)s, %(mp)s, day,\n    {metrics.final_select('store_daily')}\n"
+            f"FROM vals WHERE day <= %(today)s\n"
+            + metrics.upsert_tail("store_daily", "store_id, marketplace, day"))
+
+
+def _odr_sql() -> str:
+    """kpi.order_defect_rate's statement: one row per channel and window end in [e0, e1]."""
+    w = metrics.ODR_WINDOW_DAYS - 1
+    vals = metrics.coalesced("order_defect_rate")
+    return f"""WITH ends AS (
+    SELECT generate_series(%(e0)s::date, %(e1)s::date, interval '1 day')::date AS window_end
+), od AS (
+    SELECT (purchase_date AT TIME ZONE %(tz)s)::date AS day, fulfillment_channel, a_to_z_claim_at, negative_feedback_on
+    FROM kpi.order_defects
     WHERE store_id = %(store)s AND marketplace = %(mp)s
-      AND purchase_date >= (%(d0)s::date::timestamp AT TIME ZONE %(tz)s)
-      AND purchase_date <  ((%(d1)s::date + 1)::timestamp AT TIME ZONE %(tz)s)
-    GROUP BY 1
-)
-INSERT INTO kpi.store_daily AS k (
-    store_id, marketplace, day, buyer_messages, needing_response, responded, responded_within_24h,
-    late_responses, pending_within_sla, avg_response_minutes, median_response_minutes,
-    late_response_rate, high_risk_messages, wismo_messages, wismo_share, orders, a_to_z_claims,
-    a_to_z_claim_rate)
-SELECT %(store)s, %(mp)s, d.day,
-    coalesce(m.buyer_messages, 0), coalesce(m.needing_response, 0), coalesce(m.responded, 0),
-    coalesce(m.responded_within_24h, 0), coalesce(m.late_responses, 0), coalesce(m.pending_within_sla, 0),
-    m.avg_response_minutes, m.median_response_minutes,
-    round(m.late_responses::numeric / nullif(m.needing_response - m.pending_within_sla, 0), 4),
-    coalesce(m.high_risk_messages, 0), coalesce(m.wismo_messages, 0),
-    round(m.wismo_messages::numeric / nullif(m.buyer_messages, 0), 4),
-    coalesce(o.n, 0), coalesce(c.n, 0),
-    round(least(coalesce(c.n, 0)::numeric / nullif(o.n, 0), 1), 5)
-FROM days d LEFT JOIN m USING (day) LEFT JOIN o USING (day) LEFT JOIN claims c USING (day)
-WHERE d.day <= %(today)s
-ON CONFLICT (store_id, marketplace, day) DO UPDATE SET
-    buyer_messages = EXCLUDED.buyer_messages, needing_response = EXCLUDED.needing_response,
-    responded = EXCLUDED.responded, responded_within_24h = EXCLUDED.responded_within_24h,
-    late_responses = EXCLUDED.late_responses, pending_within_sla = EXCLUDED.pending_within_sla,
-    avg_response_minutes = EXCLUDED.avg_response_minutes,
-    median_response_minutes = EXCLUDED.median_response_minutes,
-    late_response_rate = EXCLUDED.late_response_rate, high_risk_messages = EXCLUDED.high_risk_messages,
-    wismo_messages = EXCLUDED.wismo_messages, wismo_share = EXCLUDED.wismo_share,
-    orders = EXCLUDED.orders, a_to_z_claims = EXCLUDED.a_to_z_claims,
-    a_to_z_claim_rate = EXCLUDED.a_to_z_claim_rate, computed_at = now()
-WHERE (k.buyer_messages, k.needing_response, k.responded, k.responded_within_24h, k.late_responses,
-       k.pending_within_sla, k.avg_response_minutes, k.median_response_minutes, k.late_response_rate,
-       k.high_risk_messages, k.wismo_messages, k.wismo_share, k.orders, k.a_to_z_claims, k.a_to_z_claim_rate)
-  IS DISTINCT FROM
-      (EXCLUDED.buyer_messages, EXCLUDED.needing_response, EXCLUDED.responded, EXCLUDED.responded_within_24h,
-       EXCLUDED.late_responses, EXCLUDED.pending_within_sla, EXCLUDED.avg_response_minutes,
-       EXCLUDED.median_response_minutes, EXCLUDED.late_response_rate, EXCLUDED.high_risk_messages,
-       EXCLUDED.wismo_messages, EXCLUDED.wismo_share, EXCLUDED.orders, EXCLUDED.a_to_z_claims,
-       EXCLUDED.a_to_z_claim_rate)
-"""
+      AND purchase_date >= ((%(e0)s::date - {w})::timestamp AT TIME ZONE %(tz)s)
+      AND purchase_date <  ((%(e1)s::date + 1)::timestamp AT TIME ZONE %(tz)s)
+), agg AS (
+    SELECT e.window_end, od.fulfillment_channel,
+        {metrics.aggregates("order_defect_rate", "window_orders")}
+    FROM ends e JOIN od ON od.day BETWEEN e.window_end - {w} AND e.window_end
+    GROUP BY 1, 2
+), vals AS (SELECT window_end, fulfillment_channel, {vals} FROM agg)
+INSERT INTO kpi.order_defect_rate AS k (store_id, marketplace, fulfillment_channel, window_end, window_start,
+    {metrics.columns("order_defect_rate")})
+SELECT %(store)s, %(mp)s, fulfillment_channel, window_end, window_end - {w},
+    {metrics.final_select("order_defect_rate")}
+FROM vals
+""" + metrics.upsert_tail("order_defect_rate", "store_id, marketplace, fulfillment_channel, window_end")
+
+
+_SQL = _store_daily_sql()
+_ODR = _odr_sql()
 
 
 # the earliest moment whose KPI day this interval's data can change: orders updated in the
-# window count on their purchase day, replies sent in the window on their message's day
+# window count on their purchase day, and so do claims and negative feedback that arrived in it
+# (defects are dated by the order); replies sent in the window, or up to the first-contact
+# follow-up window before it, on their message's day
 _EARLIEST = """
 SELECT least(
     (SELECT min(purchase_date) FROM raw.orders
       WHERE store_id = %(store)s AND marketplace = %(mp)s
         AND last_update_date >= %(start)s AND last_update_date < %(end)s),
+    (SELECT min(purchase_date) FROM kpi.order_defects
+      WHERE store_id = %(store)s AND marketplace = %(mp)s
+        AND ((a_to_z_claim_at >= %(start)s AND a_to_z_claim_at < %(end)s)
+          OR (negative_feedback_on >= %(start)s::date - 1 AND negative_feedback_on <= %(end)s::date))),
     (SELECT min(received_at) FROM core.message
       WHERE store_id = %(store)s AND marketplace = %(mp)s AND kind = 'buyer_message'
-        AND first_reply_at >= %(start)s AND first_reply_at < %(end)s))
+        AND first_reply_at >= %(start)s::timestamptz - %(fcr)s AND first_reply_at < %(end)s))
 """
 MAX_LOOKBACK = timedelta(days=400)
 
 
 def compute_store_daily(store: StoreConfig, dsn: str, start: datetime, end: datetime,
                         now: datetime | None = None) -> dict:
-    """Recompute kpi.store_daily for every marketplace of the store and the days the run touches."""
+    """Recompute kpi.store_daily for every marketplace of the store and the days the run touches,
+    and kpi.order_defect_rate for the ODR windows ending ODR_LAG_DAYS before those days."""
     from seller_inbox import warehouse
 
     now = now or datetime.now(timezone.utc)
-    changed = 0
-    days = 0
+    changed = days = odr_changed = 0
+    lag = timedelta(days=metrics.ODR_LAG_DAYS)
     conn = warehouse.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
             for i, m in enumerate(store.marketplaces):
                 tz = m.zone
-                cur.execute(_EARLIEST, {"store": store.id, "mp": m.code, "start": start, "end": end})
+                p = {"store": store.id, "mp": m.code, "start": start, "end": end, "fcr": metrics.FCR_FOLLOW_UP}
+                cur.execute(_EARLIEST, p)
                 earliest = cur.fetchone()[0]
                 since = start - SETTLE
                 if earliest is not None:
                     since = max(min(since, earliest), start - MAX_LOOKBACK)
+                today = now.astimezone(tz).date()
                 d0 = since.astimezone(tz).date()
                 d1 = (end - timedelta(microseconds=1)).astimezone(tz).date()
-                cur.execute(_SQL, {"store": store.id, "mp": m.code, "tz": tz.key, "d0": d0, "d1": d1,
-                                   "response_window": RESPONSE_WINDOW, "now": now, "today": now.astimezone(tz).date(), "primary": i == 0})
+                p.update(tz=tz.key, d0=d0, d1=d1, response_window=RESPONSE_WINDOW, now=now, today=today, primary=i == 0)
+                cur.execute(_SQL, p)
                 changed += cur.rowcount
                 days += (d1 - d0).days + 1
+                if d0 <= today:
+                    cur.execute(_ODR, {**p, "e0": d0 - lag, "e1": min(d1, today) - lag})
+                    odr_changed += cur.rowcount
     finally:
         conn.close()
-    return {"days_recomputed": days, "rows_changed": changed}
+    return {"days_recomputed": days, "rows_changed": changed, "odr_rows_changed": odr_changed}
 
 
-SUMMARY_SQL = """
+SUMMARY_SQL = f"""
 SELECT store_id,
        string_agg(DISTINCT marketplace, ',' ORDER BY marketplace) AS marketplaces,
        count(DISTINCT day) AS days,
-       sum(buyer_messages) AS buyer_messages,
-       sum(responded) AS responded,
-       sum(late_responses) AS late,
-       round(sum(late_responses)::numeric / nullif(sum(needing_response - pending_within_sla), 0), 4) AS late_rate,
-       round(sum(avg_response_minutes * responded) / nullif(sum(responded) FILTER (WHERE avg_response_minutes IS NOT NULL), 0) / 60, 1) AS avg_response_h,
-       sum(high_risk_messages) AS high_risk,
-       round(sum(wismo_messages)::numeric / nullif(sum(buyer_messages), 0), 4) AS wismo_share,
-       sum(orders) AS orders,
-       sum(a_to_z_claims) AS a_to_z,
-       round(sum(a_to_z_claims)::numeric / nullif(sum(orders), 0), 5) AS a_to_z_rate
+       {metrics.rollups("store_daily", only="summary")}
 FROM kpi.store_daily
 WHERE day >= %(d0)s AND day <= %(d1)s
 GROUP BY store_id ORDER BY store_id
@@ -163,7 +171,8 @@ GROUP BY store_id ORDER BY store_id
 
 
 def summary(dsn: str, d0, d1) -> tuple[list[str], list[tuple]]:
-    """One row per store over [d0, d1]: the table the run command prints."""
+    """One row per store over [d0, d1]: the table the run command prints (the metrics declared
+    ``summary=True``; labels from ``summary_labels``)."""
     from seller_inbox import warehouse
 
     conn = warehouse.connect(dsn)
@@ -173,3 +182,12 @@ def summary(dsn: str, d0, d1) -> tuple[list[str], list[tuple]]:
             return [d[0] for d in cur.description], cur.fetchall()
     finally:
         conn.close()
+
+
+def summary_labels() -> dict[str, tuple[str, str]]:
+    """Column of ``summary`` to (English label with its Chinese, unit)."""
+    out = {"store_id": ("store 店铺", ""), "marketplaces": ("mkts", ""), "days": ("days", "count")}
+    for m in metrics.of("store_daily"):
+        if m.summary:
+            out[m.name] = (f"{m.label_en} {m.label_zh}", m.unit)
+    return out

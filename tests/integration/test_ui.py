@@ -250,6 +250,11 @@ def test_kpis_page_in_both_languages_with_numbers_and_charts(db, lead):
         _daily(db, "us-outdoor", "US", today - timedelta(days=i), msgs=10 + i, needing=8, late=i % 3,
                avg=60.0 + i, claims=1 if i == 2 else 0, orders=20, high=1 if i in (1, 4) else 0)
     _daily(db, "eu-home", "DE", today - timedelta(days=1), msgs=5, needing=4, late=0, avg=30.0)
+    with db.cursor() as cur:  # the latest 60-day ODR window (claims dated by order), MFN
+        cur.execute("""INSERT INTO kpi.order_defect_rate (store_id, marketplace, fulfillment_channel, window_end,
+                           window_start, orders, a_to_z_claims, negative_feedback, defective_orders, order_defect_rate,
+                           a_to_z_claim_rate) VALUES ('us-outdoor', 'US', 'MFN', %s, %s, 200, 1, 2, 3, 0.015, 0.005)""",
+                    (today - timedelta(days=14), today - timedelta(days=73)))
     add_message(db, "us-outdoor", "<open-high@x>", datetime.now(UTC) - timedelta(hours=3), risk="high", intent="a_to_z_claim")
 
     # 7-day window = days 1..6 (day > current_date - 7)
@@ -271,6 +276,15 @@ def test_kpis_page_in_both_languages_with_numbers_and_charts(db, lead):
     assert re.search(r'class="num high-risk"><span class="badge high">2</span>', row)
     assert re.search(r'class="num high-open"><span class="badge high">1</span>', row)
     assert "1 / 200" in row  # A-to-z claims / orders over 60 days
+    # every declared metric the page shows (seller_inbox/metrics.py), and the ODR against its target
+    import html
+
+    from seller_inbox import metrics
+    for m in metrics.of("store_daily") + metrics.of("order_defect_rate"):
+        if m.ui and m.rollup:
+            assert f'data-metric="{m.name}" title="{m.en}">{m.label_en}<' in html.unescape(en.text), m.name
+    odr = re.search(r'<tr data-store="us-outdoor" data-marketplace="US" data-channel="MFN">(.*?)</tr>', en.text, re.S).group(1)
+    assert 'm-order_defect_rate overdue">1.500 %' in odr and "200" in odr
     assert "<script" not in en.text.lower(), en.text[en.text.lower().find("<script") - 300:][:1500]
     assert not re.search(r"(src|href)=\"https?://", en.text)  # nothing loaded from the network
 

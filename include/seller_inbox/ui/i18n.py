@@ -52,6 +52,12 @@ _LABELS: dict[str, tuple[str, str]] = {
     "hours_short": ("h", "小时"),
     "minutes_short": ("min", "分钟"),
     "target_late": ("Amazon target: under 10 %", "亚马逊要求：低于 10%"),
+    "period_metrics": ("All metrics, last {n} days", "全部指标（近 {n} 天）"),
+    "odr_title": ("Order Defect Rate by fulfilment channel (latest window, defects dated by order)",
+                  "按配送渠道的订单缺陷率（最新窗口，按下单日计）"),
+    "odr_target": ("Amazon target: under {target} %", "亚马逊要求：低于 {target}%"),
+    "odr_window": ("Window (order dates)", "窗口（下单日期）"),
+    "channel": ("Channel", "渠道"),
     # store health
     "health_title": ("Store health", "店铺健康"),
     "authorization": ("SP-API authorization", "SP-API 授权"),

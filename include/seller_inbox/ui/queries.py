@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any, Iterator
 
+from seller_inbox import metrics
+
 REAUTH_WARN_DAYS = 30          # Amazon's self-authorization lasts 365 days: warn 30 days ahead
 SECRET_ROTATION_DAYS = 180     # LWA client secrets must be rotated every 180 days
 SECRET_WARN_DAYS = 30
@@ -96,12 +98,24 @@ def kpi_overview(conn, store: str | None, chart_days: int) -> dict:
         WHERE risk = 'high' AND (%(store)s::text IS NULL OR store_id = %(store)s)
         GROUP BY store_id, marketplace""", p)
 
+    period = kpi_period(conn, store, start, end) if start else []
+    odr = _read(conn, f"""
+        SELECT DISTINCT ON (store_id, marketplace, fulfillment_channel) store_id, marketplace, fulfillment_channel,
+               window_start, window_end, {metrics.columns("order_defect_rate")}, target, above_target
+        FROM kpi.odr_trend WHERE (%(store)s::text IS NULL OR store_id = %(store)s)
+        ORDER BY store_id, marketplace, fulfillment_channel, window_end DESC""", p)
+
     groups: dict[tuple[str, str], dict] = {}
 
     def g(store_id: str, mkt: str) -> dict:
         return groups.setdefault((store_id, mkt), {
-            "store_id": store_id, "marketplace": mkt, "windows": {}, "claims": None,
+            "store_id": store_id, "marketplace": mkt, "windows": {}, "claims": None, "period": None, "odr": [],
             "high_risk_period": 0, "high_risk_open": 0, "series": {}})
+
+    for r in period:
+        g(r["store_id"], r["marketplace"])["period"] = r
+    for r in odr:
+        g(r["store_id"], r["marketplace"])["odr"].append(r)
 
     for w in windows:
         g(w["store_id"], w["marketplace"])["windows"][w["window_days"]] = w
@@ -117,6 +131,16 @@ def kpi_overview(conn, store: str | None, chart_days: int) -> dict:
     for e in groups.values():
         e["days"] = days
     return {"groups": [groups[k] for k in sorted(groups)], "start": start, "end": end}
+
+
+def kpi_period(conn, store: str | None, start: date, end: date) -> list[dict]:
+    """Every store_daily metric shown in the UI, rolled up over [start, end] per store and marketplace
+    (the declarations of seller_inbox/metrics.py)."""
+    return _read(conn, f"""
+        SELECT store_id, marketplace, {metrics.rollups("store_daily", only="ui")}
+        FROM kpi.store_daily
+        WHERE (%(store)s::text IS NULL OR store_id = %(store)s) AND day BETWEEN %(start)s AND %(end)s
+        GROUP BY store_id, marketplace ORDER BY store_id, marketplace""", {"store": store, "start": start, "end": end})
 
 
 # ---------------------------------------------------------------- store health

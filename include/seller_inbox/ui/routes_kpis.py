@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
+from seller_inbox import metrics
 from seller_inbox.ui import charts, i18n, queries, web
 from seller_inbox.ui.render import render
 
@@ -39,7 +40,13 @@ async def kpis(request: Request):
     for gr in data["groups"]:
         gr["charts"] = _kpi_charts(gr, lang) if gr["days"] else []
     return render(request, "kpis.html", lang=lang, data=data, days=days, day_choices=queries.CHART_DAYS,
-                  stores=stores, names=queries.store_names())
+                  stores=stores, names=queries.store_names(), period_metrics=_shown("store_daily"),
+                  odr_metrics=_shown("order_defect_rate"), odr_target=metrics.ODR_TARGET)
+
+
+def _shown(table: str) -> list[metrics.Metric]:
+    """The declared metrics the page shows (seller_inbox/metrics.py: ``ui`` and adding up over days)."""
+    return [m for m in metrics.of(table) if m.ui and m.rollup]
 
 
 @router.get("/api/kpis", name="api_kpis")
@@ -52,6 +59,7 @@ async def api_kpis(request: Request):
             "windows": {str(k): web.jsonable(v) for k, v in gr["windows"].items()},
             "claims_60d": web.jsonable(gr["claims"]), "high_risk_period": gr["high_risk_period"],
             "high_risk_open": gr["high_risk_open"],
+            "period": web.jsonable(gr["period"]), "odr": [web.jsonable(r) for r in gr["odr"]],
             "daily": [web.jsonable(gr["series"][d]) for d in gr["days"] if d in gr["series"]],
         })
     return {"start": web.jsonable(data["start"]), "end": web.jsonable(data["end"]), "groups": out}
