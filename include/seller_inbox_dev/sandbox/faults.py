@@ -6,6 +6,7 @@ Kinds:
 - ``slow``: wait ``delay`` seconds, then answer normally;
 - ``timeout``: wait ``delay`` seconds, then answer 503 (the client should have timed out);
 - ``report_fatal`` / ``report_cancelled``: reports created for the seller end FATAL / CANCELLED;
+- ``report_stuck``: reports created for the seller stay IN_PROGRESS ``delay`` more (real) seconds;
 - ``deny``: answer 403 ``Unauthorized`` (Amazon refusing this call: a solicitation already sent
   from Seller Central, a message type withdrawn) without revoking anything;
 - ``revoke``: the seller revokes the app at this request (403 now, ``invalid_grant`` at LWA after:
@@ -22,8 +23,8 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("error", "throttle", "slow", "timeout", "report_fatal", "report_cancelled", "revoke", "repeat_token",
-         "deny")
+KINDS = ("error", "throttle", "slow", "timeout", "report_fatal", "report_cancelled", "report_stuck", "revoke",
+         "repeat_token", "deny")
 
 
 @dataclass

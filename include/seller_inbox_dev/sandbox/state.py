@@ -53,7 +53,7 @@ class SandboxState:
         self.messages: list[dict] = []
         self.solicitations: dict[tuple[str, str], dict] = {}
         self.reports: dict[str, dict] = {}
-        self.documents: dict[str, bytes] = {}
+        self.documents: dict[str, dict] = {}   # id -> {content, media, gzip}
         self.stats: Counter = Counter()
         self._report_seq = 50000000000 + config.seed * 1000
 
