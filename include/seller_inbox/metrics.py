@@ -186,7 +186,7 @@ METRICS: tuple[Metric, ...] = (
            "当天下单且收到 A-to-z 索赔通知的订单（按下单日计，无论通知何时到达）。", "A-to-z", "A-to-z",
            "Amazon's A-to-z notices in the mailbox (core.message), joined on the order id", "orders",
            at_most="orders", summary=True),
-    Metric("a_to_z_claim_rate", "store_daily", "round(least(a_to_z_claims::numeric / nullif(orders, 0), 1), 5)",
+    Metric("a_to_z_claim_rate", "store_daily", "round(a_to_z_claims::numeric / nullif(orders, 0), 5)",
            "numeric(8,5)", "rate", "a_to_z_claims / orders of that day.", "A-to-z 索赔率 = 索赔订单 / 订单。",
            "A-to-z rate", "A-to-z 索赔率", _AMZ_ODR, derived=True, rollup=_ratio("a_to_z_claims", "{p}orders", 5),
            summary=True),
