@@ -100,8 +100,42 @@ FROM vals
 """ + metrics.upsert_tail("order_defect_rate", "store_id, marketplace, fulfillment_channel, window_end")
 
 
+# kpi.reconciliation: Amazon's report rows against ours for the same window (UTC days) and channel
+_AMAZON = {"amazon_orders": "p.order_count", "amazon_a_to_z_claims": "p.claims_count",
+           "amazon_negative_feedback": "p.negative_feedback_count", "amazon_chargebacks": "p.chargebacks_count",
+           "amazon_defective_orders": "p.defects_count", "amazon_order_defect_rate": "p.order_defect_rate",
+           "amazon_a_to_z_claim_rate": "round(p.claims_count::numeric / nullif(p.order_count, 0), 5)"}
+
+
+def _reconciliation_sql() -> str:
+    ours = {f"our_{m.name}": f"o.{m.name}" for m in metrics.of("order_defect_rate")}
+    diffs = {"odr_difference": f"o.order_defect_rate - {_AMAZON['amazon_order_defect_rate']}",
+             "a_to_z_claim_rate_difference": f"o.a_to_z_claim_rate - {_AMAZON['amazon_a_to_z_claim_rate']}"}
+    values = {**_AMAZON, **ours, **diffs, "tolerance": "%(tol)s",
+              "flagged": " OR ".join(f"coalesce(abs({d}) > %(tol)s, false)" for d in diffs.values())}
+    names = list(values)
+    return f"""INSERT INTO kpi.reconciliation AS k (store_id, marketplace, fulfillment_channel, window_start, window_end,
+    {", ".join(names)})
+SELECT p.store_id, p.marketplace, p.fulfillment, p.window_start, p.window_end,
+    {", ".join(values.values())}
+FROM raw.seller_performance p
+CROSS JOIN LATERAL (
+    SELECT {metrics.named_final("order_defect_rate")}
+    FROM (SELECT {metrics.aggregates("order_defect_rate", "window_orders")}
+          FROM kpi.order_defects d
+          WHERE d.store_id = p.store_id AND d.marketplace = p.marketplace AND d.fulfillment_channel = p.fulfillment
+            AND d.purchase_date >= (p.window_start::timestamp AT TIME ZONE 'UTC')
+            AND d.purchase_date < ((p.window_end + 1)::timestamp AT TIME ZONE 'UTC')) a
+) o
+WHERE p.store_id = %(store)s AND p.window_end >= %(since)s
+ON CONFLICT (store_id, marketplace, fulfillment_channel, window_start, window_end) DO UPDATE SET
+    {", ".join(f"{n} = EXCLUDED.{n}" for n in names)}, computed_at = now()
+WHERE ({", ".join("k." + n for n in names)}) IS DISTINCT FROM ({", ".join("EXCLUDED." + n for n in names)})"""
+
+
 _SQL = _store_daily_sql()
 _ODR = _odr_sql()
+_RECONCILE = _reconciliation_sql()
 
 
 # the earliest moment whose KPI day this interval's data can change: orders updated in the
@@ -127,11 +161,12 @@ MAX_LOOKBACK = timedelta(days=400)
 def compute_store_daily(store: StoreConfig, dsn: str, start: datetime, end: datetime,
                         now: datetime | None = None) -> dict:
     """Recompute kpi.store_daily for every marketplace of the store and the days the run touches,
-    and kpi.order_defect_rate for the ODR windows ending ODR_LAG_DAYS before those days."""
+    kpi.order_defect_rate for the ODR windows ending ODR_LAG_DAYS before those days, and the
+    store's kpi.reconciliation against Amazon's report rows (raw.seller_performance)."""
     from seller_inbox import warehouse
 
     now = now or datetime.now(timezone.utc)
-    changed = days = odr_changed = 0
+    changed = days = odr_changed = reconciled = 0
     lag = timedelta(days=metrics.ODR_LAG_DAYS)
     conn = warehouse.connect(dsn)
     try:
@@ -154,9 +189,13 @@ def compute_store_daily(store: StoreConfig, dsn: str, start: datetime, end: date
                 if d0 <= today:
                     cur.execute(_ODR, {**p, "e0": d0 - lag, "e1": min(d1, today) - lag})
                     odr_changed += cur.rowcount
+            cur.execute(_RECONCILE, {"store": store.id, "tol": metrics.RECONCILE_TOLERANCE,
+                                     "since": (now - MAX_LOOKBACK).date()})
+            reconciled = cur.rowcount
     finally:
         conn.close()
-    return {"days_recomputed": days, "rows_changed": changed, "odr_rows_changed": odr_changed}
+    return {"days_recomputed": days, "rows_changed": changed, "odr_rows_changed": odr_changed,
+            "reconciliation_rows_changed": reconciled}
 
 
 SUMMARY_SQL = f"""

@@ -268,3 +268,43 @@ def test_first_contact_resolution_waits_for_its_seven_days(db, warehouse_dsn, st
     compute_store_daily(us, warehouse_dsn, t(2026, 11, 9, 5), t(2026, 11, 10, 5), now=t(2026, 11, 9, 17))
     row = _daily(db, "us-outdoor", "US", date(2026, 11, 1))
     assert (row["fcr_threads"], row["first_contact_resolved"]) == (2, 1)
+
+
+def _amazon(db, channel, orders, claims, negative, chargebacks, defects, rate):
+    with db.cursor() as cur:
+        cur.execute("""INSERT INTO raw.seller_performance (store_id, marketplace, fulfillment, window_start, window_end,
+                           order_count, claims_count, chargebacks_count, negative_feedback_count, defects_count,
+                           order_defect_rate, target_value, status, target_condition, report_id)
+                       VALUES ('us-outdoor', 'US', %s, '2026-09-28', '2026-11-26', %s, %s, %s, %s, %s, %s, 0.01,
+                               'GOOD', 'LESS_THAN', 'r1')""", (channel, orders, claims, chargebacks, negative, defects, rate))
+
+
+def test_reconciliation_agrees_and_flags_a_seeded_discrepancy_with_a_warning_alert(db, warehouse_dsn, stores):
+    from seller_inbox.gates import run_gate
+
+    us, _ = stores
+    load(db)
+    _amazon(db, "MFN", 3, 0, 1, 0, 1, D("0.33333"))   # Amazon agrees with us
+    _amazon(db, "AFN", 1, 0, 0, 0, 0, D("0"))         # seeded: Amazon denied o1's claim, we still count it
+    out = compute_store_daily(us, warehouse_dsn, *US_INTERVAL, now=NOW)
+    assert out["reconciliation_rows_changed"] == 2
+    with db.cursor() as cur:
+        cur.execute("""SELECT fulfillment_channel, our_orders, our_defective_orders, our_order_defect_rate,
+                              amazon_order_defect_rate, odr_difference, a_to_z_claim_rate_difference, flagged
+                       FROM kpi.reconciliation ORDER BY 1""")
+        assert cur.fetchall() == [("AFN", 1, 1, D("1.00000"), D("0.00000"), D("1.00000"), D("1.00000"), True),
+                                  ("MFN", 3, 1, D("0.33333"), D("0.33333"), D("0.00000"), D("0.00000"), False)]
+    again = compute_store_daily(us, warehouse_dsn, *US_INTERVAL, now=NOW)
+    assert again["reconciliation_rows_changed"] == 0
+    verdict = run_gate("kpi", us, warehouse_dsn, *US_INTERVAL, now=NOW)
+    assert verdict["success"] and verdict["warnings"] == 1  # warn level: nothing stops
+    with db.cursor() as cur:
+        cur.execute("SELECT alert_kind, payload->>'summary' FROM ops.alert_log WHERE store_id = 'us-outdoor'")
+        (kind, summary), = cur.fetchall()
+    assert kind == "gate_warning" and "ours_agree_with_amazon" in summary
+    # Amazon's figure catches up (the claim was granted after all): the flag and the warning go
+    with db.cursor() as cur:
+        cur.execute("UPDATE raw.seller_performance SET claims_count = 1, defects_count = 1, order_defect_rate = 1 "
+                    "WHERE fulfillment = 'AFN'")
+    compute_store_daily(us, warehouse_dsn, *US_INTERVAL, now=NOW)
+    assert run_gate("kpi", us, warehouse_dsn, *US_INTERVAL, now=NOW)["warnings"] == 0

@@ -255,6 +255,12 @@ def test_kpis_page_in_both_languages_with_numbers_and_charts(db, lead):
                            window_start, orders, a_to_z_claims, negative_feedback, defective_orders, order_defect_rate,
                            a_to_z_claim_rate) VALUES ('us-outdoor', 'US', 'MFN', %s, %s, 200, 1, 2, 3, 0.015, 0.005)""",
                     (today - timedelta(days=14), today - timedelta(days=73)))
+        cur.execute("""INSERT INTO kpi.reconciliation (store_id, marketplace, fulfillment_channel, window_start, window_end,
+                           our_orders, our_a_to_z_claims, our_negative_feedback, our_defective_orders, our_order_defect_rate,
+                           our_a_to_z_claim_rate, amazon_order_defect_rate, amazon_a_to_z_claim_rate, odr_difference,
+                           a_to_z_claim_rate_difference, tolerance, flagged)
+                       VALUES ('us-outdoor', 'US', 'AFN', %s, %s, 500, 3, 3, 6, 0.012, 0.006, 0.007, 0.006, 0.005, 0, 0.0025, true)""",
+                    (today - timedelta(days=73), today - timedelta(days=14)))
     add_message(db, "us-outdoor", "<open-high@x>", datetime.now(UTC) - timedelta(hours=3), risk="high", intent="a_to_z_claim")
 
     # 7-day window = days 1..6 (day > current_date - 7)
@@ -285,6 +291,9 @@ def test_kpis_page_in_both_languages_with_numbers_and_charts(db, lead):
             assert f'data-metric="{m.name}" title="{m.en}">{m.label_en}<' in html.unescape(en.text), m.name
     odr = re.search(r'<tr data-store="us-outdoor" data-marketplace="US" data-channel="MFN">(.*?)</tr>', en.text, re.S).group(1)
     assert 'm-order_defect_rate overdue">1.500 %' in odr and "200" in odr
+    recon = re.search(r'<tr data-store="us-outdoor" data-marketplace="US" data-channel="AFN" class="recon flagged">(.*?)</tr>',
+                      en.text, re.S).group(1)  # ours against Amazon's report, drifted
+    assert "1.200 %" in recon and "0.700 %" in recon and "0.500 %" in recon and "drifted" in recon
     assert "<script" not in en.text.lower(), en.text[en.text.lower().find("<script") - 300:][:1500]
     assert not re.search(r"(src|href)=\"https?://", en.text)  # nothing loaded from the network
 

@@ -105,17 +105,24 @@ def kpi_overview(conn, store: str | None, chart_days: int) -> dict:
         FROM kpi.odr_trend WHERE (%(store)s::text IS NULL OR store_id = %(store)s)
         ORDER BY store_id, marketplace, fulfillment_channel, window_end DESC""", p)
 
+    recon = _read(conn, """
+        SELECT DISTINCT ON (store_id, marketplace, fulfillment_channel) *
+        FROM kpi.reconciliation WHERE (%(store)s::text IS NULL OR store_id = %(store)s)
+        ORDER BY store_id, marketplace, fulfillment_channel, window_end DESC, window_start DESC""", p)
+
     groups: dict[tuple[str, str], dict] = {}
 
     def g(store_id: str, mkt: str) -> dict:
         return groups.setdefault((store_id, mkt), {
-            "store_id": store_id, "marketplace": mkt, "windows": {}, "claims": None, "period": None, "odr": [],
+            "store_id": store_id, "marketplace": mkt, "windows": {}, "claims": None, "period": None, "odr": [], "recon": [],
             "high_risk_period": 0, "high_risk_open": 0, "series": {}})
 
     for r in period:
         g(r["store_id"], r["marketplace"])["period"] = r
     for r in odr:
         g(r["store_id"], r["marketplace"])["odr"].append(r)
+    for r in recon:
+        g(r["store_id"], r["marketplace"])["recon"].append(r)
 
     for w in windows:
         g(w["store_id"], w["marketplace"])["windows"][w["window_days"]] = w

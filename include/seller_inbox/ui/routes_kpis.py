@@ -41,7 +41,8 @@ async def kpis(request: Request):
         gr["charts"] = _kpi_charts(gr, lang) if gr["days"] else []
     return render(request, "kpis.html", lang=lang, data=data, days=days, day_choices=queries.CHART_DAYS,
                   stores=stores, names=queries.store_names(), period_metrics=_shown("store_daily"),
-                  odr_metrics=_shown("order_defect_rate"), odr_target=metrics.ODR_TARGET)
+                  odr_metrics=_shown("order_defect_rate"), odr_target=metrics.ODR_TARGET,
+                  recon_tolerance=metrics.RECONCILE_TOLERANCE)
 
 
 def _shown(table: str) -> list[metrics.Metric]:
@@ -60,6 +61,7 @@ async def api_kpis(request: Request):
             "claims_60d": web.jsonable(gr["claims"]), "high_risk_period": gr["high_risk_period"],
             "high_risk_open": gr["high_risk_open"],
             "period": web.jsonable(gr["period"]), "odr": [web.jsonable(r) for r in gr["odr"]],
+            "reconciliation": [web.jsonable(r) for r in gr["recon"]],
             "daily": [web.jsonable(gr["series"][d]) for d in gr["days"] if d in gr["series"]],
         })
     return {"start": web.jsonable(data["start"]), "end": web.jsonable(data["end"]), "groups": out}

@@ -170,3 +170,36 @@ SELECT store_id, marketplace, message_id, order_id, intent, risk, received_at, s
 FROM core.message
 WHERE kind = 'buyer_message' AND first_reply_at IS NULL AND NOT no_response_needed
   AND coalesce(intent, '') <> 'auto_reply' AND sla_due_at > now();
+
+-- Our ODR and A-to-z claim rate against Amazon's own (raw.seller_performance, 0017) for the same
+-- window (Amazon's reportingDateRange, UTC days) and fulfilment channel. Written by seller_inbox.kpi.
+CREATE TABLE kpi.reconciliation (
+    store_id                    text        NOT NULL,
+    marketplace                 text        NOT NULL,
+    fulfillment_channel         text        NOT NULL,   -- AFN / MFN
+    window_start                date        NOT NULL,   -- Amazon's window, UTC days
+    window_end                  date        NOT NULL,
+    amazon_orders               integer,
+    amazon_a_to_z_claims        integer,
+    amazon_negative_feedback    integer,
+    amazon_chargebacks          integer,
+    amazon_defective_orders     integer,
+    amazon_order_defect_rate    numeric(8,5),
+    amazon_a_to_z_claim_rate    numeric(8,5),
+    our_orders                  integer     NOT NULL,
+    our_a_to_z_claims           integer     NOT NULL,
+    our_negative_feedback       integer     NOT NULL,
+    our_defective_orders        integer     NOT NULL,
+    our_order_defect_rate       numeric(8,5),
+    our_a_to_z_claim_rate       numeric(8,5),
+    odr_difference              numeric(8,5),           -- ours − Amazon's
+    a_to_z_claim_rate_difference numeric(8,5),          -- ours − Amazon's
+    tolerance                   numeric(8,5) NOT NULL,
+    flagged                     boolean     NOT NULL,   -- a difference beyond the tolerance
+    computed_at                 timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (store_id, marketplace, fulfillment_channel, window_start, window_end)
+);
+COMMENT ON TABLE kpi.reconciliation IS 'Our Order Defect Rate and A-to-z claim rate (kpi.order_defects) against Amazon''s performance report for the same window and fulfilment channel, with the differences and a flag beyond the tolerance (docs/kpis.md).';
+COMMENT ON COLUMN kpi.reconciliation.amazon_a_to_z_claim_rate IS 'claims.count / orderCount of Amazon''s report (Amazon counts only claims not denied)';
+COMMENT ON COLUMN kpi.reconciliation.our_order_defect_rate IS 'our defective orders (A-to-z notice or negative feedback; no chargebacks) / our orders purchased in Amazon''s window';
+COMMENT ON COLUMN kpi.reconciliation.flagged IS 'abs(odr_difference) or abs(a_to_z_claim_rate_difference) > tolerance (metrics.RECONCILE_TOLERANCE); the KPI gate warns and alerts';
