@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
@@ -105,3 +106,38 @@ def test_days_changed_by_the_window_are_recomputed(db, warehouse_dsn, us):
     compute_store_daily(us, warehouse_dsn, DAY, DAY + timedelta(days=1), now=now)
     r = _row(db, us.id, "US", old.date())
     assert (r[2], r[4], r[8]) == (1, 1, 1)  # responded (late), and the order is counted on its purchase day
+
+
+def test_views_answer_the_common_questions(db, warehouse_dsn, us):
+    """Last 30 days by store, worst stores by late response rate, messages about to breach their 24 h
+    now, and the ODR trend against Amazon's 1 % target."""
+    eu = load_registry().store("eu-home")
+    now = datetime.now(timezone.utc)
+    h = timedelta(hours=1)
+    add_message(db, us.id, "<u1>", now - 50 * h, first_reply_at=now - 49 * h)   # on time
+    add_message(db, us.id, "<u2>", now - 50 * h)                                # late
+    add_message(db, us.id, "<soon>", now - 21 * h)                              # 3 h left
+    add_message(db, us.id, "<fresh>", now - 1 * h)                              # 23 h left
+    add_message(db, us.id, "<nrn>", now - 21 * h, no_response_needed=True)     # never breaches
+    add_message(db, eu.id, "<e1>", now - 50 * h, marketplace="DE", first_reply_at=now - 40 * h)
+    for i in range(50):
+        add_order(db, us.id, f"111-0000000-00001{i:02d}", now - timedelta(days=20, hours=i))
+    add_message(db, us.id, "<claim>", now - 5 * h, kind="amazon_notice", intent="a_to_z_claim",
+                order_id="111-0000000-0000100")
+    for s in (us, eu):
+        compute_store_daily(s, warehouse_dsn, now - timedelta(days=3), now, now=now)
+    with db.cursor() as cur:
+        cur.execute("SELECT store_id, buyer_messages, late_responses FROM kpi.last_30_days_by_store ORDER BY 1")
+        assert cur.fetchall() == [("eu-home", 1, 0), ("us-outdoor", 5, 1)]
+        cur.execute("SELECT rank, store_id, marketplace, late_response_rate FROM kpi.worst_late_response_30d "
+                    "ORDER BY rank, marketplace")
+        rows = cur.fetchall()
+        assert rows[:2] == [(1, "us-outdoor", "US", Decimal("0.5000")), (2, "eu-home", "DE", Decimal("0.0000"))]
+        assert {(r[0], r[3]) for r in rows[2:]} == {(3, None)}  # eu-home's other marketplaces: nothing to rate
+        cur.execute("SELECT message_id, hours_left FROM kpi.sla_breach_soon ORDER BY hours_left")
+        rows = cur.fetchall()
+        assert [r[0] for r in rows] == ["<soon>", "<fresh>"] and 2.9 < float(rows[0][1]) <= 3.0
+        # the run's days reach back 2 days: the ODR windows ending 14 days before them hold the claimed order
+        cur.execute("SELECT orders, defective_orders, order_defect_rate, target, above_target FROM kpi.odr_trend "
+                    "WHERE store_id = 'us-outdoor' ORDER BY window_end DESC LIMIT 1")
+        assert cur.fetchone() == (50, 1, Decimal("0.02000"), Decimal("0.01"), True)
