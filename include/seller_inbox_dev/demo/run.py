@@ -116,9 +116,16 @@ def fresh_buckets(url: str, store_ids: list[str]) -> int:
 
 
 class Stack:
-    """The embedded pieces this process owns: warehouse (persistent), simulator (thread)."""
+    """The embedded pieces this process owns: warehouse (persistent), simulator (thread).
 
-    def __init__(self, days: int, seed: int, ui_port: int = 8080, pinned: bool = False):
+    The demo's world stands still at the end of its window (``end``, fixed when the run starts, so
+    a run that crosses midnight keeps its days): the simulator shows the orders as they were then
+    and every stage evaluates the 24-hour clock, staleness and sending times as of then
+    (``clock.ENV``), in both modes. Left at the real time, the KPI table would depend on the hour
+    of the run: orders that changed after the window fall out of every window's
+    LastUpdatedAfter/Before read, and messages cross their 24 hours while the demo runs."""
+
+    def __init__(self, days: int, seed: int, ui_port: int = 8080):
         self.base = home()
         self.days = days
         self.seed = seed
@@ -126,10 +133,10 @@ class Stack:
         self.sim = None
         self.smtp = None
         self.embedded = True
-        self.pinned = pinned  # headless: the simulator's clock stands at the window end too
+        self.end = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
 
     def start(self) -> dict[str, str]:
-        from seller_inbox import warehouse
+        from seller_inbox import clock, warehouse
         from seller_inbox_dev.demo.mail import write_demo_mail
 
         os.environ.setdefault("SELLER_INBOX_STORES", str(DEMO_REGISTRY))
@@ -153,6 +160,7 @@ class Stack:
             **airflow_env(self.base, self.ui_port),
             **connection_env(reg.enabled_stores, self.sim.url, maildir, url, smtp_port=self.smtp.port,
                              crypto_key=self.crypto_key()),
+            clock.ENV: end.isoformat(),  # every stage's "now": the window end (see the class docstring)
             "SELLER_INBOX_HOME": str(self.base),
             "SELLER_INBOX_STORES": str(registry_path()),
             "SELLER_INBOX_WAREHOUSE_URL": url,
@@ -166,8 +174,7 @@ class Stack:
         port = self.sim.port if self.sim is not None else 0
         if self.sim is not None:
             self.sim.stop()
-        self.sim = start_sim(host="127.0.0.1", port=port, seed=self.seed,
-                             as_of=self.window_end() if self.pinned else None)
+        self.sim = start_sim(host="127.0.0.1", port=port, seed=self.seed, as_of=self.end)
 
     def start_smtp(self) -> None:
         """(Re)start the local SMTP server on the same port."""
@@ -181,9 +188,8 @@ class Stack:
                                sent_copy={demo_sender(s): maildir / s.id for s in get_registry().enabled_stores}).start()
 
     def window_end(self) -> datetime:
-        """End of the last complete day (UTC): the demo pipelines run daily intervals."""
-        now = datetime.now(timezone.utc)
-        return now.replace(hour=0, minute=0, second=0, microsecond=0)
+        """End of the last complete day (UTC) when the run started: the demo pipelines run daily intervals."""
+        return self.end
 
     def crypto_key(self) -> str:
         """The demo's Fernet key for buyer aliases, kept beside the demo data (a rerun reads what it wrote)."""
@@ -268,10 +274,7 @@ def print_delivery(url: str) -> None:
 
 def run_once(stack: Stack, env: dict) -> int:
     """Headless: every store's pipeline for each day via dag.test(), then the KPI table."""
-    from seller_inbox import clock
-
-    env = {**env, clock.ENV: stack.window_end().isoformat()}  # reproducible: "as of" the window end
-    os.environ.update(env)
+    os.environ.update(env)  # dag.test() runs the tasks in this process
     _say("• Airflow metadata DB (SQLite): migrating…")
     _airflow(["db", "migrate"], env)
     import logging
@@ -412,6 +415,7 @@ def run_interactive(stack: Stack, env: dict) -> int:
         _airflow(["dags", "reserialize"], env)
         pipelines, frm, to = _create_backfills(stack, env)
         failed = _wait_backfills(env, pipelines, frm, to, sup) if pipelines else []
+        _wait_delivered(env, [p.removesuffix("_pipeline") for p in pipelines], sup)
         print_kpis(env["SELLER_INBOX_WAREHOUSE_URL"], frm.date(), to.date())
         for f in failed:
             _say(f"  ✗ failed run: {f} (open it in the UI to see which task and why)")
@@ -532,6 +536,37 @@ def _wait_backfills(env: dict, dag_ids: list[str], frm: datetime, to: datetime, 
     raise TimeoutError(f"error: the pipeline runs did not finish within {timeout:.0f} s; see the Airflow UI")
 
 
+def _wait_delivered(env: dict, prefixes: list[str], sup, timeout: float = 420) -> None:
+    """Until each store's deliver DAG has run once after its last act task: the replies act queued
+    are sent (or held, expired) and their KPI days refreshed, as ``--once``'s final deliver run does.
+    The act task's asset triggers that run at once; the deliver schedule (every 5 min) is the fallback."""
+    import sqlite3
+
+    db = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
+    deadline = time.monotonic() + timeout
+    said = False
+    while True:
+        waiting = []
+        with sqlite3.connect(db, timeout=10) as c:
+            for p in prefixes:
+                acted = c.execute("SELECT max(end_date) FROM task_instance WHERE dag_id = ? AND task_id = 'act'",
+                                  [f"{p}_pipeline"]).fetchone()[0]
+                if acted and not c.execute("SELECT 1 FROM dag_run WHERE dag_id = ? AND start_date > ? AND "
+                                           "state IN ('success', 'failed')", [f"{p}_deliver", acted]).fetchone():
+                    waiting.append(p.removeprefix("si_"))
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            sup.say(f"• deliver runs still pending for {', '.join(waiting)} after {timeout:.0f} s: the table below may "
+                    "not count their last replies yet (see the UI)")
+            return
+        if not said:
+            said = True
+            sup.say(f"• waiting for the deliver runs after the last replies were queued ({', '.join(waiting)})…")
+        sup.check()
+        time.sleep(3)
+
+
 def _run_rows(db: str, dag_ids: list[str], frm: datetime, to: datetime) -> tuple[list, list]:
     """The (DAG, day, state) of every run in the window, and (state, count, oldest queued, oldest start)
     of the unfinished task instances of those DAGs."""
@@ -590,7 +625,7 @@ def _spapi_waits(url: str) -> str:
 
 
 def main(days: int = 7, once: bool = False, seed: int = 42, port: int = 8080) -> int:
-    stack = Stack(days=days, seed=seed, ui_port=port, pinned=once)
+    stack = Stack(days=days, seed=seed, ui_port=port)
     try:
         env = stack.start()
         save_env(env)  # `seller-inbox airflow …` reaches this demo's connections
