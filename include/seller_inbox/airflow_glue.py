@@ -29,6 +29,7 @@ execution time. Every task has an execution timeout. Workers build only the DAG 
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -66,6 +67,10 @@ ALL_DONE = {"kpi", "deliver"}  # deliver: a failed daily scan never holds back r
 TIMEOUTS = {"ingest_mail": 30, "ingest_orders": 45, "classify": 30, "alert": 10, "act": 20, "kpi": 15,
             "refresh_auth": 10, "deliver": 15, "review_scan": 30}
 DEFAULT_TIMEOUT = 10  # minutes: migrations, gates, preflight
+# stages that keep their progress when an SP-API bucket wait longer than a few seconds
+# reschedules them (docs/spapi.md, "Waiting for tokens"): they give the worker slot back and go
+# on where they stopped; other stages sleep through their (short) waits
+RESUMABLE = {"ingest_orders"}
 AUTH_STAGES: list[tuple[str, list[str]]] = [("refresh_auth", [])]
 # the daily review-request scan runs beside deliver (a no-op but once a day): replies never wait on it
 DELIVER_STAGES: list[tuple[str, list[str]]] = [("review_scan", []), ("deliver", ["review_scan"]),
@@ -218,8 +223,18 @@ def run_stage(stage: str, store_id: str, **context) -> dict:
         run_type=str(getattr(getattr(context.get("dag_run"), "run_type", ""), "value",
                              getattr(context.get("dag_run"), "run_type", "")) or ""),
     )
+    from seller_inbox.spapi.buckets import defer_waits_over
+    from seller_inbox.spapi.errors import TokenWait
+
     try:
-        return getattr(stages, stage)(store, dsn(), start, end, run)
+        with defer_waits_over() if stage in RESUMABLE else defer_waits_over(None):
+            return getattr(stages, stage)(store, dsn(), start, end, run)
+    except TokenWait as wait:
+        from airflow.sdk.exceptions import AirflowRescheduleException
+
+        logging.getLogger(__name__).info("%s; rescheduled", wait)
+        raise AirflowRescheduleException(
+            reschedule_date=datetime.now(timezone.utc) + timedelta(seconds=max(1.0, wait.seconds))) from wait
     except Exception as exc:
         if is_final(exc):  # retrying cannot help: fail now, keep the message that says what to do
             from airflow.sdk.exceptions import AirflowFailException

@@ -276,52 +276,82 @@ def ingest_orders(store: Any, dsn: str, start: datetime, end: datetime, *, clien
 
 
 def _ingest(store, dsn, start, end, eff, client, mids, refresh_items, orders_api) -> dict:
-    """Read the window's orders, upsert them, check and record the window; return the counts."""
-    from seller_inbox import warehouse
+    """Read the window's orders, upsert them, check and record the window; return the counts.
+
+    A ``TokenWait`` (the bucket asks for a long wait) keeps what was read and loaded in
+    ``ops.orders_read`` and propagates: the task is rescheduled and goes on from there."""
+    from seller_inbox import orders_read, warehouse
+    from seller_inbox.spapi import TokenWait
 
     api = orders_api or getattr(client.credentials, "orders_api", "v0")
-    seen, paging = _read_orders(store, client, api, mids, start, eff)
-    rows, inline_items, inline_packages = _order_rows(store, api, seen)
     conn = warehouse.connect(dsn)
     try:
-        counts = _load_orders(conn, client, rows, inline_items, inline_packages, refresh_items)
-        _record_window(conn, store, start, eff, api, paging, seen, len(rows))
+        read = orders_read.load(conn, store.id, start, end, api) or orders_read.OrdersRead(store.id, start, end, eff,
+                                                                                           api)
+        eff = read.loaded_until
+        try:
+            _read_orders(store, client, mids, read)
+            rows, inline_items, inline_packages = _order_rows(store, api, read.seen)
+            counts = _load_orders(conn, client, rows, inline_items, inline_packages, refresh_items)
+        except TokenWait:
+            orders_read.save(conn, read)
+            raise
+        _record_window(conn, store, read, len(rows))
     finally:
         conn.close()
     stats = getattr(client, "stats", {})
     return {"store_id": store.id, "window_start": start.isoformat(), "window_end": end.isoformat(),
             "loaded_until": eff.isoformat(), "orders": len(rows), "new_orders": counts["new"],
             "updated_orders": counts["updated"], "unchanged_orders": counts["unchanged"], "items": counts["items"],
-            "pages": paging["pages"], "item_calls": counts["item_calls"], "orders_api": api,
-            "packages": counts["packages"],
+            "pages": read.paging["pages"], "item_calls": counts["item_calls"], "orders_api": api,
+            "packages": counts["packages"], "attempts": read.attempts,
             "api_throttled": stats.get("throttled", 0), "api_retries": stats.get("retries", 0)}
 
 
-def _read_orders(store, client, api: str, mids: list[str], start: datetime, eff: datetime) -> tuple[dict, dict]:
-    """Every order the API returns for [start, eff], by order id (paging duplicates collapse to
-    the newest version), and the paging figures ``check_window`` counts against."""
-    paging = {"pages": 0, "page_sizes_sum": 0, "iterated": 0}
+def _read_orders(store, client, mids: list[str], read) -> None:
+    """Read the window's pages into ``read`` (from where an earlier attempt stopped): every order
+    the API returns for [start, loaded_until], by order id (paging duplicates collapse to the
+    newest version), and the paging figures ``check_window`` counts against."""
+    from seller_inbox.spapi import SpApiRequestError
+
+    if read.done:
+        return
+    try:
+        _read_pages(store, client, mids, read)
+    except SpApiRequestError as exc:
+        if not (read.resumed and read.cursor.token):
+            raise
+        # Amazon no longer accepts the saved page token (its lifetime is not documented): read the
+        # window again from its first page rather than fail
+        log.warning("store %s: saved page token for %s rejected (%s); reading the window again",
+                    store.id, read.window_start.isoformat(), exc)
+        read.restart()
+        _read_pages(store, client, mids, read)
+
+
+def _read_pages(store, client, mids: list[str], read) -> None:
+    paging, seen, start, eff = read.paging, read.seen, read.window_start, read.loaded_until
 
     def on_page(page: int, size: int) -> None:
         paging["pages"] = page
         paging["page_sizes_sum"] += size
 
-    if api == "2026-01-01":
+    if read.api == "2026-01-01":
         orders = client.search_orders(mids, last_updated_after=start, last_updated_before=eff,
-                                      included_data=["FULFILLMENT", "PROCEEDS", "PACKAGES"], on_page=on_page)
+                                      included_data=["FULFILLMENT", "PROCEEDS", "PACKAGES"], on_page=on_page,
+                                      cursor=read.cursor)
         id_key, updated_key = "orderId", "lastUpdatedTime"
-    elif api == "v0":
-        orders = client.get_orders(mids, last_updated_after=start, last_updated_before=eff, on_page=on_page)
+    elif read.api == "v0":
+        orders = client.get_orders(mids, last_updated_after=start, last_updated_before=eff, on_page=on_page,
+                                   cursor=read.cursor)
         id_key, updated_key = "AmazonOrderId", "LastUpdateDate"
     else:
-        raise ValueError(f"store {store.id}: unknown orders API {api!r} (v0 or 2026-01-01)")
-    seen: dict[str, dict] = {}
+        raise ValueError(f"store {store.id}: unknown orders API {read.api!r} (v0 or 2026-01-01)")
     for o in orders:   # ends only after the last page; an interrupted read raises from here
         paging["iterated"] += 1
         prev = seen.get(o[id_key])
         if prev is None or prev[updated_key] <= o[updated_key]:
             seen[o[id_key]] = o   # paging duplicates collapse to the newest version
-    return seen, paging
 
 
 def _order_rows(store, api: str, seen: dict[str, dict]) -> tuple[list[dict], dict, dict]:
@@ -353,15 +383,17 @@ def _load_orders(conn, client, rows: list[dict], inline_items: dict, inline_pack
     conn.commit()
     counts = dict.fromkeys(("new", "updated", "unchanged", "items", "item_calls", "packages"), 0)
     batch: list[tuple[dict, list[dict] | None]] = []
-    for row in sorted(rows, key=lambda r: (r["purchase_date"], r["amazon_order_id"])):
-        items = inline_items.get(row["amazon_order_id"])
-        if items is None and (refresh_items or row["amazon_order_id"] not in have_items):
-            items = [item_row(row["amazon_order_id"], it) for it in client.get_order_items(row["amazon_order_id"])]
-            counts["item_calls"] += 1
-        batch.append((row, items))
-        if len(batch) >= 100:
-            _upsert_batch(conn, batch, inline_packages, counts)
-    _upsert_batch(conn, batch, inline_packages, counts)
+    try:
+        for row in sorted(rows, key=lambda r: (r["purchase_date"], r["amazon_order_id"])):
+            items = inline_items.get(row["amazon_order_id"])
+            if items is None and (refresh_items or row["amazon_order_id"] not in have_items):
+                items = [item_row(row["amazon_order_id"], it) for it in client.get_order_items(row["amazon_order_id"])]
+                counts["item_calls"] += 1
+            batch.append((row, items))
+            if len(batch) >= 100:
+                _upsert_batch(conn, batch, inline_packages, counts)
+    finally:   # also when the bucket defers the task: the items already fetched are kept, not asked again
+        _upsert_batch(conn, batch, inline_packages, counts)
     return counts
 
 
@@ -397,9 +429,12 @@ def set_aside(cur, store_id: str, keys: list[str]) -> None:
     cur.execute("DELETE FROM raw.orders WHERE store_id = %s AND amazon_order_id = ANY(%s)", (store_id, keys))
 
 
-def _record_window(conn, store, start: datetime, eff: datetime, api: str, paging: dict, seen: dict,
-                   n_orders: int) -> None:
-    """Check the window adds up (``check_window``), then record it in ``ops.orders_window``."""
+def _record_window(conn, store, read, n_orders: int) -> None:
+    """Check the window adds up (``check_window``), then record it in ``ops.orders_window`` (and
+    drop its saved read)."""
+    from seller_inbox import orders_read
+
+    start, eff, api, paging, seen = read.window_start, read.loaded_until, read.api, read.paging, read.seen
     with conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM raw.orders WHERE store_id = %s AND amazon_order_id = ANY(%s)",
                     (store.id, list(seen)))
@@ -420,6 +455,7 @@ def _record_window(conn, store, start: datetime, eff: datetime, api: str, paging
             "ops.orders_window.orders_api, ops.orders_window.orders_returned) IS DISTINCT FROM "
             "(EXCLUDED.orders, EXCLUDED.items, EXCLUDED.pages, EXCLUDED.orders_api, EXCLUDED.orders_returned)",
             (store.id, start, eff, n_orders, items_stored, paging["pages"], api, paging["page_sizes_sum"]))
+        orders_read.forget(cur, store.id, start, read.window_end)
 
 
 def load_referenced_orders(store: Any, dsn: str, order_ids: list[str], *, client: Any = None,

@@ -24,6 +24,7 @@ from seller_inbox.spapi.errors import (
     SpApiRequestError,
     SpApiThrottled,
     SpApiUnavailable,
+    TokenWait,
 )
 from seller_inbox.spapi.lwa import (
     LWA_OPERATION,
@@ -64,6 +65,7 @@ __all__ = [
     "SpApiRequestError",
     "SpApiThrottled",
     "SpApiUnavailable",
+    "TokenWait",
     "client_for",
     "load_credentials",
     "next_page_token",

@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+
+# Longer bucket waits than this give the worker slot back (docs/spapi.md, "Waiting for tokens"):
+# the client raises ``TokenWait`` and the task is rescheduled for when the token is due.
+DEFER_AFTER_S = 5.0
+_defer_after: contextvars.ContextVar[float | None] = contextvars.ContextVar("spapi_defer_after", default=None)
+
+
+@contextlib.contextmanager
+def defer_waits_over(seconds: float | None = DEFER_AFTER_S) -> Iterator[None]:
+    """Within this block a bucket wait longer than ``seconds`` raises ``TokenWait`` instead of
+    sleeping. Only code that can resume where it stopped enters it (``airflow_glue.RESUMABLE``):
+    the orders read keeps its pages in ``ops.orders_read``. ``None``: sleep as usual."""
+    token = _defer_after.set(seconds)
+    try:
+        yield
+    finally:
+        _defer_after.reset(token)
+
+
+def defer_after() -> float | None:
+    """The current deferral threshold in seconds, or None (waits are slept)."""
+    return _defer_after.get()
 
 
 class LocalBuckets:
@@ -21,6 +45,12 @@ class LocalBuckets:
             tokens = min(burst, tokens + (now - last) * rate) - 1.0
             self._state[(store_id, operation)] = (tokens, now)
         return max(0.0, -tokens / rate)
+
+    def refund(self, store_id: str, operation: str, rate: float, burst: float) -> None:
+        """Give back a reserved token that was not used (the caller deferred instead of waiting)."""
+        with self._lock:
+            tokens, last = self._state.get((store_id, operation), (burst, time.monotonic()))
+            self._state[(store_id, operation)] = (min(burst, tokens + 1.0), last)
 
     def drain(self, store_id: str, operation: str, rate: float, burst: float) -> None:
         with self._lock:
@@ -58,6 +88,9 @@ class PgBuckets:
             updated_at = clock_timestamp()
         WHERE store_id = %(s)s AND operation = %(o)s"""
 
+    _REFUND = """
+        UPDATE ops.api_bucket SET tokens = LEAST(%(burst)s, tokens + 1) WHERE store_id = %(s)s AND operation = %(o)s"""
+
     def __init__(self, conn_factory: Callable[[], Any]):
         self._conn_factory = conn_factory
 
@@ -67,6 +100,12 @@ class PgBuckets:
             cur.execute(self._SQL, {"s": store_id, "o": operation, "rate": float(rate), "burst": float(burst)})
             tokens = cur.fetchone()[0]
         return max(0.0, -tokens / rate)
+
+    def refund(self, store_id: str, operation: str, rate: float, burst: float) -> None:
+        """Give back a reserved token that was not used (the caller deferred instead of waiting)."""
+        conn = self._conn_factory()
+        with conn.cursor() as cur:
+            cur.execute(self._REFUND, {"s": store_id, "o": operation, "burst": float(burst)})
 
     def drain(self, store_id: str, operation: str, rate: float, burst: float) -> None:
         conn = self._conn_factory()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from seller_inbox.spapi import errors, library
-from seller_inbox.spapi.buckets import LocalBuckets, PgBuckets
+from seller_inbox.spapi.buckets import LocalBuckets, PgBuckets, defer_after
 from seller_inbox.spapi.credentials import SpApiCredentials
 from seller_inbox.spapi.lwa import LwaRejected
 from seller_inbox.spapi.operations import OPERATIONS
@@ -36,7 +36,7 @@ class ClientCore:
         self._db = None
         self._buckets = PgBuckets(self._warehouse_conn) if dsn else LocalBuckets()
         self._rng = random.Random()
-        self.stats = {"calls": 0, "throttled": 0, "retries": 0, "errors": 0, "waited_s": 0.0}
+        self.stats = {"calls": 0, "throttled": 0, "retries": 0, "errors": 0, "deferred": 0, "waited_s": 0.0}
 
     @property
     def credentials(self) -> SpApiCredentials:
@@ -74,8 +74,9 @@ class ClientCore:
 
     def _record_call(self, operation: str, status: int | None, latency_ms: int | None, attempt: int, outcome: str,
                      error_code: str | None = None, waited_ms: int | None = None) -> None:
-        self.stats["calls"] += 1
-        key = {"throttled": "throttled", "retry": "retries", "error": "errors"}.get(outcome)
+        if outcome != "deferred":   # a deferral sent nothing
+            self.stats["calls"] += 1
+        key = {"throttled": "throttled", "retry": "retries", "error": "errors", "deferred": "deferred"}.get(outcome)
         if key:
             self.stats[key] += 1
         if not self.dsn:
@@ -129,6 +130,11 @@ class ClientCore:
         evicted = False
         for attempt in range(1, self.credentials.max_attempts + 1):
             wait = self._buckets.reserve(self.store_id, operation, rate, burst)
+            limit = defer_after()
+            if limit is not None and wait > limit:
+                self._buckets.refund(self.store_id, operation, rate, burst)
+                self._record_call(operation, None, None, attempt, "deferred", waited_ms=int(wait * 1000))
+                raise errors.TokenWait(self.store_id, operation, wait)
             if wait > 0:
                 self.stats["waited_s"] += wait
                 self._sleep(wait)

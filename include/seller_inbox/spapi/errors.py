@@ -56,6 +56,17 @@ class SpApiUnavailable(SpApiError):
     """Still 5xx / timing out after every retry (or a non-idempotent call whose fate is unknown)."""
 
 
+class TokenWait(Exception):
+    """The store's bucket has no token for ``seconds`` (longer than ``buckets.DEFER_AFTER_S``):
+    nothing was sent; the task gives its worker slot back and is rescheduled. Deliberately not
+    an ``SpApiError``: no error handler may swallow it as a failed call."""
+
+    def __init__(self, store_id: str | None, operation: str, seconds: float):
+        super().__init__(f"store {store_id}: waiting for SP-API tokens for {operation}, {seconds:.0f} s "
+                         f"(the task is rescheduled and gives its worker slot back meanwhile)")
+        self.store_id, self.operation, self.seconds = store_id, operation, seconds
+
+
 class SpApiPagingError(SpApiError):
     """A page token came back that was already followed: paging on would loop forever (an API bug)."""
 

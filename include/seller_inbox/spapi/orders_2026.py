@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from seller_inbox.spapi.operation import table
-from seller_inbox.spapi.paging import window
+from seller_inbox.spapi.paging import PageCursor, window
 
 LIBRARY_API = "orders2026"
 
@@ -27,7 +27,8 @@ class Orders2026:
     def search_orders(self, marketplace_ids: list[str] | None = None, *, last_updated_after: datetime | None = None,
                       last_updated_before: datetime | None = None, created_after: datetime | None = None,
                       created_before: datetime | None = None, included_data: list[str] | None = None,
-                      max_per_page: int = 100, on_page: Callable[[int, int], None] | None = None) -> Iterator[dict]:
+                      max_per_page: int = 100, on_page: Callable[[int, int], None] | None = None,
+                   cursor: PageCursor | None = None) -> Iterator[dict]:
         """Yield every order of the window (searchOrders, following pagination.nextToken to the
         last page); ``on_page`` and the end of iteration as in ``get_orders``."""
         mids = list(marketplace_ids or self._marketplace_ids or [])
@@ -42,7 +43,7 @@ class Orders2026:
             kw = dict(params, paginationToken=token) if token else dict(params)
             return lambda c: c.search_orders(**kw)
 
-        return self._paged("searchOrders", LIBRARY_API, request, "orders", on_page)
+        return self._paged("searchOrders", LIBRARY_API, request, "orders", on_page, cursor)
 
     def get_order_2026(self, order_id: str, included_data: list[str] | None = None) -> dict:
         kw = {"includedData": list(included_data)} if included_data else {}

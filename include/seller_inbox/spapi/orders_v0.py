@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from seller_inbox.spapi.operation import table
-from seller_inbox.spapi.paging import window
+from seller_inbox.spapi.paging import PageCursor, window
 
 LIBRARY_API = "orders"
 ORDERS_FRESHNESS = timedelta(minutes=2)     # Orders API data reaches only about two minutes before now
@@ -33,7 +33,8 @@ class OrdersV0:
     def get_orders(self, marketplace_ids: list[str] | None = None, *, last_updated_after: datetime | None = None,
                    last_updated_before: datetime | None = None, created_after: datetime | None = None,
                    created_before: datetime | None = None, max_per_page: int = 100,
-                   on_page: Callable[[int, int], None] | None = None) -> Iterator[dict]:
+                   on_page: Callable[[int, int], None] | None = None,
+                   cursor: PageCursor | None = None) -> Iterator[dict]:
         """Yield every order of the window (getOrders, following NextToken to the last page).
 
         ``on_page(page_number, orders_on_page)`` is called as each page arrives; the iterator
@@ -50,7 +51,7 @@ class OrdersV0:
             kw = {"NextToken": token, "MarketplaceIds": params["MarketplaceIds"]} if token else dict(params)
             return lambda c: c.get_orders(**kw)
 
-        return self._paged("getOrders", LIBRARY_API, request, "Orders", on_page)
+        return self._paged("getOrders", LIBRARY_API, request, "Orders", on_page, cursor)
 
     def get_order(self, order_id: str) -> dict:
         return self.call("getOrder", lambda c: c.get_order(order_id), api=LIBRARY_API).payload

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,24 +48,39 @@ def window(names: tuple[str, str, str, str], last_updated_after, last_updated_be
     return {k: iso(v) for k, v in zip(names, values) if v is not None}
 
 
+@dataclass
+class PageCursor:
+    """Where a paged read stands: pages read, the token of the next page, tokens followed.
+
+    Updated only after a page's items were all consumed, so a read interrupted before the next
+    call (``TokenWait``) can continue from here in a later attempt (``orders.ingest_orders``)."""
+
+    page: int = 0
+    token: str | None = None
+    followed: set[str] = field(default_factory=set)
+
+
 class Paging:
     """Mixin for the client: follow page tokens until the API stops sending one."""
 
     def _paged(self, operation: str, api: str, request: Callable[[str | None], Callable[[Any], Any]],
-               items: str, on_page: Callable[[int, int], None] | None) -> Iterator[dict]:
-        """A token seen before raises ``SpApiPagingError`` (naming the store) instead of looping forever."""
-        followed: set[str] = set()
-        token: str | None = None
-        page = 0
+               items: str, on_page: Callable[[int, int], None] | None,
+               cursor: PageCursor | None = None) -> Iterator[dict]:
+        """A token seen before raises ``SpApiPagingError`` (naming the store) instead of looping
+        forever. ``cursor``: continue a read from where it stood (its page and token)."""
+        cursor = cursor if cursor is not None else PageCursor()
+        followed = cursor.followed
         while True:
-            res = self.call(operation, request(token), api=api)
-            page += 1
+            res = self.call(operation, request(cursor.token), api=api)
+            cursor.page += 1
+            page = cursor.page
             body = res.payload if isinstance(res.payload, dict) else {}
             orders = body.get(items) or []
             if on_page:
                 on_page(page, len(orders))
             yield from orders
             token = next_page_token(res)
+            cursor.token = token
             if not token:
                 return
             if token in followed:
