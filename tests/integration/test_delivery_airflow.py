@@ -124,3 +124,34 @@ def test_auto_replies_reach_buyers_once_even_when_the_deliver_task_is_killed(wor
     assert pipe["tasks"]["act"] == "success" and set(dlv["tasks"].values()) == {"success"}
     assert set(dlv["tasks"]) == {"deliver", "gate_deliver", "review_scan"}
     assert len(smtp.messages) == n
+
+
+def test_a_long_token_wait_reschedules_ingest_orders_and_frees_its_slot(world):
+    """The store's searchOrders bucket is spent (Amazon's real rate: one call per 3 minutes): the task is
+    rescheduled (up_for_reschedule, no retry spent) for when the token is due, and completes."""
+    import sqlite3
+
+    url, day = world["url"], world["day"]
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO ops.api_bucket (store_id, operation, tokens, updated_at) "
+                    "VALUES (%s, 'searchOrders', 0.96, clock_timestamp() + interval '45 seconds') "
+                    "ON CONFLICT (store_id, operation) DO UPDATE SET tokens = 0.96, "
+                    "updated_at = clock_timestamp() + interval '45 seconds'", (STORE,))
+        # as if other workers had reserved the next 45 s of tokens and one more: whenever the task
+        # gets there (20-30 s from now), its token is due well over 5 s later
+    (run,), _ = _run(world, (f"si_{STORE}_pipeline", day))
+    assert run["tasks"]["ingest_orders"] == "success" and run["state"] == "success", run
+    db = world["env"]["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
+    with sqlite3.connect(db) as af:
+        rescheduled = af.execute("SELECT count(*) FROM task_reschedule r JOIN task_instance ti ON ti.id = r.ti_id "
+                                 "WHERE ti.task_id = 'ingest_orders' AND ti.run_id = ?", (run_id := af.execute(
+                                     "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1",
+                                     (f"si_{STORE}_pipeline",)).fetchone()[0],)).fetchone()[0]
+        tries = af.execute("SELECT try_number FROM task_instance WHERE task_id = 'ingest_orders' AND run_id = ?",
+                           (run_id,)).fetchone()[0]
+    assert rescheduled >= 1 and tries == 1   # a reschedule, not a retry
+    deferred = _q(url, "SELECT waited_ms FROM ops.api_calls WHERE store_id = %s AND outcome = 'deferred'", (STORE,))
+    assert deferred and all(w > 5000 for (w,) in deferred)
+    assert _q(url, "SELECT count(*) FROM ops.orders_read") == [(0,)]
+    assert _q(url, "SELECT count(*) FROM ops.orders_window WHERE store_id = %s AND window_start = %s",
+              (STORE, day - timedelta(days=1)))[0][0] == 1
