@@ -358,6 +358,9 @@ def test_store_health_page(db, lead):
                         (s, op, 429 if outcome == "throttled" else 200, outcome, h))
         for _ in range(4):  # older than 24 h: not counted
             cur.execute("INSERT INTO ops.api_calls (store_id, operation, status, outcome, called_at) VALUES ('us-outdoor','getOrders',429,'throttled', now() - interval '30 hours')")
+        for waited in (40000, 20000):  # two long waits that freed the worker slot: no request sent
+            cur.execute("INSERT INTO ops.api_calls (store_id, operation, outcome, waited_ms) "
+                        "VALUES ('us-outdoor', 'searchOrders', 'deferred', %s)", (waited,))
 
     en = lead.get(PREFIX + "/health?lang=en")
     assert en.status_code == 200
@@ -376,9 +379,10 @@ def test_store_health_page(db, lead):
     calls = re.search(r'<table class="api-calls">.*?<tr data-store="us-outdoor">(.*?)</tr>', en.text, re.S).group(1)
     assert re.search(r'class="num ok">5<', calls) and re.search(r'class="num throttled due">3<', calls)
     assert re.search(r'class="num err overdue">1<', calls) and re.search(r'class="num total">9<', calls)
+    assert re.search(r'class="num deferred">2<', calls) and re.search(r'class="num waited">60 s<', calls)
 
     zh = lead.get(PREFIX + "/health?lang=zh")
-    for label in ("店铺健康", "SP-API 授权", "距重新授权（天）", "客户端密钥已用（天）", "即将到期", "已撤销", "被限流 (429)"):
+    for label in ("店铺健康", "SP-API 授权", "距重新授权（天）", "客户端密钥已用（天）", "即将到期", "已撤销", "被限流 (429)", "等待令牌时长"):
         assert label in zh.text, label
 
 

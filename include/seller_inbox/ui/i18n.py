@@ -96,6 +96,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "outcome_throttled": ("Throttled (429)", "被限流 (429)"),
     "outcome_retry": ("Retried", "重试"),
     "outcome_error": ("Errors", "错误"),
+    "outcome_deferred": ("Deferred (slot freed)", "等待令牌（已释放槽位）"),
+    "outcome_deferred_hint": ("A task waited for SP-API tokens longer than 5 s: it was rescheduled instead of "
+                              "holding a worker slot; no request was sent",
+                              "任务等待 SP-API 令牌超过 5 秒：已改为稍后重新调度，不占用 worker 槽位；未发送请求"),
+    "token_wait": ("Waited for tokens", "等待令牌时长"),
     "total": ("Total", "合计"),
     "throttle_share": ("Throttled share", "限流占比"),
     "quarantine_title": ("Mail that could not be processed (quarantine)", "无法处理的邮件（隔离区）"),

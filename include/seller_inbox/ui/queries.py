@@ -186,7 +186,7 @@ def store_health(conn, store: str | None, today: date | None = None) -> dict:
         gr["sample_columns"] = cols
         gr["sample_rows"] = gr["failing_rows"][:10]
     calls = _read(conn, """
-        SELECT store_id, outcome, count(*) AS n FROM ops.api_calls
+        SELECT store_id, outcome, count(*) AS n, coalesce(sum(waited_ms), 0) / 1000.0 AS waited_s FROM ops.api_calls
         WHERE called_at > now() - interval '1 day' AND (%(store)s::text IS NULL OR store_id = %(store)s)
         GROUP BY store_id, outcome ORDER BY store_id, outcome""", p)
     throttled_ops = _read(conn, """
@@ -196,9 +196,12 @@ def store_health(conn, store: str | None, today: date | None = None) -> dict:
         GROUP BY store_id, operation ORDER BY n DESC, store_id, operation LIMIT 20""", p)
     per_store: dict[str, dict] = {}
     for c in calls:
-        s = per_store.setdefault(c["store_id"], {"store_id": c["store_id"], "ok": 0, "throttled": 0, "retry": 0, "error": 0, "total": 0})
+        s = per_store.setdefault(c["store_id"], {"store_id": c["store_id"], "ok": 0, "throttled": 0, "retry": 0,
+                                                 "error": 0, "deferred": 0, "waited_s": 0.0, "total": 0})
         s[c["outcome"]] = s.get(c["outcome"], 0) + c["n"]
-        s["total"] += c["n"]
+        s["waited_s"] += float(c["waited_s"])   # slept before a request, or waited out with the slot freed
+        if c["outcome"] != "deferred":   # a deferral sent no request
+            s["total"] += c["n"]
     for s in per_store.values():
         s["throttle_share"] = (s["throttled"] / s["total"]) if s["total"] else None
     return {"auth": auth, "gates": gates, "calls": [per_store[k] for k in sorted(per_store)],
