@@ -13,9 +13,10 @@ WORKDIR /opt/airflow
 
 # 1) the pinned dependencies, in their own layer (rebuilt only when requirements.txt or
 #    pyproject.toml change). apache-airflow is pinned in requirements.txt to the version of the
-#    base image, so pip cannot swap Airflow out from under the image.
+#    base image, so pip cannot swap Airflow out from under the image. The project's own line
+#    (`--editable .` or `-e .`) is left out: include/ is not copied yet.
 COPY --chown=airflow:0 requirements.txt pyproject.toml ./
-RUN grep -v '^-e ' requirements.txt > /tmp/requirements-deps.txt \
+RUN grep -Ev '^(-e|--editable)([ =]|$)' requirements.txt > /tmp/requirements-deps.txt \
  && pip install --no-cache-dir -r /tmp/requirements-deps.txt \
  && rm /tmp/requirements-deps.txt
 
