@@ -1,12 +1,16 @@
-"""The issue's checks: the eval command meets the targets on the held-out split, and the
-shipped model and spelling vocabulary are what `seller-inbox classify train` produces from the corpus."""
+"""The issue's checks: the eval command meets the targets on the held-out split and prints the
+frozen hand-written sets beside it (per language, per intent); the shipped model and spelling
+vocabulary are what `seller-inbox classify train` produces from the corpus."""
 
 from __future__ import annotations
 
+import pytest
+
 from seller_inbox.classify import model, spell
 from seller_inbox.cli import main
+from seller_inbox.domain import taxonomy as tx
 from seller_inbox_dev.classify import corpus, train
-from seller_inbox_dev.classify.evaluate import TARGETS, evaluate
+from seller_inbox_dev.classify.evaluate import FROZEN_TARGETS, TARGETS, evaluate, load_frozen
 
 
 def test_eval_meets_targets_on_heldout_split():
@@ -18,14 +22,48 @@ def test_eval_meets_targets_on_heldout_split():
     assert all(res["per_intent"][i]["support"] >= 50 for i in res["labels"])
 
 
-def test_eval_command_prints_report_and_png(tmp_path, capsys):
+def test_eval_command_prints_both_sets_per_language_and_intent_and_png(tmp_path, capsys):
     png = tmp_path / "eval.png"
-    assert main(["classify", "eval", "--png", str(png)]) == 0
+    assert main(["classify", "eval", "--png", str(png)]) == 0  # the held-out targets gate the exit status
     out = capsys.readouterr().out
-    for needle in ("precision", "recall", "intent macro-F1", "risk accuracy", "high-risk recall",
-                   "language accuracy", "confusion matrix", "all targets met"):
-        assert needle in out
-    assert png.stat().st_size > 20_000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    held, _, rest = out.partition("== frozen hand-written set")
+    frozen, _, side = rest.partition("== side by side")
+    assert held.startswith("== held-out split") and frozen and side
+    for section in (held, frozen):
+        for needle in ("precision", "recall", "intent macro-F1", "risk accuracy", "high-risk recall",
+                       "language accuracy", "per language", "low-confidence flag", "reliability", "confusion matrix"):
+            assert needle in section, needle
+        for intent in tx.INTENTS:
+            assert f"\n{intent} " in section, intent
+    for lang in ("en", "de", "fr", "it", "es", "nl", "ja"):
+        assert f"\n{lang} " in held and f"\n{lang} " in frozen, lang
+    assert "\nzh " in frozen and "frozen_eval.v1.jsonl" in frozen
+    assert "held-out split: all targets met" in held
+    assert "intent_macro_f1" in side and "heldout" in side and "frozen" in side
+    assert png.stat().st_size > 40_000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_frozen_figures_come_from_the_same_pipeline_and_add_up():
+    """The frozen set's report is computed from the pipeline's own predictions: per-language counts
+    add up to the set, the confusion matrix to n, the flag split to the flagged count."""
+    rows = load_frozen()
+    res = evaluate(rows, name="frozen", targets=FROZEN_TARGETS)
+    assert res["n"] == len(rows) == sum(v["n"] for v in res["per_language"].values())
+    assert sum(map(sum, res["confusion"])) == res["n"]
+    assert sum(b["n"] for b in res["calibration"]["bins"]) == res["n"]
+    assert res["targets"] == FROZEN_TARGETS and 0 < res["intent_accuracy"] <= 1
+    assert 0 <= res["confidence_flag"]["flagged"] <= res["n"]
+    assert res["per_language"]["zh"]["n"] >= 8 and set(res["per_language"]) >= {"en", "de", "fr", "it"}
+
+
+def test_eval_names_a_malformed_frozen_row(tmp_path, capsys):
+    bad = tmp_path / "frozen_eval_x.v1.jsonl"
+    bad.write_text('{"id": "x1", "subject": "", "body": "hi", "marketplace": "US", "kind": "buyer_message", '
+                   '"intent": "not_received", "risk": "low", "language": "en", "tags": [], "source": "hand-written"}\n')
+    with pytest.raises(ValueError, match=r"frozen_eval_x.v1.jsonl:1: field risk 'low' is below"):
+        load_frozen([bad])
+    with pytest.raises(FileNotFoundError, match="frozen evaluation set is missing"):
+        load_frozen([])
 
 
 def test_corpus_splits_are_disjoint_and_large_enough():
