@@ -21,6 +21,8 @@ builds, for every enabled store, two DAGs:
   review requests and, for stores that opt in (registry ``proactive``), delivery
   confirmations, once per store and local day (a no-op on every other run); then ``deliver``
   sends what is due — whatever the scan did — and ``gate_deliver`` checks what went out.
+* ``si_<store>_reminders`` — every 5 minutes, whatever the pipeline's schedule: ``remind``
+  takes in new mail and sends the SLA reminders that are due (``alerts.reminders``).
 
 Tasks are ``PythonOperator``s calling ``run_stage``, which imports the domain code only at
 execution time. Every task has an execution timeout. Workers build only the DAG they run
@@ -37,8 +39,8 @@ from seller_inbox.config import Registry, RegistryError, StoreConfig, get_regist
 from seller_inbox.errors import FinalError
 
 DAG_PREFIX = "si_"
-_DAG_ID = re.compile(r"^si_(?P<store>.+)_(?P<kind>pipeline|auth|deliver|performance)$")
-KINDS = ("pipeline", "auth", "deliver", "performance")
+_DAG_ID = re.compile(r"^si_(?P<store>.+)_(?P<kind>pipeline|auth|deliver|performance|reminders)$")
+KINDS = ("pipeline", "auth", "deliver", "performance", "reminders")
 START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 PIPELINE_STAGES: list[tuple[str, list[str]]] = [
@@ -65,7 +67,7 @@ PIPELINE_STAGES: list[tuple[str, list[str]]] = [
 ALL_DONE = {"kpi", "deliver"}  # deliver: a failed daily scan never holds back replies
 # the longest a task may run before Airflow kills it (and retries): nothing hangs silently
 TIMEOUTS = {"ingest_mail": 30, "ingest_orders": 45, "classify": 30, "alert": 10, "act": 20, "kpi": 15,
-            "refresh_auth": 10, "deliver": 15, "review_scan": 30}
+            "refresh_auth": 10, "deliver": 15, "review_scan": 30, "remind": 4}
 DEFAULT_TIMEOUT = 10  # minutes: migrations, gates, preflight
 # stages that keep their progress when an SP-API bucket wait longer than a few seconds
 # reschedules them (docs/spapi.md, "Waiting for tokens"): they give the worker slot back and go
@@ -80,8 +82,11 @@ PERFORMANCE_STAGES: list[tuple[str, list[str]]] = [
     ("migrate", []), ("request_reports", ["migrate"]), ("wait_reports", ["request_reports"]),
     ("load_reports", ["wait_reports"]), ("gate_performance", ["load_reports"])]
 PERFORMANCE_CRON = "30 5 * * *"
+# SLA reminders on Amazon's clock, not the pipeline's: every 5 minutes (seller_inbox.alerts.reminders)
+REMINDER_STAGES: list[tuple[str, list[str]]] = [("remind", [])]
+REMINDERS_CRON = "*/5 * * * *"
 STAGES = {"pipeline": PIPELINE_STAGES, "auth": AUTH_STAGES, "deliver": DELIVER_STAGES,
-          "performance": PERFORMANCE_STAGES}
+          "performance": PERFORMANCE_STAGES, "reminders": REMINDER_STAGES}
 OUTBOX_ASSET = "seller_inbox://outbox/{store}"
 
 DOCS = {
@@ -103,6 +108,11 @@ DOCS = {
         "### {name} ({id}) — 亚马逊绩效报告 / Amazon's performance figures\nDaily: requests the V2 seller "
         "performance report and the feedback report per marketplace, waits for them in the triggerer, loads "
         "`raw.seller_performance` and `raw.seller_feedback` (docs/performance-report.md)."
+    ),
+    "reminders": (
+        "### {name} ({id}) — SLA 回复提醒 / reply reminders\nEvery 5 minutes: takes in the mailbox's new mail "
+        "(so a reply sent from Seller Central whose copy is there counts), then sends the 12 h, 20 h and 24 h "
+        "reminders that are due, once each (docs/reminders.md)."
     ),
 }
 
@@ -126,6 +136,8 @@ def _schedule(store: StoreConfig, kind: str):
 
         return AssetOrTimeSchedule(timetable=CronTriggerTimetable(deliver_cron(store), timezone="UTC"),
                                    assets=[outbox_asset(store.id)])
+    if kind == "reminders":  # due times, not data intervals: nothing to backfill
+        return CronTriggerTimetable(REMINDERS_CRON, timezone="UTC")
     cron = {"pipeline": store.schedules.pipeline, "performance": PERFORMANCE_CRON}.get(kind, store.schedules.auth)
     return CronDataIntervalTimetable(cron, timezone="UTC")
 

@@ -73,7 +73,7 @@ def demo(tmp_path_factory):
 
 def test_dag_files_import_without_errors(demo):
     assert demo["errors"] == {}
-    assert set(demo["dags"]) == {f"si_{s}_{k}" for s in ("us-outdoor", "eu-home", "jp-gadgets") for k in ("pipeline", "auth", "deliver", "performance")}
+    assert set(demo["dags"]) == {f"si_{s}_{k}" for s in ("us-outdoor", "eu-home", "jp-gadgets") for k in ("pipeline", "auth", "deliver", "performance", "reminders")}
 
 
 def test_parse_makes_no_heavy_imports(demo):
@@ -89,6 +89,8 @@ def test_every_dag_is_tagged_owned_retried_and_bounded(demo):
         if dag_id.endswith("_deliver"):  # sends what is due now: no interval, cron or the outbox asset
             assert d["timetable"] == "AssetOrTimeSchedule" and d["timetable_inner"] == "CronTriggerTimetable", dag_id
             assert d["max_active_runs"] == 1, dag_id
+        elif dag_id.endswith("_reminders"):  # due times, not intervals; one run at a time
+            assert d["timetable"] == "CronTriggerTimetable" and d["max_active_runs"] == 1, dag_id
         else:
             assert d["timetable"] == "CronDataIntervalTimetable", dag_id  # runs own an interval: backfills mean something
         assert d["catchup"] is False, dag_id
@@ -156,11 +158,19 @@ def test_performance_dag_waits_deferrably_and_gates_what_it_loaded(demo):
     assert demo["dags"]["si_eu-home_performance"]["timetable"] == "CronDataIntervalTimetable"
 
 
+def test_reminders_run_alone_every_five_minutes_and_briefly(demo):
+    """SLA reminders go out within 5 minutes of their due time whatever the pipeline's schedule."""
+    for store in ("us-outdoor", "eu-home", "jp-gadgets"):
+        d = demo["dags"][f"si_{store}_reminders"]
+        assert set(d["tasks"]) == {"remind"} and d["catchup"] is False and d["max_active_runs"] == 1
+        assert d["tasks"]["remind"]["execution_timeout_s"] < 5 * 60  # shorter than the period
+
+
 def test_worker_builds_only_the_dag_it_runs(tmp_path):
     got = parse({"AIRFLOW_HOME": str(tmp_path), "_AIRFLOW_PARSING_CONTEXT_DAG_ID": "si_jp-gadgets_pipeline",
                  "_AIRFLOW_PARSING_CONTEXT_TASK_ID": "kpi"})
     assert set(got["dags"]) == {"si_jp-gadgets_pipeline", "si_jp-gadgets_auth", "si_jp-gadgets_deliver",
-                                "si_jp-gadgets_performance"}
+                                "si_jp-gadgets_performance", "si_jp-gadgets_reminders"}
 
 
 def test_broken_registry_is_a_one_line_import_error(tmp_path):
@@ -176,11 +186,12 @@ def test_broken_registry_is_a_one_line_import_error(tmp_path):
 
 
 def test_thousand_store_registry_parses_fast(tmp_path):
+    from seller_inbox.airflow_glue import KINDS
     from seller_inbox.registry_gen import write_registry
 
     reg = tmp_path / "stores.yaml"
     write_registry(reg, 1000)
     got = parse({"AIRFLOW_HOME": str(tmp_path), "SELLER_INBOX_STORES": str(reg)})
-    assert got["errors"] == {} and len(got["dags"]) == 4000
+    assert got["errors"] == {} and len(got["dags"]) == 1000 * len(KINDS)
     # the benchmark prints the real figure (target < 5 s); this only guards against a gross regression
     assert got["parse_s"] < 20, got["parse_s"]
