@@ -139,21 +139,26 @@ _RECONCILE = _reconciliation_sql()
 
 
 # the earliest moment whose KPI day this interval's data can change: orders updated in the
-# window count on their purchase day, and so do claims and negative feedback that arrived in it
-# (defects are dated by the order); replies sent in the window, or up to the first-contact
-# follow-up window before it, on their message's day
+# window count on their purchase day, and so do orders an Amazon notice or a feedback named in it
+# (defects are dated by the order; any notice or rating, a cheap superset of the defects, read by
+# index rather than through kpi.order_defects); replies sent in the window, or up to the
+# first-contact follow-up window before it, on their message's day
 _EARLIEST = """
 SELECT least(
     (SELECT min(purchase_date) FROM raw.orders
       WHERE store_id = %(store)s AND marketplace = %(mp)s
         AND last_update_date >= %(start)s AND last_update_date < %(end)s),
-    (SELECT min(purchase_date) FROM kpi.order_defects
-      WHERE store_id = %(store)s AND marketplace = %(mp)s
-        AND ((a_to_z_claim_at >= %(start)s AND a_to_z_claim_at < %(end)s)
-          OR (negative_feedback_on >= %(start)s::date - 1 AND negative_feedback_on <= %(end)s::date))),
-    (SELECT min(received_at) FROM core.message
+    (SELECT min(o.purchase_date) FROM core.message n
+       JOIN raw.orders o ON o.amazon_order_id = n.order_id AND o.store_id = n.store_id AND o.marketplace = %(mp)s
+      WHERE n.store_id = %(store)s AND n.kind = 'amazon_notice'
+        AND n.received_at >= %(start)s AND n.received_at < %(end)s),
+    (SELECT min(o.purchase_date) FROM raw.seller_feedback f
+       JOIN raw.orders o ON o.amazon_order_id = f.amazon_order_id AND o.store_id = f.store_id AND o.marketplace = %(mp)s
+      WHERE f.store_id = %(store)s AND f.feedback_date >= %(start)s::date - 1 AND f.feedback_date <= %(end)s::date),
+    -- OFFSET 0: read the replies of the window by index, not the store's messages oldest first
+    (SELECT min(received_at) FROM (SELECT received_at FROM core.message
       WHERE store_id = %(store)s AND marketplace = %(mp)s AND kind = 'buyer_message'
-        AND first_reply_at >= %(start)s::timestamptz - %(fcr)s AND first_reply_at < %(end)s))
+        AND first_reply_at >= %(start)s::timestamptz - %(fcr)s AND first_reply_at < %(end)s OFFSET 0) r))
 """
 MAX_LOOKBACK = timedelta(days=400)
 

@@ -203,3 +203,6 @@ COMMENT ON TABLE kpi.reconciliation IS 'Our Order Defect Rate and A-to-z claim r
 COMMENT ON COLUMN kpi.reconciliation.amazon_a_to_z_claim_rate IS 'claims.count / orderCount of Amazon''s report (Amazon counts only claims not denied)';
 COMMENT ON COLUMN kpi.reconciliation.our_order_defect_rate IS 'our defective orders (A-to-z notice or negative feedback; no chargebacks) / our orders purchased in Amazon''s window';
 COMMENT ON COLUMN kpi.reconciliation.flagged IS 'abs(odr_difference) or abs(a_to_z_claim_rate_difference) > tolerance (metrics.RECONCILE_TOLERANCE); the KPI gate warns and alerts';
+
+-- The kpi task finds the days a run's replies changed by first_reply_at (benchmarks/bench_kpi.py).
+CREATE INDEX IF NOT EXISTS message_store_first_reply ON core.message (store_id, first_reply_at) WHERE kind = 'buyer_message';
