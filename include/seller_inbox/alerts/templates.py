@@ -39,6 +39,7 @@ KIND_TITLE = {
         "low_risk": "[INFO] {store} {marketplace}: {intent}",
         "sla_12h": "[SLA 12h] {store} {marketplace}: buyer message unanswered for 12 hours",
         "sla_20h": "[SLA 20h] {store} {marketplace}: 4 hours left to answer",
+        "sla_24h": "[SLA 24h] {store} {marketplace}: 24 hours are up — a reply now counts as late",
         "auth_revoked": "[AUTH] {store}: SP-API authorization revoked",
         "reauth_due": "[AUTH] {store}: re-authorization due soon",
         "secret_rotation": "[AUTH] {store}: LWA client secret must be rotated",
@@ -58,6 +59,7 @@ KIND_TITLE = {
         "low_risk": "【提示】{store} {marketplace}：{intent}",
         "sla_12h": "【SLA 提醒】{store} {marketplace}：买家消息已 12 小时未回复",
         "sla_20h": "【SLA 紧急】{store} {marketplace}：距回复截止仅剩 4 小时",
+        "sla_24h": "【SLA 超时】{store} {marketplace}：24 小时回复时限已到，现在回复将计为迟复",
         "auth_revoked": "【授权】{store}：SP-API 授权已被撤销",
         "reauth_due": "【授权】{store}：即将需要重新授权",
         "secret_rotation": "【授权】{store}：LWA 客户端密钥需要轮换",
@@ -79,6 +81,18 @@ LABELS = {
     "zh": {"store": "店铺", "marketplace": "站点", "order": "订单号", "intent": "意图", "risk": "风险",
            "excerpt": "摘要", "sla": "回复截止 (SLA)", "link": "查看", "why": "原因", "message": "说明",
            "received": "收到时间", "none": "—"},
+}
+
+# an SLA reminder sent well after its due time says so (alerts.reminders): reminders were not running
+REMINDER_LATE = {
+    "en": "Sent {minutes} min after it was due: reminders were not running then{skipped}.",
+    "zh": "本提醒比应发时间晚 {minutes} 分钟发出：当时提醒任务未在运行{skipped}。",
+}
+REMINDER_SKIPPED = {"en": "; the earlier reminder(s) for this message were skipped",
+                    "zh": "；此消息较早的提醒已略过"}
+REMINDER_NO_MAIL = {
+    "en": "The mailbox could not be read just now: a reply sent from Seller Central may not be counted yet.",
+    "zh": "刚才无法读取邮箱：在卖家中心发出的回复可能尚未计入。",
 }
 
 _URL = re.compile(r"https?://\S+")
