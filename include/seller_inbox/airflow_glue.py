@@ -13,6 +13,9 @@ builds, for every enabled store, two DAGs:
   then act (needs both) → gate_act, and kpi → gate_kpi, which runs whatever happened to
   the orders branch and records which inputs were missing. A revoked token therefore stops
   orders, act and delivery, never mail ingestion, classification or alerts.
+* ``si_<store>_urgent`` — the mail branch on what just arrived, scheduled on the asset
+  ``seller_inbox://mail/<store>`` whose watcher (``realtime.watch``) holds the mailbox in the
+  triggerer (docs/realtime.md).
 * ``si_<store>_auth`` — refreshes the LWA token and checks the authorization (every 6 h).
 * ``si_<store>_deliver`` — drains ``core.outbox``: the only code that sends to a buyer
   (docs/delivery.md). Every few minutes (``controls.deliver_cron``) and whenever the
@@ -39,8 +42,8 @@ from seller_inbox.config import Registry, RegistryError, StoreConfig, get_regist
 from seller_inbox.errors import FinalError
 
 DAG_PREFIX = "si_"
-_DAG_ID = re.compile(r"^si_(?P<store>.+)_(?P<kind>pipeline|auth|deliver|performance|reminders)$")
-KINDS = ("pipeline", "auth", "deliver", "performance", "reminders")
+_DAG_ID = re.compile(r"^si_(?P<store>.+)_(?P<kind>pipeline|auth|deliver|performance|reminders|urgent)$")
+KINDS = ("pipeline", "auth", "deliver", "performance", "reminders", "urgent")
 START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 PIPELINE_STAGES: list[tuple[str, list[str]]] = [
@@ -85,9 +88,14 @@ PERFORMANCE_CRON = "30 5 * * *"
 # SLA reminders on Amazon's clock, not the pipeline's: every 5 minutes (seller_inbox.alerts.reminders)
 REMINDER_STAGES: list[tuple[str, list[str]]] = [("remind", [])]
 REMINDERS_CRON = "*/5 * * * *"
+# the mail branch on what just arrived, started by the mailbox watcher (seller_inbox.realtime)
+URGENT_STAGES: list[tuple[str, list[str]]] = [
+    ("ingest_mail", []), ("gate_ingest_mail", ["ingest_mail"]), ("classify", ["gate_ingest_mail"]),
+    ("gate_classify", ["classify"]), ("alert", ["gate_classify"]), ("gate_alert", ["alert"])]
 STAGES = {"pipeline": PIPELINE_STAGES, "auth": AUTH_STAGES, "deliver": DELIVER_STAGES,
-          "performance": PERFORMANCE_STAGES, "reminders": REMINDER_STAGES}
+          "performance": PERFORMANCE_STAGES, "reminders": REMINDER_STAGES, "urgent": URGENT_STAGES}
 OUTBOX_ASSET = "seller_inbox://outbox/{store}"
+MAIL_ASSET = "seller_inbox://mail/{store}"
 
 DOCS = {
     "pipeline": (
@@ -109,6 +117,11 @@ DOCS = {
         "performance report and the feedback report per marketplace, waits for them in the triggerer, loads "
         "`raw.seller_performance` and `raw.seller_feedback` (docs/performance-report.md)."
     ),
+    "urgent": (
+        "### {name} ({id}) — 实时高风险提醒 / real-time alerts\nStarted by the mailbox watcher in the triggerer "
+        "when mail arrives: ingests the new mail, classifies it and alerts high-risk messages at once, with the "
+        "pipeline's tables, gates and exactly-once alert log (docs/realtime.md)."
+    ),
     "reminders": (
         "### {name} ({id}) — SLA 回复提醒 / reply reminders\nEvery 5 minutes: takes in the mailbox's new mail "
         "(so a reply sent from Seller Central whose copy is there counts), then sends the 12 h, 20 h and 24 h "
@@ -128,8 +141,20 @@ def outbox_asset(store_id: str):
     return Asset(OUTBOX_ASSET.format(store=store_id))
 
 
+def mail_asset(store: StoreConfig):
+    """The store's mailbox as an asset, watched by a trigger in the triggerer (the urgent DAG's schedule)."""
+    from airflow.sdk import Asset
+
+    from seller_inbox.realtime.watch import watcher_for
+
+    return Asset(MAIL_ASSET.format(store=store.id), watchers=[watcher_for(store)])
+
+
 def _schedule(store: StoreConfig, kind: str):
     from airflow.sdk import AssetOrTimeSchedule, CronDataIntervalTimetable, CronTriggerTimetable
+
+    if kind == "urgent":
+        return [mail_asset(store)]
 
     if kind == "deliver":
         from seller_inbox.delivery.controls import deliver_cron
@@ -187,7 +212,7 @@ def _build(store: StoreConfig, kind: str, owner: str):
             op = PythonOperator(
                 task_id=task_id,
                 python_callable=run_stage,
-                op_kwargs={"stage": task_id, "store_id": store.id},
+                op_kwargs={"stage": task_id, "store_id": store.id, **({"kind": kind} if kind == "urgent" else {})},
                 execution_timeout=timeout,
                 trigger_rule="all_done" if task_id in ALL_DONE else "all_success",
                 outlets=[outbox_asset(store.id)] if task_id == "act" else [],
@@ -215,9 +240,13 @@ def build_dags(registry: Registry | None = None) -> dict[str, object]:
     return out
 
 
-def run_stage(stage: str, store_id: str, **context) -> dict:
-    """Task entry point: resolve store, warehouse and interval, then call the stage."""
+def run_stage(stage: str, store_id: str, kind: str = "pipeline", **context) -> dict:
+    """Task entry point: resolve store, warehouse and interval, then call the stage (the urgent
+    DAG's stages are ``seller_inbox.realtime.urgent``'s)."""
     from seller_inbox import stages
+
+    if kind == "urgent":
+        from seller_inbox.realtime import urgent as stages
     from seller_inbox.warehouse import dsn
 
     store = get_registry().store(store_id)

@@ -73,7 +73,7 @@ def demo(tmp_path_factory):
 
 def test_dag_files_import_without_errors(demo):
     assert demo["errors"] == {}
-    assert set(demo["dags"]) == {f"si_{s}_{k}" for s in ("us-outdoor", "eu-home", "jp-gadgets") for k in ("pipeline", "auth", "deliver", "performance", "reminders")}
+    assert set(demo["dags"]) == {f"si_{s}_{k}" for s in ("us-outdoor", "eu-home", "jp-gadgets") for k in ("pipeline", "auth", "deliver", "performance", "reminders", "urgent")}
 
 
 def test_parse_makes_no_heavy_imports(demo):
@@ -91,6 +91,9 @@ def test_every_dag_is_tagged_owned_retried_and_bounded(demo):
             assert d["max_active_runs"] == 1, dag_id
         elif dag_id.endswith("_reminders"):  # due times, not intervals; one run at a time
             assert d["timetable"] == "CronTriggerTimetable" and d["max_active_runs"] == 1, dag_id
+        elif dag_id.endswith("_urgent"):  # started by the mailbox watcher's asset events
+            assert d["timetable"] == "AssetTriggeredTimetable" and d["max_active_runs"] == 1, dag_id
+            assert d["assets"] == [f"seller_inbox://mail/{store}"], dag_id
         else:
             assert d["timetable"] == "CronDataIntervalTimetable", dag_id  # runs own an interval: backfills mean something
         assert d["catchup"] is False, dag_id
@@ -166,11 +169,28 @@ def test_reminders_run_alone_every_five_minutes_and_briefly(demo):
         assert d["tasks"]["remind"]["execution_timeout_s"] < 5 * 60  # shorter than the period
 
 
+def test_urgent_dag_is_the_mail_branch_behind_a_mailbox_watcher(demo):
+    """The urgent DAG runs the pipeline's mail stages and gates in the pipeline's order; its asset's
+    watcher is a serializable trigger that names the connection, never its secrets."""
+    from seller_inbox.airflow_glue import mail_asset
+    from seller_inbox.config import get_registry
+
+    tasks = demo["dags"]["si_eu-home_urgent"]["tasks"]
+    pipeline = demo["dags"]["si_eu-home_pipeline"]["tasks"]
+    assert set(tasks) == {"ingest_mail", "gate_ingest_mail", "classify", "gate_classify", "alert", "gate_alert"}
+    assert all(tasks[t]["upstream"] == pipeline[t]["upstream"] for t in tasks if t != "ingest_mail")
+    (watcher,) = mail_asset(get_registry().store("eu-home")).watchers
+    classpath, kwargs = watcher.trigger.serialize()
+    assert classpath == "seller_inbox.realtime.watch.MailboxTrigger"
+    assert kwargs["conn_id"] == "mailbox_eu_home" and kwargs["store_id"] == "eu-home"
+    assert not {"password", "login", "host", "path"} & set(kwargs) and kwargs["idle_renew_s"] < 29 * 60
+
+
 def test_worker_builds_only_the_dag_it_runs(tmp_path):
     got = parse({"AIRFLOW_HOME": str(tmp_path), "_AIRFLOW_PARSING_CONTEXT_DAG_ID": "si_jp-gadgets_pipeline",
                  "_AIRFLOW_PARSING_CONTEXT_TASK_ID": "kpi"})
     assert set(got["dags"]) == {"si_jp-gadgets_pipeline", "si_jp-gadgets_auth", "si_jp-gadgets_deliver",
-                                "si_jp-gadgets_performance", "si_jp-gadgets_reminders"}
+                                "si_jp-gadgets_performance", "si_jp-gadgets_reminders", "si_jp-gadgets_urgent"}
 
 
 def test_broken_registry_is_a_one_line_import_error(tmp_path):
