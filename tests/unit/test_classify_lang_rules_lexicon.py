@@ -19,8 +19,11 @@ from seller_inbox.classify.rules import buyer_text, header_intent
     ("Hello, I ordered on the German store but I write in English, where is my parcel?", "DE", "en"),
     ("発送はいつですか", "US", "ja"),              # kana anywhere means ja, whatever the marketplace
     ("Order 111-1234567-1234567 ありがとう", "DE", "ja"),
-    ("返品希望", "JP", "ja"),                      # Han-only: the marketplace's language
-    ("我的包裹在哪里", "DE", "de"),
+    ("返品希望", "JP", "ja"),                      # kanji-only Japanese on amazon.co.jp
+    ("我的包裹在哪里", "DE", "zh"),                # Han without kana: Chinese on any marketplace
+    ("我的包裹在哪里", "US", "zh"),
+    ("请取消我的订单。", "JP", "zh"),               # marks of Chinese (simplified 请/订/单, 我)
+    ("显示已签收但是没有收到", "US", "zh"),
     ("ok", "FR", "fr"),                            # very short: the marketplace's language
     ("Danke!", "IT", "it"),
     ("", "ES", "es"),

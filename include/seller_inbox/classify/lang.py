@@ -1,7 +1,11 @@
 """Language identification restricted to the languages the desk serves.
 
-Contract (taxonomy.md): ISO 639-1 code of the message body; kana anywhere means ``ja``;
-Han-only or very short text falls back to the marketplace's language.
+Contract (docs/taxonomy.md): ISO 639-1 code of the message body; kana anywhere means ``ja``;
+Han-dominant text without kana is Chinese (``zh``) wherever it was sent — Chinese-speaking
+buyers write on amazon.com as much as on amazon.co.jp — except kanji-only Japanese on amazon.co.jp
+("返品希望", "至急対応"): there, Han text is Chinese only when it carries a mark of Chinese (a
+simplified character Japanese does not use, a Chinese pronoun or particle). Very short text falls
+back to the marketplace's language.
 
 py3langid (naive Bayes over byte n-grams, 4.6 MB, ~13k messages/s) restricted to the
 served languages decides the rest. Its model is loaded lazily, once per process.
@@ -22,6 +26,9 @@ _LATIN_WORD = re.compile(r"[^\W\d_]{2,}")
 _URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+")
 _ORDER = re.compile(rf"\b(?:{ids.ORDER_ID}|{ids.ASIN})\b")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
+# marks of Chinese in Han-only text: simplified forms Japanese writes otherwise (発→发, 単→单, 買→买 …),
+# pronouns and sentence particles Japanese does not write in kanji
+_ZH_MARK = re.compile("[们們这這么麼谢请给货发订单买钱还问题为说让过东见个裡吗嗎呢吧哪我你您她]")
 
 # "very short": fewer than this many letters (after removing links, ids and digits)
 # or fewer than MIN_WORDS words. Chosen on the corpus: below it py3langid is a coin toss.
@@ -63,7 +70,7 @@ def clean_for_language(text: str) -> str:
 def fallback_reason(text: str) -> str | None:
     """Why the contract's script/length rules decide this text's language, or None.
 
-    ``kana`` (always ja), ``empty``, ``han`` (Han-only/Han-dominant), ``short``.
+    ``kana`` (always ja), ``empty``, ``han`` (Han-only/Han-dominant: zh), ``short``.
     """
     text = clean_for_language(text)
     if _KANA.search(text):
@@ -87,7 +94,8 @@ def detect_language(text: str, marketplace: str | None = None, hint: str | None 
     Han-only text of a message whose marketplace is unknown it is the fallback (a served
     language only); the contract's marketplace language comes first when there is one.
 
-    method is one of ``kana``, ``han_fallback``, ``short_fallback``, ``empty_fallback``,
+    method is one of ``kana``, ``han``, ``han_fallback`` (kanji-only on amazon.co.jp),
+    ``short_fallback``, ``empty_fallback``,
     ``langid``. Confidence is py3langid's normalised probability (1.0 for script rules,
     0.5 for fallbacks).
     """
@@ -102,8 +110,10 @@ def detect_language(text: str, marketplace: str | None = None, hint: str | None 
     non_han = [c for c in letters if not _HAN.match(c)]
     if han and (len(non_han) < 4 or han * 3 >= len(non_han)):
         # Han-only or Han-dominant (stray Latin letters such as "OK" or a model number do
-        # not count): the contract says fall back to the marketplace's language.
-        return fallback, 0.5, "han_fallback"
+        # not count) and no kana: Chinese, on any marketplace, unless kanji-only Japanese on JP
+        if marketplace_language(marketplace, "") == "ja" and not _ZH_MARK.search(text):
+            return "ja", 0.5, "han_fallback"
+        return "zh", 1.0, "han"
     words = _LATIN_WORD.findall(text)
     if len(non_han) < MIN_LETTERS or len(words) < MIN_WORDS:
         return fallback, 0.5, "short_fallback"

@@ -25,7 +25,7 @@ from pathlib import Path
 from seller_inbox.domain import relay
 from seller_inbox.domain.languages import TEMPLATE_LOCALES
 from seller_inbox.domain import taxonomy as tx
-from seller_inbox.classify.lang import fallback_reason, marketplace_language
+from seller_inbox.classify.lang import detect_language, fallback_reason, marketplace_language
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "classify"
 BANK_FILE = DATA_DIR / "phrasebank.v1.txt"
@@ -341,7 +341,10 @@ class _Gen:
         from seller_inbox.domain.relay import own_text
 
         reason = fallback_reason(own_text(body, kind))  # the text the parser stores
-        if reason in ("han", "short", "empty"):
+        if reason == "han":   # the contract: Chinese on any marketplace but kanji-only Japanese on JP
+            lang_label = detect_language(own_text(body, kind), market)[0]
+            tags = tags + ["lang_han_fallback"] if lang_label != lang else tags
+        elif reason in ("short", "empty"):
             lang_label = marketplace_language(market)
             tags = tags + [f"lang_{reason}_fallback"] if lang_label != lang else tags
         else:
