@@ -244,9 +244,7 @@ def run_stage(stage: str, store_id: str, kind: str = "pipeline", **context) -> d
     """Task entry point: resolve store, warehouse and interval, then call the stage (the urgent
     DAG's stages are ``seller_inbox.realtime.urgent``'s)."""
     from seller_inbox import stages
-
-    if kind == "urgent":
-        from seller_inbox.realtime import urgent as stages
+    from seller_inbox.realtime import urgent
     from seller_inbox.warehouse import dsn
 
     store = get_registry().store(store_id)
@@ -269,7 +267,7 @@ def run_stage(stage: str, store_id: str, kind: str = "pipeline", **context) -> d
 
     try:
         with defer_waits_over() if stage in RESUMABLE else defer_waits_over(None):
-            return getattr(stages, stage)(store, dsn(), start, end, run)
+            return getattr(urgent if kind == "urgent" else stages, stage)(store, dsn(), start, end, run)
     except TokenWait as wait:
         from airflow.sdk.exceptions import AirflowRescheduleException
 

@@ -9,11 +9,12 @@ store's urgent DAG (``si_<store>_urgent``).
   ``command_timeout_s``) is reconnected with exponential backoff and jitter up to
   ``backoff_max_s``; on reconnection an event is yielded if UIDNEXT moved during the outage, so
   mail that arrived then is not missed.
-* Maildir (``conn_type=maildir``, the embedded default): polls the inbox's ``new/`` directory
-  every ``poll_s`` (a ``stat`` of the directory; a listing only when it changed) and yields an
-  event when a file name appears there. No new dependency for inotify.
+* Maildir (``conn_type=maildir``, the embedded default): polls the inbox's ``new/`` (where a
+  delivery agent puts mail) and ``cur/`` (where the demo writes it) every ``poll_s`` (a ``stat``
+  of each directory; a listing only when one changed) and yields an event when a mail's unique
+  name appears. No new dependency for inotify.
 
-The last UIDNEXT (or the newest file time in ``new/``) is kept in the asset's state store, so a triggerer
+The last UIDNEXT (or the newest file time in the Maildir) is kept in the asset's state store, so a triggerer
 restart also yields an event for mail that came while nothing watched. The events only say
 "look now": the urgent run reads from the store's watermark (``ops.ingest_watermark``) and
 skips what is already stored, so nothing is read twice and a lost event costs a delay, not
@@ -279,18 +280,16 @@ class MailboxTrigger(BaseEventTrigger):
 
         if not root:
             raise ValueError(f"store {self.store_id}: connection {self.conn_id!r}: maildir needs extra.path")
-        new_dir = MaildirSource(root).folder_path(folder) / "new"
+        fdir = MaildirSource(root).folder_path(folder)
+        dirs = (fdir / "new", fdir / "cur")
         state = await self._load_state()
         newest = (state or {}).get("newest_ns")  # set: files newer than it came while nothing watched
         known: dict[str, int] | None = None
         stamp = None
         while True:
-            try:
-                st = os.stat(new_dir).st_mtime_ns
-            except FileNotFoundError:
-                st = None
+            st = tuple(_mtime(d) for d in dirs)
             if st != stamp or known is None:
-                names = await asyncio.to_thread(_listing, new_dir)
+                names = await asyncio.to_thread(_listing, dirs)
                 if known is None:
                     fresh = sorted(n for n, t in names.items() if newest is not None and t > newest)
                 else:
@@ -300,26 +299,36 @@ class MailboxTrigger(BaseEventTrigger):
                                         "reason": "new" if known is not None else "start",
                                         "files": fresh[:20], "count": len(fresh), "seen_at": _now()})
                 top = max(names.values(), default=newest)
-                if top is not None and top != newest:
+                if known is None or top != newest:  # at start too: the state says the watcher runs
                     newest = top
                     await self._save_state({"newest_ns": newest})
                 known, stamp = names, st
             await asyncio.sleep(self.poll_s)
 
 
-def _listing(path) -> dict[str, int]:
-    """File name -> mtime (ns) of the Maildir directory ``path``."""
-    out = {}
+def _mtime(path) -> int | None:
     try:
-        with os.scandir(path) as it:
-            for e in it:
-                if not e.name.startswith("."):
-                    try:
-                        out[e.name] = e.stat().st_mtime_ns
-                    except FileNotFoundError:  # moved to cur/ meanwhile
-                        continue
+        return os.stat(path).st_mtime_ns
     except FileNotFoundError:
-        pass
+        return None
+
+
+def _listing(dirs) -> dict[str, int]:
+    """Unique name (without the ``:2,flags`` part: a flag change or a move new/ -> cur/ is no new
+    mail) -> mtime (ns), over the Maildir directories ``dirs``."""
+    out: dict[str, int] = {}
+    for path in dirs:
+        try:
+            with os.scandir(path) as it:
+                for e in it:
+                    if e.name.startswith("."):
+                        continue
+                    try:
+                        out[e.name.partition(":")[0]] = e.stat().st_mtime_ns
+                    except FileNotFoundError:  # moved to cur/ meanwhile: seen there
+                        continue
+        except FileNotFoundError:
+            continue
     return out
 
 
