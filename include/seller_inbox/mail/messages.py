@@ -132,20 +132,31 @@ def mirror_no_response_needed(cur: Any, sid: str, src_name: str, marks: dict[str
 # ------------------------------------------------------------------ the classifier
 def label(cur: Any, store_id: str, version: str, values: list[tuple]) -> None:
     """Store the classifier's labels ``(message_id, intent, risk, language, confidence,
-    low_confidence)`` under ``version``."""
+    low_confidence)`` under ``version``. A row a person labelled (``labelled_at``) keeps that
+    person's intent and risk: only its language and version change."""
     from psycopg2.extras import execute_values
 
     if not values:
         return
+    keep = "CASE WHEN m.labelled_at IS NULL THEN {new} ELSE m.{col} END"
     execute_values(
         cur,
-        "UPDATE core.message AS m SET intent = v.intent, risk = v.risk, language = v.language, "
-        "confidence = v.confidence::real, low_confidence = v.low_confidence::boolean, "
+        "UPDATE core.message AS m SET intent = " + keep.format(new="v.intent", col="intent") + ", risk = "
+        + keep.format(new="v.risk", col="risk") + ", language = v.language, confidence = "
+        + keep.format(new="v.confidence::real", col="confidence") + ", low_confidence = "
+        + keep.format(new="v.low_confidence::boolean", col="low_confidence") + ", "
         "classifier_version = " + cur.mogrify("%s", (version,)).decode() + ", classified_at = now() "
         "FROM (VALUES %s) AS v(message_id, intent, risk, language, confidence, low_confidence) "
         "WHERE m.store_id = " + cur.mogrify("%s", (store_id,)).decode() + " AND m.message_id = v.message_id",
         values, page_size=1000,
     )
+
+
+def relabel(cur: Any, store_id: str, message_id: str, intent: str, risk: str, user: str) -> None:
+    """A person's intent/risk for a message (the UI's correction, ``classify.feedback.correct``):
+    marked ``labelled_by``/``labelled_at`` so the classifier never overwrites it."""
+    cur.execute("""UPDATE core.message SET intent = %s, risk = %s, labelled_by = %s, labelled_at = now()
+                   WHERE store_id = %s AND message_id = %s""", (intent, risk, user, store_id, message_id))
 
 
 # ------------------------------------------------------------------ the deliverer
