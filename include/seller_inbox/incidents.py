@@ -117,7 +117,7 @@ def deliver_now(store, dsn: str, now: datetime | None = None) -> dict:
     from seller_inbox.alerts import dispatch_alerts
 
     now = now or datetime.now(UTC)
-    return dispatch_alerts(store, dsn, now, now, now, sla=False)
+    return dispatch_alerts(store, dsn, now, now, now)
 
 
 def send_direct(store, title: str, text: str) -> int:

@@ -215,6 +215,17 @@ def gate_deliver(store, dsn, start, end, run):
     return _gate("deliver", store, dsn, now - timedelta(days=1), now + timedelta(seconds=1), run)
 
 
+def remind(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
+    """SLA reminders (the reminders DAG, every 5 minutes): the mailbox first, so a reply sent
+    from Seller Central counts, then every reminder due now, once (``alerts.reminders``). No
+    data interval: what is due depends on the clock, not on the run."""
+    from seller_inbox.alerts.reminders import remind_store
+    from seller_inbox.warehouse import migrate
+
+    migrate(dsn)
+    return remind_store(store, dsn, _now(), run_url=run.url())
+
+
 def refresh_auth(store: StoreConfig, dsn: str, start, end, run: RunInfo) -> dict:
     from seller_inbox.warehouse import migrate
     from seller_inbox.auth import check_store_auth

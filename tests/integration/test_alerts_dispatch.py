@@ -1,6 +1,6 @@
 """Alerts end to end: real webhook receivers (WeCom, signed DingTalk, Slack) on localhost, a real
 SMTP server (aiosmtpd), real PostgreSQL. Exactly once per message and channel across reruns,
-retries and backfills; SLA reminders at 12 h / 20 h; DingTalk signatures verified."""
+retries and backfills; DingTalk signatures verified. SLA reminders: test_reminders.py."""
 
 from __future__ import annotations
 
@@ -184,26 +184,6 @@ def test_backfill_does_not_realert_old_messages_unless_asked(db, warehouse_dsn, 
     assert out["sent"] == 2 and len(hooks.accepted("slack")) == 1
     out = dispatch_alerts(s, warehouse_dsn, T0, T0 + timedelta(days=1), now, realert=True)
     assert out["sent"] == 0
-
-
-def test_sla_reminders_at_12h_and_20h_for_unanswered_buyer_messages(db, warehouse_dsn, hooks, conns):
-    s = store([{"type": "wecom", "conn_id": "alert_wecom"}], lang="zh")
-    r0 = T0 + timedelta(hours=1)
-    add(db, s.id, "<open@x>", r0, risk="low", intent="order_status", body="Wo ist mein Paket?")
-    add(db, s.id, "<answered@x>", r0, risk="low", intent="order_status", reply=r0 + timedelta(hours=2))
-    add(db, s.id, "<nrn@x>", r0, risk="low", intent="other", nrn=True)
-    add(db, s.id, "<notice@x>", r0, risk="high", intent="a_to_z_claim", kind="amazon_notice")
-    hourly = [r0 + timedelta(hours=h) for h in range(0, 30)]
-    for end in hourly:  # hourly runs over a day and a bit, each with its own window
-        dispatch_alerts(s, warehouse_dsn, end - timedelta(hours=1), end, end)
-    rows = [r for r in log_rows(db) if r[0].startswith("sla")]
-    assert rows == [("sla_12h", "<open@x>", "wecom", "sent", 1), ("sla_20h", "<open@x>", "wecom", "sent", 1)]
-    texts = [r["json"]["markdown"]["content"] for r in hooks.accepted("wecom")]
-    sla = [t for t in texts if t.startswith("**【SLA")]
-    assert len(sla) == 2 and "12 小时未回复" in sla[0] and "剩 4 小时" in sla[1]
-    assert "店铺" in sla[0] and "物流查询" in sla[0] and "回复截止" in sla[0]
-    # the a-to-z notice raised its own high-risk alert exactly once
-    assert [r for r in log_rows(db) if r[0] == "high_risk"] == [("high_risk", "<notice@x>", "wecom", "sent", 1)]
 
 
 def test_concurrent_dispatchers_send_once(db, warehouse_dsn, hooks, conns):

@@ -1,5 +1,6 @@
-"""dispatch_alerts: risk alerts, SLA reminders and fan-out of other components' alerts,
-exactly once per (store, alert_kind, subject_key, channel).
+"""dispatch_alerts: risk alerts and fan-out of other components' alerts, exactly once per
+(store, alert_kind, subject_key, channel). SLA reminders are ``alerts.reminders``' (their own
+DAG, every 5 minutes); they share the sender and the exactly-once guard defined here.
 
 The guard is ``ops.alert_log``'s primary key: a delivery is *claimed* by
 ``INSERT ... ON CONFLICT DO NOTHING`` (status ``sending``) before anything is sent, and
@@ -24,14 +25,11 @@ from seller_inbox.alerts import alert_log
 from seller_inbox.alerts import channels as ch
 from seller_inbox.alerts.alert_log import DUE as _DUE
 from seller_inbox.alerts.templates import excerpt, render_all
-from seller_inbox.domain import response_clock
-from seller_inbox.domain.taxonomy import NOT_FROM_BUYERS, RISK_ORDER
+from seller_inbox.domain.taxonomy import RISK_ORDER
 
 log = logging.getLogger(__name__)
 
 MAX_AGE = timedelta(hours=48)
-SLA_STEPS = response_clock.REMINDERS
-SLA_WINDOW = response_clock.RESPONSE_WINDOW
 MAX_ATTEMPTS = 5
 RETRY_WINDOW = timedelta(hours=48)
 STALE_CLAIM = timedelta(minutes=15)
@@ -115,15 +113,13 @@ _MSG_COLS = "message_id, marketplace, order_id, intent, risk, received_at, sla_d
 
 
 def dispatch_alerts(store, dsn: str, start: datetime, end: datetime, now: datetime, *, run_url: str | None = None,
-                    realert: bool = False, max_age: timedelta = MAX_AGE, sla: bool = True, fanout: bool = True,
+                    realert: bool = False, max_age: timedelta = MAX_AGE, fanout: bool = True,
                     send_budget: float = ch.ALERT_SEND_BUDGET_S) -> dict:
     """Send this store's alerts for the interval; return counts.
 
     * risk alerts for inbound messages received in [start, end) whose risk reaches a
       channel's ``min_risk`` (kind ``high_risk`` / ``medium_risk`` / ``low_risk``), unless
       received more than ``max_age`` before ``now`` (``realert=True`` sends them anyway);
-    * SLA reminders ``sla_12h`` / ``sla_20h`` for buyer messages without a reply and not
-      marked "no response needed", 12 h / 20 h after receipt and before the 24 h deadline;
     * fan-out of other components' alerts (auth, gates) from the ``log`` channel to the
       store's other channels, and delivery of rows queued as ``pending``;
     * retries of failed deliveries that are due.
@@ -140,8 +136,6 @@ def dispatch_alerts(store, dsn: str, start: datetime, end: datetime, now: dateti
     conn = warehouse.connect(dsn)
     try:
         _risk_alerts(conn, send, start, end, None if realert else now - max_age)
-        if sla:
-            _sla_reminders(conn, send)
         if fanout:
             _fanout(conn, store, keys, send.lang, now, run_url, stats, budget)
         _retry(conn, store, keys, now, stats, budget)
@@ -161,9 +155,14 @@ class _Sender:
         self.store, self.keys, self.lang, self.now = store, keys, lang, now
         self.run_url, self.stats, self.budget = run_url, stats, budget
 
-    def message_alert(self, conn, kind: str, row: dict, min_risk_of_row: str | None = None) -> None:
-        """Alert ``kind`` about one message on every channel (whose ``min_risk`` the row reaches)."""
-        payload = _payload(kind, self.lang, _message_ctx(self.store, row, self.run_url))
+    def message_alert(self, conn, kind: str, row: dict, min_risk_of_row: str | None = None, *,
+                      note: str | None = None) -> None:
+        """Alert ``kind`` about one message on every channel (whose ``min_risk`` the row reaches);
+        ``note``: one more line for people (a reminder sent late)."""
+        ctx = _message_ctx(self.store, row, self.run_url)
+        if note:
+            ctx["message"] = note
+        payload = _payload(kind, self.lang, ctx)
         for key, conn_id, ctype, min_risk in self.keys:
             if min_risk_of_row is None or RISK_ORDER[min_risk_of_row] >= RISK_ORDER[min_risk]:
                 _deliver(conn, self.store.id, kind, row["message_id"], key, conn_id, ctype, payload, self.now,
@@ -193,26 +192,6 @@ def _risk_alerts(conn, send: _Sender, start: datetime, end: datetime, oldest: da
             send.stats["skipped_old"] += 1
             continue
         send.message_alert(conn, f"{row['risk']}_risk", row, row["risk"])
-
-
-def _sla_reminders(conn, send: _Sender) -> None:
-    """Time-driven: whatever buyer message is unanswered now, whatever the run's window; only
-    the latest due step is sent (a late run does not send the 12 h reminder after the 20 h one)."""
-    now = send.now
-    rows = _rows(conn, f"""SELECT {_MSG_COLS} FROM core.message
-                           WHERE store_id = %s AND direction = 'inbound' AND kind = 'buyer_message'
-                             AND first_reply_at IS NULL AND NOT no_response_needed
-                             AND NOT (coalesce(intent, '') = ANY(%s))
-                             AND received_at > %s AND received_at <= %s
-                           ORDER BY received_at, message_id""",
-                 (send.store.id, sorted(NOT_FROM_BUYERS), now - SLA_WINDOW, now - SLA_STEPS[0][1]))
-    for row in rows:
-        due = [k for k, after in SLA_STEPS if now - row["received_at"] >= after]
-        if not due:
-            continue
-        if row.get("sla_due_at") is None:
-            row["sla_due_at"] = row["received_at"] + SLA_WINDOW
-        send.message_alert(conn, due[-1], row)
 
 
 def _fanout(conn, store, keys, lang, now, run_url, stats, budget) -> None:

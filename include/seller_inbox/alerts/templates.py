@@ -88,8 +88,8 @@ REMINDER_LATE = {
     "en": "Sent {minutes} min after it was due: reminders were not running then{skipped}.",
     "zh": "本提醒比应发时间晚 {minutes} 分钟发出：当时提醒任务未在运行{skipped}。",
 }
-REMINDER_SKIPPED = {"en": "; the earlier reminder(s) for this message were skipped",
-                    "zh": "；此消息较早的提醒已略过"}
+REMINDER_SKIPPED = {"en": "; only the latest reminder due is sent, not the ones missed before it",
+                    "zh": "；只发送最新一条到期提醒，之前错过的不再补发"}
 REMINDER_NO_MAIL = {
     "en": "The mailbox could not be read just now: a reply sent from Seller Central may not be counted yet.",
     "zh": "刚才无法读取邮箱：在卖家中心发出的回复可能尚未计入。",

@@ -8,8 +8,8 @@ already stored is skipped (``source_ref``, Message-ID), a message already classi
 classifier version is left alone, an alert already in ``ops.alert_log`` is not sent again,
 whichever of the two DAGs gets there first. The urgent run records no coverage
 (``ops.ingest_coverage``): the scheduled pipeline still reads its whole interval and stays the
-safety net and the way to backfill. SLA reminders and the fan-out of other components' alerts
-stay with the pipeline.
+safety net and the way to backfill. SLA reminders are the reminders DAG's
+(``alerts.reminders``); the fan-out of other components' alerts stays with the pipeline.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def alert(store, dsn: str, start, end, run) -> dict:
     from seller_inbox.alerts import dispatch_alerts
 
     start, end = window()
-    return dispatch_alerts(store, dsn, start, end, stages._now(), run_url=run.url(), sla=False, fanout=False)
+    return dispatch_alerts(store, dsn, start, end, stages._now(), run_url=run.url(), fanout=False)
 
 
 def gate_alert(store, dsn, start, end, run) -> dict:
