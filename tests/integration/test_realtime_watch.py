@@ -17,6 +17,7 @@ from email.message import EmailMessage
 import pytest
 
 from seller_inbox.realtime.watch import MailboxTrigger
+from tests.e2e.realtime_stack import kill_tree
 from tests.servers.dovecot import Dovecot, dovecot_server  # noqa: F401 - pytest fixture
 
 
@@ -35,30 +36,6 @@ def _append(srv, user: str, pw: str, n: int) -> None:
     c.login(user, pw)
     assert c.append("INBOX", None, None, _mail(n))[0] == "OK"
     c.logout()
-
-
-def _kill_tree(pid: int) -> None:
-    """SIGKILL ``pid`` and every process below it (Dovecot's imap processes outlive a lone master)."""
-    import signal
-    from pathlib import Path
-
-    parents = {}
-    for st in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = st.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents.setdefault(int(fields[1]), []).append(int(st.parent.name))
-    todo, tree = [pid], []
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        todo += parents.get(p, [])
-    for p in tree:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 class Watch:
@@ -131,7 +108,7 @@ def test_server_restart_mid_idle_reconnects_and_reports_mail_of_the_outage(monke
             w = Watch(MailboxTrigger("eu-home", "watch_b", backoff_max_s=1.0, command_timeout_s=5))
             try:
                 await asyncio.sleep(1.0)
-                _kill_tree(srv.proc.pid)  # the server dies mid-IDLE: master and imap processes, no goodbye
+                kill_tree(srv.proc.pid)  # the server dies mid-IDLE: master and imap processes, no goodbye
                 srv.proc.wait(5)
                 srv.proc = None
                 new = srv.maildir(user) / "new"
@@ -190,6 +167,12 @@ def test_maildir_new_files_give_events_and_a_restart_reports_what_came_meanwhile
             deliver("2.fresh.host")
             (ev,) = await w.until(1, timeout=5)
             assert ev == {**ev, "store": "jp-gadgets", "source": "maildir:INBOX", "files": ["2.fresh.host"], "count": 1}
+            os.rename(root / "new" / "2.fresh.host", root / "cur" / "2.fresh.host:2,S")  # read and flagged: no new mail
+            await asyncio.sleep(0.5)
+            assert len(w.events) == 1
+            (root / "cur" / "4.demo-writer.host:2,").write_bytes(_mail(4))  # straight into cur/, as the demo writes
+            await w.until(2, timeout=5)
+            assert w.events[1]["files"] == ["4.demo-writer.host"]
         finally:
             await w.stop()
         time.sleep(0.01)
