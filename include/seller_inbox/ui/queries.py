@@ -309,6 +309,7 @@ class Decision(dict):
 
 def approve(conn, key: str, user: str, *, subject: str | None = None, body: str | None = None) -> Decision:
     """Approve a pending reply, re-linting the (possibly edited) text; refuse on any finding."""
+    from seller_inbox.classify import feedback
     from seller_inbox.compliance import KINDS, lint
     from seller_inbox.delivery import outbox
 
@@ -336,6 +337,9 @@ def approve(conn, key: str, user: str, *, subject: str | None = None, body: str 
             # approved rows go out with the next deliver run (every few minutes, docs/delivery.md),
             # which checks again the kill switches, quiet hours, caps, the linter and the message age
             done = outbox.approve(cur, key, user, subject=new_subject, body=new_body, edited=edited, reason=reason)
+            if done and edited:  # a heavy rewrite is a labelled example (classify.feedback)
+                feedback.record_draft_edit(cur, row["store_id"], row["message_id"], row["body"], new_body, user,
+                                           row["template"])
         conn.commit()
         return Decision(ok=done, edited=edited) if done else Decision(ok=False, error="not_pending", status="?")
     except Exception:
@@ -370,6 +374,43 @@ def open_messages(conn, store: str | None, risk: str | None = None) -> list[dict
         WHERE (%(store)s::text IS NULL OR store_id = %(store)s)
           AND (%(risk)s::text IS NULL OR risk = %(risk)s)
         ORDER BY sla_due_at NULLS LAST, received_at LIMIT {MAX_ROWS}""", {"store": store, "risk": risk})
+
+
+def message_detail(conn, store: str, message_id: str) -> dict | None:
+    """One message (redacted text, labels, SLA) with its desk-feedback history, newest first."""
+    from seller_inbox.classify import feedback
+
+    rows = _read(conn, """
+        SELECT store_id, marketplace, message_id, kind, direction, order_id, subject, body_text, intent, risk,
+               language, confidence, low_confidence, classifier_version, labelled_by, labelled_at, received_at,
+               sla_due_at, first_reply_at
+        FROM core.message WHERE store_id = %s AND message_id = %s""", (store, message_id))
+    if not rows:
+        return None
+    try:
+        with conn.cursor() as cur:
+            rows[0]["history"] = feedback.history(cur, store, message_id)
+    finally:
+        conn.rollback()
+    return rows[0]
+
+
+def correct_label(conn, store: str, message_id: str, intent: str, risk: str, user: str) -> Decision:
+    """A person's intent/risk for a message (``classify.feedback.correct``): the message takes it and
+    the change is recorded as a labelled example. Refusals: ``error`` is an i18n key."""
+    from seller_inbox.classify import feedback
+
+    try:
+        with conn.cursor() as cur:
+            res = feedback.correct(cur, store, message_id, intent, risk, user)
+        conn.commit()
+        return Decision(ok=True, **res)
+    except feedback.LabelRefused as exc:
+        conn.rollback()
+        return Decision(ok=False, error=exc.key, detail=str(exc))
+    except Exception:
+        conn.rollback()
+        raise
 
 
 # ---------------------------------------------------------------- listen mode, kill switches

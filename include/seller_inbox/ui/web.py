@@ -16,7 +16,7 @@ from seller_inbox.ui import i18n, queries
 # router is the API server's, which does not know these names.
 ROUTES = {"index": "/", "kpis": "/kpis", "health": "/health", "approvals": "/approvals", "messages": "/messages",
           "approve": "/approvals/approve", "reject": "/approvals/reject", "kill_switch": "/approvals/kill-switch",
-          "data_docs": "/data-docs/"}
+          "message": "/message", "message_label": "/message/label", "data_docs": "/data-docs/"}
 
 
 def lang(request: Request) -> str:
