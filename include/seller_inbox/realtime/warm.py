@@ -61,10 +61,17 @@ def should_warm(argv: list[str] | None = None, executor: str | None = None) -> b
     return "LocalExecutor" in executor
 
 
+_warmed = False  # inherited by forked processes: a task process (whose argv is still the scheduler's) skips
+
+
 def warm_scheduler() -> None:
-    """The listener's body: warm when ``should_warm()``; never raise into Airflow."""
+    """The listener's body: warm when ``should_warm()``, once per process tree; never raise into Airflow."""
+    global _warmed
+    if _warmed:
+        return
     try:
         if should_warm():
+            _warmed = True
             import threading
 
             took = warm()
