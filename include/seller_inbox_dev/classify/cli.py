@@ -7,6 +7,8 @@
   set is missing or malformed.
 - ``classify train``: retrain the intent model from the corpus' training split and write
   ``data/classify/intent_model.v1.npz`` and ``data/classify/spell_vocab.v1.json`` (deterministic).
+- ``classify train --with-feedback [--warehouse URL] [--force]`` and ``classify feedback export``: the
+  desk's corrections into training, behind the frozen-set guard (``seller_inbox_dev.classify.feedback``).
 - ``classify corpus``: regenerate ``data/classify/corpus.v1.jsonl`` from the phrase banks.
 """
 
@@ -48,6 +50,10 @@ def _train(args) -> int:
     from seller_inbox.classify import model, spell
     from seller_inbox_dev.classify import train
 
+    if args.with_feedback:  # desk feedback, behind the frozen-set guard
+        from seller_inbox_dev.classify import feedback
+
+        return feedback.train_command(args)
     t = time.perf_counter()
     m = train.train()
     path = m.save(Path(args.out) if args.out else model.MODEL_FILE)
@@ -72,7 +78,7 @@ def _corpus(args) -> int:
 def register(subparsers) -> None:
     from seller_inbox.cli import command_group
 
-    sub = command_group(subparsers, "classify", dest="classify_cmd", metavar="{eval,train,corpus}")
+    sub = command_group(subparsers, "classify", dest="classify_cmd", metavar="{eval,train,corpus,feedback}")
     e = sub.add_parser("eval", help="figures on the held-out split and the frozen hand-written sets "
                                     "+ docs/img/classifier_eval.png")
     e.add_argument("--png", help="where to write the plot (default docs/img/classifier_eval.png)")
@@ -83,6 +89,14 @@ def register(subparsers) -> None:
     e.set_defaults(func=_eval)
     t = sub.add_parser("train", help="retrain the intent model (deterministic) and write its weights")
     t.add_argument("--out", help="output .npz (default: the shipped data/classify/intent_model.v1.npz)")
+    t.add_argument("--with-feedback", action="store_true",
+                   help="also train on the desk's corrections (data/classify/feedback*.jsonl); replaces the model "
+                        "only if the frozen set's macro-F1 and high-risk recall do not get worse")
+    t.add_argument("--warehouse", help="with --with-feedback: export the feedback from this warehouse URL first")
+    t.add_argument("--force", action="store_true", help="with --with-feedback: replace even if the frozen set got worse")
     t.set_defaults(func=_train)
+    from seller_inbox_dev.classify import feedback
+
+    feedback.register(sub)
     c = sub.add_parser("corpus", help="regenerate the labelled corpus from the phrase banks")
     c.set_defaults(func=_corpus)
