@@ -1,7 +1,7 @@
 """Airflow glue: the per-store DAG factory and the task entry point. Nothing else here.
 
-DAG files call ``build_dags()``; it reads the store registry (cheap: pydantic + yaml) and
-builds, for every enabled store, two DAGs:
+DAG files (one per kind, ``dags/si_<kind>.py``) call ``build_dags((kind,))``; it reads the store
+registry (cheap: pydantic + yaml) and builds, for every enabled store, that kind's DAG:
 
 * ``si_<store>_pipeline`` on data intervals (hourly by default), so a backfill re-processes
   exactly its window. Two branches that fail alone (docs/operations.md):
@@ -224,17 +224,23 @@ def _build(store: StoreConfig, kind: str, owner: str):
     return dag
 
 
-def build_dags(registry: Registry | None = None) -> dict[str, object]:
-    """All DAGs for the registry's enabled stores, keyed by dag id (for ``globals().update``)."""
+def build_dags(kinds: tuple[str, ...] = KINDS, registry: Registry | None = None) -> dict[str, object]:
+    """The DAGs of ``kinds`` for the registry's enabled stores, keyed by dag id (for
+    ``globals().update``). One DAG file per kind (``dags/``): each file parses well inside
+    Airflow's import timeout at a thousand stores, and the DAG processor parses them in parallel
+    (docs/operations.md, "Many stores"). A worker builds only the DAG it runs."""
     from airflow.sdk import get_parsing_context
 
+    m = _DAG_ID.match(get_parsing_context().dag_id or "")
+    if m and m.group("kind") not in kinds:
+        return {}
     reg = registry or get_registry()
-    only = _store_from_dag_id(get_parsing_context().dag_id)
+    only = m.group("store") if m else None
     out: dict[str, object] = {}
     for store in reg.enabled_stores:
         if only and store.id != only:
             continue
-        for kind in KINDS:
+        for kind in kinds:
             d = _build(store, kind, reg.defaults.owner)
             out[d.dag_id] = d
     return out

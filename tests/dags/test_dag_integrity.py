@@ -53,7 +53,9 @@ for dag_id, d in bag.dags.items():
                       for t in d.tasks},
     }
 print("JSON" + json.dumps({"errors": {k: v for k, v in bag.import_errors.items()}, "dags": dags,
-                           "heavy": heavy, "parse_s": t2 - t1}))
+                           "heavy": heavy, "parse_s": t2 - t1,
+                           "files": {os.path.basename(st.file): st.duration.total_seconds() if hasattr(st.duration, "total_seconds") else st.duration
+                                     for st in bag.dagbag_stats}}))
 """
 
 
@@ -189,8 +191,7 @@ def test_urgent_dag_is_the_mail_branch_behind_a_mailbox_watcher(demo):
 def test_worker_builds_only_the_dag_it_runs(tmp_path):
     got = parse({"AIRFLOW_HOME": str(tmp_path), "_AIRFLOW_PARSING_CONTEXT_DAG_ID": "si_jp-gadgets_pipeline",
                  "_AIRFLOW_PARSING_CONTEXT_TASK_ID": "kpi"})
-    assert set(got["dags"]) == {"si_jp-gadgets_pipeline", "si_jp-gadgets_auth", "si_jp-gadgets_deliver",
-                                "si_jp-gadgets_performance", "si_jp-gadgets_reminders", "si_jp-gadgets_urgent"}
+    assert set(got["dags"]) == {"si_jp-gadgets_pipeline"}   # the other kinds' files build nothing
 
 
 def test_broken_registry_is_a_one_line_import_error(tmp_path):
@@ -213,5 +214,7 @@ def test_thousand_store_registry_parses_fast(tmp_path):
     write_registry(reg, 1000)
     got = parse({"AIRFLOW_HOME": str(tmp_path), "SELLER_INBOX_STORES": str(reg)})
     assert got["errors"] == {} and len(got["dags"]) == 1000 * len(KINDS)
-    # the benchmark prints the real figure (target < 5 s); this only guards against a gross regression
-    assert got["parse_s"] < 20, got["parse_s"]
+    # one file per kind: each must parse well inside Airflow's 30 s import timeout; the benchmark
+    # prints the real figures, this only guards against a gross regression
+    assert set(got["files"]) == {f"si_{k}.py" for k in KINDS}
+    assert max(got["files"].values()) < 20, got["files"]

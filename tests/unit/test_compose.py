@@ -574,7 +574,7 @@ def _docker_ignored(path: str, patterns: list[str]) -> bool:
 def test_dockerignore_sends_the_project_and_nothing_else():
     patterns = [ln.strip() for ln in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
                 if ln.strip() and not ln.strip().startswith("#")]
-    must_send = ["requirements.txt", "pyproject.toml", "include/stores.yaml", "dags/seller_inbox_dags.py",
+    must_send = ["requirements.txt", "pyproject.toml", "include/stores.yaml", "dags/si_pipeline.py",
                  "plugins/seller_inbox_plugin.py"]
     for base in ("include/seller_inbox", "include/seller_inbox_dev"):  # the dev package: simulator, demo mail
         for p in (ROOT / base).rglob("*"):
