@@ -19,7 +19,7 @@ from seller_inbox_dev.classify import corpus
 from seller_inbox_dev.classify.evaluate import (FROZEN_DIR, frozen_files, load_frozen, near_duplicates,
                                                 normalise)
 
-FEEDBACK_GLOB = "feedback*.jsonl"  # desk-feedback examples exported for training (none yet)
+from seller_inbox_dev.classify.feedback import FEEDBACK_GLOB  # noqa: E402 - `classify feedback export` writes these
 
 
 def _frozen_texts(rows):
