@@ -22,6 +22,7 @@ import json
 import os
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,20 +53,52 @@ def encoder():
     return _encoder
 
 
+# Sentences seen before (greetings, closings, notices and auto-replies with their ids made
+# canonical) are not encoded again: about two thirds of a desk's sentences repeat.
+CACHE_SIZE = 20_000  # ~40 MB of float32 rows
+_cache_lock = threading.Lock()
+_cache: "OrderedDict[str, object]" = OrderedDict()
+
+
 def embed(texts: list[str]):
+    """Encoder rows for ``texts``; each distinct text is encoded once per process (LRU cache)."""
     import numpy as np
 
-    enc = encoder()
     if not texts:
         return np.zeros((0, 512), dtype=np.float32)
-    with _limiter(limits=1):
-        out = enc.encode([t if t.strip() else "." for t in texts])
-    return np.asarray(out, dtype=np.float32)
+    keys = [t if t.strip() else "." for t in texts]
+    with _cache_lock:
+        missing = list(dict.fromkeys(k for k in keys if k not in _cache))
+    if missing:
+        enc = encoder()
+        with _limiter(limits=1):
+            rows = np.asarray(enc.encode(missing), dtype=np.float32)
+        with _cache_lock:
+            for k, row in zip(missing, rows):
+                _cache[k] = row
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    with _cache_lock:
+        out = []
+        for k in keys:
+            row = _cache.get(k)
+            if row is None:  # evicted by a concurrent call in between: encode it alone
+                row = np.asarray(encoder().encode([k]), dtype=np.float32)[0]
+            else:
+                _cache.move_to_end(k)
+            out.append(row)
+    return np.stack(out)
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
 
 
 _SEG_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
 _ORDER_ONLY = re.compile(rf"^\W*(?:order|bestellung|commande|ordine|pedido|注文番号|bestelling|订单号)?\W*{ids.ORDER_ID}\W*$", re.I)
 MAX_SEGMENTS = 6
+_ASIN = re.compile(ids.ASIN_RE.pattern)
 
 
 def segments(text: str) -> list[str]:
@@ -74,6 +107,9 @@ def segments(text: str) -> list[str]:
     letters = [c for c in text if c.isalpha() and c.isascii() or c in "ÄÖÜÀÉÈÇÑ"]
     if len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.6:
         text = text.lower()  # the encoder reads SHOUTING as noise
+    # one canonical order id / ASIN: the number says nothing about the intent, and a notice's
+    # sentences then repeat exactly (embedding cache)
+    text = _ASIN.sub("B000000000", ids.ORDER_ID_RE.sub("000-0000000-0000000", text))
     segs = [s.strip() for s in _SEG_SPLIT.split(text) if s and s.strip()]
     segs = [s for s in segs if sum(c.isalpha() for c in s) >= 2 and not _ORDER_ONLY.match(s)]
     if len(segs) > MAX_SEGMENTS:
@@ -87,6 +123,11 @@ def features(texts: list[str]):
     A message embedding is the normalised, length-weighted mean of its sentence
     embeddings: every token is encoded once, and precedence can look at sentences.
     """
+    return _features(texts)[:3]
+
+
+def _features(texts: list[str]):
+    """features() and the sentences themselves (m,)."""
     import numpy as np
 
     from seller_inbox.classify.spell import correct
@@ -105,7 +146,7 @@ def features(texts: list[str]):
     M = np.zeros((len(texts), S.shape[1] if len(S) else 512), dtype=np.float32)
     np.add.at(M, own, S * w[:, None])
     M /= np.maximum(np.linalg.norm(M, axis=1, keepdims=True), 1e-9)
-    return M, S, own
+    return M, S, own, segs
 
 
 KNN_K = 10
@@ -172,15 +213,26 @@ class IntentModel:
         """(message probabilities (n, k), segment probabilities (m, k), owner index (m,))."""
         import numpy as np
 
-        M, S, own = features(texts)
+        M, S, own, segs = _features(texts)
         pm = self.proba_from_embeddings(M)
         # a one-sentence message's sentence embedding is its message embedding: reuse
         counts = np.bincount(own, minlength=len(texts))
         single = counts[own] == 1
         ps = np.empty((len(S), pm.shape[1]), dtype=pm.dtype)
         ps[single] = pm[own[single]]
-        if (~single).any():
-            ps[~single] = self.proba_from_embeddings(S[~single])
+        multi = np.flatnonzero(~single)
+        if len(multi):  # sentences of longer messages; greetings and closings repeat: once each
+            cache = self.__dict__.setdefault("_seg_proba", {})
+            first = {}
+            for i in multi:
+                if segs[i] not in cache:
+                    first.setdefault(segs[i], i)
+            if first:
+                rows = self.proba_from_embeddings(S[list(first.values())])
+                if len(cache) + len(first) > CACHE_SIZE:
+                    cache.clear()
+                cache.update(zip(first, rows))
+            ps[multi] = np.stack([cache[segs[i]] for i in multi])
         return pm, ps, own
 
     def save(self, path: Path) -> Path:
@@ -216,7 +268,7 @@ def get_model() -> IntentModel:
     tests/integration/test_classify_eval.py fails when they no longer match the corpus."""
     global _model
     if _model is None:
-        with _lock:
+        with _cache_lock:
             if _model is None:
                 if not MODEL_FILE.exists():
                     raise FileNotFoundError(f"classifier model {MODEL_FILE} is missing; reinstall seller-inbox "

@@ -12,16 +12,24 @@ from typing import Any
 from seller_inbox.domain import taxonomy as tx
 from seller_inbox.classify.lang import detect_language
 from seller_inbox.classify.lexicon import load_lexicon, shouting
-from seller_inbox.classify.rules import header_intent
+from seller_inbox.classify.rules import forwarded_subject, header_intent
 from seller_inbox.domain.relay import own_text
 
-PIPELINE_VERSION = "1.1"
-# below this the prediction is flagged: `auto` mode must never act on it
+PIPELINE_VERSION = "1.2"
+# below this calibrated confidence the prediction is flagged: `auto` mode must never act on it.
+# `classify train` chooses it on the held-out split (model meta "low_confidence"); this is the
+# fallback for a model file without one.
 LOW_CONFIDENCE = 0.6
+# label-specific thresholds: a high-risk intent is proposed when the message gives it this much,
+# even if another intent scores higher (a missed A-to-z claim costs more than a false alarm)
+HIGH_RISK_INTENT_MIN = {"a_to_z_claim": 0.3, "account_health": 0.3}
+# the model's probability mass on high-risk intents (a_to_z_claim, account_health, not_received)
+# that raises the risk to high on its own
+HIGH_RISK_PROB = 0.2
 # a sentence's intent becomes a precedence candidate when the model is this sure of it
 SEGMENT_MIN = 0.5
 # ... and the whole message gives it at least this (filters one-sentence false alarms)
-MESSAGE_SUPPORT = 0.05
+MESSAGE_SUPPORT = 0.1
 # kinds of mail, not requests a sentence can make: only the whole message decides them
 MESSAGE_LEVEL = frozenset({"auto_reply", "a_to_z_claim", "account_health"})
 # "other" is what is left when no sentence asks for anything: never a sentence's proposal
@@ -70,12 +78,16 @@ def _valid_utf8(s: str) -> str:
     return s.encode("utf-8", "replace").decode("utf-8")
 
 
-def risk_for(intent: str, text: str, language: str) -> tuple[str, list[str]]:
-    """Taxonomy risk: intent floor, lexicon hits (high/medium) and shouting (medium)."""
+def risk_for(intent: str, text: str, language: str, p_high: float = 0.0) -> tuple[str, list[str]]:
+    """Taxonomy risk: intent floor, lexicon hits (high/medium), the model's probability of a
+    high-risk intent (high) and shouting (medium)."""
     risk = tx.intent_risk(intent)
     reasons: list[str] = [f"intent:{intent}"] if risk != "low" else []
     if intent == "auto_reply":
         return "low", []
+    if p_high >= HIGH_RISK_PROB and risk != "high":
+        risk = "high"
+        reasons.append(f"model:p_high={p_high:.2f}")
     hits = load_lexicon().find(text, (language,))
     for h in hits:
         if tx.RISK_ORDER[h.risk] > 0:
@@ -107,8 +119,22 @@ def decide(msg_probs, seg_probs, classes: list[str], segment_min: float = SEGMEN
     top = max(real, key=lambda i: (float(msg_probs[i]), -i))
     if not cands or (classes[top] in MESSAGE_LEVEL and float(msg_probs[top]) >= segment_min):
         cands[top] = float(msg_probs[top])
+    for j, c in enumerate(classes):
+        if c in HIGH_RISK_INTENT_MIN and float(msg_probs[j]) >= HIGH_RISK_INTENT_MIN[c]:
+            cands[j] = max(cands.get(j, 0.0), float(msg_probs[j]))
     choice = min(cands, key=lambda i: tx.RANK[classes[i]])
     return classes[choice], cands[choice], sorted((classes[i], round(p, 4)) for i, p in cands.items())
+
+
+def calibrated(conf: float, cal: dict) -> float:
+    """Platt scaling of the decision's confidence, fitted by ``classify train`` on the held-out
+    split: sigmoid(a * logit(conf) + b). Monotone, so it reorders nothing."""
+    if not cal:
+        return conf
+    import math
+
+    c = min(max(conf, 1e-4), 1 - 1e-4)
+    return 1.0 / (1.0 + math.exp(-(cal["a"] * math.log(c / (1 - c)) + cal["b"])))
 
 
 def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
@@ -137,6 +163,9 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
         if not text.strip():
             text = (item.get("subject") or "").strip()
         lang, lconf, lmethod = detect_language(text, item.get("marketplace"), item.get("language_hint"))
+        fwd = forwarded_subject(item.get("subject"))
+        if fwd:  # what a colleague forwarded: its subject is all the parser kept of it
+            text, own_words = f"{fwd}\n{text}", f"{fwd}\n{own_words}"
         rule = header_intent(item.get("subject"), item.get("from_addr"), body, item.get("kind"), item.get("headers"))
         if rule is not None:
             intent, why = rule
@@ -160,13 +189,17 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
         by_owner: dict[int, list] = {}
         for row, o in zip(seg_p, owner.tolist()):
             by_owner.setdefault(o, []).append(row)
+        high = [j for j, c in enumerate(model.classes) if not c.startswith("_") and tx.intent_risk(c) == "high"]
+        cal = model.meta.get("calibration") or {}
+        low = float(cal.get("low_confidence", LOW_CONFIDENCE))
         for k, ((idx, item, text, lang, lmethod, _), pr) in enumerate(zip(pending, msg_p)):
             intent, conf, cands = decide(pr, by_owner.get(k, []), model.classes)
-            risk, reasons = risk_for(intent, text, lang)
+            conf = calibrated(conf, cal)
+            risk, reasons = risk_for(intent, text, lang, float(sum(pr[j] for j in high)))
             empty = not text.strip()
             res = {"id": item["id"], "intent": "other" if empty else intent, "risk": risk, "language": lang,
                    "confidence": 0.0 if empty else round(conf, 4),
-                   "low_confidence": bool(empty or conf < LOW_CONFIDENCE)}
+                   "low_confidence": bool(empty or conf < low)}
             if explain:
                 top = sorted(((c, float(p)) for c, p in zip(model.classes, pr)), key=lambda t: -t[1])[:3]
                 res["explain"] = {"rule": None, "top": top, "candidates": cands, "risk": reasons, "language_method": lmethod}

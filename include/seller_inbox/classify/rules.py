@@ -9,6 +9,8 @@ that still has its headers.
 
 from __future__ import annotations
 
+import re
+
 from seller_inbox.domain import relay
 from seller_inbox.domain.relay import buyer_text  # noqa: F401  (the buyer's words of a whole relay mail)
 
@@ -22,6 +24,19 @@ def _auto_headers(headers: dict | None) -> bool:
     hdrs = {k.lower(): str(v) for k, v in (headers or {}).items()}
     return (hdrs.get("auto-submitted", "no").lower() not in ("", "no")
             or "x-autoreply" in hdrs or "x-autorespond" in hdrs)
+
+
+_FORWARD_PREFIX = re.compile(r"^\s*(?:fwd?|wg|tr|i|rv|enc|pd|vs|doorst|転送|转发|轉寄)\s*[:：]", re.I)
+
+
+def forwarded_subject(subject: str | None) -> str | None:
+    """The original subject of a forwarded mail ("Fwd: Policy Warning" -> "Policy Warning"), else None.
+
+    The mail parser keeps only the forwarder's own words, so for a notice a colleague forwarded
+    the subject is what is left of it."""
+    if subject and _FORWARD_PREFIX.match(subject):
+        return relay.SUBJECT_PREFIX.sub("", _FORWARD_PREFIX.sub("", subject, count=1)).strip()
+    return None
 
 
 def header_intent(subject: str | None, from_addr: str | None, body: str | None = None,
@@ -50,4 +65,9 @@ def header_intent(subject: str | None, from_addr: str | None, body: str | None =
         return None
     if relay.AUTO_REPLY_BODY.search((body or "")[:1500]):
         return "auto_reply", "auto_body"
+    fwd = forwarded_subject(subject)
+    if fwd and relay.ATOZ_TEXT.search(fwd):
+        return "a_to_z_claim", "forwarded_atoz_subject"
+    if fwd and relay.ACCOUNT_HEALTH_TEXT.search(fwd):
+        return "account_health", "forwarded_account_health_subject"
     return None

