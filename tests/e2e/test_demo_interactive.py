@@ -3,7 +3,8 @@
 One start of `seller-inbox demo --days 2` (module fixture) as a user would, on a fresh home,
 serves both tests: first the scheduler is SIGKILLed mid-run and the command must say so and
 recover (or exit non-zero); then the UI, the login, the binding and the backfill runs are
-checked, and Ctrl-C stops it.
+checked, and Ctrl-C stops it. Its KPI table is kept for test_demo_once.py (conftest.py), which
+checks that `--once` prints the same one.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ import os
 import signal
 import socket
 import sqlite3
-import subprocess
-import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -23,87 +21,20 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-CLOSING = "Ctrl-C stops"
+from .live_demo import CLOSING, Demo, free_port, kpi_table
+
 PIPELINES = ["si_eu-home_pipeline", "si_jp-gadgets_pipeline", "si_us-outdoor_pipeline"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Demo:
-    """The running command and everything it printed so far (read on a thread)."""
-
-    def __init__(self, proc: subprocess.Popen, home: Path, port: int, url: str):
-        self.proc, self.home, self.port, self.url = proc, home, port, url
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    @property
-    def out(self) -> str:
-        return "".join(self.lines)
-
-    def wait_for(self, text: str, timeout: float, start: int = 0) -> bool:
-        """Until a line from index ``start`` on contains ``text``, the command exits, or the timeout."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(text in line for line in self.lines[start:]):
-                return True
-            if self.proc.poll() is not None:
-                time.sleep(0.5)  # the reader drains the pipe
-                return any(text in line for line in self.lines[start:])
-            time.sleep(0.5)
-        return False
-
-    def children(self) -> dict[int, str]:
-        """pid → command line of this command's direct children (/proc)."""
-        found = {}
-        for d in Path("/proc").iterdir():
-            if not d.name.isdigit():
-                continue
-            try:
-                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == self.proc.pid:
-                found[int(d.name)] = cmd
-        return found
-
-
 @pytest.fixture(scope="module")
-def demo(new_database, tmp_path_factory):
-    url = new_database("si_live")
-    home = tmp_path_factory.mktemp("demo-home")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not (k.startswith("AIRFLOW") or k.startswith("_AIRFLOW"))}
-    env.update({"SELLER_INBOX_HOME": str(home), "SELLER_INBOX_WAREHOUSE_URL": url})
-    proc = subprocess.Popen([sys.executable, "-m", "seller_inbox", "demo", "--days", "2", "--port", str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    d = Demo(proc, home, port, url)
+def demo(new_database, tmp_path_factory, printed_tables):
+    d = Demo(tmp_path_factory.mktemp("demo-home"), new_database("si_live"), free_port())
     try:
         yield d
     finally:
-        kids = d.children()
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        for pid in kids:  # each component has its own process group; leave none behind
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        d.stop()
+        if CLOSING in d.out:  # test_demo_once.py compares its tables with this one
+            printed_tables["interactive"] = kpi_table(d.out)
 
 
 def _task_started(db: Path) -> bool:
