@@ -12,6 +12,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -69,6 +70,13 @@ def airflow_api(request, tmp_path_factory):
     env["SELLER_INBOX_WAREHOUSE_URL"] = request.getfixturevalue("warehouse_dsn")
     out, _ = mig.communicate(timeout=120)
     assert mig.returncode == 0, out[-2000:]
+    # a module that opens DAG pages (test_ui_browser.py) names its DAG files: parsed into the metadata DB
+    dag_files = getattr(request.module, "AIRFLOW_DAG_FILES", ())
+    for name in dag_files:
+        shutil.copy(ROOT / "dags" / name, home / "dags" / name)
+    if dag_files:
+        ser = subprocess.run([airflow, "dags", "reserialize"], env=env, capture_output=True, text=True, timeout=300)
+        assert ser.returncode == 0, (ser.stdout + ser.stderr)[-3000:]
     log = open(home / "api-server.log", "w")
     proc = subprocess.Popen([airflow, "api-server", "--apps", "core", "-H", "127.0.0.1", "-p", str(port), "-w", "1"],
                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
