@@ -23,6 +23,10 @@ import pytest
 
 from .live_demo import CLOSING, Demo, free_port, kpi_table
 
+# the demo's start, the backfills, a scheduler kill and the recovery: far more than the suite's
+# default 600 s per test on a loaded 2-core machine (setup counts against the first test)
+pytestmark = pytest.mark.timeout(2400)
+
 PIPELINES = ["si_eu-home_pipeline", "si_jp-gadgets_pipeline", "si_us-outdoor_pipeline"]
 
 
@@ -57,15 +61,23 @@ def test_a_killed_scheduler_is_named_and_restarted(demo):
     mark = len(demo.lines)
     os.kill(schedulers[0], signal.SIGKILL)
     assert demo.wait_for("Airflow scheduler died", 60, start=mark), demo.out[-4000:]
-    assert demo.wait_for("restarting the scheduler", 5, start=mark) or demo.proc.poll() not in (None, 0), \
-        demo.out[-4000:]
-    # then it either recovers (every run finishes, the KPI table and the closing lines) or exits non-zero
-    recovered = demo.wait_for(CLOSING, 480, start=mark)
-    if recovered:
-        for s in ("us-outdoor", "eu-home", "jp-gadgets"):
-            assert s in "".join(demo.lines[mark:])  # the KPI table
+    restarted = demo.wait_for("restarting the scheduler", 5, start=mark)
+    if restarted:   # within the minute a new scheduler runs in its place
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not [
+                p for p, cmd in demo.children().items() if "airflow scheduler" in cmd and p != schedulers[0]]:
+            time.sleep(1)
+        assert [p for p, cmd in demo.children().items() if "airflow scheduler" in cmd and p != schedulers[0]], \
+            demo.children()
     else:
         assert demo.proc.poll() not in (None, 0), demo.out[-4000:]
+        return
+    # then it recovers: every run finishes, the KPI table and the closing lines (a loaded 2-core
+    # machine may need many minutes for the runs the kill interrupted)
+    assert demo.wait_for(CLOSING, 1200, start=mark) or demo.proc.poll() not in (None, 0), demo.out[-4000:]
+    if demo.proc.poll() is None:
+        for s in ("us-outdoor", "eu-home", "jp-gadgets"):
+            assert s in "".join(demo.lines[mark:])  # the KPI table
 
 
 def test_run_command_serves_the_ui_and_backfills_every_store(demo):
