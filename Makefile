@@ -18,9 +18,11 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
-# Debian packages the integration tests need (Dovecot for IMAP); idempotent.
+# Debian packages the integration tests need (Dovecot for IMAP; headless Chromium and a CJK font
+# for the browser test, tests/integration/test_ui_browser.py); idempotent.
 system-deps:
 	@command -v dovecot >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
 run: install
 	$(BIN)/seller-inbox demo $(ARGS)
