@@ -514,8 +514,9 @@ def _wait_backfills(env: dict, dag_ids: list[str], frm: datetime, to: datetime, 
                 sup.check()
                 rows, tis = _run_rows(db, dag_ids, frm, to)
                 per = _per_dag(rows, dag_ids)
+                waits = _token_waits(db, dag_ids)
                 for d, (done, running, queued) in per.items():
-                    prog.update(bars[d], completed=done, state=f"{running} running · {queued} queued")
+                    prog.update(bars[d], completed=done, state=f"{running} running · {queued} queued{waits.get(d, '')}")
                 snap = (sorted(rows), sorted(tis))
                 now = time.monotonic()
                 if snap != last:
@@ -523,7 +524,7 @@ def _wait_backfills(env: dict, dag_ids: list[str], frm: datetime, to: datetime, 
                     if not prog.console.is_terminal and per != shown:  # piped (CI, a log file): a line per change
                         shown = per
                         sup.say("runs: " + " | ".join(f"{d.removeprefix('si_').removesuffix('_pipeline')} "
-                                                      f"{a}/{days} done, {b} running, {c} queued"
+                                                      f"{a}/{days} done, {b} running, {c} queued{waits.get(d, '')}"
                                                       for d, (a, b, c) in per.items()))
                 elif now - changed >= STALL_AFTER and now - told >= STALL_AFTER:
                     told = now
@@ -584,6 +585,25 @@ def _run_rows(db: str, dag_ids: list[str], frm: datetime, to: datetime) -> tuple
                         f"WHERE dag_id IN ({marks}) AND state IN ('scheduled', 'queued', 'running', "
                         "'up_for_retry', 'deferred') GROUP BY state", dag_ids).fetchall()
     return rows, tis
+
+
+def _token_waits(db: str, dag_ids: list[str]) -> dict[str, str]:
+    """Per DAG, a note when a task gave its worker slot back to wait for SP-API tokens (it is
+    up_for_reschedule; docs/spapi.md, "Waiting for tokens"): ' · waiting for SP-API tokens, 40 s'."""
+    import sqlite3
+
+    marks = ",".join("?" * len(dag_ids))
+    with sqlite3.connect(db, timeout=10) as c:
+        rows = c.execute(f"SELECT ti.dag_id, ti.task_id, max(r.reschedule_date) FROM task_instance ti "
+                         f"JOIN task_reschedule r ON r.ti_id = ti.id WHERE ti.dag_id IN ({marks}) "
+                         "AND ti.state = 'up_for_reschedule' GROUP BY ti.dag_id, ti.task_id", dag_ids).fetchall()
+    now = datetime.now(timezone.utc)
+    out: dict[str, str] = {}
+    for dag, task, until in rows:
+        t = datetime.fromisoformat(str(until).replace(" ", "T"))
+        left = max(0, int(((t if t.tzinfo else t.replace(tzinfo=timezone.utc)) - now).total_seconds()))
+        out[dag] = f" · {task} waiting for SP-API tokens, {left} s"
+    return out
 
 
 def _per_dag(rows: list, dag_ids: list[str]) -> dict[str, tuple[int, int, int]]:
