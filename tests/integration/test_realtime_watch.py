@@ -189,7 +189,7 @@ def test_maildir_new_files_give_events_and_a_restart_reports_what_came_meanwhile
     asyncio.run(scenario())
 
 
-def test_a_connection_of_another_kind_is_one_clear_error(monkeypatch):
+def test_a_connection_of_another_kind_is_one_clear_error_and_an_incident(monkeypatch, warehouse_dsn, db):
     monkeypatch.setenv("AIRFLOW_CONN_WATCH_X", '{"conn_type": "http", "host": "example.com"}')
 
     async def scenario():
@@ -198,3 +198,60 @@ def test_a_connection_of_another_kind_is_one_clear_error(monkeypatch):
 
     with pytest.raises(ValueError, match="store us-outdoor: connection 'watch_x' has conn_type 'http'"):
         asyncio.run(scenario())
+    with db.cursor() as cur:  # the watcher stopped for good: the store's channels are told, not only the log
+        cur.execute("SELECT incident_key, resolved_at FROM ops.incident")
+        assert cur.fetchall() == [("si_us-outdoor_urgent.mailbox_watcher", None)]
+
+
+def test_a_mailbox_unreachable_too_long_is_an_incident_once_and_recovers_once(monkeypatch, tmp_path, db,
+                                                                                 warehouse_dsn):
+    """No silent stop: the store's channels hear once that the watcher cannot reach the mailbox, and once
+    that it works again (the incident bookkeeping of failed tasks: ops.incident, WeCom receiver)."""
+    import json
+
+    from seller_inbox.config import DEFAULT_REGISTRY
+    from tests.servers.webhooks import WebhookReceiver
+
+    reg = tmp_path / "stores.yaml"
+    reg.write_text(DEFAULT_REGISTRY.read_text().replace(
+        "alert_channels: [{type: log}]\n    alert_language: en",
+        "alert_channels: [{type: wecom, conn_id: wecom_ops}]\n    alert_language: en", 1))
+    monkeypatch.setenv("SELLER_INBOX_STORES", str(reg))
+    srv = Dovecot(tempfile.mkdtemp(prefix="dovecot-watch-", dir="/tmp")).start()
+    try:
+        user, pw = srv.new_user()
+        _imap_conn(monkeypatch, srv, user, pw, "watch_i")
+        srv.stop()  # the mailbox is down before the watcher starts
+        with WebhookReceiver(wecom_keys=("wk-1",)) as hooks:
+            monkeypatch.setenv("AIRFLOW_CONN_WECOM_OPS", json.dumps({"conn_type": "http", "host": hooks.wecom_url("wk-1")}))
+
+            def texts(needle: str) -> list[str]:
+                return [r["json"]["markdown"]["content"] for r in hooks.accepted("wecom")
+                        if needle in r["json"]["markdown"]["content"]]
+
+            async def scenario():
+                w = Watch(MailboxTrigger("us-outdoor", "watch_i", backoff_max_s=0.3, command_timeout_s=2,
+                                         alert_after_s=1.0))
+                try:
+                    deadline = time.monotonic() + 30
+                    while not texts("mail watcher") and time.monotonic() < deadline:
+                        await asyncio.sleep(0.2)
+                    await asyncio.sleep(1.5)  # still down: no second alert
+                    assert len(texts("mail watcher")) == 1
+                    await asyncio.to_thread(srv.start)
+                    deadline = time.monotonic() + 30
+                    while not texts("works again") and time.monotonic() < deadline:
+                        await asyncio.sleep(0.2)
+                finally:
+                    await w.stop()
+
+            asyncio.run(scenario())
+            (down,) = texts("mail watcher")
+            assert "us-outdoor" in down and "unreachable" in down and "si_us-outdoor_urgent" in down
+            assert len(texts("works again")) == 1
+        with db.cursor() as cur:
+            cur.execute("SELECT incident_key, resolved_at IS NOT NULL FROM ops.incident")
+            assert cur.fetchall() == [("si_us-outdoor_urgent.mailbox_watcher", True)]
+    finally:
+        srv.stop()
+        shutil.rmtree(srv.base, ignore_errors=True)

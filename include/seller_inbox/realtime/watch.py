@@ -42,6 +42,7 @@ IDLE_RENEW_S = 25 * 60.0      # below the 29 minutes RFC 9051 asks clients to st
 POLL_S = 1.0                  # Maildir: a stat of new/ per second
 BACKOFF_MAX_S = 60.0
 COMMAND_TIMEOUT_S = 30.0
+ALERT_AFTER_S = 300.0         # a mailbox unreachable this long is an incident (store's channels hear it once)
 _STATE_KEY = "mailbox"
 _CODE = re.compile(rb"\[(UIDNEXT|UIDVALIDITY) (\d+)\]", re.I)
 
@@ -173,19 +174,41 @@ class MailboxTrigger(BaseEventTrigger):
 
     def __init__(self, store_id: str, conn_id: str, folder: str = "INBOX", idle_renew_s: float = IDLE_RENEW_S,
                  poll_s: float = POLL_S, backoff_max_s: float = BACKOFF_MAX_S,
-                 command_timeout_s: float = COMMAND_TIMEOUT_S, **kwargs):
+                 command_timeout_s: float = COMMAND_TIMEOUT_S, alert_after_s: float = ALERT_AFTER_S, **kwargs):
         super().__init__(**kwargs)
         self.store_id, self.conn_id, self.folder = store_id, conn_id, folder
         self.idle_renew_s, self.poll_s = float(idle_renew_s), float(poll_s)
         self.backoff_max_s, self.command_timeout_s = float(backoff_max_s), float(command_timeout_s)
+        self.alert_after_s = float(alert_after_s)
+        self._incident_open = False
         self.reconnects = 0  # for tests and logs: connections lost and made again
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (CLASSPATH, {"store_id": self.store_id, "conn_id": self.conn_id, "folder": self.folder,
                             "idle_renew_s": self.idle_renew_s, "poll_s": self.poll_s,
-                            "backoff_max_s": self.backoff_max_s, "command_timeout_s": self.command_timeout_s})
+                            "backoff_max_s": self.backoff_max_s, "command_timeout_s": self.command_timeout_s,
+                            "alert_after_s": self.alert_after_s})
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        try:
+            async for event in self._run():
+                yield event
+        except Exception as exc:  # the watcher stops for good: people must hear of it, not only the log
+            await self._incident(f"{type(exc).__name__}: {exc}")
+            raise
+
+    async def _incident(self, error: str | None) -> None:
+        """Open the store's incident for this watcher (``error``) or resolve it (None), through the
+        same incident bookkeeping as a failed task: one alert when it opens, one when it recovers."""
+        if (error is None) != self._incident_open:
+            return
+        try:
+            await asyncio.to_thread(_report_incident, self.store_id, error)
+            self._incident_open = error is not None
+        except Exception as exc:  # noqa: BLE001 - the warehouse may be down too: keep watching
+            self.log.error("store %s: mail watcher incident not recorded (%s); the watcher: %s", self.store_id, exc, error)
+
+    async def _run(self) -> AsyncIterator[TriggerEvent]:
         conn = await self._connection()
         extra = conn.extra_dejson or {}
         ctype = (conn.conn_type or "").lower()
@@ -241,7 +264,8 @@ class MailboxTrigger(BaseEventTrigger):
         use_ssl, starttls = flag(extra.get("use_ssl", imaps)), flag(extra.get("starttls", False))
         source = f"imap:{folder}"
         seen = await self._load_state()
-        reason, failures = "start", 0
+        reason, failures, down_since = "start", 0, None
+        loop = asyncio.get_running_loop()
         while True:
             client = None
             try:
@@ -249,7 +273,8 @@ class MailboxTrigger(BaseEventTrigger):
                                                 timeout=self.command_timeout_s)
                 await client.command(f"LOGIN {_quote(conn.login or '')} {_quote(conn.password or '')}")
                 uv, nxt = await client.examine(folder)
-                failures = 0
+                failures, down_since = 0, None
+                await self._incident(None)
                 while True:
                     if seen is not None and (seen.get("uidvalidity") != uv or (nxt or 0) > (seen.get("uidnext") or 0)):
                         yield TriggerEvent({"store": self.store_id, "source": source, "reason": reason,
@@ -267,6 +292,10 @@ class MailboxTrigger(BaseEventTrigger):
                 self.reconnects += 1
                 reason = "reconnect"
                 wait = self._backoff(failures)
+                down_since = down_since or loop.time()
+                if loop.time() - down_since >= self.alert_after_s:
+                    await self._incident(f"the mailbox {folder} has been unreachable for "
+                                         f"{loop.time() - down_since:.0f} s: {exc}")
                 self.log.warning("store %s: IMAP watch of %s lost (%s); reconnecting in %.1f s",
                                  self.store_id, folder, exc, wait)
                 await asyncio.sleep(wait)
@@ -330,6 +359,23 @@ def _listing(dirs) -> dict[str, int]:
         except FileNotFoundError:
             continue
     return out
+
+
+def _report_incident(store_id: str, error: str | None) -> None:
+    """Blocking (runs in a thread): the incident ``si_<store>_urgent.mailbox_watcher`` opened or resolved."""
+    from seller_inbox import incidents
+    from seller_inbox.config import get_registry
+    from seller_inbox.warehouse import dsn
+
+    store, url = get_registry().store(store_id), dsn()
+    dag_id = f"si_{store_id}_urgent"
+    if error is None:
+        incidents.task_succeeded(store, url, dag_id, "mailbox_watcher", "triggerer")
+    else:
+        incidents.task_failed(store, url, dag_id, "mailbox_watcher", "triggerer",
+                              RuntimeError(f"store {store_id}: mail watcher: {error} (check the mailbox connection "
+                                           f"{store.connections.mailbox!r}; the scheduled pipeline still reads the mail)"))
+    incidents.deliver_now(store, url)
 
 
 def watcher_for(store) -> "Any":
