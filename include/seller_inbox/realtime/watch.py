@@ -8,7 +8,9 @@ store's urgent DAG (``si_<store>_urgent``).
   RFC 9051 says renew before 29). A dropped or dead connection (EOF, reset, no answer within
   ``command_timeout_s``) is reconnected with exponential backoff and jitter up to
   ``backoff_max_s``; on reconnection an event is yielded if UIDNEXT moved during the outage, so
-  mail that arrived then is not missed.
+  mail that arrived then is not missed. Unreachable for ``alert_after_s`` (or stopped for good):
+  the incident ``si_<store>_urgent.mailbox_watcher`` opens, the store's channels hear it once,
+  and once more when it recovers.
 * Maildir (``conn_type=maildir``, the embedded default): polls the inbox's ``new/`` (where a
   delivery agent puts mail) and ``cur/`` (where the demo writes it) every ``poll_s`` (a ``stat``
   of each directory; a listing only when one changed) and yields an event when a mail's unique
