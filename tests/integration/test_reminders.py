@@ -12,7 +12,6 @@ and says it is late. The pipeline's alert stage sends no reminders (one home).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -22,10 +21,9 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-import yaml
 
-from seller_inbox.config import DEFAULT_REGISTRY, load_registry
 from seller_inbox.paths import REPO_ROOT
+from tests.airflow_world import airflow_world_env, write_registry
 from tests.servers.webhooks import WebhookReceiver
 
 UTC = timezone.utc
@@ -121,31 +119,19 @@ def _q(url: str, sql: str, args=()) -> list[tuple]:
 @pytest.fixture(scope="module")
 def world(new_database, tmp_path_factory):
     from seller_inbox import warehouse
-    from seller_inbox_dev.demo.run import airflow_env, connection_env
 
     base = tmp_path_factory.mktemp("reminders")
     url = new_database("si_remind")
     warehouse.migrate(url)
-    reg = yaml.safe_load(Path(DEFAULT_REGISTRY).read_text())
-    store = next(s for s in reg["stores"] if s["id"] == STORE)
-    store.update(alert_channels=[{"type": "log"}, {"type": "wecom", "conn_id": "wecom_team", "min_risk": "high"}],
-                 alert_language="zh")
-    reg["stores"] = [store]
-    reg_path = base / "stores.yaml"
-    reg_path.write_text(yaml.safe_dump(reg, sort_keys=False))
-    stores = load_registry(reg_path).stores
+    reg_path, stores = write_registry(
+        base, (STORE,), alert_language="zh",
+        alert_channels=[{"type": "log"}, {"type": "wecom", "conn_id": "wecom_team", "min_risk": "high"}])
     maildir = base / "maildir"
     _write_mailbox(maildir / STORE)
     hooks = WebhookReceiver(wecom_keys=("wk-1",)).start()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW__", "_AIRFLOW")) and k != "AIRFLOW_HOME"}
-    env.update(airflow_env(base))
-    env.update(connection_env(stores, "http://127.0.0.1:9", maildir, url))  # no SP-API call is made
-    env.update({"AIRFLOW_CONN_WECOM_TEAM": json.dumps({"conn_type": "http", "host": hooks.wecom_url("wk-1")}),
-                "SELLER_INBOX_STORES": str(reg_path), "SELLER_INBOX_WAREHOUSE_URL": url,
-                "SELLER_INBOX_HOME": str(base), "PYTHONPATH": str(REPO_ROOT)})
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True,
-                   timeout=300)
+    # no SP-API call is made (port 9 refuses); the WeCom connection is read at send time
+    env = airflow_world_env(base, reg_path, stores, "http://127.0.0.1:9", maildir, url)
+    env["AIRFLOW_CONN_WECOM_TEAM"] = json.dumps({"conn_type": "http", "host": hooks.wecom_url("wk-1")})
     yield {"env": env, "url": url, "hooks": hooks, "store": stores[0], "maildir": maildir}
     hooks.stop()
 
