@@ -268,11 +268,11 @@ def run_stage(stage: str, store_id: str, kind: str = "pipeline", **context) -> d
         run_type=str(getattr(getattr(context.get("dag_run"), "run_type", ""), "value",
                              getattr(context.get("dag_run"), "run_type", "")) or ""),
     )
-    from seller_inbox.spapi.buckets import defer_waits_over
+    from seller_inbox.spapi.buckets import DEFER_AFTER_S, defer_waits_over
     from seller_inbox.spapi.errors import TokenWait
 
     try:
-        with defer_waits_over() if stage in RESUMABLE else defer_waits_over(None):
+        with defer_waits_over(DEFER_AFTER_S if stage in RESUMABLE else None):
             return getattr(urgent if kind == "urgent" else stages, stage)(store, dsn(), start, end, run)
     except TokenWait as wait:
         from airflow.sdk.exceptions import AirflowRescheduleException
