@@ -108,26 +108,57 @@ _AMAZON = {"amazon_orders": "p.order_count", "amazon_a_to_z_claims": "p.claims_c
 
 
 def _reconciliation_sql() -> str:
+    """Amazon's report rows of the store against ours over the same window and channel.
+
+    Ours counts the defects known when Amazon made the report (a claim filed later is in neither),
+    and a window is compared only where our data covers it (``comparable``): orders read
+    completely over the window, mail from the window's start until the report was made (claim
+    notices arrive after the order), by ``ops.ingest_coverage``. Anything else is "not
+    comparable yet", never flagged: a desk that started reading a week ago has none of the
+    60-day window."""
     ours = {f"our_{m.name}": f"o.{m.name}" for m in metrics.of("order_defect_rate")}
     diffs = {"odr_difference": f"o.order_defect_rate - {_AMAZON['amazon_order_defect_rate']}",
              "a_to_z_claim_rate_difference": f"o.a_to_z_claim_rate - {_AMAZON['amazon_a_to_z_claim_rate']}"}
+    comparable = "coalesce(p.orders_read_since <= p.w0 AND p.mail_read_since <= p.w0, false)"
+    drift = " OR ".join(f"coalesce(abs({d}) > %(tol)s, false)" for d in diffs.values())
     values = {**_AMAZON, **ours, **diffs, "tolerance": "%(tol)s",
-              "flagged": " OR ".join(f"coalesce(abs({d}) > %(tol)s, false)" for d in diffs.values())}
+              "flagged": f"{comparable} AND ({drift})", "report_made_at": "p.made",
+              "orders_read_since": "p.orders_read_since", "mail_read_since": "p.mail_read_since",
+              "comparable": comparable}
     names = list(values)
-    return f"""INSERT INTO kpi.reconciliation AS k (store_id, marketplace, fulfillment_channel, window_start, window_end,
+    return f"""WITH cov AS (   -- the stretches of each source read completely, adjacent intervals merged
+    SELECT source, unnest(range_agg(tstzrange(interval_start, interval_end))) AS stretch
+    FROM ops.ingest_coverage WHERE store_id = %(store)s GROUP BY source
+), rep AS (
+    SELECT p.*, (p.window_start::timestamp AT TIME ZONE 'UTC') AS w0,
+           ((p.window_end + 1)::timestamp AT TIME ZONE 'UTC') AS w1,
+           coalesce((SELECT r.requested_at FROM ops.report_request r WHERE r.report_id = p.report_id),
+                    ((p.window_end + 1 + {metrics.ODR_LAG_DAYS})::timestamp AT TIME ZONE 'UTC')) AS made
+    FROM raw.seller_performance p
+    WHERE p.store_id = %(store)s AND p.window_end >= %(since)s
+), p AS (
+    SELECT rep.*,
+           (SELECT lower(stretch) FROM cov WHERE source = 'orders'
+             AND stretch @> (rep.w1 - interval '1 microsecond')) AS orders_read_since,
+           (SELECT lower(stretch) FROM cov WHERE source = 'mail'
+             AND stretch @> (rep.made - interval '1 microsecond')) AS mail_read_since
+    FROM rep
+)
+INSERT INTO kpi.reconciliation AS k (store_id, marketplace, fulfillment_channel, window_start, window_end,
     {", ".join(names)})
 SELECT p.store_id, p.marketplace, p.fulfillment, p.window_start, p.window_end,
     {", ".join(values.values())}
-FROM raw.seller_performance p
+FROM p
 CROSS JOIN LATERAL (
     SELECT {metrics.named_final("order_defect_rate")}
     FROM (SELECT {metrics.aggregates("order_defect_rate", "window_orders")}
-          FROM kpi.order_defects d
-          WHERE d.store_id = p.store_id AND d.marketplace = p.marketplace AND d.fulfillment_channel = p.fulfillment
-            AND d.purchase_date >= (p.window_start::timestamp AT TIME ZONE 'UTC')
-            AND d.purchase_date < ((p.window_end + 1)::timestamp AT TIME ZONE 'UTC')) a
+          FROM (SELECT CASE WHEN d.a_to_z_claim_at <= p.made THEN d.a_to_z_claim_at END AS a_to_z_claim_at,
+                       CASE WHEN d.negative_feedback_on <= (p.made AT TIME ZONE 'UTC')::date
+                            THEN d.negative_feedback_on END AS negative_feedback_on
+                FROM kpi.order_defects d
+                WHERE d.store_id = p.store_id AND d.marketplace = p.marketplace AND d.fulfillment_channel = p.fulfillment
+                  AND d.purchase_date >= p.w0 AND d.purchase_date < p.w1) d) a
 ) o
-WHERE p.store_id = %(store)s AND p.window_end >= %(since)s
 ON CONFLICT (store_id, marketplace, fulfillment_channel, window_start, window_end) DO UPDATE SET
     {", ".join(f"{n} = EXCLUDED.{n}" for n in names)}, computed_at = now()
 WHERE ({", ".join("k." + n for n in names)}) IS DISTINCT FROM ({", ".join("EXCLUDED." + n for n in names)})"""

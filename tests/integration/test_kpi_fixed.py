@@ -279,6 +279,12 @@ def _amazon(db, channel, orders, claims, negative, chargebacks, defects, rate):
                                'GOOD', 'LESS_THAN', 'r1')""", (channel, orders, claims, chargebacks, negative, defects, rate))
 
 
+def _covered(db, source, start, end):
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO ops.ingest_coverage (store_id, source, interval_start, interval_end) "
+                    "VALUES ('us-outdoor', %s, %s, %s)", (source, start, end))
+
+
 def test_reconciliation_agrees_and_flags_a_seeded_discrepancy_with_a_warning_alert(db, warehouse_dsn, stores):
     from seller_inbox.gates import run_gate
 
@@ -286,14 +292,31 @@ def test_reconciliation_agrees_and_flags_a_seeded_discrepancy_with_a_warning_ale
     load(db)
     _amazon(db, "MFN", 3, 0, 1, 0, 1, D("0.33333"))   # Amazon agrees with us
     _amazon(db, "AFN", 1, 0, 0, 0, 0, D("0"))         # seeded: Amazon denied o1's claim, we still count it
+    # Amazon's window is 2026-09-28 .. 11-26 (UTC days), its report made on 12-10 (no ops.report_request
+    # row: the end of the report day, 12-11 00:00 UTC, counts). The desk read orders from 09-29 and
+    # mail up to 12-01 only: not comparable yet, so never flagged (AFN's difference is not drift)
+    _covered(db, "orders", t(2026, 9, 29), t(2026, 12, 1))
+    _covered(db, "mail", t(2026, 9, 20), t(2026, 12, 1))
+    compute_store_daily(us, warehouse_dsn, *US_INTERVAL, now=NOW)
+    with db.cursor() as cur:
+        cur.execute("""SELECT fulfillment_channel, comparable, flagged, orders_read_since, mail_read_since, report_made_at,
+                              odr_difference FROM kpi.reconciliation ORDER BY 1""")
+        assert cur.fetchall() == [("AFN", False, False, t(2026, 9, 29), None, t(2026, 12, 11), D("1.00000")),
+                                  ("MFN", False, False, t(2026, 9, 29), None, t(2026, 12, 11), D("0.00000"))]
+    assert run_gate("kpi", us, warehouse_dsn, *US_INTERVAL, now=NOW)["warnings"] == 0
+    # now the desk has read both far enough (adjacent intervals make one stretch): the windows compare
+    _covered(db, "orders", t(2026, 9, 1), t(2026, 9, 29))
+    _covered(db, "mail", t(2026, 12, 1), t(2026, 12, 12))
     out = compute_store_daily(us, warehouse_dsn, *US_INTERVAL, now=NOW)
     assert out["reconciliation_rows_changed"] == 2
     with db.cursor() as cur:
         cur.execute("""SELECT fulfillment_channel, our_orders, our_defective_orders, our_order_defect_rate,
-                              amazon_order_defect_rate, odr_difference, a_to_z_claim_rate_difference, flagged
+                              amazon_order_defect_rate, odr_difference, a_to_z_claim_rate_difference, flagged,
+                              comparable, orders_read_since, mail_read_since
                        FROM kpi.reconciliation ORDER BY 1""")
-        assert cur.fetchall() == [("AFN", 1, 1, D("1.00000"), D("0.00000"), D("1.00000"), D("1.00000"), True),
-                                  ("MFN", 3, 1, D("0.33333"), D("0.33333"), D("0.00000"), D("0.00000"), False)]
+        assert cur.fetchall() == [
+            ("AFN", 1, 1, D("1.00000"), D("0.00000"), D("1.00000"), D("1.00000"), True, True, t(2026, 9, 1), t(2026, 9, 20)),
+            ("MFN", 3, 1, D("0.33333"), D("0.33333"), D("0.00000"), D("0.00000"), False, True, t(2026, 9, 1), t(2026, 9, 20))]
     again = compute_store_daily(us, warehouse_dsn, *US_INTERVAL, now=NOW)
     assert again["reconciliation_rows_changed"] == 0
     verdict = run_gate("kpi", us, warehouse_dsn, *US_INTERVAL, now=NOW)

@@ -12,8 +12,10 @@ mail whose own timestamp falls in [start, end):
 - seller replies with realistic delays (most within hours, some after 24 h, some never),
   a store auto-responder (never counts as a reply), "no response needed" marks (Dovecot
   keyword ``$NoResponseNeeded``) on thank-you notes;
-- Amazon notices (A-to-z claims, account health, policy warnings), bounces and buyer
-  out-of-office replies.
+- Amazon notices: an A-to-z Guarantee claim notice for exactly the orders the simulator gives
+  a claim (``seller_inbox_dev.sandbox.defects``), dated when the claim was filed, so the
+  claims we count agree with the simulator's performance report; account-health notices,
+  bounces and buyer out-of-office replies.
 
 Deterministic: mails are generated per UTC day from ``(seed, store, day)``; a mail belongs
 to the window its own timestamp falls in, so adjacent windows never overlap or miss one.
@@ -41,14 +43,31 @@ from seller_inbox.domain import relay
 UTC = timezone.utc
 NRN_KEYWORD = "$NoResponseNeeded"
 _LOOKBACK_DAYS = 3   # replies/notices of messages generated up to this many days before the window
+_CLAIM_LOOKBACK = timedelta(days=47)   # a claim is filed at most 45 days 23 h after the purchase (defects.py)
 
 
 # --------------------------------------------------------------------------- orders adapter
-def _orders(seller_id: str, start: datetime, end: datetime, seed: int) -> list:
-    """The simulator's orders (one line to switch the source)."""
+def _orders(seller_id: str, start: datetime, end: datetime, seed: int, orders_per_day: int | None = None) -> list:
+    """The simulator's orders (one line to switch the source); ``orders_per_day`` as the simulator's."""
     from seller_inbox_dev.sandbox.data import generate_orders
 
-    return generate_orders(seller_id, start, end, seed=seed)
+    return generate_orders(seller_id, start, end, seed=seed, orders_per_day=orders_per_day)
+
+
+def _claims_by_day(store, orders: list, seed: int) -> dict[date, list]:
+    """The store's simulator claims by UTC day filed: {day: [(claim_at, order, arrived)]}."""
+    from seller_inbox_dev.sandbox.data import delivery
+    from seller_inbox_dev.sandbox.defects import defects
+
+    out: dict[date, list] = {}
+    for o in orders:
+        if o.marketplace not in store.marketplace_codes:
+            continue
+        c = defects(o, seed).claim_at
+        if c is not None:
+            dl = delivery(o, seed)
+            out.setdefault(c.date(), []).append((c, o, dl is not None and dl.delivered_at is not None))
+    return out
 
 
 # --------------------------------------------------------------------------- texts
@@ -311,8 +330,9 @@ class _Day:
         self.out.append((folder, when, mid, raw, kind, nrn))
 
 
-def _day_plan(store, day: date, seed: int, orders: list, store_addr: str) -> list[tuple]:
-    """All mails generated for one store and UTC day: (folder, when, key, raw, kind, nrn)."""
+def _day_plan(store, day: date, seed: int, orders: list, store_addr: str, claims: list = ()) -> list[tuple]:
+    """All mails generated for one store and UTC day: (folder, when, key, raw, kind, nrn).
+    ``claims``: the simulator's A-to-z claims filed that day (``_claims_by_day``)."""
     d = _Day(store, day, seed, orders, store_addr, random.Random(int(_h(seed, store.id, day.isoformat())[:16], 16)),
              datetime.combine(day, time(0), tzinfo=UTC), [])
     pdates = [o.purchase_date for o in orders]
@@ -328,6 +348,8 @@ def _day_plan(store, day: date, seed: int, orders: list, store_addr: str) -> lis
         mid, subject, text = _buyer_mail(d, intent, when, order, buyer, i)
         _followups(d, intent, when, order, buyer, mid, subject, text, autoresponder)
     _daily_notices(d)
+    for claim_at, order, arrived in claims:
+        _claim_notice(d, claim_at, order, arrived)
     return d.out
 
 
@@ -383,7 +405,8 @@ def _buyer_mail(d: _Day, intent: str, when: datetime, order, b: dict, i: int) ->
 def _followups(d: _Day, intent: str, when: datetime, order, b: dict, mid: str, subject: str, text: str,
                autoresponder: bool) -> None:
     """What follows a buyer's message: the store's autoresponder, the seller's reply (most within
-    hours, some late, some never), sometimes the buyer's out-of-office, sometimes an A-to-z claim."""
+    hours, some late, some never), sometimes the buyer's out-of-office. A-to-z claims come from the
+    simulator (``_claim_notice``), not from here."""
     lang, tld, alias = LANG_OF.get(b["code"], "en"), mp.get(b["code"]).domain, b["alias"]
     if autoresponder:
         aw = when + timedelta(seconds=d.rng.randint(20, 90))
@@ -410,16 +433,22 @@ def _followups(d: _Day, intent: str, when: datetime, order, b: dict, mid: str, s
         d.add("INBOX", ow, omid, _mail(f'"{b["first"]} - Amazon Marketplace" <{alias}>', d.store_addr,
               "Automatic reply: " + subject, ow, omid, "I am out of the office and will reply later.",
               extra={"Auto-Submitted": "auto-replied"}), "auto_reply")
-    oid = order.amazon_order_id if order else None
-    if intent in ("not_received", "a_to_z_threat") and oid and d.rng.random() < 0.5:
-        cw = when + timedelta(hours=d.rng.uniform(48, 70))
-        cmid = f"<atoz-{_h(mid)[:24]}@amazon.{tld}>"
-        d.add("INBOX", cw, cmid, _mail(
-            f"Amazon A-to-z Guarantee <atoz-guarantee-no-reply@amazon.{tld}>", d.store_addr,
-            f"A-to-z Guarantee claim filed for order {oid}", cw, cmid,
-            f"Dear Seller,\n\nThe buyer has filed an A-to-z Guarantee claim for order {oid}.\n"
-            f"Reason: item not received. Please respond within 3 calendar days:\n"
-            f"https://sellercentral.amazon.{tld}/guarantee/claims?orderId={oid}\n"), "amazon_notice")
+    # the draws of the random claim notices this once wrote, kept so the other mails stay as they were
+    if intent in ("not_received", "a_to_z_threat") and order is not None and d.rng.random() < 0.5:
+        d.rng.uniform(48, 70)
+
+
+def _claim_notice(d: _Day, cw: datetime, order, arrived: bool) -> None:
+    """Amazon's notice of an A-to-z Guarantee claim the simulator filed on ``order`` at ``cw``."""
+    tld, oid = mp.get(order.marketplace).domain, order.amazon_order_id
+    cmid = f"<atoz-{_h(d.seed, d.store.id, oid)[:24]}@amazon.{tld}>"
+    reason = "item not as described" if arrived else "item not received"
+    d.add("INBOX", cw, cmid, _mail(
+        f"Amazon A-to-z Guarantee <atoz-guarantee-no-reply@amazon.{tld}>", d.store_addr,
+        f"A-to-z Guarantee claim filed for order {oid}", cw, cmid,
+        f"Dear Seller,\n\nThe buyer has filed an A-to-z Guarantee claim for order {oid}.\n"
+        f"Reason: {reason}. Please respond within 3 calendar days:\n"
+        f"https://sellercentral.amazon.{tld}/guarantee/claims?orderId={oid}\n"), "amazon_notice")
 
 
 def _daily_notices(d: _Day) -> None:
@@ -443,9 +472,14 @@ def _daily_notices(d: _Day) -> None:
               "delivered: the recipient has opted out of unsolicited messages.\n"), "auto_reply")
 
 
-def write_demo_mail(maildir_root: Path, stores: list, start: datetime, end: datetime, seed: int = 42) -> dict:
+def write_demo_mail(maildir_root: Path, stores: list, start: datetime, end: datetime, seed: int = 42, *,
+                    orders_per_day: int | None = None, kinds: tuple[str, ...] | None = None) -> dict:
     """Write the demo mails of [start, end) for each store into ``maildir_root/<store_id>/`` (Maildir++).
 
+    ``orders_per_day``: the simulator's volume override, if it runs with one (the mails are about
+    its orders and their claims). ``kinds``: write only mails of these kinds (``buyer_message``,
+    ``seller_reply``, ``auto_reply``, ``amazon_notice``); the others are still generated, so the
+    mails written are the same as in a full run.
     Returns per store id: counts per kind written, ``written`` and ``existing`` (already
     there); plus ``"total"``: the number of mails of the window in all the stores' mailboxes.
     """
@@ -458,15 +492,17 @@ def write_demo_mail(maildir_root: Path, stores: list, start: datetime, end: date
         sent = store.mail_folders.get("sent", "Sent")
         ensure_maildir(root, (sent,))
         first_day = (start - timedelta(days=_LOOKBACK_DAYS)).date()
-        orders = _orders(store.seller_id, datetime.combine(first_day, time(0), tzinfo=UTC) - timedelta(days=26),
-                         end, seed)
+        orders = _orders(store.seller_id, datetime.combine(first_day, time(0), tzinfo=UTC) - _CLAIM_LOOKBACK,
+                         end, seed, orders_per_day)
+        claims = _claims_by_day(store, orders, seed)
         store_addr = f"{store.name} <support@{store.id}.demo.example>"
         counts = {"written": 0, "existing": 0}
         seen = {"INBOX": _existing(root), "Sent": _existing(root / f".{sent}")}
         day = first_day
         while datetime.combine(day, time(0), tzinfo=UTC) < end:
-            for folder, when, key, raw, kind, nrn in _day_plan(store, day, seed, orders, store_addr):
-                if not (start <= when < end):
+            for folder, when, key, raw, kind, nrn in _day_plan(store, day, seed, orders, store_addr,
+                                                               claims.get(day, ())):
+                if not (start <= when < end) or (kinds is not None and kind not in kinds):
                     continue
                 fdir = root if folder == "INBOX" else root / f".{sent}"
                 if deliver(fdir, raw, when, key, nrn=nrn, existing=seen[folder]):

@@ -5,9 +5,15 @@ and the feedback report. The simulator draws them per order from its own stream 
 seller, order id), so the same order always has the same defects and both reports — and,
 later, reconciliation against our own counts — agree with the orders the Orders API serves.
 
-Shares are the demo's (deliberately high, like the demo mail's A-to-z share): a claim on
-about 1 in 80 delivered orders and on most orders that never arrived; a chargeback on about 1
-in 300; feedback on about 1 in 8 delivered orders, a tenth of it negative (1–2 stars).
+Shares are the demo's (claims deliberately high): a claim on about 1 in 80 delivered orders
+and on most orders that never arrived; feedback on about 1 in 8 delivered orders, a tenth of
+it negative (1–2 stars). The demo mail (``seller_inbox_dev.demo.mail``) writes an A-to-z
+notice for exactly these claims, dated ``claim_at``, so our claim count can agree with the
+report's. A chargeback falls on about 1 in 2,000 orders (``CHARGEBACK_SHARE``, 0.05 %: an
+assumed share for a seller in good standing, not an Amazon figure): a seller learns of chargebacks only as
+counts in the report, never per order, so they are the one defect our ODR cannot see and the
+reconciliation's tolerance (``metrics.RECONCILE_TOLERANCE``, 0.25 points) has to absorb them.
+An earlier 1 in 300 (0.33 %) alone exceeded that tolerance in every window.
 Feedback comments sometimes carry a name, phone number or e-mail, as real ones do, so the
 loader's redaction has something to do.
 """
@@ -18,6 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from seller_inbox_dev.sandbox import data as simdata
+
+CLAIM_SHARE_DELIVERED = 1 / 80
+CLAIM_SHARE_NOT_ARRIVED = 0.7
+CHARGEBACK_SHARE = 1 / 2000
 
 
 @dataclass(frozen=True)
@@ -66,10 +76,10 @@ def defects(o: simdata.SimOrder, seed: int = 42) -> SimDefects:
     d = simdata.delivery(o, seed)
     arrived = d is not None and d.delivered_at is not None
     claim_at = chargeback_at = None
-    if rng.random() < (0.7 if not arrived else 1 / 80):
+    if rng.random() < (CLAIM_SHARE_NOT_ARRIVED if not arrived else CLAIM_SHARE_DELIVERED):
         # a buyer must contact the seller and wait 48 h first: claims come days to weeks later
         claim_at = o.purchase_date + timedelta(days=rng.randint(5, 45), hours=rng.randint(0, 23))
-    if rng.random() < 1 / 300:
+    if rng.random() < CHARGEBACK_SHARE:
         chargeback_at = o.purchase_date + timedelta(days=rng.randint(10, 60))
     feedback = None
     if arrived and rng.random() < 1 / 8:
