@@ -120,7 +120,13 @@ def _reconciliation_sql() -> str:
     diffs = {"odr_difference": f"o.order_defect_rate - {_AMAZON['amazon_order_defect_rate']}",
              "a_to_z_claim_rate_difference": f"o.a_to_z_claim_rate - {_AMAZON['amazon_a_to_z_claim_rate']}"}
     comparable = "coalesce(p.orders_read_since <= p.w0 AND p.mail_read_since <= p.w0, false)"
-    drift = " OR ".join(f"coalesce(abs({d}) > %(tol)s, false)" for d in diffs.values())
+    # our ODR cannot see chargebacks (Amazon gives only their count): it drifts when it is above
+    # Amazon's, or below Amazon's without its chargebacks, by more than the tolerance
+    without_chargebacks = ("round(greatest(p.defects_count - coalesce(p.chargebacks_count, 0), 0)::numeric"
+                           " / nullif(p.order_count, 0), 5)")
+    drift = (f"coalesce(o.order_defect_rate - p.order_defect_rate > %(tol)s, false)"
+             f" OR coalesce({without_chargebacks} - o.order_defect_rate > %(tol)s, false)"
+             f" OR coalesce(abs({diffs['a_to_z_claim_rate_difference']}) > %(tol)s, false)")
     values = {**_AMAZON, **ours, **diffs, "tolerance": "%(tol)s",
               "flagged": f"{comparable} AND ({drift})", "report_made_at": "p.made",
               "orders_read_since": "p.orders_read_since", "mail_read_since": "p.mail_read_since",

@@ -290,7 +290,8 @@ def test_reconciliation_agrees_and_flags_a_seeded_discrepancy_with_a_warning_ale
 
     us, _ = stores
     load(db)
-    _amazon(db, "MFN", 3, 0, 1, 0, 1, D("0.33333"))   # Amazon agrees with us
+    # Amazon agrees with us but for a chargeback on o4, which only Amazon sees: within what it explains
+    _amazon(db, "MFN", 3, 0, 1, 1, 2, D("0.66667"))
     _amazon(db, "AFN", 1, 0, 0, 0, 0, D("0"))         # seeded: Amazon denied o1's claim, we still count it
     # Amazon's window is 2026-09-28 .. 11-26 (UTC days), its report made on 12-10 (no ops.report_request
     # row: the end of the report day, 12-11 00:00 UTC, counts). The desk read orders from 09-29 and
@@ -302,7 +303,7 @@ def test_reconciliation_agrees_and_flags_a_seeded_discrepancy_with_a_warning_ale
         cur.execute("""SELECT fulfillment_channel, comparable, flagged, orders_read_since, mail_read_since, report_made_at,
                               odr_difference FROM kpi.reconciliation ORDER BY 1""")
         assert cur.fetchall() == [("AFN", False, False, t(2026, 9, 29), None, t(2026, 12, 11), D("1.00000")),
-                                  ("MFN", False, False, t(2026, 9, 29), None, t(2026, 12, 11), D("0.00000"))]
+                                  ("MFN", False, False, t(2026, 9, 29), None, t(2026, 12, 11), D("-0.33334"))]
     assert run_gate("kpi", us, warehouse_dsn, *US_INTERVAL, now=NOW)["warnings"] == 0
     # now the desk has read both far enough (adjacent intervals make one stretch): the windows compare
     _covered(db, "orders", t(2026, 9, 1), t(2026, 9, 29))
@@ -316,7 +317,7 @@ def test_reconciliation_agrees_and_flags_a_seeded_discrepancy_with_a_warning_ale
                        FROM kpi.reconciliation ORDER BY 1""")
         assert cur.fetchall() == [
             ("AFN", 1, 1, D("1.00000"), D("0.00000"), D("1.00000"), D("1.00000"), True, True, t(2026, 9, 1), t(2026, 9, 20)),
-            ("MFN", 3, 1, D("0.33333"), D("0.33333"), D("0.00000"), D("0.00000"), False, True, t(2026, 9, 1), t(2026, 9, 20))]
+            ("MFN", 3, 1, D("0.33333"), D("0.66667"), D("-0.33334"), D("0.00000"), False, True, t(2026, 9, 1), t(2026, 9, 20))]
     again = compute_store_daily(us, warehouse_dsn, *US_INTERVAL, now=NOW)
     assert again["reconciliation_rows_changed"] == 0
     verdict = run_gate("kpi", us, warehouse_dsn, *US_INTERVAL, now=NOW)

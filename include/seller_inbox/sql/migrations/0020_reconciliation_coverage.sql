@@ -11,7 +11,7 @@ COMMENT ON COLUMN kpi.reconciliation.report_made_at IS 'when Amazon made the rep
 COMMENT ON COLUMN kpi.reconciliation.orders_read_since IS 'start of the stretch of orders read completely (ops.ingest_coverage) that reaches the window''s end; NULL: orders not read up to the window''s end';
 COMMENT ON COLUMN kpi.reconciliation.mail_read_since IS 'start of the stretch of mail read completely (ops.ingest_coverage) that reaches report_made_at (claim notices arrive after the order); NULL: mail not read up to the report';
 COMMENT ON COLUMN kpi.reconciliation.comparable IS 'our data covers the comparison: orders read completely over the whole window and mail from the window''s start until the report was made. false: "not comparable yet" (never flagged)';
-COMMENT ON COLUMN kpi.reconciliation.flagged IS 'comparable, and abs(odr_difference) or abs(a_to_z_claim_rate_difference) > tolerance (metrics.RECONCILE_TOLERANCE); the KPI gate warns and alerts';
+COMMENT ON COLUMN kpi.reconciliation.flagged IS 'comparable, and beyond the tolerance (metrics.RECONCILE_TOLERANCE): abs(a_to_z_claim_rate_difference), our ODR above Amazon''s, or below Amazon''s without its chargebacks (which we cannot see per order); the KPI gate warns and alerts';
 
 -- every row is recomputed by the next KPI run; until then none is called drift
 UPDATE kpi.reconciliation SET flagged = false WHERE flagged;
