@@ -83,7 +83,7 @@ def _odr_sql() -> str:
 ), od AS (
     SELECT (purchase_date AT TIME ZONE %(tz)s)::date AS day, fulfillment_channel, a_to_z_claim_at, negative_feedback_on
     FROM kpi.order_defects
-    WHERE store_id = %(store)s AND marketplace = %(mp)s
+    WHERE store_id = %(store)s AND marketplace = %(mp)s AND order_status IS DISTINCT FROM 'Canceled'
       AND purchase_date >= ((%(e0)s::date - {w})::timestamp AT TIME ZONE %(tz)s)
       AND purchase_date <  ((%(e1)s::date + 1)::timestamp AT TIME ZONE %(tz)s)
 ), agg AS (
@@ -163,6 +163,7 @@ CROSS JOIN LATERAL (
                             THEN d.negative_feedback_on END AS negative_feedback_on
                 FROM kpi.order_defects d
                 WHERE d.store_id = p.store_id AND d.marketplace = p.marketplace AND d.fulfillment_channel = p.fulfillment
+                  AND d.order_status IS DISTINCT FROM 'Canceled'
                   AND d.purchase_date >= p.w0 AND d.purchase_date < p.w1) d) a
 ) o
 ON CONFLICT (store_id, marketplace, fulfillment_channel, window_start, window_end) DO UPDATE SET

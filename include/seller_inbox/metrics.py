@@ -47,7 +47,7 @@ SOURCES = {
     "notices": "Amazon A-to-z notice received that local day (core.message, kind amazon_notice)",
     "threads": "conversation whose first buyer message needing a response arrived that local day",
     "orders": "order purchased that local day (kpi.order_defects over raw.orders)",
-    "window_orders": "order purchased in the ODR window (kpi.order_defects over raw.orders)",
+    "window_orders": "order purchased in the ODR window and not cancelled (kpi.order_defects over raw.orders)",
 }
 
 
@@ -205,7 +205,8 @@ METRICS: tuple[Metric, ...] = (
            "Amazon's A-to-z notices in the mailbox (core.message)", "notices", ui=False),
     # ---------------------------------------------------------------- order_defect_rate
     Metric("orders", "order_defect_rate", "count(*)", "integer", "count",
-           "Orders purchased in the window in this fulfilment channel.", "窗口内该配送渠道的订单数。",
+           "Orders purchased in the window in this fulfilment channel, cancelled ones left out (a cancelled order "
+           "has no defect; Amazon's report leaves them out too, we assume).", "窗口内该配送渠道的订单数（不含已取消订单）。",
            "orders", "订单", "raw.orders (SP-API Orders)", "window_orders"),
     Metric("a_to_z_claims", "order_defect_rate", "count(*) FILTER (WHERE a_to_z_claim_at IS NOT NULL)", "integer",
            "count", "Of those, orders with an A-to-z claim notice (a denied claim still counts: notices do not "
