@@ -28,7 +28,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from seller_inbox_dev.classify import corpus
-    from seller_inbox.classify.pipeline import classify_batch
+    from seller_inbox.classify.pipeline import classify_batch, warm_up
 
     rows = corpus.load(split=None if args.split == "all" else args.split)
     items = [{"id": f"b{i}", "subject": r["subject"], "body": r["body"], "marketplace": r["marketplace"],
@@ -38,6 +38,7 @@ def main() -> None:
     from seller_inbox.classify import model as model_mod
 
     t0 = time.perf_counter()
+    warm_up()  # everything loaded lazily: weights, encoder, tokenizer, spelling vocabulary, lexicon, langid
     classify_batch(items[:1])
     warm = time.perf_counter() - t0
     model_mod.clear_cache()  # the timed run starts with no sentence seen

@@ -67,6 +67,11 @@ def clean_for_language(text: str) -> str:
     return text
 
 
+def _letter_counts(text: str) -> tuple[int, int]:
+    """(letters, Han letters) of ``text``: counted in C (map / findall), not per character in Python."""
+    return sum(map(str.isalpha, text)), sum(map(str.isalpha, _HAN.findall(text)))
+
+
 def fallback_reason(text: str) -> str | None:
     """Why the contract's script/length rules decide this text's language, or None.
 
@@ -75,11 +80,10 @@ def fallback_reason(text: str) -> str | None:
     text = clean_for_language(text)
     if _KANA.search(text):
         return "kana"
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
+    n_letters, han = _letter_counts(text)
+    if not n_letters:
         return "empty"
-    han = sum(1 for c in letters if _HAN.match(c))
-    non_han = len(letters) - han
+    non_han = n_letters - han
     if han and (non_han < 4 or han * 3 >= non_han):
         return "han"
     if non_han < MIN_LETTERS or len(_LATIN_WORD.findall(text)) < MIN_WORDS:
@@ -103,19 +107,18 @@ def detect_language(text: str, marketplace: str | None = None, hint: str | None 
     text = clean_for_language(text)
     if _KANA.search(text):
         return "ja", 1.0, "kana"
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
+    n_letters, han = _letter_counts(text)
+    if not n_letters:
         return fallback, 0.5, "empty_fallback"
-    han = sum(1 for c in letters if _HAN.match(c))
-    non_han = [c for c in letters if not _HAN.match(c)]
-    if han and (len(non_han) < 4 or han * 3 >= len(non_han)):
+    non_han = n_letters - han
+    if han and (non_han < 4 or han * 3 >= non_han):
         # Han-only or Han-dominant (stray Latin letters such as "OK" or a model number do
         # not count) and no kana: Chinese, on any marketplace, unless kanji-only Japanese on JP
         if marketplace_language(marketplace, "") == "ja" and not _ZH_MARK.search(text):
             return "ja", 0.5, "han_fallback"
         return "zh", 1.0, "han"
     words = _LATIN_WORD.findall(text)
-    if len(non_han) < MIN_LETTERS or len(words) < MIN_WORDS:
+    if non_han < MIN_LETTERS or len(words) < MIN_WORDS:
         return fallback, 0.5, "short_fallback"
     if han:
         # mixed Han + Latin: identify the Latin part (the Han part would drag it to zh)

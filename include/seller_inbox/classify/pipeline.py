@@ -51,6 +51,24 @@ def classifier_version() -> str:
     return f"{PIPELINE_VERSION}+{load_lexicon().version}+m{m.fingerprint}"
 
 
+def warm_up() -> float:
+    """Load everything classification loads lazily (intent weights, the encoder's tokenizer and
+    weights, the spelling vocabulary, the lexicon, language identification); return the seconds
+    it took. Once per worker process: later batches pay only per-message work."""
+    import time
+
+    from seller_inbox.classify import lang, spell
+    from seller_inbox.classify.model import encoder, get_model
+
+    t0 = time.perf_counter()
+    get_model()
+    encoder()._model  # noqa: B018 - loads the tokenizer and the weights
+    spell._load()
+    load_lexicon()
+    lang._get_identifier()
+    return time.perf_counter() - t0
+
+
 def _validate(item: Any) -> dict:
     if not isinstance(item, dict):
         raise InvalidItem("item is not an object")
@@ -99,6 +117,10 @@ def risk_for(intent: str, text: str, language: str, p_high: float = 0.0) -> tupl
     return risk, reasons
 
 
+def _floats(row) -> list[float]:
+    return row.tolist() if hasattr(row, "tolist") else [float(x) for x in row]
+
+
 def decide(msg_probs, seg_probs, classes: list[str], segment_min: float = SEGMENT_MIN) -> tuple[str, float, list]:
     """Taxonomy precedence over the message's requests.
 
@@ -107,21 +129,25 @@ def decide(msg_probs, seg_probs, classes: list[str], segment_min: float = SEGMEN
     precedence wins. With no confident sentence, the message-level top intent is used.
     Confidence is the larger of the sentence's and the message's probability for it.
     """
-    real = [i for i, c in enumerate(classes) if not c.startswith("_")]
+    msg = _floats(msg_probs)
+    n = len(classes)
     cands: dict[int, float] = {}
     for sp in seg_probs:
-        j = max(range(len(classes)), key=lambda i: (float(sp[i]), -i))
-        if classes[j].startswith("_") or classes[j] in NOT_PROPOSED or float(sp[j]) < segment_min:
+        row = _floats(sp)
+        best = max(row)
+        j = row.index(best)  # the first of equal maxima: the lowest index, as before
+        if classes[j].startswith("_") or classes[j] in NOT_PROPOSED or best < segment_min:
             continue
-        if float(msg_probs[j]) < MESSAGE_SUPPORT:  # one odd sentence the whole message does not back
+        if msg[j] < MESSAGE_SUPPORT:  # one odd sentence the whole message does not back
             continue
-        cands[j] = max(cands.get(j, 0.0), float(sp[j]), float(msg_probs[j]))
-    top = max(real, key=lambda i: (float(msg_probs[i]), -i))
-    if not cands or (classes[top] in MESSAGE_LEVEL and float(msg_probs[top]) >= segment_min):
-        cands[top] = float(msg_probs[top])
+        cands[j] = max(cands.get(j, 0.0), best, msg[j])
+    real_p = [msg[i] if not classes[i].startswith("_") else float("-inf") for i in range(n)]
+    top = real_p.index(max(real_p))
+    if not cands or (classes[top] in MESSAGE_LEVEL and msg[top] >= segment_min):
+        cands[top] = msg[top]
     for j, c in enumerate(classes):
-        if c in HIGH_RISK_INTENT_MIN and float(msg_probs[j]) >= HIGH_RISK_INTENT_MIN[c]:
-            cands[j] = max(cands.get(j, 0.0), float(msg_probs[j]))
+        if c in HIGH_RISK_INTENT_MIN and msg[j] >= HIGH_RISK_INTENT_MIN[c]:
+            cands[j] = max(cands.get(j, 0.0), msg[j])
     choice = min(cands, key=lambda i: tx.RANK[classes[i]])
     return classes[choice], cands[choice], sorted((classes[i], round(p, 4)) for i, p in cands.items())
 
@@ -187,15 +213,16 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
         msg_p = msg_p.round(4)
         seg_p = seg_p.round(4)
         by_owner: dict[int, list] = {}
-        for row, o in zip(seg_p, owner.tolist()):
+        for row, o in zip(seg_p.tolist(), owner.tolist()):
             by_owner.setdefault(o, []).append(row)
         high = [j for j, c in enumerate(model.classes) if not c.startswith("_") and tx.intent_risk(c) == "high"]
         cal = model.meta.get("calibration") or {}
         low = float(cal.get("low_confidence", LOW_CONFIDENCE))
-        for k, ((idx, item, text, lang, lmethod, _), pr) in enumerate(zip(pending, msg_p)):
+        p_high = msg_p[:, high].sum(axis=1)  # float32, in the order of ``high``
+        for k, ((idx, item, text, lang, lmethod, _), pr) in enumerate(zip(pending, msg_p.tolist())):
             intent, conf, cands = decide(pr, by_owner.get(k, []), model.classes)
             conf = calibrated(conf, cal)
-            risk, reasons = risk_for(intent, text, lang, float(sum(pr[j] for j in high)))
+            risk, reasons = risk_for(intent, text, lang, float(p_high[k]))
             empty = not text.strip()
             res = {"id": item["id"], "intent": "other" if empty else intent, "risk": risk, "language": lang,
                    "confidence": 0.0 if empty else round(conf, 4),

@@ -41,7 +41,8 @@ def _load() -> dict:
                         w = p[1:].lower()
                         if w.isalpha() and (w not in sp or s > sp[w]):
                             sp[w] = float(s)
-                _state = {"sp": sp, "bank": load_vocab()}
+                bank = load_vocab()
+                _state = {"sp": sp, "bank": bank, "sp_keys": frozenset(sp), "bank_keys": frozenset(bank)}
     return _state
 
 
@@ -60,6 +61,7 @@ def reset() -> None:
     with _lock:
         _state = None
     _correct_lower.cache_clear()
+    _fixed.clear()
 
 
 def _edits1(w: str) -> set[str]:
@@ -77,32 +79,38 @@ def _correct_lower(w: str) -> str:
     bank, sp = st["bank"], st["sp"]
     if w in bank or w in sp:
         return w
-    best, best_key = w, None
-    for c in _edits1(w):
-        if c in bank:
-            key = (1, bank[c], c)
-        elif c in sp and len(c) >= 4:
-            key = (0, sp[c], c)
+    cands = _edits1(w)
+    in_bank = cands & st["bank_keys"]  # set intersections: the ~1,000 candidates are checked in C
+    if in_bank:
+        return max(in_bank, key=lambda c: (bank[c], c))
+    in_sp = [c for c in cands & st["sp_keys"] if len(c) >= 4]
+    return max(in_sp, key=lambda c: (sp[c], c)) if in_sp else w
+
+
+_fixed: dict[str, str] = {}  # word as written -> as repaired (most are themselves): one dict look-up per word
+_FIXED_MAX = 200_000
+
+
+def _fix_word(w: str) -> str:
+    r = _fixed.get(w)
+    if r is None:
+        if not w.isascii() and not any(c in _ALPHABET for c in w.lower()):
+            r = w  # non-Latin script
         else:
-            continue
-        if best_key is None or key > best_key:
-            best, best_key = c, key
-    return best
+            lw = w.lower()
+            c = _correct_lower(lw)
+            r = w if c == lw else (c.upper() if w.isupper() else (c[0].upper() + c[1:] if w[0].isupper() else c))
+        if len(_fixed) >= _FIXED_MAX:
+            _fixed.clear()
+        _fixed[w] = r
+    return r
 
 
 def correct(text: str) -> str:
     """Text with misspelt words repaired (see module doc)."""
     if not text:
         return text
-
-    def fix(m: re.Match) -> str:
-        w = m.group(0)
-        if not w.isascii() and not any(c in _ALPHABET for c in w.lower()):
-            return w  # non-Latin script
-        lw = w.lower()
-        c = _correct_lower(lw)
-        if c == lw:
-            return w
-        return c.upper() if w.isupper() else (c[0].upper() + c[1:] if w[0].isupper() else c)
-
-    return _WORD.sub(fix, text)
+    words = _WORD.findall(text)
+    if all(_fix_word(w) == w for w in words):  # nothing to repair: the common case, no rebuilt string
+        return text
+    return _WORD.sub(lambda m: _fix_word(m.group(0)), text)

@@ -1,0 +1,30 @@
+"""The classifier's speed-ups change no output: the word-cached tokenizer gives the ids of the
+whole-sentence pass, and warm_up() leaves nothing to load lazily. (Throughput is printed by
+benchmarks/bench_classify.py, never asserted.)"""
+
+from __future__ import annotations
+
+from seller_inbox.classify import lang, model, spell
+from seller_inbox.classify.pipeline import warm_up
+from seller_inbox_dev.classify import corpus
+
+
+def test_word_cached_tokenizer_gives_the_ids_of_the_whole_sentence_pass():
+    sp = model.encoder()._model.sp
+    assert isinstance(sp, model.WordCachedTokenizer)
+    base = sp._tok
+    rows = corpus.load(split=None)[::7]
+    texts = [r["body"] for r in rows] + [s for r in rows for s in model.segments(r["body"])]
+    texts += ["", "   ", "a", "\u2581x", "e\u0301 \ufb01 x  y\t\n z", "\U0001f600\U0001f600 ok", "\uff21\uff22 \u3000def",
+              "注文番号：000-0000000-0000000。", "ÉNORME   RETARD !!!", "x" * 300]
+    for t in texts:
+        assert sp.encode(t, out_type=int, add_bos=True, add_eos=True) == \
+            base.encode(t, out_type=int, add_bos=True, add_eos=True), t
+    # a word seen before is a look-up: the cache holds words, not sentences
+    assert 0 < len(sp._words) < sum(len(t.split()) + 1 for t in texts)
+
+
+def test_warm_up_loads_everything_classification_loads_lazily():
+    assert warm_up() >= 0.0
+    assert model._model is not None and model._encoder is not None and model._encoder._backend is not None
+    assert spell._state is not None and lang._identifier is not None
