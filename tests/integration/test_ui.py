@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
 from pathlib import Path
 
 import httpx
@@ -269,6 +270,16 @@ def test_kpis_page_in_both_languages_with_numbers_and_charts(db, lead):
                            a_to_z_claim_rate_difference, tolerance, flagged)
                        VALUES ('us-outdoor', 'US', 'AFN', %s, %s, 500, 3, 3, 6, 0.012, 0.006, 0.007, 0.006, 0.005, 0, 0.0025, true)""",
                     (today - timedelta(days=73), today - timedelta(days=14)))
+        # MFN: the desk has read orders and mail for a week only: not comparable yet, not drift
+        cur.execute("""INSERT INTO kpi.reconciliation (store_id, marketplace, fulfillment_channel, window_start, window_end,
+                           our_orders, our_a_to_z_claims, our_negative_feedback, our_defective_orders, our_order_defect_rate,
+                           our_a_to_z_claim_rate, amazon_order_defect_rate, amazon_a_to_z_claim_rate, odr_difference,
+                           a_to_z_claim_rate_difference, tolerance, flagged, report_made_at, orders_read_since,
+                           mail_read_since, comparable)
+                       VALUES ('us-outdoor', 'US', 'MFN', %s, %s, 0, 0, 0, 0, NULL, NULL, 0.007, 0.006, NULL, NULL, 0.0025,
+                               false, %s, %s, %s, false)""",
+                    (today - timedelta(days=73), today - timedelta(days=14), datetime.combine(today, dtime(5, 30), UTC),
+                     datetime.combine(today - timedelta(days=7), dtime(0), UTC), None))
     add_message(db, "us-outdoor", "<open-high@x>", datetime.now(UTC) - timedelta(hours=3), risk="high", intent="a_to_z_claim")
 
     # 7-day window = days 1..6 (day > current_date - 7)
@@ -302,6 +313,11 @@ def test_kpis_page_in_both_languages_with_numbers_and_charts(db, lead):
     recon = re.search(r'<tr data-store="us-outdoor" data-marketplace="US" data-channel="AFN" class="recon flagged">(.*?)</tr>',
                       en.text, re.S).group(1)  # ours against Amazon's report, drifted
     assert "1.200 %" in recon and "0.700 %" in recon and "0.500 %" in recon and "drifted" in recon
+    early = re.search(r'<tr data-store="us-outdoor" data-marketplace="US" data-channel="MFN" class="recon not-comparable">'
+                      r'(.*?)</tr>', en.text, re.S).group(1)
+    assert (f"not comparable yet: the desk has read orders only since {today - timedelta(days=7)}, mail not up to "
+            f"{today} 05:30 UTC; the comparison needs orders and mail from {today - timedelta(days=73)}") in early
+    assert "drifted" not in early
     assert "<script" not in en.text.lower(), en.text[en.text.lower().find("<script") - 300:][:1500]
     assert not re.search(r"(src|href)=\"https?://", en.text)  # nothing loaded from the network
 
@@ -614,7 +630,9 @@ def test_every_template_label_is_in_the_i18n_table_in_both_languages():
     missing = used - set(i18n.keys())
     assert not missing, missing
     for key in i18n.keys():
-        en, zh = i18n.t(key, "en", n=1, key="k", status="s", error="e", target=1, tol=1), i18n.t(key, "zh", n=1, key="k", status="s", error="e", target=1, tol=1)
+        kw = dict(n=1, key="k", status="s", error="e", target=1, tol=1, sources="s", start="d", source="s", since="d",
+                  until="d")
+        en, zh = i18n.t(key, "en", **kw), i18n.t(key, "zh", **kw)
         assert en and zh
     assert i18n.pick_language("zh", "en-US") == "zh"
     assert i18n.pick_language("zh-CN", None) == "zh"

@@ -39,10 +39,36 @@ async def kpis(request: Request):
     stores = await web.warehouse(queries.store_ids)
     for gr in data["groups"]:
         gr["charts"] = _kpi_charts(gr, lang) if gr["days"] else []
+        for r in gr["recon"]:
+            r["not_comparable"] = None if r.get("comparable", True) or r.get("flagged") else _not_comparable(r, lang)
     return render(request, "kpis.html", lang=lang, data=data, days=days, day_choices=queries.CHART_DAYS,
                   stores=stores, names=queries.store_names(), period_metrics=_shown("store_daily"),
                   odr_metrics=_shown("order_defect_rate"), odr_target=metrics.ODR_TARGET,
                   recon_tolerance=metrics.RECONCILE_TOLERANCE)
+
+
+def _when(t) -> str:
+    return f"{t:%Y-%m-%d}" if (t.hour, t.minute) == (0, 0) else f"{t:%Y-%m-%d %H:%M} UTC"
+
+
+def _not_comparable(r: dict, lang: str) -> str:
+    """Why a reconciliation window is not compared yet: what the desk has read (ops.ingest_coverage),
+    against what the window needs (orders over it, mail from its start until the report was made)."""
+    from datetime import datetime, time, timedelta, timezone
+
+    start = datetime.combine(r["window_start"], time(0), tzinfo=timezone.utc)
+    until = {"orders": datetime.combine(r["window_end"] + timedelta(days=1), time(0), tzinfo=timezone.utc),
+             "mail": r["report_made_at"]}
+    parts = []
+    for source in ("orders", "mail"):
+        since, name = r.get(f"{source}_read_since"), i18n.t(f"source_{source}", lang)
+        if since is None:
+            end = until[source]
+            parts.append(i18n.t("read_not_until", lang, source=name,
+                                until=_when(end.astimezone(timezone.utc)) if end else "?"))
+        elif since > start:
+            parts.append(i18n.t("read_since", lang, source=name, since=_when(since.astimezone(timezone.utc))))
+    return i18n.t("not_comparable", lang, sources=", ".join(parts), start=_when(start))
 
 
 def _shown(table: str) -> list[metrics.Metric]:
