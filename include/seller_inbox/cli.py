@@ -74,6 +74,182 @@ def _warehouse(args) -> int:
         os.execvp(psql, [psql, url])
     elif args.action == "stop":
         print("stopped" if warehouse.stop_embedded() else "the embedded warehouse was not running")
+    else:
+        return _WAREHOUSE_RUNBOOK[args.action](args)
+    return 0
+
+
+def _need(args, *names: str) -> str | None:
+    missing = [f"--{n}" for n in names if not getattr(args, n, None)]
+    return f"error: warehouse {args.action} needs {' and '.join(missing)}" if missing else None
+
+
+def _warehouse_backup(args) -> int:
+    """``warehouse backup --file F``: pg_dump of the whole warehouse (custom format) into F."""
+    import subprocess
+
+    from seller_inbox import warehouse
+
+    if err := _need(args, "file"):
+        print(err, file=sys.stderr)
+        return 1
+    url = args.dsn or warehouse.dsn()
+    r = subprocess.run([_pg_tool("pg_dump", url), "--format=custom", "--no-owner", "--file", args.file, url],
+                       capture_output=True, text=True, check=False)
+    if r.returncode:
+        print(f"error: pg_dump failed: {_first_line(r.stderr)}; check `seller-inbox warehouse url`", file=sys.stderr)
+        return 1
+    print(f"backup: {args.file} ({os.path.getsize(args.file):,} bytes)")
+    return 0
+
+
+def _warehouse_restore(args) -> int:
+    """``warehouse restore --file F``: pg_restore F into the warehouse, replacing what it holds
+    (--clean --if-exists, one transaction), then the migrations newer than the dump."""
+    import subprocess
+
+    from seller_inbox import warehouse
+
+    if err := _need(args, "file"):
+        print(err, file=sys.stderr)
+        return 1
+    if not os.path.isfile(args.file):
+        print(f"error: no backup file {args.file[:200]!r}", file=sys.stderr)
+        return 1
+    url = args.dsn or warehouse.dsn()
+    r = subprocess.run([_pg_tool("pg_restore", url), "--clean", "--if-exists", "--no-owner", "--single-transaction",
+                        "--exit-on-error", "--dbname", url, args.file], capture_output=True, text=True, check=False)
+    if r.returncode:
+        print(f"error: pg_restore failed (nothing changed): {_first_line(r.stderr)}", file=sys.stderr)
+        return 1
+    applied = warehouse.migrate(url)
+    print(f"restored {args.file}; migrations applied after it: {', '.join(applied) if applied else 'none'}")
+    return 0
+
+
+def _warehouse_rederive(args) -> int:
+    """``warehouse rederive --store S --since D [--until D2]``: core and kpi of the window from raw."""
+    from datetime import datetime, timezone
+
+    from seller_inbox import backfill, warehouse
+    from seller_inbox.rederive import rederive
+
+    if err := _need(args, "store", "since"):
+        print(err, file=sys.stderr)
+        return 1
+    reg = _load(None)
+    if reg is None:
+        return 1
+    if args.store not in {s.id for s in reg.stores}:
+        print(f"error: unknown store {args.store[:80]!r} (known: {', '.join(s.id for s in reg.stores)})", file=sys.stderr)
+        return 1
+    try:
+        since = backfill.parse_when(args.since)
+        until = backfill.parse_when(args.until) if args.until else datetime.now(timezone.utc)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if until <= since:
+        print(f"error: --until ({until:%Y-%m-%d %H:%M}) must be after --since ({since:%Y-%m-%d %H:%M})", file=sys.stderr)
+        return 1
+    out = rederive(reg.store(args.store), args.dsn or warehouse.dsn(), since, until)
+    k = out["kpi"]
+    print(f"rederived {args.store} {since:%Y-%m-%d %H:%M} → {until:%Y-%m-%d %H:%M} UTC from raw: "
+          f"{out['messages_restored']} messages put back, {out['classified']} classified, "
+          f"{k['days_recomputed']} KPI days recomputed ({k['rows_changed']} rows changed)")
+    return 0
+
+
+_WAREHOUSE_RUNBOOK = {"backup": _warehouse_backup, "restore": _warehouse_restore, "rederive": _warehouse_rederive}
+
+
+def _first_line(text: str) -> str:
+    lines = [x for x in (text or "").strip().splitlines() if x.strip()]
+    return lines[0][:300] if lines else "no message"
+
+
+def _pg_tool(name: str, url: str) -> str:
+    """``pg_dump``/``pg_restore`` for ``url``: the embedded server's own (same version) for the
+    embedded warehouse, else the one on PATH, else the pgserver wheel's."""
+    import shutil
+
+    try:
+        from pgserver._commands import POSTGRES_BIN_PATH
+    except ImportError:
+        POSTGRES_BIN_PATH = None
+    wheel = POSTGRES_BIN_PATH / name if POSTGRES_BIN_PATH is not None else None
+    embedded = "host=/" in url or "host=%2F" in url
+    for cand in ((str(wheel) if wheel and wheel.exists() else None) if embedded else None, shutil.which(name),
+                 str(wheel) if wheel and wheel.exists() else None):
+        if cand:
+            return cand
+    raise SystemExit(f"error: {name} not found; install postgresql-client")
+
+
+def _gates(args) -> int:
+    """``gates --store S [--all]``: the store's gate runs that failed (``--all``: every one), newest
+    first, with the expectations that failed and a sample of failing row keys (``ops.gate_run``)."""
+    import psycopg2
+
+    from seller_inbox import warehouse
+
+    reg = _load(None)
+    if reg is None:
+        return 1
+    if args.store not in {s.id for s in reg.stores}:
+        print(f"error: unknown store {args.store[:80]!r} (known: {', '.join(s.id for s in reg.stores)})", file=sys.stderr)
+        return 1
+    try:
+        with closing(warehouse.connect(args.dsn or warehouse.dsn())) as conn, conn.cursor() as cur:
+            cur.execute("""SELECT stage, interval_start, interval_end, success, rows_checked, failed_expectations,
+                                  failing_rows, run_id FROM ops.gate_run
+                           WHERE store_id = %s AND (%s OR NOT success)
+                           ORDER BY evaluated_at DESC, stage LIMIT %s""", (args.store, args.all, args.limit))
+            rows = cur.fetchall()
+    except psycopg2.Error as err:
+        print(f"error: warehouse: {_first_line(str(err))}; check `seller-inbox warehouse url`", file=sys.stderr)
+        return 1
+    if not rows:
+        print(f"{args.store}: no {'' if args.all else 'failed '}gate runs")
+        return 0
+    for stage, a, b, ok, n, failed, sample, run_id in rows:
+        print(f"{'passed' if ok else 'FAILED'}  {stage:<14} {a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M} UTC  "
+              f"{n} rows checked  run {run_id or '-'}")
+        for f in failed or []:
+            print(f"    {f.get('level')}: {f.get('batch')}.{f.get('column') or '-'}: {f.get('expectation')}"
+                  + (f" ({f['unexpected_count']} rows)" if f.get("unexpected_count") is not None else
+                     f" (observed {f.get('observed_value')})"))
+        keys = sorted({str(next(iter(v for k, v in r.items() if k not in ("batch", "expectation", "level")), ""))
+                       for r in (sample or [])})
+        if keys:
+            print(f"    failing rows (first {min(len(keys), 5)} of the sample): {', '.join(keys[:5])}")
+    return 0
+
+
+def _auth_check(args) -> int:
+    """``auth check --store S``: what the store's token-refresh task does, now, from a shell:
+    refresh the LWA token with the connection as it is, prove it with one Orders call, record
+    ``ops.store_auth`` and queue its alerts (``auth_recovered`` after a fix)."""
+    from seller_inbox import warehouse
+    from seller_inbox.auth import check_store_auth
+    from seller_inbox.spapi import SpApiError
+
+    reg = _load(None)
+    if reg is None:
+        return 1
+    if args.store not in {s.id for s in reg.stores}:
+        print(f"error: unknown store {args.store[:80]!r} (known: {', '.join(s.id for s in reg.stores)})", file=sys.stderr)
+        return 1
+    store = reg.store(args.store)
+    try:
+        row = check_store_auth(store, args.dsn or warehouse.dsn())
+    except SpApiError as err:
+        print(f"error: store {store.id}: {_first_line(str(err))}", file=sys.stderr)
+        return 1
+    print(f"ok: store {store.id} ({store.connections.spapi}): token refreshed and used; "
+          f"re-authorize by {row.get('reauth_due_on') or '?'}, rotate the client secret by "
+          f"{row.get('secret_rotation_due_on') or '?'}"
+          + (f"; alerts queued: {', '.join(row['alerts'])}" if row.get("alerts") else ""))
     return 0
 
 
@@ -273,8 +449,30 @@ def build_parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=_stores_list)
 
     w = sub.add_parser("warehouse", help="the analysts' PostgreSQL")
-    w.add_argument("action", choices=["url", "psql", "migrate", "stop"])
+    w.add_argument("action", choices=["url", "psql", "migrate", "stop", "backup", "restore", "rederive"],
+                   help="backup/restore: pg_dump/pg_restore of the whole warehouse (--file); rederive: core and "
+                        "kpi of a store's window from raw (--store, --since, --until) — docs/runbook.md")
+    w.add_argument("--file", help="backup file (backup, restore)")
+    w.add_argument("--store", help="store id (rederive)")
+    w.add_argument("--since", help="first instant, date or date-time UTC (rederive)")
+    w.add_argument("--until", help="end, exclusive (rederive; default: now)")
+    w.add_argument("--dsn", help="warehouse URL (default: the project's warehouse)")
     w.set_defaults(func=_warehouse)
+
+    ga = sub.add_parser("gates", help="a store's failed data-quality gate runs: what failed, on which rows")
+    ga.add_argument("--store", required=True)
+    ga.add_argument("--all", action="store_true", help="passed runs too")
+    ga.add_argument("--limit", type=int, default=20)
+    ga.add_argument("--dsn", help="warehouse URL (default: the project's warehouse)")
+    ga.set_defaults(func=_gates)
+
+    au = sub.add_parser("auth", help="SP-API authorization of a store")
+    aus = au.add_subparsers(dest="action", required=True)
+    ac = aus.add_parser("check", help="refresh and prove the store's token now (what si_<store>_auth does); "
+                                      "records ops.store_auth, queues its alerts")
+    ac.add_argument("--store", required=True)
+    ac.add_argument("--dsn", help="warehouse URL (default: the project's warehouse)")
+    ac.set_defaults(func=_auth_check)
 
     dd = sub.add_parser("data-docs", help="Great Expectations Data Docs of the gates (served in the UI)")
     dd.add_argument("action", choices=("build",), help="render every stored validation into the site")

@@ -1,0 +1,276 @@
+"""docs/runbook.md, step by step: each test does what its section tells an operator to do, with
+the commands it names (the ``seller-inbox`` CLI, run in-process through ``cli.main``) and the
+pipeline's own stage functions standing for the DAG runs Airflow would start — real PostgreSQL
+(a fresh warehouse per test), the SP-API simulator over HTTP, a Maildir of demo mail, a local
+SMTP server. Nothing of ours is mocked.
+
+What stands in for Airflow: ``run_pipeline`` calls the stages of ``airflow_glue.PIPELINE_STAGES``
+in order with the DAG's trigger rules (a failed task's downstream is ``upstream_failed``;
+``kpi`` runs whatever its branches did), ``RunInfo.run_type`` set as Airflow sets it
+(``scheduled`` or ``backfill``) and the clock pinned at the end of the interval, as a punctual
+scheduler's run sees it. Airflow's own part of a step (``airflow backfill create``, ``airflow
+dags pause``) is proved elsewhere: tests/integration/test_readme_backfill.py runs the README's
+backfill command against a real Airflow metadata database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import psycopg2
+import pytest
+from cryptography.fernet import Fernet
+
+from seller_inbox import cli, clock, stages, warehouse
+from seller_inbox.airflow_glue import ALL_DONE, PIPELINE_STAGES, dag_id
+from seller_inbox_dev.demo.run import connection_env
+from tests.airflow_world import write_registry
+from tests.servers.smtp import SmtpServer
+
+UTC = timezone.utc
+STORE = "us-outdoor"
+SELLER = "A1DEMOUSOUTDOOR"
+MAILBOX_ENV = "AIRFLOW_CONN_MAILBOX_US_OUTDOOR"
+SPAPI_ENV = "AIRFLOW_CONN_SPAPI_US_OUTDOOR"
+KPI_COLS = None  # filled by _kpi_rows: every column of kpi.store_daily but computed_at
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """One store (us-outdoor: order-status questions answered in ``auto``) with 7 days of demo
+    mail in a Maildir, the simulator, an SMTP server; connections as AIRFLOW_CONN_* variables."""
+    from seller_inbox_dev.demo.mail import write_demo_mail
+    from seller_inbox_dev.sandbox.server import start as start_sim
+
+    base = tmp_path_factory.mktemp("runbook")
+    reg_path, stores = write_registry(base, (STORE,))
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    maildir = base / "maildir"
+    write_demo_mail(maildir, stores, midnight - timedelta(days=7), midnight, seed=42)
+    sim = start_sim(host="127.0.0.1", port=0, seed=42, time_scale=50.0)
+    smtp = SmtpServer().start()
+    env = connection_env(stores, sim.url, maildir, "postgresql://unused", smtp_port=smtp.port,
+                         crypto_key=Fernet.generate_key().decode())
+    spapi = json.loads(env[SPAPI_ENV])
+    spapi["extra"].update(rate_scale=50.0, backoff_base=0.01, backoff_cap=0.2)
+    env[SPAPI_ENV] = json.dumps(spapi)
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        mp.setenv("SELLER_INBOX_STORES", str(reg_path))
+        mp.delenv(clock.ENV, raising=False)
+        yield {"base": base, "store": stores[0], "midnight": midnight, "maildir": maildir, "sim": sim,
+               "smtp": smtp, "env": env, "mp": mp}
+    smtp.stop()
+    sim.stop()
+
+
+@pytest.fixture
+def wh(world, new_database, monkeypatch):
+    """A fresh, migrated warehouse for the test; the CLI's default (SELLER_INBOX_WAREHOUSE_URL)."""
+    url = new_database("si_runbook")
+    warehouse.migrate(url)
+    monkeypatch.setenv(warehouse.ENV_URL, url)
+    world["sim"].state.reset()
+    world["smtp"].messages.clear()
+    return url
+
+
+def day(world, k: int) -> datetime:
+    """The UTC day k days before today (its midnight)."""
+    return world["midnight"] - timedelta(days=k)
+
+
+def run_pipeline(world, dsn: str, start: datetime, run_type: str = "scheduled", *, store=None,
+                 cleared: dict | None = None) -> dict:
+    """One ``si_<store>_pipeline`` run of [start, start + 1 day): task states, and the task results.
+    ``cleared``: an earlier result of this run whose failed and upstream-failed tasks were cleared
+    (``airflow tasks clear --only-failed``): only those run again, the others keep their state."""
+    end = start + timedelta(days=1)
+    store = store or world["store"]
+    info = stages.RunInfo(dag_id=dag_id(store.id, "pipeline"), run_id=f"{run_type}__{start.isoformat()}",
+                          run_type=run_type)
+    states: dict[str, str] = {}
+    results: dict[str, object] = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(clock.ENV, end.isoformat())
+        for task, upstream in PIPELINE_STAGES:
+            if cleared and cleared["states"][task] == "success":
+                states[task], results[task] = "success", cleared["results"][task]
+                continue
+            if task not in ALL_DONE and any(states[u] != "success" for u in upstream):
+                states[task] = "upstream_failed"
+                continue
+            try:
+                results[task] = getattr(stages, task)(store, dsn, start, end, replace(info, task_id=task))
+                states[task] = "success"
+            except Exception as exc:  # noqa: BLE001 - a failed task, as Airflow records it
+                states[task], results[task] = "failed", exc
+    return {"states": states, "results": results}
+
+
+def deliver(world, dsn: str, now: datetime) -> dict:
+    """One ``si_<store>_deliver`` run's ``deliver`` task at ``now``."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(clock.ENV, now.isoformat())
+        return stages.deliver(world["store"], dsn, now, now, stages.RunInfo(run_type="scheduled"))
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    """A ``seller-inbox`` command as typed (in this process: same entry point, no start-up cost)."""
+    capsys.readouterr()
+    rc = cli.main(list(argv))
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def q(dsn: str, sql: str, args=()) -> list[tuple]:
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchall()
+
+
+def sent_journal(dsn: str) -> list[tuple]:
+    return q(dsn, "SELECT idempotency_key, status, sent_at FROM core.outbox WHERE status IN ('sending', 'sent') "
+                  "ORDER BY 1")
+
+
+def kpi_rows(dsn: str) -> list[tuple]:
+    cols = [c for c, in q(dsn, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'kpi' "
+                              "AND table_name = 'store_daily' AND column_name <> 'computed_at' ORDER BY ordinal_position")]
+    return q(dsn, f"SELECT {', '.join(cols)} FROM kpi.store_daily ORDER BY store_id, marketplace, day")
+
+
+# ---------------------------------------------------------------------------------- 1. mail outage
+def test_runbook_mail_outage(world, wh, capsys, monkeypatch):
+    d5, d4, d3, d2, d1 = (day(world, k) for k in (5, 4, 3, 2, 1))
+    first = run_pipeline(world, wh, d5)
+    assert set(first["states"].values()) == {"success"}, first
+    deliver(world, wh, d4)
+    sent_before = sent_journal(wh)
+    assert sent_before and len(world["smtp"].messages) == len(sent_before)  # order-status mail answered in auto
+
+    # the mailbox is unreachable (IMAP down) for two daily runs: the mail branch fails alone
+    monkeypatch.setenv(MAILBOX_ENV, json.dumps({"conn_type": "imap", "host": "127.0.0.1", "port": 1,
+                                                "login": "x", "password": "x", "extra": {"use_ssl": False}}))
+    for d in (d4, d3):
+        r = run_pipeline(world, wh, d)
+        s = r["states"]
+        assert s["ingest_mail"] == "failed" and s["classify"] == "upstream_failed" and s["act"] == "upstream_failed"
+        assert s["ingest_orders"] == "success" and s["kpi"] == "success"
+        assert r["results"]["kpi"]["inputs_missing"] == ["mail"]
+
+    # runbook: fix the mailbox; the next run reads from where the last complete read ended
+    monkeypatch.setenv(MAILBOX_ENV, world["env"][MAILBOX_ENV])
+    after = run_pipeline(world, wh, d2)
+    assert set(after["states"].values()) == {"success"}, after
+    assert after["results"]["ingest_mail"]["read_from"] == d4.isoformat()
+    (gap,) = q(wh, "SELECT payload FROM ops.alert_log WHERE alert_kind = 'ingest_gap' AND channel = 'log'")
+    assert gap[0]["filled"] is True
+    # nothing is left to backfill: the dry run lists no gap (an older one would be listed here)
+    rc, out, _ = run_cli(capsys, "backfill", "--store", STORE, "--since", f"{d5:%Y-%m-%d}", "--until",
+                         f"{d1:%Y-%m-%d}", "--dry-run")
+    assert rc == 0 and "no gaps recorded" in out, out
+
+    window = (d4, d1)
+    # re-fetched: the outage's mail is in; re-reading it (a backfill of those days) stores nothing twice
+    n = q(wh, "SELECT count(*) FROM core.message WHERE received_at >= %s AND received_at < %s", (d4, d2))[0][0]
+    assert n > 20
+    again = run_pipeline(world, wh, d4, run_type="backfill")
+    assert set(again["states"].values()) == {"success"}, again
+    assert again["results"]["ingest_mail"]["stored"] == 0 and again["results"]["ingest_mail"]["duplicates"] > 0
+    # recomputed: every buyer message classified; each KPI day of the outage counts its messages
+    assert q(wh, "SELECT count(*) FROM core.message WHERE direction = 'inbound' AND intent IS NULL "
+                 "AND received_at >= %s AND received_at < %s", window) == [(0,)]
+    per_day = q(wh, "SELECT day, buyer_messages FROM kpi.store_daily WHERE day >= %s AND day < %s ORDER BY day",
+                (d4.date(), d2.date()))
+    assert len(per_day) == 2 and all(n > 0 for _, n in per_day), per_day
+    # never re-sent: what went out stays sent as it was; the backfill queued nothing that sends by itself;
+    # each reply reached the buyer once
+    assert q(wh, "SELECT count(*) FROM core.outbox WHERE status IN ('queued', 'approved') AND mode = 'auto' "
+                 "AND status_reason LIKE 'backfill%%'") == [(0,)]
+    deliver(world, wh, d1)
+    sent_after = sent_journal(wh)
+    assert set(sent_before) <= set(sent_after)
+    assert len(world["smtp"].messages) == len(sent_after)
+    assert len({m["message"]["In-Reply-To"] for m in world["smtp"].messages}) == len(sent_after)
+
+
+# ---------------------------------------------------------------------------------- 2. SP-API outage
+def test_runbook_spapi_outage(world, wh, capsys):
+    d5, d4, d3, d2, d1 = (day(world, k) for k in (5, 4, 3, 2, 1))
+    assert set(run_pipeline(world, wh, d5)["states"].values()) == {"success"}
+    deliver(world, wh, d4)
+    sent_before = sent_journal(wh)
+    orders_on = "SELECT coalesce(sum(orders), 0) FROM kpi.store_daily WHERE day >= %s AND day < %s"
+
+    # Amazon answers 503 to every call of this seller for two daily runs: the SP-API branch fails alone
+    world["sim"].state.faults.add("error", SELLER, "*", status=503)
+    for d in (d4, d3):
+        r = run_pipeline(world, wh, d)
+        s = r["states"]
+        assert s["ingest_orders"] == "failed" and s["act"] == "upstream_failed", s
+        assert s["gate_alert"] == "success" and s["kpi"] == "success"  # mail read, classified, alerted
+        assert r["results"]["kpi"]["inputs_missing"] == ["orders"]
+    assert q(wh, orders_on, (d4.date(), d2.date())) == [(0,)]
+
+    # runbook: Amazon is back; the next run reads orders from where the last complete read ended
+    world["sim"].state.faults.clear()
+    after = run_pipeline(world, wh, d2)
+    assert set(after["states"].values()) == {"success"}, after
+    assert after["results"]["ingest_orders"]["read_from"] == d4.isoformat()
+    rc, out, _ = run_cli(capsys, "backfill", "--store", STORE, "--since", f"{d4:%Y-%m-%d}", "--until",
+                         f"{d2:%Y-%m-%d}", "--dry-run")
+    assert rc == 0 and "no gaps recorded" in out and "reprocess: failed" in out, out
+    # ... and the backfill of the failed runs (--reprocess failed) gives their messages to act
+    undecided = ("SELECT count(*) FROM core.message m WHERE m.kind = 'buyer_message' AND m.received_at >= %s "
+                 "AND m.received_at < %s AND NOT EXISTS (SELECT 1 FROM core.outbox o WHERE o.message_id = m.message_id)")
+    assert q(wh, undecided, (d4, d2))[0][0] > 0
+    for d in (d4, d3):
+        r = run_pipeline(world, wh, d, run_type="backfill")
+        assert set(r["states"].values()) == {"success"}, r
+        assert r["results"]["ingest_orders"]["orders"] >= 0
+    # recomputed: the orders are in and counted on their KPI days; act decided every message
+    assert q(wh, orders_on, (d4.date(), d2.date()))[0][0] > 0
+    assert q(wh, "SELECT count(*) FROM ops.ingest_gaps") == [(0,)]
+    decided = q(wh, "SELECT o.status, o.mode FROM core.outbox o JOIN core.message m ON m.message_id = o.message_id "
+                    "WHERE m.received_at >= %s AND m.received_at < %s", (d4, d2))
+    assert decided and not [x for x in decided if x[0] in ("queued", "approved")], decided  # none sends by itself
+    # never re-sent: the earlier sends stay as they were; nothing new leaves for the outage's messages
+    deliver(world, wh, d1)
+    assert [r for r in sent_journal(wh) if r[2] is not None and r[2] < d2] == sent_before
+    assert len(world["smtp"].messages) == len(sent_journal(wh))
+
+
+# ---------------------------------------------------------------------------------- 3. failed gate
+def test_runbook_failed_gate(world, wh, capsys, monkeypatch):
+    """A registry edit dropped the store's marketplace: every mail of the day is from a marketplace
+    the store "does not sell on", too many rows to set aside, so the ingest gate fails the mail branch."""
+    d3 = day(world, 3)
+    (world["base"] / "bad").mkdir(exist_ok=True)
+    bad_path, (bad,) = write_registry(world["base"] / "bad", (STORE,), marketplaces=[{"code": "CA"}])
+    monkeypatch.setenv("SELLER_INBOX_STORES", str(bad_path))
+    failed = run_pipeline(world, wh, d3, store=bad)
+    s = failed["states"]
+    assert s["gate_ingest_mail"] == "failed" and s["classify"] == "upstream_failed" and s["act"] == "upstream_failed"
+    assert "too many rows to set aside" in str(failed["results"]["gate_ingest_mail"])
+    assert q(wh, "SELECT count(*) FROM ops.alert_log WHERE alert_kind = 'gate_failed' AND channel = 'log'") == [(1,)]
+
+    # runbook: inspect what failed and on which rows
+    rc, out, _ = run_cli(capsys, "gates", "--store", STORE)
+    assert rc == 0 and "FAILED  ingest_mail" in out and "marketplace" in out and "failing rows" in out, out
+    # nothing was set aside (the batch's defect, not single rows): nothing to release afterwards
+    assert q(wh, "SELECT count(*) FROM ops.dq_quarantine") == [(0,)]
+    # fix the registry, check it, clear the failed tasks: the gate passes and the branch goes on
+    monkeypatch.setenv("SELLER_INBOX_STORES", str(world["base"] / "stores.yaml"))
+    rc, out, _ = run_cli(capsys, "stores", "validate")
+    assert rc == 0 and "us-outdoor [US]" in out, out
+    fixed = run_pipeline(world, wh, d3, cleared=failed)
+    assert set(fixed["states"].values()) == {"success"}, fixed["states"]
+    assert fixed["results"]["classify"]["classified"] > 0 and fixed["results"]["act"]["decisions"]
+    assert q(wh, "SELECT count(*) FROM core.message WHERE direction = 'inbound' AND intent IS NULL") == [(0,)]
+    rc, out, _ = run_cli(capsys, "gates", "--store", STORE, "--all")
+    assert rc == 0 and "passed  ingest_mail" in out and "FAILED" not in out, out  # the re-run's verdict replaced it
