@@ -30,8 +30,9 @@ ODR_LAG_DAYS = 14
 ODR_TARGET = 0.01  # Amazon's target: under 1 % (Seller Central help)
 # First-contact resolution: a thread answered by one seller reply and no buyer follow-up within this
 FCR_FOLLOW_UP = timedelta(days=7)
-# kpi.reconciliation flags a window when our ODR or A-to-z claim rate differs from Amazon's by
-# more than this (a quarter of the 1 % target; our ODR misses chargebacks and counts denied claims)
+# kpi.reconciliation flags a window our data covers when our ODR or A-to-z claim rate differs from
+# Amazon's by more than this (a quarter of the 1 % target; Amazon's chargebacks, which our ODR cannot
+# see, are allowed for apart; denied claims, which we still count, are not)
 RECONCILE_TOLERANCE = 0.0025
 RESPONSE_WINDOWS_DAYS = (7, 30, 90)  # the windows Seller Central shows response metrics over
 
