@@ -28,3 +28,19 @@ def test_warm_up_loads_everything_classification_loads_lazily():
     assert warm_up() >= 0.0
     assert model._model is not None and model._encoder is not None and model._encoder._backend is not None
     assert spell._state is not None and lang._identifier is not None
+
+
+def test_cached_token_stage_gives_usem3s_embeddings():
+    import numpy as np
+
+    enc = model.encoder()
+    assert model._stage is not None
+    rows = corpus.load(split=None)[::11]
+    sents = list(dict.fromkeys(s for r in rows for s in model.segments(r["body"])))[:400]
+    sents += ["Hi", "x" * 900, "注文番号：000-0000000-0000000。"]  # a sentence longer than a micro-batch
+    mine = model._stage.encode(sents)
+    theirs = np.asarray(enc.encode(sents), dtype=np.float32)
+    assert mine.shape == theirs.shape == (len(sents), 512)
+    assert np.allclose(mine, theirs, atol=1e-5)
+    # served from the cache the second time: the same rows
+    assert np.array_equal(model._stage.encode(sents[:50]), mine[:50])

