@@ -115,6 +115,7 @@ def seed_demo(url: str, days: int = 30, seed: int = 7) -> None:
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
         _seed_kpis(cur, random.Random(seed), date.today(), days)
+        _seed_odr(cur, random.Random(seed), date.today(), now)
         _seed_ops(cur, now)
         _seed_drafts(cur)
         _seed_open_messages(cur, now)
@@ -147,6 +148,54 @@ def _seed_kpis(cur, rnd: random.Random, today: date, days: int) -> None:
                 (store, mkt, day, msgs, needing, responded, responded - late, late, pending, avg, avg * 0.8,
                  round(late / responded, 4), high, wismo, round(wismo / msgs, 4), orders, claims,
                  round(claims / orders, 5)))
+
+
+# (store, marketplace, channel, orders in a 60-day window, defects per 1,000 orders)
+_ODR_GROUPS = [("us-outdoor", "US", "AFN", 6200, 4), ("us-outdoor", "US", "MFN", 1900, 7),
+               ("eu-home", "DE", "MFN", 4100, 6), ("eu-home", "FR", "MFN", 1900, 12),
+               ("jp-gadgets", "JP", "AFN", 3000, 3)]
+
+
+def _seed_odr(cur, rnd: random.Random, today: date, now: datetime) -> None:
+    """ODR windows for 45 days and the latest reconciliation per channel: one agreeing, one drifted
+    (eu-home FR: a claim notice never reached the mailbox), one not comparable yet (jp-gadgets,
+    whose desk started reading mail three weeks ago)."""
+    from seller_inbox import metrics
+
+    lag, span = metrics.ODR_LAG_DAYS, metrics.ODR_WINDOW_DAYS - 1
+    for store, mkt, channel, orders, per_mille in _ODR_GROUPS:
+        for i in range(45, -1, -1):
+            end = today - timedelta(days=lag + i)
+            n = orders + rnd.randint(-150, 150)
+            claims = max(0, round(n * per_mille / 2000) + rnd.randint(-1, 1))
+            negative = max(0, round(n * per_mille / 2000) + rnd.randint(-1, 2))
+            defective = claims + negative
+            cur.execute(
+                """INSERT INTO kpi.order_defect_rate (store_id, marketplace, fulfillment_channel, window_end,
+                       window_start, orders, a_to_z_claims, negative_feedback, defective_orders, order_defect_rate,
+                       a_to_z_claim_rate) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)""",
+                (store, mkt, channel, end, end - timedelta(days=span), n, claims, negative, defective,
+                 round(defective / n, 5), round(claims / n, 5)))
+        last = today - timedelta(days=lag)
+        n = orders
+        ours = round(n * per_mille / 1000)
+        theirs = ours + (6 if (store, mkt) == ("eu-home", "FR") else 0)  # 6 claims we never saw
+        comparable = store != "jp-gadgets"
+        claims_ours, claims_theirs = ours // 2, ours // 2 + (theirs - ours)
+        diff = round((ours - theirs) / n, 5)
+        cur.execute(
+            """INSERT INTO kpi.reconciliation (store_id, marketplace, fulfillment_channel, window_start, window_end,
+                   amazon_orders, amazon_a_to_z_claims, amazon_negative_feedback, amazon_chargebacks,
+                   amazon_defective_orders, amazon_order_defect_rate, amazon_a_to_z_claim_rate, our_orders,
+                   our_a_to_z_claims, our_negative_feedback, our_defective_orders, our_order_defect_rate,
+                   our_a_to_z_claim_rate, odr_difference, a_to_z_claim_rate_difference, tolerance, flagged,
+                   report_made_at, orders_read_since, mail_read_since, comparable)
+               VALUES (%s,%s,%s,%s,%s,%s,%s,%s,0,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)""",
+            (store, mkt, channel, last - timedelta(days=span), last, n, claims_theirs, ours - ours // 2, theirs,
+             round(theirs / n, 5), round(claims_theirs / n, 5), n, claims_ours, ours - ours // 2, ours,
+             round(ours / n, 5), round(claims_ours / n, 5), diff, round((claims_ours - claims_theirs) / n, 5),
+             metrics.RECONCILE_TOLERANCE, comparable and abs(diff) > metrics.RECONCILE_TOLERANCE, now,
+             now - timedelta(days=400), now - timedelta(days=21 if not comparable else 400), comparable))
 
 
 def _seed_ops(cur, now: datetime) -> None:

@@ -193,6 +193,14 @@ def _check_kpis(b, lang):
     assert set(rows) >= {"us-outdoor/US", "eu-home/DE", "eu-home/FR", "jp-gadgets/JP"}, rows
     assert _count(b, "div.kpi-group svg rect.bar") >= 4 * 30  # 30 demo days per group, drawn
     assert re.search(r"\d+\.\d\d %", _text(b, 'tr[data-store="us-outdoor"][data-marketplace="US"]'))
+    odr = b.js("[...document.querySelectorAll('table.kpi-odr tr[data-channel]')].map(r => r.dataset.store + '/' + "
+               "r.dataset.marketplace + '/' + r.dataset.channel)")
+    assert sorted(odr) == ["eu-home/DE/MFN", "eu-home/FR/MFN", "jp-gadgets/JP/AFN", "us-outdoor/US/AFN", "us-outdoor/US/MFN"]
+    # reconciliation: the seeded drift (eu-home FR) is marked, the young desk (jp-gadgets) is not comparable yet
+    assert b.js("[...document.querySelectorAll('table.kpi-recon tr.flagged')].map(r => r.dataset.store + '/' + "
+                "r.dataset.marketplace).join()") == "eu-home/FR"
+    assert b.js("[...document.querySelectorAll('table.kpi-recon tr.not-comparable')].map(r => r.dataset.store)"
+                ".join()") == "jp-gadgets"
 
 
 def _check_health(b, lang):
