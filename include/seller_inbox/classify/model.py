@@ -283,8 +283,21 @@ def embed(texts: list[str]):
 
 
 def clear_cache() -> None:
+    """Forget every sentence, word and token seen (the loaded weights stay): a cold start, for
+    benchmarks and tests."""
+    from seller_inbox.classify import spell
+
     with _cache_lock:
         _cache.clear()
+        if _model is not None:
+            _model.__dict__.pop("_seg_proba", None)
+    if _stage is not None:
+        with _stage.lock:
+            _stage.slot[:] = -1
+            _stage.used = 0
+    if _encoder is not None and isinstance(_encoder._model.sp, WordCachedTokenizer):
+        _encoder._model.sp._words.clear()
+    spell.clear_word_cache()
 
 
 _SEG_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")

@@ -55,6 +55,12 @@ def load_vocab(path: Path = VOCAB_FILE) -> dict[str, int]:
                            "(or run `seller-inbox classify train` in a checkout)") from None
 
 
+def clear_word_cache() -> None:
+    """Forget the repairs made so far (the vocabulary stays loaded)."""
+    _correct_lower.cache_clear()
+    _fixed.clear()
+
+
 def reset() -> None:
     """Forget the loaded vocabulary (after ``classify train`` rewrote it)."""
     global _state
