@@ -117,7 +117,11 @@ def _warehouse_restore(args) -> int:
         print(f"error: no backup file {args.file[:200]!r}", file=sys.stderr)
         return 1
     url = args.dsn or warehouse.dsn()
-    r = subprocess.run([_pg_tool("pg_restore", url), "--clean", "--if-exists", "--no-owner", "--single-transaction",
+    with closing(warehouse.connect(url)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_namespace WHERE nspname IN ('raw', 'core', 'kpi', 'ops')")
+        holds = cur.fetchone()[0] > 0
+    clean = ["--clean", "--if-exists"] if holds else []  # replace what is there; an empty database takes it as is
+    r = subprocess.run([_pg_tool("pg_restore", url), *clean, "--no-owner", "--single-transaction",
                         "--exit-on-error", "--dbname", url, args.file], capture_output=True, text=True, check=False)
     if r.returncode:
         print(f"error: pg_restore failed (nothing changed): {_first_line(r.stderr)}", file=sys.stderr)

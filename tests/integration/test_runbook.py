@@ -119,6 +119,38 @@ def deliver(world, dsn: str, now: datetime) -> dict:
         return stages.deliver(world["store"], dsn, now, now, stages.RunInfo(run_type="scheduled"))
 
 
+def run_auth(world, dsn: str, now: datetime | None = None) -> str:
+    """One ``si_<store>_auth`` run: its ``refresh_auth`` task, then the callback Airflow calls on
+    the outcome (incident opened and alerted, or resolved with a recovery notice). Returns the state."""
+    from types import SimpleNamespace
+
+    from seller_inbox import airflow_glue
+
+    store = world["store"]
+    did = dag_id(store.id, "auth")
+    ctx = {"dag": SimpleNamespace(dag_id=did), "ti": SimpleNamespace(task_id="refresh_auth"), "run_id": f"auth__{now}"}
+    try:
+        stages.refresh_auth(store, dsn, now, now, stages.RunInfo(dag_id=did, task_id="refresh_auth"))
+    except Exception as exc:  # noqa: BLE001 - a failed task, as Airflow records it
+        airflow_glue.on_task_failure({**ctx, "exception": exc})
+        return "failed"
+    airflow_glue.on_task_success(ctx)
+    return "success"
+
+
+def spapi_conn(world, **changes) -> str:
+    """The store's ``spapi`` connection (AIRFLOW_CONN_* JSON) with ``changes`` (password, extra keys)."""
+    c = json.loads(world["env"][SPAPI_ENV])
+    if "password" in changes:
+        c["password"] = changes.pop("password")
+    c["extra"].update(changes)
+    return json.dumps(c)
+
+
+def alerts(dsn: str, kind: str) -> int:
+    return q(dsn, "SELECT count(*) FROM ops.alert_log WHERE alert_kind = %s AND channel = 'log'", (kind,))[0][0]
+
+
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     """A ``seller-inbox`` command as typed (in this process: same entry point, no start-up cost)."""
     capsys.readouterr()
@@ -274,3 +306,180 @@ def test_runbook_failed_gate(world, wh, capsys, monkeypatch):
     assert q(wh, "SELECT count(*) FROM core.message WHERE direction = 'inbound' AND intent IS NULL") == [(0,)]
     rc, out, _ = run_cli(capsys, "gates", "--store", STORE, "--all")
     assert rc == 0 and "passed  ingest_mail" in out and "FAILED" not in out, out  # the re-run's verdict replaced it
+
+
+# ---------------------------------------------------------------------------------- 4. pause and resume
+def test_runbook_pause_and_resume(world, wh, capsys):
+    d5, d4, d2, d1 = (day(world, k) for k in (5, 4, 2, 1))
+    assert set(run_pipeline(world, wh, d5)["states"].values()) == {"success"}
+    queued = q(wh, "SELECT idempotency_key FROM core.outbox WHERE status = 'queued'")
+    assert queued  # auto replies waiting for the next deliver run
+
+    # pause: the kill switch first (read at send time, so it also holds runs already queued) ...
+    rc, out, _ = run_cli(capsys, "kill-switch", "on", "--store", STORE, "--by", "ops", "--reason", "paused")
+    assert rc == 0 and "ON: nothing leaves" in out
+    # ... then `airflow dags pause` stops new runs. A deliver run already queued sends nothing:
+    got = deliver(world, wh, d4)
+    assert got.get("sent", 0) == 0 and world["smtp"].messages == []
+    assert {s for s, in q(wh, "SELECT DISTINCT status FROM core.outbox WHERE idempotency_key = ANY(%s)",
+                          ([k for k, in queued],))} == {"held"}
+    # no pipeline run while paused (d4, d3): nothing is read
+    rc, out, _ = run_cli(capsys, "kill-switch", "status")
+    assert f"{STORE}" in out and "ON" in out and "by ops" in out, out
+
+    # resume: unpause (Airflow creates only the latest interval's run: catchup=False), switch off
+    rc, out, _ = run_cli(capsys, "kill-switch", "off", "--store", STORE, "--by", "ops")
+    assert rc == 0
+    r = run_pipeline(world, wh, d2)
+    assert set(r["states"].values()) == {"success"}, r["states"]
+    # what catches up: the paused days' mail and orders, read by this run
+    assert r["results"]["ingest_mail"]["read_from"] == d4.isoformat()
+    assert r["results"]["ingest_orders"]["read_from"] == d4.isoformat()
+    assert q(wh, "SELECT count(*) FROM ops.ingest_gaps") == [(0,)]
+    assert q(wh, "SELECT count(*) FROM core.message WHERE direction = 'inbound' AND intent IS NULL") == [(0,)]
+    assert q(wh, "SELECT count(*) FROM core.message WHERE received_at >= %s AND received_at < %s", (d4, d2))[0][0] > 20
+    # what is sent after: only replies still fresh; the held and caught-up ones to older mail expire
+    deliver(world, wh, d1)
+    max_age = timedelta(hours=world["store"].max_reply_age_hours)
+    sent = q(wh, "SELECT m.received_at FROM core.outbox o JOIN core.message m ON m.message_id = o.message_id "
+                 "WHERE o.status = 'sent'")
+    assert len(world["smtp"].messages) == len(sent)
+    assert all(d1 - t <= max_age for t, in sent), sent
+    assert {s for s, in q(wh, "SELECT DISTINCT status FROM core.outbox WHERE idempotency_key = ANY(%s)",
+                          ([k for k, in queued],))} == {"expired"}
+
+
+# ---------------------------------------------------------------------------------- 5. re-authorize
+def test_runbook_reauthorize(world, wh, capsys, monkeypatch):
+    d4, d3, d2 = day(world, 4), day(world, 3), day(world, 2)
+    assert set(run_pipeline(world, wh, d4)["states"].values()) == {"success"}
+    # the seller revoked the app (or the 365-day authorization ran out): the auth DAG fails, alerts once
+    world["sim"].state.revoke(SELLER)
+    assert run_auth(world, wh) == "failed"
+    assert alerts(wh, "auth_revoked") == 1
+    assert q(wh, "SELECT count(*) FROM ops.incident WHERE resolved_at IS NULL") == [(1,)]
+    r = run_pipeline(world, wh, d3)
+    assert r["states"]["preflight"] == "failed" and r["states"]["act"] == "upstream_failed"
+    assert r["states"]["gate_alert"] == "success" and r["states"]["kpi"] == "success"  # mail goes on
+    rc, _, err = run_cli(capsys, "auth", "check", "--store", STORE)
+    assert rc == 1 and ("revoked" in err.lower() or "invalid_grant" in err), err
+
+    # runbook: the seller authorizes the app again in Seller Central; the new refresh token and the
+    # authorization date go into the store's spapi connection (extra.refresh_token, extra.authorized_at)
+    world["sim"].state.restore(SELLER)
+    today = datetime.now(UTC).date().isoformat()
+    monkeypatch.setenv(SPAPI_ENV, spapi_conn(world, authorized_at=today))
+    rc, out, err = run_cli(capsys, "auth", "check", "--store", STORE)
+    assert rc == 0 and f"ok: store {STORE}" in out and "auth_recovered" in out, out + err
+    (status, due), = q(wh, "SELECT status, reauth_due_on FROM ops.store_auth WHERE store_id = %s", (STORE,))
+    assert status == "ok" and (due - datetime.now(UTC).date()).days == 365
+    # the auth DAG's next run (or `airflow dags trigger si_<store>_auth`) succeeds: the incident closes
+    assert run_auth(world, wh) == "success"
+    assert q(wh, "SELECT count(*) FROM ops.incident WHERE resolved_at IS NULL") == [(0,)]
+    assert alerts(wh, "auth_revoked") == 1 and alerts(wh, "auth_recovered") == 1
+    # and the next pipeline run is whole again: the orders of the revoked day are read too
+    r = run_pipeline(world, wh, d2)
+    assert set(r["states"].values()) == {"success"}, r["states"]
+    assert r["results"]["ingest_orders"]["read_from"] == d3.isoformat()
+
+
+# ---------------------------------------------------------------------------------- 6. rotate the client secret
+def test_runbook_rotate_client_secret(world, wh, capsys, monkeypatch):
+    d3, d2 = day(world, 3), day(world, 2)
+    old_date = (datetime.now(UTC) - timedelta(days=170)).date().isoformat()
+    monkeypatch.setenv(SPAPI_ENV, spapi_conn(world, client_secret_created_at=old_date))
+    rc, out, _ = run_cli(capsys, "auth", "check", "--store", STORE)
+    assert rc == 0 and "secret_rotation" in out, out  # 10 days left: alerted ahead, once
+    assert alerts(wh, "secret_rotation") == 1
+    assert set(run_pipeline(world, wh, d3)["states"].values()) == {"success"}
+
+    # runbook: a new secret in the developer console; once Amazon refuses the old one ...
+    sim_config = world["sim"].state.config
+    monkeypatch.setattr(sim_config, "client_secret", "sandbox-secret-2")
+    rc, _, err = run_cli(capsys, "auth", "check", "--store", STORE)
+    assert rc == 1 and "client" in err.lower(), err
+    # ... update the connection: password = the new secret, extra.client_secret_created_at = today
+    today = datetime.now(UTC).date().isoformat()
+    monkeypatch.setenv(SPAPI_ENV, spapi_conn(world, password="sandbox-secret-2", client_secret_created_at=today))
+    rc, out, err = run_cli(capsys, "auth", "check", "--store", STORE)
+    assert rc == 0 and "secret_rotation" not in out, out + err
+    (status, age), = q(wh, "SELECT status, client_secret_age_days FROM ops.store_auth WHERE store_id = %s", (STORE,))
+    assert (status, age) == ("ok", 0)
+    assert run_auth(world, wh) == "success" and alerts(wh, "secret_rotation") == 1  # no new rotation alert
+    # no store goes quiet: the next run reads mail and orders as before
+    r = run_pipeline(world, wh, d2)
+    assert set(r["states"].values()) == {"success"}, r["states"]
+    assert r["results"]["ingest_orders"]["orders"] > 0
+
+
+# ---------------------------------------------------------------------------------- 7. restore and re-derive
+CORE_MESSAGE = "SELECT * FROM core.message ORDER BY store_id, message_id"
+CORE_THREAD = "SELECT * FROM core.thread ORDER BY thread_id"
+
+
+def _rows(dsn: str, sql: str, drop: tuple[str, ...] = ()) -> list[dict]:
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        cols = [d[0] for d in cur.description]
+        return [{c: v for c, v in zip(cols, r) if c not in drop} for r in cur.fetchall()]
+
+
+def _table_counts(dsn: str) -> dict[str, int]:
+    tables = [f"{s}.{t}" for s, t in q(dsn, "SELECT table_schema, table_name FROM information_schema.tables WHERE "
+                                            "table_schema IN ('raw', 'core', 'kpi', 'ops') AND table_type = 'BASE TABLE'")]
+    return {t: q(dsn, f"SELECT count(*) FROM {t}")[0][0] for t in sorted(tables)}
+
+
+def test_runbook_restore_and_rederive(world, wh, capsys, monkeypatch, new_database, tmp_path):
+    d4, d3, d2 = day(world, 4), day(world, 3), day(world, 2)
+    # Amazon as it stood at the end of the last run (an order's later updates are not in raw either)
+    monkeypatch.setattr(world["sim"].state.config, "as_of", d2)
+    for d in (d4, d3):
+        assert set(run_pipeline(world, wh, d)["states"].values()) == {"success"}
+    kpi_sql = {t: f"SELECT * FROM kpi.{t} ORDER BY 1, 2, 3, 4" for t in ("store_daily", "order_defect_rate")}
+    piped = {t: _rows(wh, sql, drop=("computed_at",)) for t, sql in kpi_sql.items()}
+    assert any(r["buyer_messages"] for r in piped["store_daily"])
+    messages = _rows(wh, CORE_MESSAGE, drop=("classified_at",))
+    threads = _rows(wh, CORE_THREAD)
+
+    # backup, then restore into an empty database (a new server after losing the old one)
+    backup = tmp_path / "warehouse.dump"
+    rc, out, err = run_cli(capsys, "warehouse", "backup", "--file", str(backup))
+    assert rc == 0 and backup.stat().st_size > 0, out + err
+    restored = new_database("si_runbook_restored")
+    rc, out, err = run_cli(capsys, "warehouse", "restore", "--file", str(backup), "--dsn", restored)
+    assert rc == 0 and "migrations applied after it: none" in out, out + err
+    assert _table_counts(restored) == _table_counts(wh)
+    assert _rows(restored, kpi_sql["store_daily"]) == _rows(wh, kpi_sql["store_daily"])  # computed_at too
+    # restoring again over a warehouse that has rows replaces them, it does not add to them
+    rc, out, err = run_cli(capsys, "warehouse", "restore", "--file", str(backup), "--dsn", restored)
+    assert rc == 0 and _table_counts(restored) == _table_counts(wh), out + err
+
+    # the KPI rows of that raw: a rederive of the intact warehouse (its messages are all there)
+    monkeypatch.setenv(clock.ENV, d2.isoformat())  # the last run's clock: pending counts as it saw them
+    since, until = f"{d4:%Y-%m-%d}", f"{d2:%Y-%m-%d}"
+    rc, out, _ = run_cli(capsys, "warehouse", "rederive", "--store", STORE, "--since", since, "--until", until)
+    assert rc == 0 and "0 messages put back, 0 classified" in out, out
+    assert _rows(wh, CORE_MESSAGE, drop=("classified_at",)) == messages
+    kpis = {t: _rows(wh, sql, drop=("computed_at",)) for t, sql in kpi_sql.items()}
+    # the pipeline's own rows for the days its runs read are those rows (older purchase days can
+    # differ: see docs/runbook.md, "What rederive recomputes")
+    first_day = d4.astimezone(world["store"].marketplaces[0].zone).date()
+    assert [r for r in kpis["store_daily"] if r["day"] >= first_day] == [
+        r for r in piped["store_daily"] if r["day"] >= first_day]
+
+    # core and kpi of the store lost (or not trusted): re-derive them from raw
+    with psycopg2.connect(restored) as conn, conn.cursor() as cur:
+        for t in ("kpi.store_daily", "kpi.order_defect_rate", "kpi.reconciliation", "core.message", "core.thread"):
+            cur.execute(f"DELETE FROM {t} WHERE store_id = %s", (STORE,))
+    rc, out, err = run_cli(capsys, "warehouse", "rederive", "--store", STORE, "--since", since, "--until", until,
+                           "--dsn", restored)
+    assert rc == 0 and f"{len(messages)} messages put back" in out, out + err
+    assert _rows(restored, CORE_MESSAGE, drop=("classified_at",)) == messages
+    assert _rows(restored, CORE_THREAD) == threads
+    for t, sql in kpi_sql.items():  # the same KPI rows, value for value (only computed_at is new)
+        assert _rows(restored, sql, drop=("computed_at",)) == kpis[t], t
+    # a second rederive changes nothing
+    rc, out, _ = run_cli(capsys, "warehouse", "rederive", "--store", STORE, "--since", since, "--until", until,
+                         "--dsn", restored)
+    assert rc == 0 and "0 messages put back, 0 classified" in out and "(0 rows changed)" in out, out
