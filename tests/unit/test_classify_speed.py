@@ -44,3 +44,18 @@ def test_cached_token_stage_gives_usem3s_embeddings():
     assert np.allclose(mine, theirs, atol=1e-5)
     # served from the cache the second time: the same rows
     assert np.array_equal(model._stage.encode(sents[:50]), mine[:50])
+
+
+def test_language_memo_keys_on_what_decides_the_answer():
+    lang._memo.clear()
+    kanji = "返品希望"  # kanji-only: ja on amazon.co.jp, zh elsewhere
+    assert lang.detect_language(kanji, "JP")[0] == "ja"
+    assert lang.detect_language(kanji, "US")[0] == "zh"
+    assert lang.detect_language("ok", "DE")[0] == "de" and lang.detect_language("ok", "FR")[0] == "fr"
+    assert lang.detect_language("ok", None, "it")[0] == "it" and lang.detect_language("ok", None, "es")[0] == "es"
+    text = "Where is my parcel? It should have arrived last week, order 111-1234567-1234567."
+    first = lang.detect_language(text, "US")
+    assert lang.detect_language(text.replace("111-1234567-1234567", "222-7654321-7654321"), "US") == first
+    assert len(lang._memo) == 7  # the order id is not part of the key
+    lang._memo.clear()
+    assert lang.detect_language(text, "US") == first

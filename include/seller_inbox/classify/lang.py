@@ -109,6 +109,25 @@ def detect_language(text: str, marketplace: str | None = None, hint: str | None 
     """
     fallback = marketplace_language(marketplace, hint if hint in SERVED else "en")
     text = clean_for_language(text)
+    if len(text) > MEMO_MAX_CHARS:
+        return _detect(text, marketplace, fallback)
+    key = (text, fallback, marketplace_language(marketplace, ""))
+    got = _memo.get(key)
+    if got is None:
+        got = _detect(text, marketplace, fallback)
+        if len(_memo) >= MEMO_SIZE:
+            _memo.clear()
+        _memo[key] = got
+    return got
+
+
+# texts seen before (auto-replies and notices repeat word for word once ids and links are gone)
+MEMO_SIZE = 10_000
+MEMO_MAX_CHARS = 600
+_memo: dict[tuple[str, str, str], tuple[str, float, str]] = {}
+
+
+def _detect(text: str, marketplace: str | None, fallback: str) -> tuple[str, float, str]:
     if _KANA.search(text):
         return "ja", 1.0, "kana"
     n_letters, han = _letter_counts(text)

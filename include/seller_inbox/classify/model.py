@@ -285,8 +285,9 @@ def embed(texts: list[str]):
 def clear_cache() -> None:
     """Forget every sentence, word and token seen (the loaded weights stay): a cold start, for
     benchmarks and tests."""
-    from seller_inbox.classify import spell
+    from seller_inbox.classify import lang, spell
 
+    lang._memo.clear()
     with _cache_lock:
         _cache.clear()
         if _model is not None:
