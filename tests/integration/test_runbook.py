@@ -483,3 +483,20 @@ def test_runbook_restore_and_rederive(world, wh, capsys, monkeypatch, new_databa
     rc, out, _ = run_cli(capsys, "warehouse", "rederive", "--store", STORE, "--since", since, "--until", until,
                          "--dsn", restored)
     assert rc == 0 and "0 messages put back, 0 classified" in out and "(0 rows changed)" in out, out
+
+
+def test_the_readme_names_a_test_beside_every_runbook_step():
+    """README.md's Runbook table: one row per section of docs/runbook.md, each naming a test of this module."""
+    import re
+
+    from seller_inbox.paths import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Runbook", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| .+? \| \[§(\d)\]\(docs/runbook\.md#([a-z0-9-]+)\) \| `(test_runbook_\w+)` \|$", table, re.M)
+    sections = re.findall(r"^## (\d)\. (.+)$", (REPO_ROOT / "docs" / "runbook.md").read_text(encoding="utf-8"), re.M)
+    assert [n for n, _, _ in rows] == [n for n, _ in sections] == [str(i) for i in range(1, 8)]
+    for (n, anchor, test), (_, title) in zip(rows, sections):
+        assert anchor == re.sub(r"[^a-z0-9 -]", "", f"{n}. {title}".lower()).replace(" ", "-"), (anchor, title)
+        assert callable(globals().get(test)), f"README names {test}, which is not in {__name__}"
+    assert {t for *_, t in rows} == {k for k in globals() if k.startswith("test_runbook_")}
