@@ -190,6 +190,60 @@ def _pg_tool(name: str, url: str) -> str:
     raise SystemExit(f"error: {name} not found; install postgresql-client")
 
 
+def _stores_pause(args) -> int:
+    """``stores pause|resume --store S --by NAME``: the store's kill switch and its DAGs in Airflow.
+
+    Pause: the kill switch first (read at send time, so a deliver task already on a worker sends
+    nothing), then ``airflow dags pause`` of exactly the store's DAGs (no new runs: nothing is
+    read). Resume: ``airflow dags unpause``, then the switch off (docs/runbook.md, section 4)."""
+    import re
+
+    from seller_inbox import backfill, warehouse
+    from seller_inbox.airflow_glue import KINDS, dag_id
+    from seller_inbox.delivery import controls
+
+    reg = _load(None)
+    if reg is None:
+        return 1
+    if args.store not in {s.id for s in reg.stores}:
+        print(f"error: unknown store {args.store[:80]!r} (known: {', '.join(s.id for s in reg.stores)})", file=sys.stderr)
+        return 1
+    if not (args.by or "").strip():
+        print(f"error: stores {args.action}: say who with --by NAME (the kill switch is audited)", file=sys.stderr)
+        return 1
+    pausing = args.action == "pause"
+    dsn = args.dsn or warehouse.dsn()
+    pattern = f"^{re.escape(dag_id(args.store, ''))}({'|'.join(KINDS)})$"
+
+    def airflow() -> bool:
+        r = backfill.airflow_cli(["dags", "pause" if pausing else "unpause", "--treat-dag-id-as-regex", "--yes",
+                                  pattern])
+        if r.returncode:
+            print(f"error: store {args.store}: `airflow dags {'pause' if pausing else 'unpause'}` failed: "
+                  f"{_first_line(r.stderr or r.stdout)}", file=sys.stderr)
+        return r.returncode == 0
+
+    reason = (args.reason or "").strip() or ("paused" if pausing else None)
+    if pausing:
+        controls.set_kill_switch(dsn, args.store, True, args.by.strip(), reason)
+        print(f"kill switch {args.store}: ON (nothing leaves)")
+        if not airflow():
+            print("the kill switch stays on; pause the DAGs by hand", file=sys.stderr)
+            return 1
+        print(f"paused: {', '.join(dag_id(args.store, k) for k in KINDS)}")
+        return 0
+    if not airflow():
+        print("the kill switch stays on until the DAGs are unpaused", file=sys.stderr)
+        return 1
+    print(f"unpaused: {', '.join(dag_id(args.store, k) for k in KINDS)} (the next run reads what the pause left unread)")
+    controls.set_kill_switch(dsn, args.store, False, args.by.strip(), reason)
+    print(f"kill switch {args.store}: off")
+    in_registry = reg.store(args.store).kill_switch or reg.defaults.global_kill_switch
+    if in_registry:
+        print("note: the registry still sets a kill switch for this store; only editing it turns that one off")
+    return 0
+
+
 def _gates(args) -> int:
     """``gates --store S [--all]``: the store's gate runs that failed (``--all``: every one), newest
     first, with the expectations that failed and a sample of failing row keys (``ops.gate_run``)."""
@@ -230,6 +284,24 @@ def _gates(args) -> int:
     return 0
 
 
+def _airflow_connections(*conn_ids: str) -> None:
+    """Connections kept in Airflow's metadata database, for this process: Airflow 3 gives code
+    outside a task only environment variables and secrets backends, so each connection not already
+    in the environment is read as ``airflow connections get`` reads it and put into
+    ``AIRFLOW_CONN_<ID>`` of this process only. One that cannot be read is left to the error that
+    names it later."""
+    for cid in conn_ids:
+        name = f"AIRFLOW_CONN_{cid.upper()}"
+        if os.environ.get(name):
+            continue
+        try:
+            from airflow.models.connection import Connection
+
+            os.environ[name] = Connection.get_connection_from_secrets(cid).as_json()
+        except Exception:  # noqa: BLE001 - not defined there either: the check says which connection
+            continue
+
+
 def _auth_check(args) -> int:
     """``auth check --store S``: what the store's token-refresh task does, now, from a shell:
     refresh the LWA token with the connection as it is, prove it with one Orders call, record
@@ -245,6 +317,8 @@ def _auth_check(args) -> int:
         print(f"error: unknown store {args.store[:80]!r} (known: {', '.join(s.id for s in reg.stores)})", file=sys.stderr)
         return 1
     store = reg.store(args.store)
+    _airflow_connections(store.connections.spapi,
+                         *(() if args.dsn or os.environ.get(warehouse.ENV_URL) else (warehouse.WAREHOUSE_CONN_ID,)))
     try:
         row = check_store_auth(store, args.dsn or warehouse.dsn())
     except SpApiError as err:
@@ -451,6 +525,14 @@ def build_parser() -> argparse.ArgumentParser:
     ls = ss.add_parser("list", help="show the stores")
     ls.add_argument("path", nargs="?")
     ls.set_defaults(func=_stores_list)
+    for action, text in (("pause", "kill switch on, then pause the store's DAGs in Airflow: nothing read or sent"),
+                         ("resume", "unpause the store's DAGs, then kill switch off; the next run catches up")):
+        pz = ss.add_parser(action, help=text)
+        pz.add_argument("--store", required=True)
+        pz.add_argument("--by", required=True, help="who (recorded with the kill switch)")
+        pz.add_argument("--reason")
+        pz.add_argument("--dsn", help="warehouse URL (default: the project's warehouse)")
+        pz.set_defaults(func=_stores_pause)
 
     w = sub.add_parser("warehouse", help="the analysts' PostgreSQL")
     w.add_argument("action", choices=["url", "psql", "migrate", "stop", "backup", "restore", "rederive"],

@@ -8,16 +8,21 @@ What stands in for Airflow: ``run_pipeline`` calls the stages of ``airflow_glue.
 in order with the DAG's trigger rules (a failed task's downstream is ``upstream_failed``;
 ``kpi`` runs whatever its branches did), ``RunInfo.run_type`` set as Airflow sets it
 (``scheduled`` or ``backfill``) and the clock pinned at the end of the interval, as a punctual
-scheduler's run sees it. Airflow's own part of a step (``airflow backfill create``, ``airflow
-dags pause``) is proved elsewhere: tests/integration/test_readme_backfill.py runs the README's
-backfill command against a real Airflow metadata database.
+scheduler's run sees it. Where a step acts on Airflow itself (pausing a store's DAGs, a
+connection kept in Airflow's database) the command runs as typed, in a subprocess, against a real
+Airflow metadata database (``airflow_home``); the README's backfill command is run the same way by
+tests/integration/test_readme_backfill.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import psycopg2
@@ -25,7 +30,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from seller_inbox import cli, clock, stages, warehouse
-from seller_inbox.airflow_glue import ALL_DONE, PIPELINE_STAGES, dag_id
+from seller_inbox.airflow_glue import ALL_DONE, KINDS, PIPELINE_STAGES, dag_id
 from seller_inbox_dev.demo.run import connection_env
 from tests.airflow_world import write_registry
 from tests.servers.smtp import SmtpServer
@@ -66,6 +71,40 @@ def world(tmp_path_factory):
                "smtp": smtp, "env": env, "mp": mp}
     smtp.stop()
     sim.stop()
+
+
+VENV_BIN = str(Path(sys.executable).parent)
+
+
+@pytest.fixture(scope="module")
+def airflow_home(world, tmp_path_factory):
+    """Airflow's metadata database (SQLite, the demo's settings) with the DAGs of us-outdoor and
+    eu-home serialized, as the DAG processor leaves them; ``shell(url)``: a user's shell on it."""
+    from seller_inbox_dev.demo.run import airflow_env
+
+    base = tmp_path_factory.mktemp("runbook_airflow")
+    reg_path, _ = write_registry(base, (STORE, "eu-home"))
+    plain = {k: v for k, v in os.environ.items()
+             if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW__", "_AIRFLOW", "SELLER_INBOX")) and k != "AIRFLOW_HOME"}
+    env = {**plain, **airflow_env(base), "SELLER_INBOX_STORES": str(reg_path), "SELLER_INBOX_HOME": str(base),
+           "SELLER_INBOX_SALT": os.environ["SELLER_INBOX_SALT"]}
+    env["PATH"] = VENV_BIN + os.pathsep + env.get("PATH", "")
+    for args in (["db", "migrate"], ["dags", "reserialize"]):
+        subprocess.run([os.path.join(VENV_BIN, "airflow"), *args], env=env, check=True, capture_output=True, timeout=300)
+
+    def shell(url: str) -> dict:
+        return {**env, warehouse.ENV_URL: url}
+
+    return {"shell": shell, "db": base / "airflow" / "airflow.db"}
+
+
+def typed(env: dict, command: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+def paused(airflow_home) -> dict[str, bool]:
+    with sqlite3.connect(airflow_home["db"]) as meta:
+        return {d: bool(p) for d, p in meta.execute("SELECT dag_id, is_paused FROM dag WHERE dag_id LIKE 'si_%'")}
 
 
 @pytest.fixture
@@ -309,27 +348,35 @@ def test_runbook_failed_gate(world, wh, capsys, monkeypatch):
 
 
 # ---------------------------------------------------------------------------------- 4. pause and resume
-def test_runbook_pause_and_resume(world, wh, capsys):
+def test_runbook_pause_and_resume(world, wh, capsys, airflow_home):
     d5, d4, d2, d1 = (day(world, k) for k in (5, 4, 2, 1))
     assert set(run_pipeline(world, wh, d5)["states"].values()) == {"success"}
     queued = q(wh, "SELECT idempotency_key FROM core.outbox WHERE status = 'queued'")
     assert queued  # auto replies waiting for the next deliver run
+    shell = airflow_home["shell"](wh)
+    assert not any(paused(airflow_home).values())
 
-    # pause: the kill switch first (read at send time, so it also holds runs already queued) ...
-    rc, out, _ = run_cli(capsys, "kill-switch", "on", "--store", STORE, "--by", "ops", "--reason", "paused")
-    assert rc == 0 and "ON: nothing leaves" in out
-    # ... then `airflow dags pause` stops new runs. A deliver run already queued sends nothing:
+    # pause: the kill switch on, then exactly the store's six DAGs paused in Airflow
+    r = typed(shell, ["seller-inbox", "stores", "pause", "--store", STORE, "--by", "ops", "--reason", "dispute"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    state = paused(airflow_home)
+    assert {d for d, p in state.items() if p} == {dag_id(STORE, k) for k in KINDS}
+    assert any(d.startswith("si_eu-home_") for d in state)  # the other store's DAGs stay as they were
+    # a deliver task already on a worker when the DAGs were paused sends nothing:
     got = deliver(world, wh, d4)
     assert got.get("sent", 0) == 0 and world["smtp"].messages == []
     assert {s for s, in q(wh, "SELECT DISTINCT status FROM core.outbox WHERE idempotency_key = ANY(%s)",
                           ([k for k, in queued],))} == {"held"}
     # no pipeline run while paused (d4, d3): nothing is read
     rc, out, _ = run_cli(capsys, "kill-switch", "status")
-    assert f"{STORE}" in out and "ON" in out and "by ops" in out, out
+    assert f"{STORE}" in out and "ON" in out and "by ops" in out and "dispute" in out, out
 
-    # resume: unpause (Airflow creates only the latest interval's run: catchup=False), switch off
-    rc, out, _ = run_cli(capsys, "kill-switch", "off", "--store", STORE, "--by", "ops")
-    assert rc == 0
+    # resume: DAGs unpaused (Airflow then starts only the latest interval's run: catchup=False), switch off
+    r = typed(shell, ["seller-inbox", "stores", "resume", "--store", STORE, "--by", "ops"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not any(paused(airflow_home).values())
+    rc, out, _ = run_cli(capsys, "kill-switch", "status")
+    assert f"{STORE}" in out and "ON" not in out.split(STORE, 1)[1].splitlines()[0], out
     r = run_pipeline(world, wh, d2)
     assert set(r["states"].values()) == {"success"}, r["states"]
     # what catches up: the paused days' mail and orders, read by this run
@@ -350,7 +397,7 @@ def test_runbook_pause_and_resume(world, wh, capsys):
 
 
 # ---------------------------------------------------------------------------------- 5. re-authorize
-def test_runbook_reauthorize(world, wh, capsys, monkeypatch):
+def test_runbook_reauthorize(world, wh, capsys, monkeypatch, airflow_home):
     d4, d3, d2 = day(world, 4), day(world, 3), day(world, 2)
     assert set(run_pipeline(world, wh, d4)["states"].values()) == {"success"}
     # the seller revoked the app (or the 365-day authorization ran out): the auth DAG fails, alerts once
@@ -368,9 +415,15 @@ def test_runbook_reauthorize(world, wh, capsys, monkeypatch):
     # authorization date go into the store's spapi connection (extra.refresh_token, extra.authorized_at)
     world["sim"].state.restore(SELLER)
     today = datetime.now(UTC).date().isoformat()
-    monkeypatch.setenv(SPAPI_ENV, spapi_conn(world, authorized_at=today))
-    rc, out, err = run_cli(capsys, "auth", "check", "--store", STORE)
-    assert rc == 0 and f"ok: store {STORE}" in out and "auth_recovered" in out, out + err
+    new_conn = spapi_conn(world, authorized_at=today)
+    # here: kept in Airflow's metadata database (Admin → Connections), checked from a plain shell
+    shell = airflow_home["shell"](wh)
+    r = typed(shell, ["airflow", "connections", "add", "spapi_us_outdoor", "--conn-json", new_conn])
+    assert r.returncode == 0, r.stderr
+    r = typed(shell, ["seller-inbox", "auth", "check", "--store", STORE])
+    out = r.stdout
+    assert r.returncode == 0 and f"ok: store {STORE}" in out and "auth_recovered" in out, out + r.stderr
+    monkeypatch.setenv(SPAPI_ENV, new_conn)  # what the tasks of this test's runs read
     (status, due), = q(wh, "SELECT status, reauth_due_on FROM ops.store_auth WHERE store_id = %s", (STORE,))
     assert status == "ok" and (due - datetime.now(UTC).date()).days == 365
     # the auth DAG's next run (or `airflow dags trigger si_<store>_auth`) succeeds: the incident closes
