@@ -59,3 +59,21 @@ def test_language_memo_keys_on_what_decides_the_answer():
     assert len(lang._memo) == 7  # the order id is not part of the key
     lang._memo.clear()
     assert lang.detect_language(text, "US") == first
+
+
+def test_token_stage_starts_over_when_full():
+    import numpy as np
+
+    class Small(model.TokenStage):
+        CAPACITY = 24
+
+    enc = model.encoder()
+    stage = Small(enc._model)
+    sents = ["Where is my parcel?", "Ich möchte die Bestellung stornieren, bitte.", "注文した商品がまだ届きません。",
+             "The lamp arrived broken and I want a refund, otherwise I will open an A-to-z claim."] * 3
+    used = []
+    for chunk in (sents[:1], sents[1:2], sents[2:3], sents[3:4], sents):  # fills, starts over, then one batch > 24
+        assert np.allclose(stage.encode(chunk), np.asarray(enc.encode(chunk), dtype=np.float32), atol=1e-5)
+        used.append(stage.used)
+        assert 0 <= stage.used <= Small.CAPACITY
+    assert used != sorted(used)  # it did start over
