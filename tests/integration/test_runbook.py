@@ -536,6 +536,35 @@ def test_runbook_restore_and_rederive(world, wh, capsys, monkeypatch, new_databa
     rc, out, _ = run_cli(capsys, "warehouse", "rederive", "--store", STORE, "--since", since, "--until", until,
                          "--dsn", restored)
     assert rc == 0 and "0 messages put back, 0 classified" in out and "(0 rows changed)" in out, out
+    # a message a gate set aside (ops.dq_quarantine, not released) stays out, as the gate left it
+    aside = messages[0]["message_id"]
+    with psycopg2.connect(restored) as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM core.message WHERE store_id = %s", (STORE,))
+        cur.execute("INSERT INTO ops.dq_quarantine (store_id, stage, batch, row_key, expectation, interval_start, "
+                    "interval_end) VALUES (%s, 'ingest_mail', 'messages', %s, 'test', %s, %s)", (STORE, aside, d4, d2))
+    rc, out, _ = run_cli(capsys, "warehouse", "rederive", "--store", STORE, "--since", since, "--until", until,
+                         "--dsn", restored)
+    assert rc == 0 and f"{len(messages) - 1} messages put back" in out, out
+    assert q(restored, "SELECT count(*) FROM core.message WHERE message_id = %s", (aside,)) == [(0,)]
+
+
+def test_the_runbook_commands_say_what_is_wrong(world, wh, capsys, tmp_path):
+    """One line naming the store, file or option, exit 1; nothing done."""
+    for argv, needle in (
+            (["gates", "--store", "nope"], "unknown store 'nope'"),
+            (["auth", "check", "--store", "nope"], "unknown store 'nope'"),
+            (["stores", "pause", "--store", "nope", "--by", "ops"], "unknown store 'nope'"),
+            (["warehouse", "rederive", "--store", "nope", "--since", "2026-11-01"], "unknown store 'nope'"),
+            (["warehouse", "rederive", "--store", STORE], "needs --since"),
+            (["warehouse", "rederive", "--store", STORE, "--since", "2026-11-08", "--until", "2026-11-01"],
+             "must be after --since"),
+            (["warehouse", "rederive", "--store", STORE, "--since", "last week"], "not a date"),
+            (["warehouse", "backup"], "needs --file"),
+            (["warehouse", "restore", "--file", str(tmp_path / "missing.dump")], "no backup file"),
+            (["warehouse", "restore", "--file", __file__], "pg_restore failed (nothing changed)")):
+        rc, out, err = run_cli(capsys, *argv)
+        assert rc == 1 and needle in err and len(err.strip().splitlines()) == 1, (argv, out, err)
+    assert q(wh, "SELECT count(*) FROM ops.delivery_control") == [(0,)]
 
 
 def test_the_readme_names_a_test_beside_every_runbook_step():
