@@ -1,7 +1,7 @@
 """How many stores one Airflow scheduler handles: DAG parse and the scheduling loop, 1,000 and 5,000 stores.
 
-    .venv/bin/python benchmarks/bench_scheduler.py [--stores 1000 5000] [--seconds 180]
-                                                   [--kinds-at 5000=pipeline] [--tuned]
+    .venv/bin/python benchmarks/bench_scheduler.py [--stores 1000 5000] [--seconds 120]
+        [--kinds-at 5000=pipeline] [--settings defaults tuned] [--settings-at 5000=tuned]
 
 For each registry size (a generated registry, ``seller_inbox.registry_gen``; six DAG kinds per
 store, one DAG file per kind in ``dags/``):
@@ -11,8 +11,9 @@ store, one DAG file per kind in ``dags/``):
     Each DAG file is parsed in a process of its own, as the DAG processor does, with Airflow's
     ``BundleDagBag`` (the parse time printed is Airflow's own per-file figure, to compare with
     ``[core] dagbag_import_timeout``, 30 s; the benchmark raises the timeout so that a file over
-    it is still measured), then written with ``sync_bag_to_db`` (what ``airflow dags reserialize``
-    and the DAG processor call): serialized DAGs, DAG versions, ``dag`` rows with their next run.
+    it is still measured); the files of the kinds scheduled are then written with
+    ``sync_bag_to_db`` (what ``airflow dags reserialize`` and the DAG processor call): serialized
+    DAGs, DAG versions, ``dag`` rows with their next run.
 
 (b) The scheduling loop. Every DAG unpaused, then Airflow's real ``SchedulerJobRunner`` runs for
     ``--seconds`` of wall time with an executor that runs nothing: each task it is handed is
@@ -23,19 +24,24 @@ store, one DAG file per kind in ``dags/``):
     within pools and concurrency limits, process the executor's events, finish runs. At the
     start every cron DAG is due at once (the top of the hour: pipeline, auth, performance,
     deliver and reminders of every store); then the 5-minute schedules (deliver, reminders)
-    come due again in real time. ``urgent`` DAGs run only on mail (asset events) and get none.
+    come due again in real time. ``urgent`` DAGs run only on mail (asset events) and get none;
+    asset events are not emitted (the act task's outlet does not trigger deliver runs here).
     Printed: loop duration p50/p95/max, DAG runs created and task instances queued per minute,
-    the scheduler's peak memory, and the demand of a day computed from the same timetables
-    (runs and task instances per minute a day of every store's schedules needs).
+    the scheduler's memory, and the demand of a day computed from the same timetables (runs and
+    task instances per minute a day of every store's schedules needs).
 
-Defaults are Airflow's (``max_dagruns_to_create_per_loop`` 10, ``max_tis_per_query`` 16,
-``parallelism`` 32); ``--tuned`` runs the loop again with the settings docs/operations.md
-recommends for many stores. The run takes about 15–20 min on a 2-core machine.
+Settings: ``defaults`` are Airflow's (``max_dagruns_to_create_per_loop`` 10,
+``max_dagruns_per_loop_to_schedule`` 20, ``max_tis_per_query`` 16, ``parallelism`` 32,
+``default_pool`` 128 slots); ``tuned`` are those docs/operations.md recommends for many stores.
+The default run (what ``make bench`` does, 20–25 min on a busy 2-core machine): 1,000 stores,
+every kind, both settings; 5,000 stores, every file parsed, only the pipelines written and
+scheduled (writing all 30,000 DAGs would take about 25 min here), tuned settings.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -51,12 +57,15 @@ DB = "si_bench_sched"
 ADMIN = os.environ.get("SELLER_INBOX_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 KINDS = ("pipeline", "urgent", "auth", "deliver", "performance", "reminders")
 # the settings docs/operations.md ("Many stores") recommends for one scheduler with many stores
+# (a first try with 200 runs created and 200 examined per loop made 13 s loops and fewer task
+# instances queued per minute than the defaults, 2026-11-30)
 TUNED = {
-    "AIRFLOW__SCHEDULER__MAX_DAGRUNS_TO_CREATE_PER_LOOP": "200",
-    "AIRFLOW__SCHEDULER__MAX_DAGRUNS_PER_LOOP_TO_SCHEDULE": "200",
-    "AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY": "512",
+    "AIRFLOW__SCHEDULER__MAX_DAGRUNS_TO_CREATE_PER_LOOP": "50",
+    "AIRFLOW__SCHEDULER__MAX_DAGRUNS_PER_LOOP_TO_SCHEDULE": "100",
+    "AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY": "256",
     "AIRFLOW__CORE__PARALLELISM": "512",
 }
+POOL = {"defaults": 128, "tuned": 512}  # default_pool's slots ([core] default_pool_task_slot_count: 128)
 
 
 # --------------------------------------------------------------------------- the executor
@@ -220,6 +229,7 @@ def day_demand(registry) -> tuple[int, int]:
 
     from seller_inbox import airflow_glue as g
 
+    @functools.cache
     def per_day(cron: str) -> int:
         return sum(1 for _ in _ticks(croniter, cron))
 
@@ -253,9 +263,9 @@ def parse_and_serialize(env: dict, kinds: tuple[str, ...]) -> list[dict]:
         res = _result(r.stdout + r.stderr)
         out.append(res)
         flag = "  OVER Airflow's 30 s import timeout" if res["parse"] > 30 else ""
-        sync = f"{res['sync']:.1f} s" if res["sync"] is not None else "not written"
+        sync = f"written to the metadata DB in {res['sync']:.1f} s" if res["sync"] is not None else "parsed only"
         print(f"  si_{kind}.py: parse {res['parse']:.1f} s ({res['dags']} DAGs, {res['tasks']} tasks), "
-              f"written to the metadata DB in {sync}, peak {res['rss_mb']:.0f} MB{flag}"
+              f"{sync}, peak {res['rss_mb']:.0f} MB{flag}"
               + (f"  ERRORS {res['errors']}" if res["errors"] else ""), flush=True)
     return out
 
@@ -263,12 +273,13 @@ def parse_and_serialize(env: dict, kinds: tuple[str, ...]) -> list[dict]:
 NEXT = "next_dagrun, next_dagrun_data_interval_start, next_dagrun_data_interval_end, next_dagrun_create_after"
 
 
-def simulate(env: dict, seconds: float, label: str) -> dict:
+def simulate(env: dict, seconds: float, label: str, pool: int) -> dict:
     """One run of the scheduler from the state the DAG files' serialization left (no runs yet;
     each DAG's next run as computed then), every DAG unpaused."""
     _sql(f"CREATE TABLE IF NOT EXISTS bench_next AS SELECT dag_id, {NEXT} FROM dag")
     _sql("DELETE FROM task_instance; DELETE FROM dag_run; UPDATE dag SET is_paused = false, exceeds_max_non_backfill = false; "
          f"UPDATE dag d SET ({NEXT}) = (SELECT {NEXT} FROM bench_next b WHERE b.dag_id = d.dag_id)")
+    _sql(f"UPDATE slot_pool SET slots = {pool} WHERE pool = 'default_pool'")
     due0, = _sql("SELECT count(*) FROM dag WHERE NOT is_paused AND next_dagrun_create_after <= now()")[0]
     r = subprocess.run([sys.executable, "-c", SCHED, str(seconds)], env=env, capture_output=True, text=True,
                        timeout=seconds + 900)
@@ -298,7 +309,7 @@ def simulate(env: dict, seconds: float, label: str) -> dict:
     return res
 
 
-def one_size(n: int, kinds: tuple[str, ...], seconds: float, tuned: bool) -> None:
+def one_size(n: int, kinds: tuple[str, ...], seconds: float, settings: list[str]) -> None:
     from seller_inbox.config import load_registry
     from seller_inbox.registry_gen import write_registry
 
@@ -328,17 +339,24 @@ def one_size(n: int, kinds: tuple[str, ...], seconds: float, tuned: bool) -> Non
                   f"({runs / 1440:.0f}/min), {tis:,} task instances ({tis / 1440:.0f}/min)"
                   + ("" if scale == 1 else f"; the kinds measured here: {_kinds_demand(registry, kinds)}"),
                   flush=True)
-            simulate(env, seconds, "Airflow's defaults")
-            if tuned:
+            if "defaults" in settings:
+                simulate(env, seconds, "Airflow's defaults", POOL["defaults"])
+            if "tuned" in settings:
                 simulate({**env, **TUNED}, seconds, "tuned (" + ", ".join(
-                    f"{k.split('__')[-1].lower()}={v}" for k, v in TUNED.items()) + ")")
+                    f"{k.split('__')[-1].lower()}={v}" for k, v in TUNED.items()) + f", default_pool {POOL['tuned']})",
+                    POOL["tuned"])
         finally:
             _admin(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
 
 
-def _kinds_demand(registry, kinds) -> str:
+@functools.cache
+def _per_day(cron: str) -> int:
     from croniter import croniter
 
+    return sum(1 for _ in _ticks(croniter, cron))
+
+
+def _kinds_demand(registry, kinds) -> str:
     from seller_inbox import airflow_glue as g
 
     runs = tis = 0
@@ -347,7 +365,7 @@ def _kinds_demand(registry, kinds) -> str:
                  "performance": g.PERFORMANCE_CRON, "reminders": g.REMINDERS_CRON}
         for kind in kinds:
             if kind in crons:
-                k = sum(1 for _ in _ticks(croniter, crons[kind]))
+                k = _per_day(crons[kind])
                 runs += k
                 tis += k * len(g.STAGES[kind])
     return f"{runs / 1440:.0f} runs/min, {tis / 1440:.0f} task instances/min"
@@ -359,14 +377,18 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=120, help="wall time of each scheduling-loop run")
     ap.add_argument("--kinds-at", action="append", default=[],
                     help="N=kind,kind: at N stores serialize and schedule only these kinds (every file is still parsed)")
-    ap.add_argument("--tuned", action="store_true", help="also run the loop with the recommended settings")
+    ap.add_argument("--settings", nargs="+", choices=["defaults", "tuned"], default=["defaults", "tuned"],
+                    help="scheduler settings to run the loop with: Airflow's defaults, the recommended ones")
+    ap.add_argument("--settings-at", action="append", default=[], help="N=tuned: other settings at N stores")
     args = ap.parse_args()
-    only = {int(k): tuple(v.split(",")) for k, v in (a.split("=") for a in args.kinds_at)}
+    # the documented run (docs/operations.md): at 5,000 stores only the pipelines, recommended settings
+    only = {int(k): tuple(v.split(",")) for k, v in (a.split("=") for a in args.kinds_at or ["5000=pipeline"])}
+    at = {int(k): v.split(",") for k, v in (a.split("=") for a in args.settings_at or ["5000=tuned"])}
     print(f"bench_scheduler: Airflow scheduler with {', '.join(f'{n:,}' for n in args.stores)} stores "
           f"({time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, load average "
           f"{os.getloadavg()[0]:.1f}, {os.cpu_count()} cores)", flush=True)
     for n in args.stores:
-        one_size(n, only.get(n, KINDS), args.seconds, args.tuned)
+        one_size(n, only.get(n, KINDS), args.seconds, at.get(n, args.settings))
 
 
 if __name__ == "__main__":
