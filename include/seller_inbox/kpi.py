@@ -5,7 +5,8 @@ The columns are the declarations of ``seller_inbox.metrics`` (one home per metri
 turns them into one statement per table. A run recomputes every local day that overlaps
 [start - 2 days, end) — late marks for a day settle 24 h after it — and every earlier day its
 window changed: the purchase day of orders updated, claimed or rated in the window (defects are
-dated by the order, as Amazon dates them), the receipt day of messages answered in it or in the
+dated by the order, as Amazon dates them) and of orders loaded since the last run whatever
+their update date (the act stage's getOrder), the receipt day of messages answered in it or in the
 first-contact follow-up window before it. kpi.order_defect_rate gets the ODR windows ending
 ``metrics.ODR_LAG_DAYS`` before each of those days. Rows are rewritten only when a value changed, so reruns and backfills converge on
 the same rows without churn. Definitions follow Amazon's Seller Central metrics (docs/data-dictionary.md): 24-hour clock
@@ -177,7 +178,8 @@ _RECONCILE = _reconciliation_sql()
 
 
 # the earliest moment whose KPI day this interval's data can change: orders updated in the
-# window count on their purchase day, and so do orders an Amazon notice or a feedback named in it
+# window count on their purchase day (orders loaded whatever their update date: ``_LOADED``), and
+# so do orders an Amazon notice or a feedback named in it
 # (defects are dated by the order; any notice or rating, a cheap superset of the defects, read by
 # index rather than through kpi.order_defects); replies sent in the window, or up to the
 # first-contact follow-up window before it, on their message's day
@@ -200,6 +202,25 @@ SELECT least(
 """
 MAX_LOOKBACK = timedelta(days=400)
 
+# Orders loaded or changed since the last KPI run of the store's marketplace (raw.orders.loaded_at,
+# whoever wrote them: an orders window, or the act stage's getOrder for an order a buyer names,
+# whose LastUpdateDate may lie weeks before any interval): their purchase days are recomputed
+# too, and ops.kpi_orders_seen moves to the latest loaded_at seen. LOADED_SLACK: a writer whose
+# transaction began before that moment but committed after this run read is still seen next time
+# (loaded_at is its transaction's start); its orders are merely recomputed once more.
+LOADED_SLACK = timedelta(hours=1)
+_LOADED = """
+SELECT min(purchase_date), max(purchase_date), max(loaded_at) FROM raw.orders
+ WHERE store_id = %(store)s AND marketplace = %(mp)s
+   AND loaded_at > coalesce((SELECT loaded_until - %(slack)s FROM ops.kpi_orders_seen
+                              WHERE store_id = %(store)s AND marketplace = %(mp)s), '-infinity')
+"""
+_SEEN = """
+INSERT INTO ops.kpi_orders_seen AS s (store_id, marketplace, loaded_until) VALUES (%(store)s, %(mp)s, %(until)s)
+ON CONFLICT (store_id, marketplace) DO UPDATE SET loaded_until = EXCLUDED.loaded_until
+WHERE s.loaded_until < EXCLUDED.loaded_until
+"""
+
 
 def compute_store_daily(store: StoreConfig, dsn: str, start: datetime, end: datetime,
                         now: datetime | None = None) -> dict:
@@ -219,12 +240,18 @@ def compute_store_daily(store: StoreConfig, dsn: str, start: datetime, end: date
                 p = {"store": store.id, "mp": m.code, "start": start, "end": end, "fcr": metrics.FCR_FOLLOW_UP}
                 cur.execute(_EARLIEST, p)
                 earliest = cur.fetchone()[0]
+                cur.execute(_LOADED, {**p, "slack": LOADED_SLACK})
+                loaded_first, loaded_last, loaded_until = cur.fetchone()
+                if loaded_first is not None:
+                    earliest = loaded_first if earliest is None else min(earliest, loaded_first)
                 since = start - SETTLE
                 if earliest is not None:
                     since = max(min(since, earliest), start - MAX_LOOKBACK)
                 today = now.astimezone(tz).date()
                 d0 = since.astimezone(tz).date()
                 d1 = (end - timedelta(microseconds=1)).astimezone(tz).date()
+                if loaded_last is not None:  # a backfill's run may see orders bought after its interval
+                    d1 = max(d1, min(loaded_last.astimezone(tz).date(), today))
                 p.update(tz=tz.key, d0=d0, d1=d1, response_window=RESPONSE_WINDOW, now=now, today=today, primary=i == 0)
                 cur.execute(_SQL, p)
                 changed += cur.rowcount
@@ -232,6 +259,8 @@ def compute_store_daily(store: StoreConfig, dsn: str, start: datetime, end: date
                 if d0 <= today:
                     cur.execute(_ODR, {**p, "e0": d0 - lag, "e1": min(d1, today) - lag})
                     odr_changed += cur.rowcount
+                if loaded_until is not None:
+                    cur.execute(_SEEN, {**p, "until": loaded_until})
             cur.execute(_RECONCILE, {"store": store.id, "tol": metrics.RECONCILE_TOLERANCE,
                                      "since": (now - MAX_LOOKBACK).date()})
             reconciled = cur.rowcount
