@@ -302,6 +302,19 @@ def _airflow_connections(*conn_ids: str) -> None:
             continue
 
 
+def airflow_connections_for(stores, kinds: tuple[str, ...], dsn: str | None = None) -> None:
+    """Before a command reads a store's connections outside a task: the ``kinds`` (``spapi``,
+    ``mailbox``, ``smtp``) of each of ``stores`` and, unless the warehouse URL is given (``dsn``,
+    or SELLER_INBOX_WAREHOUSE_URL), the warehouse's, from Airflow's metadata database when the
+    environment does not have them (``_airflow_connections``). Every such command calls this."""
+    from seller_inbox import warehouse
+
+    ids = [getattr(s.connections, k) for s in stores for k in kinds]
+    if not dsn and not os.environ.get(warehouse.ENV_URL):
+        ids.append(warehouse.WAREHOUSE_CONN_ID)
+    _airflow_connections(*dict.fromkeys(ids))
+
+
 def _auth_check(args) -> int:
     """``auth check --store S``: what the store's token-refresh task does, now, from a shell:
     refresh the LWA token with the connection as it is, prove it with one Orders call, record
@@ -317,8 +330,7 @@ def _auth_check(args) -> int:
         print(f"error: unknown store {args.store[:80]!r} (known: {', '.join(s.id for s in reg.stores)})", file=sys.stderr)
         return 1
     store = reg.store(args.store)
-    _airflow_connections(store.connections.spapi,
-                         *(() if args.dsn or os.environ.get(warehouse.ENV_URL) else (warehouse.WAREHOUSE_CONN_ID,)))
+    airflow_connections_for([store], ("spapi",), args.dsn)
     try:
         row = check_store_auth(store, args.dsn or warehouse.dsn())
     except SpApiError as err:
@@ -406,6 +418,8 @@ def _quarantine(args) -> int:
         print(f"error: unknown store {store_id!r} (stores: {', '.join(s.id for s in reg.stores)}; "
               "see `seller-inbox stores list`)", file=sys.stderr)
         return 1
+    retrying = [reg.store(store_id)] if store_id else reg.enabled_stores
+    airflow_connections_for(retrying if args.action == "retry" else [], ("mailbox",), args.dsn)
     dsn = args.dsn or warehouse.dsn()
     console = Console()
     rc = 0
@@ -435,9 +449,8 @@ def _quarantine(args) -> int:
             if args.refs and not store_id:
                 print("error: quarantine retry REF... needs --store STORE", file=sys.stderr)
                 return 1
-            stores = [reg.store(store_id)] if store_id else reg.enabled_stores
             results = []
-            for s in stores:
+            for s in retrying:
                 if store_id:
                     results += [(s.id, r) for r in q.retry_store(s, dsn, args.refs or None)]
                     continue

@@ -51,15 +51,18 @@ def _day(s: str):
 
 
 def _ingest(args) -> int:
+    from seller_inbox.cli import airflow_connections_for
     from seller_inbox.config import get_store
     from seller_inbox.mail.ingest import ingest_mailbox
 
+    store = get_store(args.store)
+    airflow_connections_for([store], ("mailbox",), args.dsn)   # kept in Airflow's metadata database
     dsn = args.dsn
     if not dsn:
         from seller_inbox.warehouse import dsn as wdsn
 
         dsn = wdsn()
-    counts = ingest_mailbox(get_store(args.store), dsn, _day(args.start), _day(args.end))
+    counts = ingest_mailbox(store, dsn, _day(args.start), _day(args.end))
     print(json.dumps(counts))
     return 0
 
