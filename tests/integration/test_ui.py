@@ -264,6 +264,11 @@ def test_kpis_page_in_both_languages_with_numbers_and_charts(db, lead):
                            window_start, orders, a_to_z_claims, negative_feedback, defective_orders, order_defect_rate,
                            a_to_z_claim_rate) VALUES ('us-outdoor', 'US', 'MFN', %s, %s, 200, 1, 2, 3, 0.015, 0.005)""",
                     (today - timedelta(days=14), today - timedelta(days=73)))
+        # the day before's window in both channels: the ODR chart's point for yesterday (Amazon's lag)
+        for ch, orders, defective in (("MFN", 150, 2), ("AFN", 50, 1)):
+            cur.execute("""INSERT INTO kpi.order_defect_rate (store_id, marketplace, fulfillment_channel, window_end,
+                               window_start, orders, defective_orders) VALUES ('us-outdoor', 'US', %s, %s, %s, %s, %s)""",
+                        (ch, today - timedelta(days=15), today - timedelta(days=74), orders, defective))
         cur.execute("""INSERT INTO kpi.reconciliation (store_id, marketplace, fulfillment_channel, window_start, window_end,
                            our_orders, our_a_to_z_claims, our_negative_feedback, our_defective_orders, our_order_defect_rate,
                            our_a_to_z_claim_rate, amazon_order_defect_rate, amazon_a_to_z_claim_rate, odr_difference,
@@ -324,13 +329,17 @@ def test_kpis_page_in_both_languages_with_numbers_and_charts(db, lead):
     # one bar / point per day with a row; the 30-day charts show the 10 days there are
     card = re.search(r'<div class="card kpi-group" data-store="us-outdoor" data-marketplace="US">(.*?)</div>', en.text, re.S).group(1)
     svgs = re.findall(r"<svg .*?</svg>", card, re.S)
-    assert len(svgs) == 3
+    assert len(svgs) == 4
     msgs_bars = re.findall(r'<rect class="bar"[^>]*data-day="([\d-]+)" data-value="(\d+)"', svgs[0])
     assert len(msgs_bars) == 10
     assert dict(msgs_bars)[(today - timedelta(days=3)).isoformat()] == "13"
     late_pts = re.findall(r'<circle class="point"[^>]*data-day="([\d-]+)" data-value="(\d+)"', svgs[1])
     assert len(late_pts) == 10 and dict(late_pts)[(today - timedelta(days=5)).isoformat()] == "2"
     assert len(re.findall(r'<rect class="bar"', svgs[2])) == 10
+    # the ODR Amazon shows on each day (the window ending 14 days before, channels together) against 1 %
+    assert re.findall(r'<circle class="point"[^>]*data-day="([\d-]+)" data-value="([\d.]+)"', svgs[3]) == [
+        ((today - timedelta(days=1)).isoformat(), "1.5")]  # (2 + 1) / (150 + 50)
+    assert re.search(r'<line class="target"[^>]*data-value="1"', svgs[3])
 
     # the 7-day charts: exactly 7 bars, the last 7 days of data
     wk = lead.get(PREFIX + "/kpis?lang=en&days=7&store=us-outdoor")

@@ -192,6 +192,8 @@ def _check_kpis(b, lang):
                 ".map(r => r.dataset.store + '/' + r.dataset.marketplace)")
     assert set(rows) >= {"us-outdoor/US", "eu-home/DE", "eu-home/FR", "jp-gadgets/JP"}, rows
     assert _count(b, "div.kpi-group svg rect.bar") >= 4 * 30  # 30 demo days per group, drawn
+    assert _count(b, "div.kpi-group svg.c-purple line.target") == 4  # each group's ODR against Amazon's 1 %
+    assert _count(b, "div.kpi-group svg.c-purple circle.point") >= 4 * 29
     assert re.search(r"\d+\.\d\d %", _text(b, 'tr[data-store="us-outdoor"][data-marketplace="US"]'))
     odr = b.js("[...document.querySelectorAll('table.kpi-odr tr[data-channel]')].map(r => r.dataset.store + '/' + "
                "r.dataset.marketplace + '/' + r.dataset.channel)")

@@ -35,7 +35,7 @@ def _nice_max(v: float, integer: bool = False) -> float:
 
 
 def _fmt(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else f"{v:.1f}"
+    return str(int(v)) if float(v).is_integer() else f"{v:.2f}".rstrip("0")
 
 
 def _frame(title: str, points: Sequence[Point], ymax: float, css: str) -> tuple[list[str], float, float]:
@@ -85,12 +85,18 @@ def bar_chart(title: str, points: Sequence[Point], *, css: str = "c-blue") -> st
     return "".join(out)
 
 
-def line_chart(title: str, points: Sequence[Point], *, css: str = "c-red") -> str:
-    """One point per day with a value, joined by a line (gaps where a day has none)."""
+def line_chart(title: str, points: Sequence[Point], *, css: str = "c-red", target: float | None = None) -> str:
+    """One point per day with a value, joined by a line (gaps where a day has none); ``target``
+    adds a dashed horizontal line at that value (e.g. Amazon's 1 % ODR target)."""
     vals = [float(v) for _, v in points if v is not None]
-    ymax = _nice_max(max(vals, default=0), all(v.is_integer() for v in vals))
+    top = max(vals + ([target * 1.5] if target is not None else []), default=0)
+    ymax = _nice_max(top, target is None and all(v.is_integer() for v in vals))
     out, slot, plot_h = _frame(title, points, ymax, css)
     base = PAD_T + plot_h
+    if target is not None:
+        y = base - plot_h * target / ymax
+        out.append(f'<line class="target" x1="{PAD_L}" y1="{y:.1f}" x2="{WIDTH - PAD_R}" y2="{y:.1f}" '
+                   f'data-value="{_fmt(target)}"><title>{_fmt(target)}</title></line>')
     segs: list[list[str]] = [[]]
     marks = []
     for i, (d, v) in enumerate(points):
@@ -123,4 +129,6 @@ svg.chart .line{fill:none;stroke-width:1.6}
 svg.c-red .line{stroke:#dc2626} svg.c-red .point{fill:#dc2626}
 svg.c-orange .line{stroke:#f59e0b} svg.c-orange .point{fill:#f59e0b}
 svg.c-blue .line{stroke:#3b82f6} svg.c-blue .point{fill:#3b82f6}
+svg.c-purple .line{stroke:#7c3aed} svg.c-purple .point{fill:#7c3aed}
+svg.chart .target{stroke:#dc2626;stroke-width:1.2;stroke-dasharray:4 3}
 """

@@ -42,6 +42,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "needing_response": ("Needing response", "需回复"),
     "late_responses": ("Late responses", "超时回复"),
     "a_to_z_claims": ("A-to-z claims", "A-to-z 索赔"),
+    "odr_chart": ("Order Defect Rate %, target {target} %", "订单缺陷率 %，目标 {target}%"),
     "a_to_z_claim_rate_60d": ("A-to-z claim rate (60 days)", "A-to-z 索赔率（60 天）"),
     "orders_60d": ("Orders (60 days)", "订单（60 天）"),
     "high_risk": ("High risk", "高风险"),

@@ -84,6 +84,7 @@ def kpi_overview(conn, store: str | None, chart_days: int) -> dict:
         FROM kpi.claims_60d WHERE (%(store)s::text IS NULL OR store_id = %(store)s)""", p)
     end = _read(conn, "SELECT max(day) AS d FROM kpi.store_daily WHERE (%(store)s::text IS NULL OR store_id = %(store)s)", p)[0]["d"]
     daily: list[dict] = []
+    odr_daily: list[dict] = []
     start = None
     if end is not None:
         start = end - timedelta(days=chart_days - 1)
@@ -93,6 +94,14 @@ def kpi_overview(conn, store: str | None, chart_days: int) -> dict:
             FROM kpi.store_daily
             WHERE (%(store)s::text IS NULL OR store_id = %(store)s) AND day BETWEEN %(start)s AND %(end)s
             ORDER BY store_id, marketplace, day""", {**p, "start": start, "end": end})
+        # the ODR Amazon shows on a day: the window ending ODR_LAG_DAYS before it, channels together
+        odr_daily = _read(conn, f"""
+            SELECT store_id, marketplace, window_end + {metrics.ODR_LAG_DAYS} AS day,
+                   round(100 * sum(defective_orders)::numeric / nullif(sum(orders), 0), 3) AS odr_percent
+            FROM kpi.order_defect_rate
+            WHERE (%(store)s::text IS NULL OR store_id = %(store)s)
+              AND window_end BETWEEN %(start)s::date - {metrics.ODR_LAG_DAYS} AND %(end)s::date - {metrics.ODR_LAG_DAYS}
+            GROUP BY store_id, marketplace, window_end""", {**p, "start": start, "end": end})
     open_high = _read(conn, """
         SELECT store_id, marketplace, count(*) AS n FROM core.open_messages
         WHERE risk = 'high' AND (%(store)s::text IS NULL OR store_id = %(store)s)
@@ -115,7 +124,7 @@ def kpi_overview(conn, store: str | None, chart_days: int) -> dict:
     def g(store_id: str, mkt: str) -> dict:
         return groups.setdefault((store_id, mkt), {
             "store_id": store_id, "marketplace": mkt, "windows": {}, "claims": None, "period": None, "odr": [], "recon": [],
-            "high_risk_period": 0, "high_risk_open": 0, "series": {}})
+            "high_risk_period": 0, "high_risk_open": 0, "series": {}, "odr_series": {}})
 
     for r in period:
         g(r["store_id"], r["marketplace"])["period"] = r
@@ -132,6 +141,8 @@ def kpi_overview(conn, store: str | None, chart_days: int) -> dict:
         e = g(d["store_id"], d["marketplace"])
         e["series"][d["day"]] = d
         e["high_risk_period"] += d["high_risk_messages"] or 0
+    for d in odr_daily:
+        g(d["store_id"], d["marketplace"])["odr_series"][d["day"]] = d["odr_percent"]
     for o in open_high:
         g(o["store_id"], o["marketplace"] or "-")["high_risk_open"] = o["n"]
     days = [start + timedelta(days=i) for i in range(chart_days)] if start else []

@@ -23,7 +23,14 @@ def _kpi_charts(group: dict, lang: str) -> list[Markup]:
         Markup(charts.bar_chart(i18n.t("buyer_messages", lang), pts("buyer_messages"), css="c-blue")),
         Markup(charts.line_chart(i18n.t("late_responses", lang), pts("late_responses"), css="c-orange")),
         Markup(charts.bar_chart(i18n.t("a_to_z_claims", lang), pts("a_to_z_claims"), css="c-red")),
+        Markup(charts.line_chart(i18n.t("odr_chart", lang, target=_fmt_pct(metrics.ODR_TARGET)),
+                                 [(d, group["odr_series"].get(d)) for d in days], css="c-purple",
+                                 target=metrics.ODR_TARGET * 100)),
     ]
+
+
+def _fmt_pct(x: float) -> str:
+    return f"{x * 100:g}"
 
 
 @router.get("/", name="index")
