@@ -31,6 +31,33 @@ def _load(path):
         return None
 
 
+def _load_with_store(path, store_id: str):
+    """The registry holding ``store_id``, or None after printing a one-line error."""
+    reg = _load(path)
+    if reg is not None and store_id not in {s.id for s in reg.stores}:
+        print(f"error: unknown store {store_id[:80]!r} (known: {', '.join(s.id for s in reg.stores)})", file=sys.stderr)
+        return None
+    return reg
+
+
+def _span(args) -> tuple | None:
+    """(since, until): [--since, --until or now), or None after printing a one-line error."""
+    from datetime import datetime, timezone
+
+    from seller_inbox import backfill
+
+    try:
+        since = backfill.parse_when(args.since)
+        until = backfill.parse_when(args.until) if args.until else datetime.now(timezone.utc)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return None
+    if until <= since:
+        print(f"error: --until ({until:%Y-%m-%d %H:%M}) must be after --since ({since:%Y-%m-%d %H:%M})", file=sys.stderr)
+        return None
+    return since, until
+
+
 def _stores_validate(args) -> int:
     from seller_inbox.config import registry_path
 
@@ -133,29 +160,18 @@ def _warehouse_restore(args) -> int:
 
 def _warehouse_rederive(args) -> int:
     """``warehouse rederive --store S --since D [--until D2]``: core and kpi of the window from raw."""
-    from datetime import datetime, timezone
-
-    from seller_inbox import backfill, warehouse
+    from seller_inbox import warehouse
     from seller_inbox.rederive import rederive
 
     if err := _need(args, "store", "since"):
         print(err, file=sys.stderr)
         return 1
-    reg = _load(None)
+    reg = _load_with_store(None, args.store)
     if reg is None:
         return 1
-    if args.store not in {s.id for s in reg.stores}:
-        print(f"error: unknown store {args.store[:80]!r} (known: {', '.join(s.id for s in reg.stores)})", file=sys.stderr)
+    if (span := _span(args)) is None:
         return 1
-    try:
-        since = backfill.parse_when(args.since)
-        until = backfill.parse_when(args.until) if args.until else datetime.now(timezone.utc)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    if until <= since:
-        print(f"error: --until ({until:%Y-%m-%d %H:%M}) must be after --since ({since:%Y-%m-%d %H:%M})", file=sys.stderr)
-        return 1
+    since, until = span
     out = rederive(reg.store(args.store), args.dsn or warehouse.dsn(), since, until)
     k = out["kpi"]
     print(f"rederived {args.store} {since:%Y-%m-%d %H:%M} → {until:%Y-%m-%d %H:%M} UTC from raw: "
@@ -202,11 +218,8 @@ def _stores_pause(args) -> int:
     from seller_inbox.airflow_glue import KINDS, dag_id
     from seller_inbox.delivery import controls
 
-    reg = _load(None)
+    reg = _load_with_store(None, args.store)
     if reg is None:
-        return 1
-    if args.store not in {s.id for s in reg.stores}:
-        print(f"error: unknown store {args.store[:80]!r} (known: {', '.join(s.id for s in reg.stores)})", file=sys.stderr)
         return 1
     if not (args.by or "").strip():
         print(f"error: stores {args.action}: say who with --by NAME (the kill switch is audited)", file=sys.stderr)
@@ -251,11 +264,8 @@ def _gates(args) -> int:
 
     from seller_inbox import warehouse
 
-    reg = _load(None)
+    reg = _load_with_store(None, args.store)
     if reg is None:
-        return 1
-    if args.store not in {s.id for s in reg.stores}:
-        print(f"error: unknown store {args.store[:80]!r} (known: {', '.join(s.id for s in reg.stores)})", file=sys.stderr)
         return 1
     try:
         with closing(warehouse.connect(args.dsn or warehouse.dsn())) as conn, conn.cursor() as cur:
@@ -323,11 +333,8 @@ def _auth_check(args) -> int:
     from seller_inbox.auth import check_store_auth
     from seller_inbox.spapi import SpApiError
 
-    reg = _load(None)
+    reg = _load_with_store(None, args.store)
     if reg is None:
-        return 1
-    if args.store not in {s.id for s in reg.stores}:
-        print(f"error: unknown store {args.store[:80]!r} (known: {', '.join(s.id for s in reg.stores)})", file=sys.stderr)
         return 1
     store = reg.store(args.store)
     airflow_connections_for([store], ("spapi",), args.dsn)
@@ -344,26 +351,15 @@ def _auth_check(args) -> int:
 
 
 def _backfill(args) -> int:
-    from datetime import datetime, timezone
-
     from seller_inbox import backfill
     from seller_inbox.airflow_glue import dag_id
 
-    reg = _load(args.path)
+    reg = _load_with_store(args.path, args.store)
     if reg is None:
         return 1
-    if args.store not in {s.id for s in reg.stores}:
-        print(f"error: unknown store {args.store[:80]!r} (known: {', '.join(s.id for s in reg.stores)})", file=sys.stderr)
+    if (span := _span(args)) is None:
         return 1
-    try:
-        since = backfill.parse_when(args.since)
-        until = backfill.parse_when(args.until) if args.until else datetime.now(timezone.utc)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    if until <= since:
-        print(f"error: --until ({until:%Y-%m-%d %H:%M}) must be after --since ({since:%Y-%m-%d %H:%M})", file=sys.stderr)
-        return 1
+    since, until = span
     gaps = backfill.store_gaps(args.store, since)
     if gaps:
         print(f"never read for {args.store} / 从未读取的时段:")
