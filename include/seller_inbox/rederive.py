@@ -28,20 +28,6 @@ log = logging.getLogger(__name__)
 UTC = timezone.utc
 
 
-def _parsed(row: tuple):
-    """A ``mail.parser.ParsedMail`` from a ``raw.mail_message`` row (its ``parsed`` JSON)."""
-    from seller_inbox.mail.parser import ParsedMail
-
-    received_at, d = row
-    return ParsedMail(kind=d["kind"], message_id=d["message_id"], in_reply_to=d.get("in_reply_to"),
-                      references=d.get("references") or [], received_at=received_at, marketplace=d.get("marketplace"),
-                      order_id=d.get("order_id"), asin=d.get("asin"), buyer_alias=d.get("buyer_alias"),
-                      topic=d.get("topic"), subject=d.get("subject") or "", text=d.get("text") or "",
-                      language=d.get("language"), attachments=d.get("attachments") or [],
-                      direction=d.get("direction") or "inbound", no_response_needed=bool(d.get("no_response_needed")),
-                      size_bytes=d.get("size_bytes") or 0, truncated=bool(d.get("truncated")))
-
-
 def restore_messages(store, dsn: str, since: datetime, until: datetime) -> dict:
     """Put back into ``core.message``/``core.thread`` the raw mails of [since, until) they lack."""
     from psycopg2.extras import Json
@@ -50,7 +36,7 @@ def restore_messages(store, dsn: str, since: datetime, until: datetime) -> dict:
     from seller_inbox.domain import response_clock
     from seller_inbox.mail import messages
     from seller_inbox.mail.ingest import CORE_KINDS
-    from seller_inbox.mail.parser import thread_key
+    from seller_inbox.mail.parser import ParsedMail, thread_key
 
     conn = warehouse.connect(dsn)
     try:
@@ -66,7 +52,7 @@ def restore_messages(store, dsn: str, since: datetime, until: datetime) -> dict:
                                      AND q.batch = 'messages' AND q.row_key = r.message_id AND q.released_at IS NULL)
                    ORDER BY r.received_at, r.message_id""",
                 {"s": store.id, "a": since, "b": until, "kinds": list(CORE_KINDS)})
-            mails = [_parsed(r) for r in cur.fetchall()]
+            mails = [ParsedMail.from_dict(d, received_at) for received_at, d in cur.fetchall()]
             threads: dict[str, tuple] = {}
             rows = []
             for p in mails:

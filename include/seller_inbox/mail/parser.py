@@ -118,6 +118,17 @@ class ParsedMail:
             "truncated": self.truncated,
         }
 
+    @classmethod
+    def from_dict(cls, d: dict, received_at: datetime) -> "ParsedMail":
+        """The mail ``to_dict`` stored (``raw.mail_message.parsed``), received at ``received_at``."""
+        return cls(kind=d["kind"], message_id=d["message_id"], in_reply_to=d.get("in_reply_to"),
+                   references=d.get("references") or [], received_at=received_at, marketplace=d.get("marketplace"),
+                   order_id=d.get("order_id"), asin=d.get("asin"), buyer_alias=d.get("buyer_alias"),
+                   topic=d.get("topic"), subject=d.get("subject") or "", text=d.get("text") or "",
+                   language=d.get("language"), attachments=d.get("attachments") or [],
+                   direction=d.get("direction") or "inbound", no_response_needed=bool(d.get("no_response_needed")),
+                   size_bytes=d.get("size_bytes") or 0, truncated=bool(d.get("truncated")))
+
 
 # --------------------------------------------------------------------------- salt / hashing
 def hash_alias(alias: str, salt: bytes | str) -> str:
