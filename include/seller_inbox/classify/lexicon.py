@@ -1,8 +1,8 @@
 """Multilingual risk lexicon: versioned phrase lists that raise a message's risk.
 
 The data lives in ``seller_inbox/data/classify/risk_lexicon.v<N>.yaml``. Matching is one
-Aho-Corasick pass (pyahocorasick) over the folded text, then a boundary check per hit:
-Latin-script terms must start and end on word boundaries (``issue`` never matches ``sue``)
+Aho-Corasick pass (pyahocorasick, one automaton for every language's terms) over the folded text,
+then a boundary check per hit: Latin-script terms must start and end on word boundaries (``issue`` never matches ``sue``)
 unless the term carries a ``*`` on that side; CJK terms match anywhere. ``re:`` entries are
 regular expressions. ``exclude`` phrases (``fire tv``, ``smoke detector``) cancel hits inside
 them.
@@ -23,17 +23,22 @@ LEXICON_FILE = DATA_DIR / f"risk_lexicon.{LEXICON_VERSION}.yaml"
 ALWAYS_LANGS = ("en", "ja", "zh")  # English is everybody's second language; CJK is unambiguous
 
 _COMBINING = re.compile(r"[\u0300-\u036f]")
+_SPACES = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f\u2605\u2606]")
 
 
 def fold(text: str) -> str:
     """Lower-case, NFKC, Latin accents removed, apostrophes unified, spaces collapsed."""
-    t = unicodedata.normalize("NFKC", text or "").lower()
+    if not text:
+        return ""
+    if text.isascii():  # every normal form of ASCII is itself: only case, backticks and spaces change
+        return _SPACES.sub(" ", text.lower().replace("`", "'"))
+    t = unicodedata.normalize("NFKC", text).lower()
     t = unicodedata.normalize("NFD", t)
     t = _COMBINING.sub("", t)
     t = unicodedata.normalize("NFC", t)
     t = t.replace("\u2019", "'").replace("`", "'").replace("\u00b4", "'")
-    return re.sub(r"\s+", " ", t)
+    return _SPACES.sub(" ", t)
 
 
 def _is_word(ch: str) -> bool:
@@ -55,9 +60,7 @@ class Lexicon:
 
         self.version = version
         self.categories: dict[str, str] = {}
-        self._automata: dict[str, object] = {}
         self._regex: dict[str, list[tuple[str, str, re.Pattern]]] = {}
-        self._exclude: dict[str, object] = {}
         per_lang: dict[str, list[tuple[str, str, str, bool, bool]]] = {}
         excl: dict[str, list[str]] = {}
         for cat, spec in data["categories"].items():
@@ -74,59 +77,66 @@ class Lexicon:
                     per_lang.setdefault(lang, []).append((term, cat, raw, left_open, right_open))
             for lang, terms in (spec.get("exclude") or {}).items():
                 excl.setdefault(lang, []).extend(fold(str(t).strip("*")) for t in terms)
+        # one automaton over every language's terms (a term: its length, whether it is CJK, whether it
+        # starts/ends with a word character, and its entries per language): one pass per text
+        self._term_langs = frozenset(per_lang)
+        bucket: dict[str, dict[str, list]] = {}
         for lang, entries in per_lang.items():
-            a = ahocorasick.Automaton()
-            bucket: dict[str, list] = {}
             for term, cat, raw, lo, ro in entries:
-                bucket.setdefault(term, []).append((cat, raw, lo, ro))
-            for term, vals in bucket.items():
-                a.add_word(term, (term, vals))
-            a.make_automaton()
-            self._automata[lang] = a
+                bucket.setdefault(term, {}).setdefault(lang, []).append((cat, self.categories[cat], raw, lo, ro))
+        self._terms = ahocorasick.Automaton()
+        for term, by_lang in bucket.items():
+            self._terms.add_word(term, (len(term), bool(_CJK.search(term)), _is_word(term[0]), _is_word(term[-1]),
+                                        {lang: tuple(v) for lang, v in by_lang.items()}))
+        self._terms.make_automaton()
+        ex_langs: dict[str, set[str]] = {}
         for lang, terms in excl.items():
-            a = ahocorasick.Automaton()
-            for t in set(terms):
-                a.add_word(t, t)
-            a.make_automaton()
-            self._exclude[lang] = a
+            for t in terms:
+                ex_langs.setdefault(t, set()).add(lang)
+        self._excludes = None
+        if ex_langs:
+            self._excludes = ahocorasick.Automaton()
+            for t, in_langs in ex_langs.items():
+                self._excludes.add_word(t, (len(t), frozenset(in_langs)))
+            self._excludes.make_automaton()
+        self._lang_lists: dict[tuple, tuple[str, ...]] = {}
 
     @property
     def languages(self) -> list[str]:
-        return sorted(set(self._automata) | set(self._regex))
+        return sorted(self._term_langs | set(self._regex))
 
     def find(self, text: str, languages: tuple[str, ...] | list[str] | None = None) -> list[Hit]:
         """All lexicon hits in ``text`` for the given languages (default: all)."""
         t = fold(text)
-        langs = list(dict.fromkeys(list(languages or self.languages) + list(ALWAYS_LANGS)))
+        key = tuple(languages or ())
+        langs = self._lang_lists.get(key)
+        if langs is None:
+            langs = self._lang_lists[key] = tuple(dict.fromkeys(list(languages or self.languages) + list(ALWAYS_LANGS)))
         excluded: list[tuple[int, int]] = []
-        for lang in langs:
-            a = self._exclude.get(lang)
-            if a is None:
-                continue
-            for end, term in a.iter(t):
-                s = end - len(term) + 1
-                excluded.append((s, end + 1))
+        if self._excludes is not None:
+            for end, (length, in_langs) in self._excludes.iter(t):
+                if not in_langs.isdisjoint(langs):
+                    excluded.append((end - length + 1, end + 1))
         hits: list[Hit] = []
+        n = len(t)
+        for end, (length, cjk, word_start, word_end, by_lang) in self._terms.iter(t):
+            s, e = end - length + 1, end + 1
+            left_word = s > 0 and word_start and _is_word(t[s - 1])
+            right_word = e < n and word_end and _is_word(t[e])
+            for lang in langs:
+                for cat, risk, raw, lo, ro in by_lang.get(lang, ()):
+                    if not cjk and ((not lo and left_word) or (not ro and right_word)):
+                        continue
+                    if excluded and any(xs <= s and e <= xe for xs, xe in excluded):
+                        continue
+                    hits.append(Hit(cat, risk, raw, s, e))
         for lang in langs:
-            a = self._automata.get(lang)
-            if a is not None:
-                for end, (term, vals) in a.iter(t):
-                    s, e = end - len(term) + 1, end + 1
-                    cjk = bool(_CJK.search(term))
-                    for cat, raw, lo, ro in vals:
-                        if not cjk:
-                            if not lo and s > 0 and _is_word(t[s - 1]) and _is_word(term[0]):
-                                continue
-                            if not ro and e < len(t) and _is_word(t[e]) and _is_word(term[-1]):
-                                continue
-                        if any(xs <= s and e <= xe for xs, xe in excluded):
-                            continue
-                        hits.append(Hit(cat, self.categories[cat], raw, s, e))
-            for cat, raw, rx in self._regex.get(lang, []):
+            for cat, raw, rx in self._regex.get(lang, ()):
                 for m in rx.finditer(t):
                     if any(xs <= m.start() and m.end() <= xe for xs, xe in excluded):
                         continue
                     hits.append(Hit(cat, self.categories[cat], raw, m.start(), m.end()))
+        # hits with the same key are equal (the risk is the category's): their order is immaterial
         hits.sort(key=lambda h: (h.start, h.end, h.category, h.term))
         return hits
 
