@@ -19,6 +19,37 @@ import re
 from seller_inbox.domain import identifiers as ids
 from seller_inbox.domain import marketplaces as mp
 
+
+def _guarded(rx: re.Pattern) -> re.Pattern:
+    """``rx`` behind a look-ahead for the characters its matches can start with (read off its parse:
+    literals, classes, alternatives). The same matches; ``search`` then tries the alternatives only
+    where one can start, instead of at every character (alternations under re.I are scanned
+    position by position). ``rx`` as it is when its start is not that simple."""
+    from re import _constants as sre, _parser
+
+    def first(items) -> set[int] | None:
+        for op, av in items:
+            if op is sre.AT:  # zero-width: \b, ^
+                continue
+            if op is sre.LITERAL:
+                return {av}
+            if op is sre.SUBPATTERN:
+                return first(av[-1])
+            if op is sre.BRANCH:
+                alts = [first(alt) for alt in av[1]]
+                return None if any(a is None for a in alts) else set().union(*alts)
+            if op is sre.IN and all(o is sre.LITERAL for o, _ in av):
+                return {a for _, a in av}
+            return None
+        return None
+
+    chars = first(_parser.parse(rx.pattern, rx.flags))
+    if not chars:
+        return rx
+    body = re.sub(r"^\(\?[aiLmsux]+\)", "", rx.pattern)  # the flags are carried by rx.flags
+    guarded = re.compile("(?=[" + "".join(re.escape(chr(c)) for c in sorted(chars)) + "])(?:" + body + ")", rx.flags)
+    return guarded if guarded.groups == rx.groups and guarded.groupindex == rx.groupindex else rx
+
 # --------------------------------------------------------------------------- Amazon's domains
 # Longest first, so "com.mx" is tried before "com".
 TLDS = tuple(sorted({m.domain for m in mp.MARKETPLACES.values()}, key=lambda d: (-len(d), d)))
@@ -47,10 +78,10 @@ def marketplace_of_domain(tail: str | None) -> str | None:
 
 
 # --------------------------------------------------------------------------- special senders
-ATOZ_SENDER = re.compile(r"(?:atoz|a-to-z|guarantee|garantie|claims?)[\w.+-]*@", re.I)
-HEALTH_SENDER = re.compile(
+ATOZ_SENDER = _guarded(re.compile(r"(?:atoz|a-to-z|guarantee|garantie|claims?)[\w.+-]*@", re.I))
+HEALTH_SENDER = _guarded(re.compile(
     r"(?:seller-performance|performance-notification|seller-notification|account-health|policy|compliance|"
-    r"listing-quality|product-compliance|notice-dispute)[\w.+-]*@", re.I)
+    r"listing-quality|product-compliance|notice-dispute)[\w.+-]*@", re.I))
 BOUNCE_SENDER = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|no-?reply-bounce)@", re.I)
 
 # --------------------------------------------------------------------------- the relay frame
@@ -182,20 +213,20 @@ AUTO_PREFIX = re.compile(
     r"automatische antwort|réponse automatique|risposta automatica|respuesta automática|自動返信|自動応答|"
     r"undeliverable|unzustellbar|non remis)\s*[:：]\s*)+")
 # bounce (non-delivery report) subjects, anywhere in the subject
-BOUNCE_SUBJECT = re.compile(
+BOUNCE_SUBJECT = _guarded(re.compile(
     r"(?i)(?:undeliverable|undelivered mail|delivery status notification|mail delivery (?:fail|subsystem)|"
     r"delivery failure|message not delivered|returned mail|could not be delivered|failure notice|unzustellbar|"
     r"nicht zustellbar|non remis|échec de la remise|non recapitabile|non distribuibile|mancato recapito|"
-    r"no se puede entregar|no entregado|配信できません|配信不能|送信できませんでした|退信)")
+    r"no se puede entregar|no entregado|配信できません|配信不能|送信できませんでした|退信)"))
 # the seller marked the message "no response needed" (IMAP keyword or header)
 NO_RESPONSE = re.compile(r"(?i)x-no-response-needed|\$?noresponseneeded")
 
 # --------------------------------------------------------------------------- notices
-ATOZ_TEXT = re.compile(
+ATOZ_TEXT = _guarded(re.compile(
     r"a-?to-?z|a\s+to\s+z\s+(?:guarantee|claim)|a-bis-z|a\s+bis\s+z|garantie\s+(?:de\s+)?a\s+(?:à|a)\s+z"
     r"|garanzia\s+dalla\s+a\s+alla\s+z|garant[ií]a\s+de\s+la\s+a\s+a\s+la\s+z|a-tot-z|"
-    r"マーケットプレイス保証|Aから\s?Zまで保証|A-?Z保証|a-z-garantie|a-z guarantee|a-z claim", re.I)
-ACCOUNT_HEALTH_TEXT = re.compile(
+    r"マーケットプレイス保証|Aから\s?Zまで保証|A-?Z保証|a-z-garantie|a-z guarantee|a-z claim", re.I))
+ACCOUNT_HEALTH_TEXT = _guarded(re.compile(
     r"policy\s+(?:warning|violation)|account\s+health|selling\s+privileges|listing[s]?\s+(?:has\s+been\s+|have\s+been\s+|was\s+|were\s+)?(?:deactivated|removed|suppressed)"
     r"|account\s+(?:deactivat|suspen|at\s+risk|review)|performance\s+notification|order\s+defect\s+rate|"
     r"intellectual\s+property|authenticity\s+complaint|plan\s+of\s+action|"
@@ -203,9 +234,9 @@ ACCOUNT_HEALTH_TEXT = re.compile(
     r"avertissement|violation\s+de\s+(?:la\s+)?politique|sant[ée]\s+du\s+compte|privil[eè]ges\s+de\s+vente|d[ée]sactiv|"
     r"avviso\s+(?:relativo\s+alle\s+)?(?:policy|normative)|violazione\s+(?:delle\s+)?(?:normative|policy)|stato\s+dell'account|privilegi\s+di\s+vendita|disattivat|"
     r"advertencia|infracci[oó]n\s+de\s+(?:la\s+)?pol[ií]tica|estado\s+de\s+la\s+cuenta|privilegios\s+de\s+venta|desactivad|"
-    r"ポリシー違反|アカウント健全性|出品停止|出品が停止|出品者の権限|アカウントの停止|規約違反|警告", re.I)
+    r"ポリシー違反|アカウント健全性|出品停止|出品が停止|出品者の権限|アカウントの停止|規約違反|警告", re.I))
 # bodies of out-of-office replies and delivery failures
-AUTO_REPLY_BODY = re.compile(
+AUTO_REPLY_BODY = _guarded(re.compile(
     r"this\s+is\s+an\s+automatic(?:ally\s+generated)?\s+(?:reply|response|message)|i\s+am\s+(?:currently\s+)?out\s+of\s+(?:the\s+)?office|"
     r"delivery\s+to\s+the\s+following\s+recipients?\s+failed|could\s+not\s+be\s+delivered|the\s+following\s+message\s+to\s+<|"
     r"your\s+message\s+could\s+not\s+be\s+delivered|has\s+opted\s+out\s+of|"
@@ -213,7 +244,7 @@ AUTO_REPLY_BODY = re.compile(
     r"je\s+suis\s+(?:actuellement\s+)?absente?|ceci\s+est\s+une\s+r[ée]ponse\s+automatique|"
     r"sono\s+(?:attualmente\s+)?fuori\s+(?:sede|ufficio)|questa\s+[èe]\s+una\s+risposta\s+automatica|"
     r"estoy\s+(?:actualmente\s+)?fuera\s+de\s+la\s+oficina|esta\s+es\s+una\s+respuesta\s+autom[áa]tica|"
-    r"このメールは自動(?:返信|送信)|自動返信メール|不在にしております", re.I | re.S)
+    r"このメールは自動(?:返信|送信)|自動返信メール|不在にしております", re.I | re.S))
 # headers that mark machine-sent mail (RFC 3834 and common autoresponders)
 AUTO_HEADERS = ("auto-submitted", "x-autoreply", "x-autorespond", "precedence")
 
