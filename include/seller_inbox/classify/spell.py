@@ -71,12 +71,19 @@ def reset() -> None:
 
 
 def _edits1(w: str) -> set[str]:
-    splits = [(w[:i], w[i:]) for i in range(len(w) + 1)]
-    deletes = [a + b[1:] for a, b in splits if b]
-    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
-    replaces = [a + c + b[1:] for a, b in splits if b for c in _ALPHABET]
-    inserts = [a + c + b for a, b in splits for c in _ALPHABET]
-    return set(deletes + transposes + replaces + inserts)
+    """Every string one delete, transpose, replace or insert (of an _ALPHABET letter) away from ``w``
+    (``w`` itself among them when it has a letter of the alphabet). Built straight into one set: no
+    intermediate lists of splits and edits."""
+    n = len(w)
+    out = {w[:i] + w[i + 1:] for i in range(n)}
+    out.update(w[:i] + w[i + 1] + w[i] + w[i + 2:] for i in range(n - 1))
+    for i in range(n + 1):
+        head, tail = w[:i], w[i:]
+        out.update([head + c + tail for c in _ALPHABET])
+        if tail:
+            rest = tail[1:]
+            out.update([head + c + rest for c in _ALPHABET])
+    return out
 
 
 @lru_cache(maxsize=65536)
