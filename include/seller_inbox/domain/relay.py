@@ -20,7 +20,7 @@ from seller_inbox.domain import identifiers as ids
 from seller_inbox.domain import marketplaces as mp
 
 
-def start_guarded(rx: re.Pattern) -> re.Pattern:
+def _guarded(rx: re.Pattern) -> re.Pattern:
     """``rx`` behind a look-ahead for the characters its matches can start with (read off its parse:
     literals, classes, alternatives). The same matches; ``search`` then tries the alternatives only
     where one can start, instead of at every character (alternations under re.I are scanned
@@ -78,8 +78,8 @@ def marketplace_of_domain(tail: str | None) -> str | None:
 
 
 # --------------------------------------------------------------------------- special senders
-ATOZ_SENDER = start_guarded(re.compile(r"(?:atoz|a-to-z|guarantee|garantie|claims?)[\w.+-]*@", re.I))
-HEALTH_SENDER = start_guarded(re.compile(
+ATOZ_SENDER = _guarded(re.compile(r"(?:atoz|a-to-z|guarantee|garantie|claims?)[\w.+-]*@", re.I))
+HEALTH_SENDER = _guarded(re.compile(
     r"(?:seller-performance|performance-notification|seller-notification|account-health|policy|compliance|"
     r"listing-quality|product-compliance|notice-dispute)[\w.+-]*@", re.I))
 BOUNCE_SENDER = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|no-?reply-bounce)@", re.I)
@@ -163,7 +163,8 @@ QUOTE_HEADER_RE = re.compile(
     r"Il\b[^\n]{3,200}\bha scritto[ \t]*:?[ \t]*$|"
     r"El\b[^\n]{3,200}\bescribió[ \t]*:?[ \t]*$|"
     r"Op\b[^\n]{3,200}\bschreef[^\n]{0,100}:[ \t]*$|"
-    r"[^\n]{0,100}(?:wrote|schrieb|a écrit|ha scritto|escribió|schreef)[ \t]*:[ \t]*$|"
+    # (the look-ahead: only a line ending in ":" can end so; it spares the backtracking on every other line)
+    r"(?=[^\n]*:[ \t]*$)[^\n]{0,100}(?:wrote|schrieb|a écrit|ha scritto|escribió|schreef)[ \t]*:[ \t]*$|"
     r"\d{4}年\d{1,2}月\d{1,2}日[^\n]{0,120}(?::|：|書きました)[ \t]*$|"
     r"[^\n]{0,80}のメッセージ[:：]?[ \t]*$|"
     r"-{2,}[ \t]*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Messaggio originale|Mensaje original|"
@@ -213,7 +214,7 @@ AUTO_PREFIX = re.compile(
     r"automatische antwort|réponse automatique|risposta automatica|respuesta automática|自動返信|自動応答|"
     r"undeliverable|unzustellbar|non remis)\s*[:：]\s*)+")
 # bounce (non-delivery report) subjects, anywhere in the subject
-BOUNCE_SUBJECT = start_guarded(re.compile(
+BOUNCE_SUBJECT = _guarded(re.compile(
     r"(?i)(?:undeliverable|undelivered mail|delivery status notification|mail delivery (?:fail|subsystem)|"
     r"delivery failure|message not delivered|returned mail|could not be delivered|failure notice|unzustellbar|"
     r"nicht zustellbar|non remis|échec de la remise|non recapitabile|non distribuibile|mancato recapito|"
@@ -222,11 +223,11 @@ BOUNCE_SUBJECT = start_guarded(re.compile(
 NO_RESPONSE = re.compile(r"(?i)x-no-response-needed|\$?noresponseneeded")
 
 # --------------------------------------------------------------------------- notices
-ATOZ_TEXT = start_guarded(re.compile(
+ATOZ_TEXT = _guarded(re.compile(
     r"a-?to-?z|a\s+to\s+z\s+(?:guarantee|claim)|a-bis-z|a\s+bis\s+z|garantie\s+(?:de\s+)?a\s+(?:à|a)\s+z"
     r"|garanzia\s+dalla\s+a\s+alla\s+z|garant[ií]a\s+de\s+la\s+a\s+a\s+la\s+z|a-tot-z|"
     r"マーケットプレイス保証|Aから\s?Zまで保証|A-?Z保証|a-z-garantie|a-z guarantee|a-z claim", re.I))
-ACCOUNT_HEALTH_TEXT = start_guarded(re.compile(
+ACCOUNT_HEALTH_TEXT = _guarded(re.compile(
     r"policy\s+(?:warning|violation)|account\s+health|selling\s+privileges|listing[s]?\s+(?:has\s+been\s+|have\s+been\s+|was\s+|were\s+)?(?:deactivated|removed|suppressed)"
     r"|account\s+(?:deactivat|suspen|at\s+risk|review)|performance\s+notification|order\s+defect\s+rate|"
     r"intellectual\s+property|authenticity\s+complaint|plan\s+of\s+action|"
@@ -236,7 +237,7 @@ ACCOUNT_HEALTH_TEXT = start_guarded(re.compile(
     r"advertencia|infracci[oó]n\s+de\s+(?:la\s+)?pol[ií]tica|estado\s+de\s+la\s+cuenta|privilegios\s+de\s+venta|desactivad|"
     r"ポリシー違反|アカウント健全性|出品停止|出品が停止|出品者の権限|アカウントの停止|規約違反|警告", re.I))
 # bodies of out-of-office replies and delivery failures
-AUTO_REPLY_BODY = start_guarded(re.compile(
+AUTO_REPLY_BODY = _guarded(re.compile(
     r"this\s+is\s+an\s+automatic(?:ally\s+generated)?\s+(?:reply|response|message)|i\s+am\s+(?:currently\s+)?out\s+of\s+(?:the\s+)?office|"
     r"delivery\s+to\s+the\s+following\s+recipients?\s+failed|could\s+not\s+be\s+delivered|the\s+following\s+message\s+to\s+<|"
     r"your\s+message\s+could\s+not\s+be\s+delivered|has\s+opted\s+out\s+of|"
@@ -306,7 +307,8 @@ def _cut_footer(t: str) -> str:
 
 
 def _clean(t: str) -> str:
-    t = COMM_TOKEN_RE.sub("", t)
+    if "commMgrTok:" in t:  # (the token's literal: most texts have none, and the scan is then skipped)
+        t = COMM_TOKEN_RE.sub("", t)
     t = URL_RE.sub("", t)
     t = "\n".join(line.rstrip() for line in t.replace("\r", "").split("\n"))
     return _BLANKS.sub("\n\n", t).strip()
@@ -329,7 +331,9 @@ def own_text(body: str, kind: str = "buyer_message") -> str:
         t = cut_quotes(t)
     t = _cut_footer(t)
     if kind == "buyer_message":
-        t = ITEM_LINE_RE.sub("", ORDER_LINE_RE.sub("", t))
+        t = ORDER_LINE_RE.sub("", t)
+        if "ASIN" in t:  # an item line names its ASIN (case-sensitive): no line scan without one
+            t = ITEM_LINE_RE.sub("", t)
     return _clean(t)
 
 
