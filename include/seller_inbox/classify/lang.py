@@ -66,9 +66,10 @@ def marketplace_language(marketplace: str | None, default: str = "en") -> str:
 
 
 def clean_for_language(text: str) -> str:
-    text = _URL.sub(" ", text or "")
-    text = _ORDER.sub(" ", text)
-    return text
+    text = text or ""
+    if "@" in text or "://" in text or "www." in text:  # every link or address has one: most texts none
+        text = _URL.sub(" ", text)
+    return _ORDER.sub(" ", text)
 
 
 def _letter_counts(text: str) -> tuple[int, int]:

@@ -7,6 +7,7 @@ probabilities rounded to 4 decimals).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from seller_inbox.domain import taxonomy as tx
@@ -121,6 +122,16 @@ def _floats(row) -> list[float]:
     return row.tolist() if hasattr(row, "tolist") else [float(x) for x in row]
 
 
+@lru_cache(maxsize=8)
+def _plan(classes: tuple[str, ...]) -> tuple[tuple[bool, ...], tuple[int, ...], tuple[bool, ...], tuple[tuple[int, float], ...]]:
+    """What ``decide`` asks of each class, once per class list: (may a sentence propose it, the real
+    intents' indices, is it message-level, (index, threshold) of the label-specific thresholds)."""
+    return (tuple(not c.startswith("_") and c not in NOT_PROPOSED for c in classes),
+            tuple(i for i, c in enumerate(classes) if not c.startswith("_")),
+            tuple(c in MESSAGE_LEVEL for c in classes),
+            tuple((j, HIGH_RISK_INTENT_MIN[c]) for j, c in enumerate(classes) if c in HIGH_RISK_INTENT_MIN))
+
+
 def decide(msg_probs, seg_probs, classes: list[str], segment_min: float = SEGMENT_MIN) -> tuple[str, float, list]:
     """Taxonomy precedence over the message's requests.
 
@@ -130,23 +141,22 @@ def decide(msg_probs, seg_probs, classes: list[str], segment_min: float = SEGMEN
     Confidence is the larger of the sentence's and the message's probability for it.
     """
     msg = _floats(msg_probs)
-    n = len(classes)
+    proposable, real, message_level, high_min = _plan(tuple(classes))
     cands: dict[int, float] = {}
     for sp in seg_probs:
         row = _floats(sp)
         best = max(row)
         j = row.index(best)  # the first of equal maxima: the lowest index, as before
-        if classes[j].startswith("_") or classes[j] in NOT_PROPOSED or best < segment_min:
+        if not proposable[j] or best < segment_min:
             continue
         if msg[j] < MESSAGE_SUPPORT:  # one odd sentence the whole message does not back
             continue
         cands[j] = max(cands.get(j, 0.0), best, msg[j])
-    real_p = [msg[i] if not classes[i].startswith("_") else float("-inf") for i in range(n)]
-    top = real_p.index(max(real_p))
-    if not cands or (classes[top] in MESSAGE_LEVEL and msg[top] >= segment_min):
+    top = max(real, key=msg.__getitem__)  # the first of equal maxima among the real intents
+    if not cands or (message_level[top] and msg[top] >= segment_min):
         cands[top] = msg[top]
-    for j, c in enumerate(classes):
-        if c in HIGH_RISK_INTENT_MIN and msg[j] >= HIGH_RISK_INTENT_MIN[c]:
+    for j, threshold in high_min:
+        if msg[j] >= threshold:
             cands[j] = max(cands.get(j, 0.0), msg[j])
     choice = min(cands, key=lambda i: tx.RANK[classes[i]])
     return classes[choice], cands[choice], sorted((classes[i], round(p, 4)) for i, p in cands.items())
@@ -185,7 +195,8 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
             continue
         body = (item.get("body") or "")[: _MAX_TEXT * 3]
         own_words = (body if item.get("parsed") else own_text(body, item.get("kind") or "buyer_message"))[:_MAX_TEXT]
-        text = _PLACEHOLDER.sub(" ", own_words)  # for language, lexicon and shouting
+        # for language, lexicon and shouting (a placeholder has a "[": most texts none, no scan then)
+        text = _PLACEHOLDER.sub(" ", own_words) if "[" in own_words else own_words
         if not text.strip():
             text = (item.get("subject") or "").strip()
         lang, lconf, lmethod = detect_language(text, item.get("marketplace"), item.get("language_hint"))
@@ -203,7 +214,8 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
             results[idx] = res
             continue
         # for the model a placeholder still says what stood there ("ship to [ADDRESS]")
-        model_text = _PLACEHOLDER.sub(lambda m: m.group(0)[1:-1].lower().replace("_", " "), own_words)
+        model_text = own_words if "[" not in own_words else \
+            _PLACEHOLDER.sub(lambda m: m.group(0)[1:-1].lower().replace("_", " "), own_words)
         if not own_words.strip():
             model_text = text
         pending.append((idx, item, text, lang, lmethod, model_text))
@@ -218,11 +230,11 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
         high = [j for j, c in enumerate(model.classes) if not c.startswith("_") and tx.intent_risk(c) == "high"]
         cal = model.meta.get("calibration") or {}
         low = float(cal.get("low_confidence", LOW_CONFIDENCE))
-        p_high = msg_p[:, high].sum(axis=1)  # float32, in the order of ``high``
+        p_high = msg_p[:, high].sum(axis=1).tolist()  # float32 sums, in the order of ``high``
         for k, ((idx, item, text, lang, lmethod, _), pr) in enumerate(zip(pending, msg_p.tolist())):
             intent, conf, cands = decide(pr, by_owner.get(k, []), model.classes)
             conf = calibrated(conf, cal)
-            risk, reasons = risk_for(intent, text, lang, float(p_high[k]))
+            risk, reasons = risk_for(intent, text, lang, p_high[k])
             empty = not text.strip()
             res = {"id": item["id"], "intent": "other" if empty else intent, "risk": risk, "language": lang,
                    "confidence": 0.0 if empty else round(conf, 4),
