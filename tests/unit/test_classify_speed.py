@@ -81,3 +81,24 @@ def test_token_stage_starts_over_when_full():
         used.append(stage.used)
         assert 0 <= stage.used <= Small.CAPACITY
     assert used != sorted(used)  # it did start over
+
+
+def test_spelling_candidates_keep_every_known_word_one_edit_away():
+    """``spell._edits1`` skips letters no known word has between those neighbours: what it keeps
+    must hold every known word of the textbook edit set."""
+    st = spell._load()
+    known = st["bank_keys"] | st["sp_keys"]
+
+    def every_edit(w: str) -> set[str]:
+        splits = [(w[:i], w[i:]) for i in range(len(w) + 1)]
+        return ({a + b[1:] for a, b in splits if b} | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+                | {a + c + b[1:] for a, b in splits if b for c in spell._ALPHABET}
+                | {a + c + b for a, b in splits for c in spell._ALPHABET})
+
+    words = sorted(st["bank"])[::7] + sorted(st["sp"])[::97]
+    typos = [w[:i] + e + w[i + k:] for w in words for i, e, k in ((len(w) // 2, "", 1), (1, "x", 1), (len(w), "é", 0),
+                                                                 (0, w[1:2] + w[:1], 2), (len(w) - 1, "tt", 0))]
+    typos += ["", "a", "ßtraße", "postted", "refnud", "Bestelung".lower(), "remboursment"]
+    assert len(typos) > 2000
+    for w in typos:
+        assert spell._edits1(w, st) & known == every_edit(w) & known, w
