@@ -163,8 +163,10 @@ _SHOUT_UPPER = re.compile("[A-ZÄÖÜÀÂÇÉÈÊËÎÏÔÙÛÜŸÑÁÍÓÚ]")
 
 def shouting(text: str) -> bool:
     """All-caps shouting: mostly upper-case Latin letters over a real sentence."""
+    upper = len(_SHOUT_UPPER.findall(text))
+    if upper < 11:  # 70 % of at least 15 letters: fewer capitals cannot be shouting (no letter count needed)
+        return False
     n_letters = len(_SHOUT_LETTER.findall(text))
     if n_letters < 15:
         return False
-    upper = len(_SHOUT_UPPER.findall(text))
     return upper / n_letters >= 0.7 and len(_CAPS_WORD.findall(text)) >= 3

@@ -339,9 +339,11 @@ _UPPER_LETTER = re.compile("[A-ZÄÖÜÀÉÈÇÑ]")
 def segments(text: str) -> list[str]:
     """Sentences of a message (at most MAX_SEGMENTS, order-id-only lines dropped)."""
     text = text or ""
-    n_letters = len(_CASED_LETTER.findall(text))
-    if n_letters >= 8 and len(_UPPER_LETTER.findall(text)) / n_letters > 0.6:
-        text = text.lower()  # the encoder reads SHOUTING as noise
+    upper = len(_UPPER_LETTER.findall(text))
+    if upper >= 5:  # more than 60 % of at least 8 letters (with fewer capitals no letter count is needed)
+        n_letters = len(_CASED_LETTER.findall(text))
+        if n_letters >= 8 and upper / n_letters > 0.6:
+            text = text.lower()  # the encoder reads SHOUTING as noise
     # one canonical order id / ASIN: the number says nothing about the intent, and a notice's
     # sentences then repeat exactly (embedding cache)
     text = _ASIN.sub("B000000000", ids.ORDER_ID_RE.sub("000-0000000-0000000", text))
