@@ -2,8 +2,8 @@
 
 The data lives in ``seller_inbox/data/classify/risk_lexicon.v<N>.yaml``. Matching is one
 Aho-Corasick pass (pyahocorasick, one automaton for every language's terms) over the folded text,
-then a boundary check per hit: Latin-script terms must start and end on word boundaries (``issue`` never matches ``sue``)
-unless the term carries a ``*`` on that side; CJK terms match anywhere. ``re:`` entries are
+then a boundary check per hit: Latin-script terms must start and end on word boundaries (``issue``
+never matches ``sue``) unless the term carries a ``*`` on that side; CJK terms match anywhere. ``re:`` entries are
 regular expressions. ``exclude`` phrases (``fire tv``, ``smoke detector``) cancel hits inside
 them.
 """

@@ -226,7 +226,9 @@ class WordCachedTokenizer:
                                                   and getattr(norm, "_add_dummy_prefix", False)
                                                   and getattr(norm, "_space_symbol", None) == "▁".encode()):
             return None
-        if any(table[b] not in (bytes((b,)), b" ") for b in range(128)) or any(p < 0x8000 and p & 0xFF < 0x80 for p in pairs):
+        if any(table[b] not in (bytes((b,)), b" ") for b in range(128)):
+            return None
+        if any(p < 0x8000 and p & 0xFF < 0x80 for p in pairs):  # a rule on two ASCII bytes
             return None
         return {b: " " for b in range(128) if table[b] == b" "}
 

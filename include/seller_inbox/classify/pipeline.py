@@ -94,7 +94,13 @@ def _validate(item: Any) -> dict:
 
 
 def _valid_utf8(s: str) -> str:
-    return s.encode("utf-8", "replace").decode("utf-8")
+    if s.isascii():  # (a flag of the string: no scan)
+        return s
+    try:
+        s.encode("utf-8")
+        return s  # no lone surrogate: the round trip below would give the same string
+    except UnicodeEncodeError:
+        return s.encode("utf-8", "replace").decode("utf-8")
 
 
 def risk_for(intent: str, text: str, language: str, p_high: float = 0.0) -> tuple[str, list[str]]:
@@ -123,7 +129,7 @@ def _floats(row) -> list[float]:
 
 
 @lru_cache(maxsize=8)
-def _plan(classes: tuple[str, ...]) -> tuple[tuple[bool, ...], tuple[int, ...], tuple[bool, ...], tuple[tuple[int, float], ...]]:
+def _plan(classes: tuple[str, ...]) -> tuple[tuple, tuple, tuple, tuple]:
     """What ``decide`` asks of each class, once per class list: (may a sentence propose it, the real
     intents' indices, is it message-level, (index, threshold) of the label-specific thresholds)."""
     return (tuple(not c.startswith("_") and c not in NOT_PROPOSED for c in classes),
@@ -140,11 +146,14 @@ def decide(msg_probs, seg_probs, classes: list[str], segment_min: float = SEGMEN
     precedence wins. With no confident sentence, the message-level top intent is used.
     Confidence is the larger of the sentence's and the message's probability for it.
     """
-    msg = _floats(msg_probs)
+    return _decide(_floats(msg_probs), [_floats(sp) for sp in seg_probs], classes, segment_min)
+
+
+def _decide(msg: list[float], seg_rows: list[list[float]], classes: list[str], segment_min: float = SEGMENT_MIN):
+    """``decide`` over rows that are lists of Python floats already (``ndarray.tolist()``)."""
     proposable, real, message_level, high_min = _plan(tuple(classes))
     cands: dict[int, float] = {}
-    for sp in seg_probs:
-        row = _floats(sp)
+    for row in seg_rows:
         best = max(row)
         j = row.index(best)  # the first of equal maxima: the lowest index, as before
         if not proposable[j] or best < segment_min:
@@ -232,7 +241,7 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
         low = float(cal.get("low_confidence", LOW_CONFIDENCE))
         p_high = msg_p[:, high].sum(axis=1).tolist()  # float32 sums, in the order of ``high``
         for k, ((idx, item, text, lang, lmethod, _), pr) in enumerate(zip(pending, msg_p.tolist())):
-            intent, conf, cands = decide(pr, by_owner.get(k, []), model.classes)
+            intent, conf, cands = _decide(pr, by_owner.get(k, []), model.classes)  # rows from tolist()
             conf = calibrated(conf, cal)
             risk, reasons = risk_for(intent, text, lang, p_high[k])
             empty = not text.strip()
