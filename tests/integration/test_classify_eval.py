@@ -10,7 +10,7 @@ from seller_inbox.classify import model, spell
 from seller_inbox.cli import main
 from seller_inbox.domain import taxonomy as tx
 from seller_inbox_dev.classify import corpus, train
-from seller_inbox_dev.classify.evaluate import FROZEN_TARGETS, TARGETS, evaluate, load_frozen
+from seller_inbox_dev.classify.evaluate import FROZEN_TARGETS, TARGETS, evaluate, frozen_files, load_frozen
 
 
 def test_eval_meets_targets_on_heldout_split():
@@ -38,6 +38,8 @@ def test_eval_command_prints_both_sets_per_language_and_intent_and_png(tmp_path,
     for lang in ("en", "de", "fr", "it", "es", "nl", "ja"):
         assert f"\n{lang} " in held and f"\n{lang} " in frozen, lang
     assert "\nzh " in frozen and "frozen_eval.v1.jsonl" in frozen
+    per_file = [ln for ln in frozen.splitlines() if ln.startswith("  frozen_eval") and "intent macro-F1" in ln]
+    assert len(per_file) == len(frozen_files()) >= 3  # each file alone, too
     assert "held-out split: all targets met" in held
     assert "intent_macro_f1" in side and "heldout" in side and "frozen" in side
     assert png.stat().st_size > 40_000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -176,3 +176,24 @@ def test_repeated_sentences_are_encoded_once():
     assert np.array_equal(a[0], a[2])
     b = model.embed(["Where is my parcel?"])
     assert np.allclose(a[1], b[0], atol=1e-5) and len(model._cache) == 3
+
+
+def test_swedish_goes_through_the_char_model_beside_the_encoder(tmp_path):
+    """USE v3 cannot read Swedish: a Swedish message's probabilities are the encoder's and the
+    char model's, half and half, and the char model survives a save and load of the model file."""
+    from seller_inbox.classify import model as model_mod
+
+    m = model_mod.get_model()
+    assert m.char_languages == model_mod.CHAR_LANGUAGES == ("sv",)
+    text = "Hej, paketet har fortfarande inte kommit och spårningen har stått still i tolv dagar. Var är det?"
+    r = classify_batch([{"id": "sv", "subject": "", "body": text, "marketplace": "SE", "parsed": True}],
+                       explain=True)[0]
+    assert r["language"] == "sv" and r["risk"] == "high" and r["intent"] == "not_received", r
+    pm, _, _ = m.predict([text])
+    blend = (1 - model_mod.CHAR_WEIGHT) * pm[0] + model_mod.CHAR_WEIGHT * m.char_proba([text])[0]
+    top = max(range(len(m.classes)), key=lambda j: blend[j])
+    assert r["explain"]["top"][0] == (m.classes[top], pytest.approx(float(blend[top]), abs=1e-4))
+    assert r["explain"]["candidates"] == [(m.classes[top], pytest.approx(float(blend[top]), abs=1e-4))]
+    again = model_mod.IntentModel.load(m.save(tmp_path / "m.npz"))
+    assert again.fingerprint == m.fingerprint and again.char["vocab"] == m.char["vocab"]
+    assert (again.char_proba([text]) == m.char_proba([text])).all()

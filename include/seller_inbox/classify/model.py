@@ -390,6 +390,24 @@ def _features(texts: list[str]):
 
 KNN_K = 10
 KNN_TEMPERATURE = 20.0
+# Served languages USE v3 was not trained on (it reads ar zh nl en fr de it ja ko pl pt ru es th tr):
+# the encoder cannot read their words, so their messages also get a character n-gram model trained
+# on their own phrases, averaged with the encoder's probabilities (docs/taxonomy.md#the-model).
+CHAR_LANGUAGES = ("sv",)
+CHAR_WEIGHT = 0.5
+
+
+def char_vectorizer(vocabulary=None, idf=None):
+    """The character n-gram TF-IDF of the char model: fitted by ``classify train``, rebuilt from the
+    stored vocabulary and idf at run time (scikit-learn is imported only when such a message comes)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float32,
+                          vocabulary=None if vocabulary is None else {t: i for i, t in enumerate(vocabulary)})
+    if idf is not None:
+        vec.idf_ = np.asarray(idf, dtype=np.float64)
+    return vec
 
 
 @dataclass
@@ -408,6 +426,7 @@ class IntentModel:
     meta: dict
     memory: object = None  # np.ndarray (n, d) float16, L2-normalised training message embeddings
     memory_labels: object = None  # np.ndarray (n,) int: index into classes
+    char: dict | None = None  # the char model: vocab, idf, coef (k', V), intercept, classes, languages
 
     @property
     def fingerprint(self) -> str:
@@ -417,7 +436,28 @@ class IntentModel:
         h.update(np.ascontiguousarray(self.intercept, dtype=np.float32).tobytes())
         if self.memory is not None:
             h.update(np.ascontiguousarray(self.memory, dtype=np.float16).tobytes())
+        if self.char:
+            h.update(np.ascontiguousarray(self.char["coef"], dtype=np.float32).tobytes())
         return h.hexdigest()[:10]
+
+    @property
+    def char_languages(self) -> tuple:
+        return tuple(self.char["languages"]) if self.char else ()
+
+    def char_proba(self, texts: list[str]):
+        """(n, k) probabilities of the char model, in ``classes`` order (0 for intents it never saw)."""
+        import numpy as np
+
+        vec = self.__dict__.get("_char_vec")
+        if vec is None:
+            vec = self._char_vec = char_vectorizer(self.char["vocab"], self.char["idf"])
+        z = np.asarray(vec.transform(texts) @ self.char["coef"].T) + self.char["intercept"]
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        out = np.zeros((len(texts), len(self.classes)), dtype=np.float32)
+        out[:, [self.classes.index(c) for c in self.char["classes"]]] = z
+        return out
 
     def proba_from_embeddings(self, X):
         import numpy as np
@@ -486,6 +526,9 @@ class IntentModel:
         if self.memory is not None:
             extra = {"memory": np.asarray(self.memory, dtype=np.float16),
                      "memory_labels": np.asarray(self.memory_labels, dtype=np.int16)}
+        if self.char:
+            extra.update({f"char_{k}": np.asarray(v, dtype=np.float32 if k in ("idf", "coef", "intercept") else None)
+                          for k, v in self.char.items()})
         np.savez_compressed(tmp, coef=np.asarray(self.coef, dtype=np.float32),
                             intercept=np.asarray(self.intercept, dtype=np.float32), **extra,
                             classes=np.array(self.classes),
@@ -502,7 +545,10 @@ class IntentModel:
             return cls(classes=[str(c) for c in z["classes"]], coef=z["coef"].astype(np.float32),
                        intercept=z["intercept"].astype(np.float32), corpus_sha256=meta["corpus_sha256"], meta=meta,
                        memory=z["memory"] if "memory" in z else None,
-                       memory_labels=z["memory_labels"].astype(np.int64) if "memory_labels" in z else None)
+                       memory_labels=z["memory_labels"].astype(np.int64) if "memory_labels" in z else None,
+                       char={k: (z[f"char_{k}"] if k in ("idf", "coef", "intercept") else [str(x) for x in z[f"char_{k}"]])
+                             for k in ("vocab", "idf", "coef", "intercept", "classes", "languages")}
+                       if "char_coef" in z else None)
 
 
 def get_model() -> IntentModel:

@@ -14,9 +14,10 @@ from seller_inbox.domain import taxonomy as tx
 from seller_inbox.classify.lang import detect_language
 from seller_inbox.classify.lexicon import load_lexicon, shouting
 from seller_inbox.classify.rules import forwarded_subject, header_intent
+from seller_inbox.classify.spell import correct
 from seller_inbox.domain.relay import own_text
 
-PIPELINE_VERSION = "1.2"
+PIPELINE_VERSION = "1.3"
 # below this calibrated confidence the prediction is flagged: `auto` mode must never act on it.
 # `classify train` chooses it on the held-out split (model meta "low_confidence"); this is the
 # fallback for a model file without one.
@@ -114,6 +115,10 @@ def risk_for(intent: str, text: str, language: str, p_high: float = 0.0) -> tupl
         risk = "high"
         reasons.append(f"model:p_high={p_high:.2f}")
     hits = load_lexicon().find(text, (language,))
+    repaired = correct(text)  # "conester le paiement", "Aamzon": a threat with a typo is still a threat
+    if repaired != text:
+        seen = {(h.category, h.term) for h in hits}
+        hits = hits + [h for h in load_lexicon().find(repaired, (language,)) if (h.category, h.term) not in seen]
     for h in hits:
         if tx.RISK_ORDER[h.risk] > 0:
             reasons.append(f"{h.category}:{h.term}")
@@ -191,7 +196,9 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
     it is. Otherwise the body is a whole mail and ``domain.relay`` cuts it (``own_text``), the
     same cut the parser makes. Invalid items give ``{id, error}`` instead of raising.
     """
-    from seller_inbox.classify.model import get_model
+    import numpy as np
+
+    from seller_inbox.classify.model import CHAR_WEIGHT, get_model
 
     results: list[dict | None] = [None] * len(items)
     pending: list[tuple[int, dict, str, str, float]] = []  # index, item, text, language, lang_conf
@@ -231,6 +238,12 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
     if pending:
         model = get_model()
         msg_p, seg_p, owner = model.predict([p[5] for p in pending])
+        unread = [k for k, p in enumerate(pending) if p[3] in model.char_languages]
+        if unread:  # a language the encoder cannot read: its char model too, and no sentence proposals
+            char_p = model.char_proba([pending[k][5] for k in unread])
+            msg_p[unread] = (1 - CHAR_WEIGHT) * msg_p[unread] + CHAR_WEIGHT * char_p
+            keep = ~np.isin(owner, unread)
+            seg_p, owner = seg_p[keep], owner[keep]
         msg_p = msg_p.round(4)
         seg_p = seg_p.round(4)
         by_owner: dict[int, list] = {}

@@ -217,6 +217,7 @@ class _Gen:
         rng = self.rng
         lang, market, parts, label, risk, tags = self._requests(intent)
         label, risk = self._tone(lang, label, risk, parts, tags)
+        self._aside(lang, label, parts, tags)
         sep = "" if lang in ("ja", "zh") else " "
         self._frame(lang, parts, tags, sep)
         body = sep.join(p.strip(" ") if not p.startswith("\n") else p for p in parts).replace(" \n", "\n").replace("\n ", "\n")
@@ -271,6 +272,17 @@ class _Gen:
             risk = tx.max_risk(risk, "medium")
             tags.append("angry")
         return label, risk
+
+    def _aside(self, lang: str, label: str, parts: list, tags: list) -> None:
+        """Sometimes a sentence that asks for nothing (context, a remark, a problem denied: "the
+        box was dented but nothing inside is broken"): it must not change the intent. Not beside
+        a missing parcel or a broken product, which some asides would contradict."""
+        rng = self.rng
+        if rng.random() < 0.15 and label not in ("not_received", "damaged_defective"):
+            a = self.pick("_aside", lang)
+            if a:
+                parts.insert(rng.randrange(len(parts) + 1), self.fill(a, lang))
+                tags.append("aside")
 
     def _frame(self, lang: str, parts: list, tags: list, sep: str) -> None:
         """A greeting (sometimes in another language), an order id, a closing; or a short message."""
@@ -365,7 +377,7 @@ class _Gen:
                 "intent": intent, "risk": risk, "language": lang_label, "tags": sorted(set(tags)), "split": self.split}
 
 
-def generate(per_intent_train: int = 300, per_intent_heldout: int = 70, seed: int = SEED) -> list[dict]:
+def generate(per_intent_train: int = 500, per_intent_heldout: int = 70, seed: int = SEED) -> list[dict]:
     bank = load_bank()
     rows: list[dict] = []
     for split, n in (("train", per_intent_train), ("heldout", per_intent_heldout)):
@@ -431,7 +443,7 @@ def segment_rows(split: str = "train", seed: int = SEED) -> list[dict]:
     """Sentence-level training rows from the phrase bank (training phrases only).
 
     Each request phrase is labelled with its intent; safety sentences count as
-    ``damaged_defective``; greetings, closings, threats and complaints are ``_none``.
+    ``damaged_defective``; greetings, closings, threats, complaints and asides are ``_none``.
     """
     if split != "train":
         raise ValueError("segment rows exist for the training split only")
@@ -441,7 +453,8 @@ def segment_rows(split: str = "train", seed: int = SEED) -> list[dict]:
     for section, sides in bank.items():
         if section == "_item":
             continue
-        label = {"_safety": "damaged_defective", "_threat": NONE, "_angry": NONE, "_greet": NONE, "_close": NONE}.get(section, section)
+        label = {"_safety": "damaged_defective", "_threat": NONE, "_angry": NONE, "_greet": NONE, "_close": NONE,
+                 "_aside": NONE}.get(section, section)
         for lang, phrases in sides["train"].items():
             items = bank["_item"]["train"].get(lang) or ["it"]
             for ph in phrases:
