@@ -197,3 +197,23 @@ def test_swedish_goes_through_the_char_model_beside_the_encoder(tmp_path):
     again = model_mod.IntentModel.load(m.save(tmp_path / "m.npz"))
     assert again.fingerprint == m.fingerprint and again.char["vocab"] == m.char["vocab"]
     assert (again.char_proba([text]) == m.char_proba([text])).all()
+
+
+def test_the_char_models_own_ngram_tfidf_equals_scikit_learns():
+    """Run time builds the char model's features without scikit-learn; they must be the ones the
+    model was fitted on (scikit-learn's TfidfVectorizer with the stored vocabulary and idf)."""
+    import numpy as np
+
+    from seller_inbox.classify import model as model_mod
+    from seller_inbox_dev.classify import corpus
+
+    m = model_mod.get_model()
+    texts = [r["body"] for r in corpus.load() if r["language"] in model_mod.CHAR_LANGUAGES]
+    texts += ["", "  ", "a", "Hej!!  Två\tmellanslag\n\nÅÄÖ åäö", "x" * 3, "ab cd"]
+    vec = model_mod.char_vectorizer()
+    vec.vocabulary = {g: j for j, g in enumerate(m.char["vocab"])}
+    vec.fit(["."])  # sets up the vocabulary; the fitted idf is then the model's
+    vec.idf_ = np.asarray(m.char["idf"], dtype=np.float64)
+    ours = model_mod.char_tfidf(texts, {g: j for j, g in enumerate(m.char["vocab"])}, m.char["idf"])
+    assert len(texts) > 100
+    np.testing.assert_allclose(ours, vec.transform(texts).toarray(), rtol=0, atol=2e-6)

@@ -397,17 +397,53 @@ CHAR_LANGUAGES = ("sv",)
 CHAR_WEIGHT = 0.5
 
 
-def char_vectorizer(vocabulary=None, idf=None):
-    """The character n-gram TF-IDF of the char model: fitted by ``classify train``, rebuilt from the
-    stored vocabulary and idf at run time (scikit-learn is imported only when such a message comes)."""
+CHAR_NGRAMS = (2, 5)  # character n-grams inside words, as scikit-learn's analyzer "char_wb" cuts them
+
+
+def char_vectorizer():
+    """The TF-IDF ``classify train`` fits for the char model (scikit-learn, dev tooling only)."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float32,
-                          vocabulary=None if vocabulary is None else {t: i for i, t in enumerate(vocabulary)})
-    if idf is not None:
-        vec.idf_ = np.asarray(idf, dtype=np.float64)
-    return vec
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, dtype=np.float32)
+
+
+_SPACES = re.compile(r"\s\s+")
+
+
+def char_ngrams(text: str) -> list[str]:
+    """scikit-learn's ``char_wb`` n-grams of lower-cased ``text``: each word padded with a space,
+    every n-gram of each length, a word shorter than n once (tests compare the two)."""
+    lo, hi = CHAR_NGRAMS
+    grams: list[str] = []
+    for w in _SPACES.sub(" ", text.lower()).split():
+        w = f" {w} "
+        for n in range(lo, hi + 1):
+            if len(w) <= n:
+                grams.append(w)
+                break
+            grams.extend(w[i:i + n] for i in range(len(w) - n + 1))
+    return grams
+
+
+def char_tfidf(texts: list[str], index: dict, idf):
+    """(n, V) float32 rows as the fitted vectorizer's ``transform`` gives them: sublinear term
+    frequency x idf, L2-normalised; n-grams outside the vocabulary ignored. No scikit-learn at run
+    time (its import costs a worker a second)."""
+    import math
+    from collections import Counter
+
+    import numpy as np
+
+    X = np.zeros((len(texts), len(idf)), dtype=np.float32)
+    for i, t in enumerate(texts):
+        counts = Counter(j for j in map(index.get, char_ngrams(t)) if j is not None)
+        if counts:
+            cols = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            X[i, cols] = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float32,
+                                     count=len(counts)) * idf[cols]
+            X[i] /= max(float(np.linalg.norm(X[i])), 1e-12)
+    return X
 
 
 @dataclass
@@ -448,10 +484,10 @@ class IntentModel:
         """(n, k) probabilities of the char model, in ``classes`` order (0 for intents it never saw)."""
         import numpy as np
 
-        vec = self.__dict__.get("_char_vec")
-        if vec is None:
-            vec = self._char_vec = char_vectorizer(self.char["vocab"], self.char["idf"])
-        z = np.asarray(vec.transform(texts) @ self.char["coef"].T) + self.char["intercept"]
+        index = self.__dict__.get("_char_index")
+        if index is None:
+            index = self._char_index = {g: j for j, g in enumerate(self.char["vocab"])}
+        z = char_tfidf(texts, index, self.char["idf"]) @ self.char["coef"].T + self.char["intercept"]
         z -= z.max(axis=1, keepdims=True)
         np.exp(z, out=z)
         z /= z.sum(axis=1, keepdims=True)

@@ -54,8 +54,8 @@ def classifier_version() -> str:
 
 
 def warm_up() -> float:
-    """Load everything classification loads lazily (intent weights, the encoder's tokenizer and
-    weights, the spelling vocabulary, the lexicon, language identification); return the seconds
+    """Load everything classification loads lazily (intent weights and the char model's index, the
+    encoder's tokenizer and weights, the spelling vocabulary, the lexicon, language identification); return the seconds
     it took. Once per worker process: later batches pay only per-message work."""
     import time
 
@@ -63,7 +63,9 @@ def warm_up() -> float:
     from seller_inbox.classify.model import encoder, get_model
 
     t0 = time.perf_counter()
-    get_model()
+    m = get_model()
+    if m.char:
+        m.char_proba(["."])  # builds the char model's n-gram index
     encoder()._model  # noqa: B018 - loads the tokenizer and the weights
     spell._load()
     load_lexicon()
