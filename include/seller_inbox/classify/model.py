@@ -395,8 +395,6 @@ KNN_TEMPERATURE = 20.0
 # on their own phrases, averaged with the encoder's probabilities (docs/taxonomy.md#the-model).
 CHAR_LANGUAGES = ("sv",)
 CHAR_WEIGHT = 0.5
-
-
 CHAR_NGRAMS = (2, 5)  # character n-grams inside words, as scikit-learn's analyzer "char_wb" cuts them
 
 
@@ -446,6 +444,21 @@ def char_tfidf(texts: list[str], index: dict, idf):
     return X
 
 
+def _softmax(z):
+    """Row-wise softmax of the logits ``z``, in place."""
+    import numpy as np
+
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+# the char model's parts in the model file: float arrays, and lists of strings
+_CHAR_ARRAYS = ("idf", "coef", "intercept")
+_CHAR_LISTS = ("vocab", "classes", "languages")
+
+
 @dataclass
 class IntentModel:
     """Logistic regression + k-nearest training messages, probabilities averaged.
@@ -487,10 +500,7 @@ class IntentModel:
         index = self.__dict__.get("_char_index")
         if index is None:
             index = self._char_index = {g: j for j, g in enumerate(self.char["vocab"])}
-        z = char_tfidf(texts, index, self.char["idf"]) @ self.char["coef"].T + self.char["intercept"]
-        z -= z.max(axis=1, keepdims=True)
-        np.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
+        z = _softmax(char_tfidf(texts, index, self.char["idf"]) @ self.char["coef"].T + self.char["intercept"])
         out = np.zeros((len(texts), len(self.classes)), dtype=np.float32)
         out[:, [self.classes.index(c) for c in self.char["classes"]]] = z
         return out
@@ -498,10 +508,7 @@ class IntentModel:
     def proba_from_embeddings(self, X):
         import numpy as np
 
-        z = X @ self.coef.T + self.intercept
-        z -= z.max(axis=1, keepdims=True)
-        np.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
+        z = _softmax(X @ self.coef.T + self.intercept)
         if self.memory is None or not len(X):
             return z
         return 0.5 * z + 0.5 * self._knn(X)
@@ -563,7 +570,7 @@ class IntentModel:
             extra = {"memory": np.asarray(self.memory, dtype=np.float16),
                      "memory_labels": np.asarray(self.memory_labels, dtype=np.int16)}
         if self.char:
-            extra.update({f"char_{k}": np.asarray(v, dtype=np.float32 if k in ("idf", "coef", "intercept") else None)
+            extra.update({f"char_{k}": np.asarray(v, dtype=np.float32 if k in _CHAR_ARRAYS else None)
                           for k, v in self.char.items()})
         np.savez_compressed(tmp, coef=np.asarray(self.coef, dtype=np.float32),
                             intercept=np.asarray(self.intercept, dtype=np.float32), **extra,
@@ -582,8 +589,8 @@ class IntentModel:
                        intercept=z["intercept"].astype(np.float32), corpus_sha256=meta["corpus_sha256"], meta=meta,
                        memory=z["memory"] if "memory" in z else None,
                        memory_labels=z["memory_labels"].astype(np.int64) if "memory_labels" in z else None,
-                       char={k: (z[f"char_{k}"] if k in ("idf", "coef", "intercept") else [str(x) for x in z[f"char_{k}"]])
-                             for k in ("vocab", "idf", "coef", "intercept", "classes", "languages")}
+                       char={**{k: z[f"char_{k}"] for k in _CHAR_ARRAYS},
+                             **{k: [str(x) for x in z[f"char_{k}"]] for k in _CHAR_LISTS}}
                        if "char_coef" in z else None)
 
 

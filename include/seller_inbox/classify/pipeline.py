@@ -116,11 +116,12 @@ def risk_for(intent: str, text: str, language: str, p_high: float = 0.0) -> tupl
     if p_high >= HIGH_RISK_PROB and risk != "high":
         risk = "high"
         reasons.append(f"model:p_high={p_high:.2f}")
-    hits = load_lexicon().find(text, (language,))
+    lexicon = load_lexicon()
+    hits = lexicon.find(text, (language,))
     repaired = correct(text)  # "conester le paiement", "Aamzon": a threat with a typo is still a threat
     if repaired != text:
         seen = {(h.category, h.term) for h in hits}
-        hits = hits + [h for h in load_lexicon().find(repaired, (language,)) if (h.category, h.term) not in seen]
+        hits = hits + [h for h in lexicon.find(repaired, (language,)) if (h.category, h.term) not in seen]
     for h in hits:
         if tx.RISK_ORDER[h.risk] > 0:
             reasons.append(f"{h.category}:{h.term}")

@@ -230,19 +230,22 @@ def evaluate(rows: list[dict] | None = None, *, name: str = "held-out split", ta
 
     if rows is None:
         rows = corpus.load(split="heldout")
+    return _evaluated(rows, name, targets)[0]
+
+
+def _evaluated(rows: list[dict], name: str, targets: dict) -> tuple[dict, list[dict]]:
+    """``evaluate``'s figures and the predictions they came from."""
     pred, elapsed = _classify(rows)
     res = figures(rows, pred, name=name, targets=targets)
     res.update(seconds=elapsed, messages_per_second=len(rows) / elapsed if elapsed else 0.0)
-    return res
+    return res, pred
 
 
 def evaluate_sets(frozen_paths: list[Path] | None = None) -> dict[str, dict]:
     """The generated held-out split and the frozen sets (all files together), side by side."""
     paths = frozen_files() if frozen_paths is None else frozen_paths
     rows = load_frozen(paths)
-    pred, elapsed = _classify(rows)
-    frozen = figures(rows, pred, name="frozen hand-written set", targets=FROZEN_TARGETS)
-    frozen.update(seconds=elapsed, messages_per_second=len(rows) / elapsed if elapsed else 0.0)
+    frozen, pred = _evaluated(rows, "frozen hand-written set", FROZEN_TARGETS)
     frozen["files"] = {p.name: sum(r["set_file"] == p.name for r in rows) for p in paths}
     frozen["per_file"] = {}
     for p in paths:  # each file alone: a set written after the training material was can be read apart
