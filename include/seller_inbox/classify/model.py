@@ -564,25 +564,44 @@ class IntentModel:
             return z
         return 0.5 * z + 0.5 * self._knn(X)
 
-    def _knn(self, X):
+    def _knn_memory(self):
+        """The neighbour memory with identical rows merged: (rows (u, 512) float32, label (u,), copies (u,)).
+        A fifth of the training messages repeat word for word (short thanks, notices); one row with a
+        count gives the same vote as its copies and is searched once."""
         import numpy as np
 
-        mem = getattr(self, "_mem32", None)
-        if mem is None:
-            mem = self._mem32 = np.asarray(self.memory, dtype=np.float32)
+        got = self.__dict__.get("_mem_unique")
+        if got is None:
+            mem = np.ascontiguousarray(self.memory)
+            labels = np.asarray(self.memory_labels, dtype=np.int64)
+            key = np.concatenate([mem.view(np.uint8).reshape(len(mem), -1),
+                                  labels.astype("<i8").view(np.uint8).reshape(len(mem), -1)], axis=1)
+            _, first, copies = np.unique(key, axis=0, return_index=True, return_counts=True)
+            got = self._mem_unique = (np.asarray(mem[first], dtype=np.float32), labels[first], copies)
+        return got
+
+    def _knn(self, X):
+        """Vote of the KNN_K nearest training messages (cosine), weighted by a softmax of the similarity."""
+        import numpy as np
+
+        mem, mem_labels, copies = self._knn_memory()
         Q = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-9)
         S = Q @ mem.T
         n_mem = S.shape[1]
         k = min(KNN_K, n_mem)
-        # the k largest, selected from the top end (several times faster than partitioning -S; ties are
-        # between identical training messages, which carry the same label, so the result is the same)
+        # the k largest distinct rows, selected from the top end (several times faster than partitioning
+        # -S); each holds at least one message, so they hold the k nearest messages
         idx = np.argpartition(S, n_mem - k, axis=1)[:, n_mem - k:]
         sims = np.take_along_axis(S, idx, axis=1)
-        w = np.exp(KNN_TEMPERATURE * (sims - sims.max(axis=1, keepdims=True)))
+        order = np.argsort(-sims, axis=1, kind="stable")
+        idx, sims = np.take_along_axis(idx, order, axis=1), np.take_along_axis(sims, order, axis=1)
+        # copies of a row count as that many neighbours, up to k in all (nearest first)
+        n = copies[idx]
+        taken = np.clip(min(KNN_K, int(copies.sum())) - (np.cumsum(n, axis=1) - n), 0, n)
+        w = taken * np.exp(KNN_TEMPERATURE * (sims - sims[:, :1]))
         w /= w.sum(axis=1, keepdims=True)
         n_cls = len(self.classes)
-        labels = np.asarray(self.memory_labels)[idx]
-        flat = (np.arange(len(X))[:, None] * n_cls + labels).ravel()
+        flat = (np.arange(len(X))[:, None] * n_cls + mem_labels[idx]).ravel()
         return np.bincount(flat, weights=w.ravel(), minlength=len(X) * n_cls).reshape(len(X), n_cls).astype(np.float32)
 
     def predict(self, texts: list[str]):
