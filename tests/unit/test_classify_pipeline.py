@@ -154,6 +154,23 @@ def test_threats_are_high_risk_in_every_served_language():
         assert one(body, market)["risk"] == "high", body
 
 
+def test_ordinary_words_that_look_like_threats_are_not_high_risk():
+    # Brazil: "estorno" is the everyday word for a refund to the card; asking the bank or the card
+    # issuer for it is the chargeback
+    for body in ("Ainda não recebi o estorno do valor no meu cartão, podem verificar?",
+                 "No extrato do cartão ainda não apareceu o estorno da devolução.",
+                 "Quando vão fazer o estorno? Já devolvi o produto."):
+        assert one(body, "BR")["risk"] != "high", body
+    assert one("Se não estornarem, vou pedir o estorno à operadora do cartão.", "BR")["risk"] == "high"
+    assert one("Vou solicitar o estorno junto ao meu banco.", "BR")["risk"] == "high"
+    # "blister" is the packaging in French, German, Italian and Spanish; in English a skin injury
+    for body, market in (("Le blister était déjà ouvert à la réception, je voudrais le retourner.", "FR"),
+                         ("Der Blister war beschädigt, aber der Inhalt ist in Ordnung.", "DE"),
+                         ("Il blister era aperto, vorrei restituirlo.", "IT")):
+        assert one(body, market)["risk"] != "high", body
+    assert one("The strap rubbed and gave my daughter a blister on her wrist.", "US")["risk"] == "high"
+
+
 def test_confidence_is_calibrated_on_the_heldout_split_and_flags_few():
     from seller_inbox.classify.model import get_model
     from seller_inbox.classify.pipeline import calibrated
