@@ -5,6 +5,7 @@ Airflow tests (delivery, performance reports, reminders) used to write out each 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,13 @@ import yaml
 
 from seller_inbox.config import DEFAULT_REGISTRY, load_registry
 from seller_inbox.paths import REPO_ROOT
+
+# How much faster than Amazon's usage plans the SP-API simulator of a DAG-running test serves
+# (``start_sim(time_scale=SIM_SPEED)``) and the stores' clients keep to (``with_sim_speed``): the
+# stages still take tokens, wait and get throttled as the plans say, in a fiftieth of the time (a
+# deliver run's review scan at 1 request/s takes over a minute otherwise): nothing these tests check
+# depends on how long Amazon's plans make a stage wait.
+SIM_SPEED = 50.0
 
 
 def write_registry(base: Path, store_ids: tuple[str, ...], **updates) -> tuple[Path, list]:
@@ -42,4 +50,28 @@ def airflow_world_env(base: Path, reg_path: Path, stores: list, spapi_url: str, 
                 "SELLER_INBOX_HOME": str(base), "PYTHONPATH": str(REPO_ROOT)})
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True,
                    timeout=300)
+    return env
+
+
+def own_metadata(env: dict[str, str], home: Path) -> dict[str, str]:
+    """``AIRFLOW_HOME`` and a SQLite metadata database of their own under ``home``, migrated with
+    ``env``: for ``dag.test`` processes that run side by side (two processes running the same DAG
+    on the same day in one database would replace each other's run)."""
+    from seller_inbox_dev.demo.run import airflow_env
+
+    meta = {k: v for k, v in airflow_env(home).items() if k in ("AIRFLOW_HOME", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")}
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env={**env, **meta}, check=True,
+                   capture_output=True, timeout=300)
+    return meta
+
+
+def with_sim_speed(env: dict[str, str], stores, speed: float = SIM_SPEED) -> dict[str, str]:
+    """``env`` with each store's SP-API connection keeping to a simulator ``speed`` times faster
+    (connection extra ``rate_scale``)."""
+    env = dict(env)
+    for s in stores:
+        key = f"AIRFLOW_CONN_{s.connections.spapi.upper()}"
+        conn = json.loads(env[key])
+        conn["extra"]["rate_scale"] = speed
+        env[key] = json.dumps(conn)
     return env

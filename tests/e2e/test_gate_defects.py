@@ -1,8 +1,8 @@
 """The data-quality expectations, seeded as defects into real Airflow runs (docs/data-quality.md).
 
 Two stores (us-outdoor defective, jp-gadgets clean) with WeCom channels on a local receiver,
-a fresh warehouse, the SP-API simulator and a Maildir. ONE driver process runs, for both
-stores, four pipeline days and the deliver DAG (ten ``dag.test`` runs: the module's cost).
+a fresh warehouse, the SP-API simulator and a Maildir. For each store, one driver process runs
+four pipeline days and the deliver DAG, both stores at once (ten ``dag.test`` runs: the module's cost).
 The defective store's days (d<k> is the UTC day k days before today):
 
 * d5 — row defects: a mail from a marketplace the store does not list (real mail), and rows
@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -42,6 +40,7 @@ from seller_inbox.alerts.templates import KIND_TITLE
 from seller_inbox.config import DEFAULT_REGISTRY
 from seller_inbox_dev.demo.run import airflow_env, connection_env, demo_sender
 from seller_inbox.paths import REPO_ROOT
+from tests.airflow_world import SIM_SPEED, own_metadata, with_sim_speed
 from tests.e2e.test_store_never_quiet import _q, _relay, _run
 from tests.integration.rows import add_message, add_order
 from tests.servers.smtp import SmtpServer
@@ -96,21 +95,19 @@ def world(new_database, tmp_path_factory):
         deliver(maildir / BAD, bytes(_relay(alias, when, subject, body, mid)), when, mid)
     _seed(world)
 
-    sim = start_sim(host="127.0.0.1", port=0, seed=42)
+    sim = start_sim(host="127.0.0.1", port=0, seed=42, time_scale=SIM_SPEED)
     hooks = WebhookReceiver(wecom_keys=tuple(WECOM_KEY.values())).start()
     smtp = SmtpServer(maildir=base / "buyers", sent_copy={demo_sender(s): maildir / s.id for s in stores.values()}).start()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW__", "_AIRFLOW")) and k != "AIRFLOW_HOME"}
     env.update(airflow_env(base))
-    env.update(connection_env(list(stores.values()), sim.url, maildir, url, smtp_port=smtp.port,
-                              crypto_key=Fernet.generate_key().decode()))
+    env.update(with_sim_speed(connection_env(list(stores.values()), sim.url, maildir, url, smtp_port=smtp.port,
+                                             crypto_key=Fernet.generate_key().decode()), stores.values()))
     for sid, key in WECOM_KEY.items():
         conn_id = next(c.conn_id for c in stores[sid].alert_channels)
         env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps({"conn_type": "http", "host": hooks.wecom_url(key)})
     env.update({"SELLER_INBOX_STORES": str(reg_path), "SELLER_INBOX_WAREHOUSE_URL": url, "SELLER_INBOX_HOME": str(base),
                 "PYTHONPATH": str(REPO_ROOT), clock.ENV: now.isoformat()})
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True,
-                   timeout=300)
     world.update(env=env, hooks=hooks)
     yield world
     smtp.stop()
@@ -219,10 +216,18 @@ def _seed(world) -> None:
 
 @pytest.fixture(scope="module")
 def runs(world):
-    """The batch: both stores' pipeline days interleaved, then both deliver DAGs, in one process."""
-    batch = [(f"si_{sid}_pipeline", _day(world, k - 1)) for k in DAYS for sid in (BAD, GOOD)]
-    batch += [(f"si_{sid}_deliver", world["now"]) for sid in (BAD, GOOD)]
-    out = _run(world, *batch)
+    """The batch: each store's pipeline days in order, then its deliver DAG, one driver process per
+    store, both at once on the same warehouse (as Airflow runs two stores' DAGs side by side), each
+    with an Airflow metadata database of its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def store_runs(sid: str) -> list[dict]:
+        meta = own_metadata(world["env"], Path(world["env"]["SELLER_INBOX_HOME"]) / sid)
+        batch = [(f"si_{sid}_pipeline", _day(world, k - 1)) for k in DAYS] + [(f"si_{sid}_deliver", world["now"])]
+        return _run(world, *batch, env=meta)
+
+    with ThreadPoolExecutor(2) as pool:
+        out = [r for rs in pool.map(store_runs, (BAD, GOOD)) for r in rs]
     return {(r["dag_id"].split("_")[1], r["dag_id"].rsplit("_", 1)[1], r["logical_date"]): r for r in out}
 
 

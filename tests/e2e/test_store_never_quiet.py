@@ -30,6 +30,7 @@ import yaml
 from seller_inbox.config import DEFAULT_REGISTRY
 from seller_inbox_dev.demo.run import airflow_env, connection_env
 from seller_inbox.paths import REPO_ROOT
+from tests.airflow_world import SIM_SPEED, own_metadata, with_sim_speed
 from tests.servers.webhooks import WebhookReceiver
 
 UTC = timezone.utc
@@ -78,12 +79,12 @@ def world(new_database, tmp_path_factory):
         when = day + timedelta(hours=hours)
         deliver(maildir / STORE, bytes(_relay(alias, when, subject, body, mid)), when, mid)
 
-    sim = start_sim(host="127.0.0.1", port=0, seed=42)
+    sim = start_sim(host="127.0.0.1", port=0, seed=42, time_scale=SIM_SPEED)
     hooks = WebhookReceiver(wecom_keys=("wk-1",)).start()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW__", "_AIRFLOW")) and k != "AIRFLOW_HOME"}
     env.update(airflow_env(base))
-    env.update(connection_env(stores, sim.url, maildir, url))
+    env.update(with_sim_speed(connection_env(stores, sim.url, maildir, url), stores))
     env.update({"AIRFLOW_CONN_WECOM_TEAM": json.dumps({"conn_type": "http", "host": hooks.wecom_url("wk-1")}),
                 "SELLER_INBOX_STORES": str(reg_path), "SELLER_INBOX_WAREHOUSE_URL": url,
                 "SELLER_INBOX_HOME": str(base), "PYTHONPATH": str(REPO_ROOT)})
@@ -168,21 +169,29 @@ def _warehouse_env(url: str) -> dict:
 def test_no_mail_is_lost_while_the_scheduler_is_down(world):
     """Three daily runs, once in a row and once with the middle one missed (the scheduler was
     down): the run after the outage reads, classifies and alerts the missed day by itself, and
-    the KPI tables come out the same."""
+    the KPI tables come out the same. The two histories run side by side, each with its own
+    warehouse and Airflow metadata database (both run the same DAG on the same days)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from seller_inbox import clock, warehouse
 
     day = world["day"]
     days = [day - timedelta(days=3), day - timedelta(days=2), day - timedelta(days=1)]
-    results = {}
-    for name, plan in (("steady", days), ("outage", [days[0], days[2]])):
+
+    def history(name: str, plan: list[datetime]) -> str:
         url = world["new_database"](f"si_{name}")
         warehouse.migrate(url)
+        meta = own_metadata(world["env"], Path(world["env"]["SELLER_INBOX_HOME"]) / name)
         for start in plan:  # each run sees the clock at its interval's end, as a punctual scheduler would
             end = start + timedelta(days=1)
-            (run,) = _run(world, (f"si_{STORE}_pipeline", end), env={**_warehouse_env(url), clock.ENV: end.isoformat()})
+            (run,) = _run(world, (f"si_{STORE}_pipeline", end),
+                          env={**_warehouse_env(url), **meta, clock.ENV: end.isoformat()})
             assert run["state"] == "success", (name, start, run["tasks"])
-        results[name] = url
-    steady, outage = results["steady"], results["outage"]
+        return url
+
+    with ThreadPoolExecutor(2) as pool:
+        steady_f, outage_f = pool.submit(history, "steady", days), pool.submit(history, "outage", [days[0], days[2]])
+        steady, outage = steady_f.result(), outage_f.result()
     missed = (days[1], days[2])
     count = "SELECT count(*) FROM core.message WHERE received_at >= %s AND received_at < %s"
     assert _q(outage, count, missed) == _q(steady, count, missed) != [(0,)]
