@@ -70,8 +70,7 @@ def clean_env() -> dict[str, str]:
 
 class World:
     """Demo mail, SP-API simulator, SMTP server and a migrated warehouse, as ``demo.run.Stack``
-    makes them: the world pinned at ``end``, the demo registry, mail of the ``days`` before; the
-    simulator and the clients at ``SIM_SPEED`` (tests/airflow_world.py)."""
+    makes them: the world pinned at ``end``, the demo registry, mail of the ``days`` before."""
 
     def __init__(self, base: Path, warehouse_url: str, end, days: int, seed: int, crypto_key: str):
         from datetime import timedelta
@@ -82,7 +81,6 @@ class World:
         from seller_inbox_dev.demo.mail import write_demo_mail
         from seller_inbox_dev.demo.run import DEMO_REGISTRY, connection_env, demo_sender
         from seller_inbox_dev.sandbox.server import start as start_sim
-        from tests.airflow_world import SIM_SPEED, with_sim_speed
         from tests.servers.smtp import SmtpServer
 
         self.base, self.url, self.end, self.days = base, warehouse_url, end, days
@@ -90,13 +88,13 @@ class World:
         warehouse.migrate(warehouse_url)
         self.maildir = base / "maildir"
         write_demo_mail(self.maildir, self.stores, end - timedelta(days=days), end, seed=seed)
-        self.sim = start_sim(host="127.0.0.1", port=0, seed=seed, as_of=end, time_scale=SIM_SPEED)
+        self.sim = start_sim(host="127.0.0.1", port=0, seed=seed, as_of=end)
         self.smtp = SmtpServer(sent_copy={demo_sender(s): self.maildir / s.id for s in self.stores}).start()
         docs = base / "data-docs"
         docs.mkdir(parents=True, exist_ok=True)
         self.env = {
-            **with_sim_speed(connection_env(self.stores, self.sim.url, self.maildir, warehouse_url,
-                                            smtp_port=self.smtp.port, crypto_key=crypto_key), self.stores),
+            **connection_env(self.stores, self.sim.url, self.maildir, warehouse_url, smtp_port=self.smtp.port,
+                             crypto_key=crypto_key),
             clock.ENV: end.isoformat(),
             "SELLER_INBOX_HOME": str(base),
             "SELLER_INBOX_STORES": str(DEMO_REGISTRY),
