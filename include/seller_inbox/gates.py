@@ -122,6 +122,9 @@ def validate_frame(df, expectations: list[dict], key: list[str], store: StoreCon
         # key columns only: a failing row's text (an unredacted address) must not be copied into ops.gate_run
         rows = [{k: _jsonable(row.get(k)) for k in key} for row in (res.get("unexpected_index_list") or [])
                 if isinstance(row, dict)]
+        # in key order, not the table's physical order (which an UPDATE reshuffles): a rerun over
+        # unchanged data must record the same sample, or ops.gate_run changes for nothing
+        rows.sort(key=lambda row: tuple(str(row[k]) for k in key))
         out.append({
             "name": name,
             "expectation": cfg.type,

@@ -126,6 +126,25 @@ def test_rerun_of_a_passing_gate_changes_nothing(db, warehouse_dsn, us):
             q(db, "SELECT * FROM ops.dq_results ORDER BY 1,2,3,4,5,6")) == before
 
 
+def test_rerun_of_a_failing_gate_over_reshuffled_rows_changes_nothing(db, warehouse_dsn, us, monkeypatch):
+    """The failing-row sample is kept in key order: an UPDATE that moves a row to the table's
+    end (as a rerun's upserts do) must not rewrite ops.gate_run. The gate's reads scan the heap,
+    as PostgreSQL does when a whole day of a busy store is read."""
+    monkeypatch.setenv("PGOPTIONS", "-c enable_indexscan=off -c enable_bitmapscan=off -c enable_indexonlyscan=off")
+    add_message(db, us.id, "<ok@x>", T0 + timedelta(hours=1))
+    for i in range(3):
+        add_message(db, us.id, f"<de{i}@x>", T0 + timedelta(hours=2 + i), marketplace="DE")
+    with pytest.raises(GateFailed):
+        gate("ingest_mail", us, warehouse_dsn, run_id="r1")
+    before = q(db, "SELECT id, evaluated_at, run_id, failing_rows::text FROM ops.gate_run")
+    assert '"<de0@x>"' in before[0][3]
+    with db.cursor() as cur:  # a no-op update writes a new tuple at the end of the heap
+        cur.execute("UPDATE core.message SET marketplace = marketplace WHERE message_id IN ('<de0@x>', '<de1@x>')")
+    with pytest.raises(GateFailed):
+        gate("ingest_mail", us, warehouse_dsn, run_id="r2")
+    assert q(db, "SELECT id, evaluated_at, run_id, failing_rows::text FROM ops.gate_run") == before
+
+
 def test_classify_gate_rejects_unlabelled_and_unknown_labels(db, warehouse_dsn, us):
     add_message(db, us.id, "<a@x>", T0 + timedelta(hours=2), intent=None)
     add_message(db, us.id, "<b@x>", T0 + timedelta(hours=3), intent="shipping_question")
