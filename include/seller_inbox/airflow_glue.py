@@ -35,6 +35,7 @@ execution time. Every task has an execution timeout. Workers build only the DAG 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -45,6 +46,8 @@ DAG_PREFIX = "si_"
 _DAG_ID = re.compile(r"^si_(?P<store>.+)_(?P<kind>pipeline|auth|deliver|performance|reminders|urgent)$")
 KINDS = ("pipeline", "auth", "deliver", "performance", "reminders", "urgent")
 START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+# no data interval starting at or after this moment (ISO 8601) is scheduled: see _end_date
+SCHEDULE_UNTIL_ENV = "SELLER_INBOX_SCHEDULE_UNTIL"
 
 PIPELINE_STAGES: list[tuple[str, list[str]]] = [
     # (task id, upstream task ids)
@@ -172,6 +175,20 @@ def _store_from_dag_id(value: str | None) -> str | None:
     return m.group("store") if m else None
 
 
+def _end_date(kind: str) -> datetime | None:
+    """The last moment a scheduled data interval may start, from ``SCHEDULE_UNTIL_ENV``.
+
+    The interactive demo pins its world at the end of its window: past midnight the scheduler
+    would start a run for a day its simulator and mailboxes do not hold, and that run's gates
+    fail. Airflow creates the intervals that start at or before ``end_date``, hence the
+    microsecond. Unset (production), schedules never end."""
+    until = os.environ.get(SCHEDULE_UNTIL_ENV)
+    if not until or kind not in ("pipeline", "performance"):
+        return None
+    t = datetime.fromisoformat(until)
+    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)) - timedelta(microseconds=1)
+
+
 def _default_args(owner: str) -> dict:
     return {
         "owner": owner,
@@ -193,6 +210,7 @@ def _build(store: StoreConfig, kind: str, owner: str):
         dag_id=dag_id(store.id, kind),
         schedule=_schedule(store, kind),
         start_date=START_DATE,
+        end_date=_end_date(kind),
         catchup=False,
         max_active_runs=1,
         max_active_tasks=4,

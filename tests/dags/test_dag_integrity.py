@@ -218,3 +218,30 @@ def test_thousand_store_registry_parses_fast(tmp_path):
     # prints the real figures, this only guards against a gross regression
     assert set(got["files"]) == {f"si_{k}.py" for k in KINDS}
     assert max(got["files"].values()) < 20, got["files"]
+
+
+def test_the_demo_window_ends_the_schedule_of_data_intervals(monkeypatch):
+    """The interactive demo's world ends with its window: the scheduler must not start the next
+    day's run after midnight (its mail and orders do not exist); the window's last day runs."""
+    from datetime import datetime, timedelta, timezone
+
+    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.timetables.base import DagRunInfo
+
+    from seller_inbox.airflow_glue import SCHEDULE_UNTIL_ENV, build_dags
+
+    # as the demo does: its window ends at the last midnight; the schedule is daily at 00:00 UTC
+    end = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    monkeypatch.setenv(SCHEDULE_UNTIL_ENV, end.isoformat())
+    dags = build_dags(("pipeline", "auth"))
+    pipeline = DagSerialization.from_dict(DagSerialization.to_dict(dags["si_us-outdoor_pipeline"]))
+    day = timedelta(days=1)
+    last_day = DagRunInfo.interval(end - day, end)
+    before = DagRunInfo.interval(end - 2 * day, end - day)
+    assert pipeline.next_dagrun_info(last_automated_run_info=before).data_interval == last_day.data_interval
+    assert pipeline.next_dagrun_info(last_automated_run_info=last_day) is None  # the day after: never
+    # what the scheduler would do without the pin, past midnight: start the next day
+    assert pipeline.next_dagrun_info(last_automated_run_info=last_day, restricted=False).data_interval.start == end
+    assert dags["si_us-outdoor_auth"].end_date is None  # tokens are kept alive whatever the window
+    monkeypatch.delenv(SCHEDULE_UNTIL_ENV)
+    assert build_dags(("pipeline",))["si_us-outdoor_pipeline"].end_date is None
