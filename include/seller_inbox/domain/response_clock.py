@@ -21,8 +21,3 @@ def due_at(received_at: datetime) -> datetime:
     """When the reply to a buyer message received at ``received_at`` is due."""
     return received_at + RESPONSE_WINDOW
 
-
-def is_late(received_at: datetime, replied_at: datetime | None, as_of: datetime) -> bool:
-    """Late: answered after the window, or still unanswered when the window has passed."""
-    end = replied_at if replied_at is not None else as_of
-    return end - received_at > RESPONSE_WINDOW

@@ -323,13 +323,3 @@ def _update_nrn(pg, store, src_name: str, marks: dict[str, bool]) -> None:
         if touched:
             messages.recompute_threads(cur, store.id, touched)
 
-
-def parse_many(raws: Iterable[bytes], salt: bytes) -> list[ParsedMail]:
-    """Parse a sequence of mails, skipping the unparseable (benchmarks, tools)."""
-    out = []
-    for r in raws:
-        try:
-            out.append(parse_bytes(r, salt=salt))
-        except MailParseError:
-            pass
-    return out

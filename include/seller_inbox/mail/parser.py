@@ -38,7 +38,7 @@ from email.utils import getaddresses, parsedate_to_datetime, unquote
 
 from seller_inbox.domain import identifiers as ids
 from seller_inbox.domain import marketplaces as mp
-from seller_inbox.domain import relay, response_clock
+from seller_inbox.domain import relay
 from seller_inbox.redaction import redact, redact_filename, redact_identifier
 
 UTC = timezone.utc
@@ -882,16 +882,8 @@ def _sanitised(p: ParsedMail) -> ParsedMail:
     return p
 
 
-def parse_file(path, *, salt: bytes | str) -> ParsedMail:
-    with open(path, "rb") as fh:
-        return parse_bytes(fh.read(), salt=salt, source=str(path))
-
-
 def thread_key(store_id: str, alias_hash: str | None, order_id: str | None) -> str:
     """Stable thread id for (store, buyer alias hash, order id)."""
     h = hashlib.sha256(f"{store_id}\x1f{alias_hash or ''}\x1f{order_id or ''}".encode()).hexdigest()
     return "t_" + h[:24]
 
-
-def sla_due(received_at: datetime) -> datetime:
-    return response_clock.due_at(received_at)

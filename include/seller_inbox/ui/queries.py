@@ -309,11 +309,6 @@ def recent_decisions(conn, store: str | None, limit: int = 10) -> list[dict]:
         ORDER BY decided_at DESC LIMIT %(limit)s""", {"store": store, "limit": limit})
 
 
-def get_outbox(conn, key: str) -> dict | None:
-    rows = _read(conn, f"SELECT {_OUTBOX_COLS} FROM core.outbox WHERE idempotency_key = %s", (key,))
-    return rows[0] if rows else None
-
-
 class Decision(dict):
     """Outcome of approve/reject: ``ok``, and on refusal ``error`` (not_found, not_pending, lint)."""
 
