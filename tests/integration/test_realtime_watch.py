@@ -59,11 +59,15 @@ class Watch:
         return self.events
 
     async def stop(self):
+        """Cancel the watcher as the triggerer does; it must stop within seconds (not at its next IDLE renewal)."""
         self.task.cancel()
         try:
-            await self.task
+            async with asyncio.timeout(10):
+                await self.task
         except asyncio.CancelledError:
             pass
+        except TimeoutError:
+            raise AssertionError("the watcher ignored its cancellation for 10 s") from None
 
 
 def _imap_conn(monkeypatch, srv, user, pw, conn_id):

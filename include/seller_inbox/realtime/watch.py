@@ -85,8 +85,9 @@ class ImapIdle:
         import ssl
 
         ctx = ssl.create_default_context() if (use_ssl or starttls) else None
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port or (993 if use_ssl else 143), ssl=ctx if use_ssl else None), timeout)
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(host, port or (993 if use_ssl else 143),
+                                                           ssl=ctx if use_ssl else None)
         client = cls(reader, writer, timeout)
         greeting = await client.line()
         if not greeting.startswith(b"* OK") and not greeting.startswith(b"* PREAUTH"):
@@ -98,7 +99,8 @@ class ImapIdle:
 
     async def line(self, timeout: float | None = None) -> bytes:
         try:
-            data = await asyncio.wait_for(self.reader.readline(), timeout or self.timeout)
+            async with asyncio.timeout(timeout or self.timeout):
+                data = await self.reader.readline()
         except asyncio.TimeoutError as exc:
             raise ImapGone("the IMAP server did not answer in time") from exc
         if not data:
@@ -148,7 +150,8 @@ class ImapIdle:
             if left <= 0:
                 break
             try:
-                got = await asyncio.wait_for(self.reader.readline(), left)
+                async with asyncio.timeout(left):
+                    got = await self.reader.readline()
             except asyncio.TimeoutError:
                 break
             if not got:
@@ -161,12 +164,14 @@ class ImapIdle:
 
     async def close(self) -> None:
         try:
-            await asyncio.wait_for(self.command("LOGOUT"), 2)
+            async with asyncio.timeout(2):
+                await self.command("LOGOUT")
         except Exception:  # noqa: BLE001 - the connection may be dead already
             pass
         self.writer.close()
         try:
-            await asyncio.wait_for(self.writer.wait_closed(), 2)
+            async with asyncio.timeout(2):
+                await self.writer.wait_closed()
         except Exception:  # noqa: BLE001
             pass
 
