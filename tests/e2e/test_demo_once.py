@@ -57,7 +57,7 @@ GATE_RUN = """SELECT store_id, stage, interval_start, interval_end, success, row
                      failed_expectations::text, failing_rows::text FROM ops.gate_run"""
 
 
-def _rerun(demo_env) -> tuple[Run, dict, dict]:
+def _rerun(demo_env) -> tuple[Run, tuple[dict, dict], tuple[dict, dict]]:
     """Another run in the same home, with the warehouse's fingerprint and ops.gate_run's rows
     (by store, stage and interval) before and after it."""
     env, url = demo_env
@@ -73,12 +73,12 @@ def _rerun(demo_env) -> tuple[Run, dict, dict]:
 
 
 @pytest.fixture(scope="module")
-def second_run(first_run, demo_env) -> tuple[Run, tuple, tuple]:
+def second_run(first_run, demo_env) -> tuple[Run, tuple[dict, dict], tuple[dict, dict]]:
     return _rerun(demo_env)
 
 
 @pytest.fixture(scope="module")
-def third_run(second_run, demo_env) -> tuple[Run, tuple, tuple]:
+def third_run(second_run, demo_env) -> tuple[Run, tuple[dict, dict], tuple[dict, dict]]:
     return _rerun(demo_env)
 
 
