@@ -79,7 +79,9 @@ def world(new_database, tmp_path_factory):
         when = day + timedelta(hours=hours)
         deliver(maildir / STORE, bytes(_relay(alias, when, subject, body, mid)), when, mid)
 
-    sim = start_sim(host="127.0.0.1", port=0, seed=42, time_scale=SIM_SPEED)
+    # the simulator's data clock pinned at the world's end, as the demo does: without it each order
+    # is shown as it stands at the real time of the request, and histories run minutes apart differ
+    sim = start_sim(host="127.0.0.1", port=0, seed=42, time_scale=SIM_SPEED, as_of=day + timedelta(days=1))
     hooks = WebhookReceiver(wecom_keys=("wk-1",)).start()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW__", "_AIRFLOW")) and k != "AIRFLOW_HOME"}
