@@ -62,7 +62,7 @@ def main() -> None:
           f"(target >= 1500 per core); {cached} distinct sentences encoded; peak memory {rss:.0f} MB")
 
     # stages, for the record
-    from seller_inbox.classify.lang import detect_language
+    from seller_inbox.classify.lang import detect_languages
     from seller_inbox.classify.lexicon import load_lexicon
     from seller_inbox.classify.model import features
     from seller_inbox.classify.rules import buyer_text
@@ -70,8 +70,9 @@ def main() -> None:
     texts = [buyer_text(it["body"]) for it in items]
     model_mod.clear_cache()  # each stage from cold caches too (language id remembers texts)
     t = time.process_time()
-    for it, tx in zip(items, texts):
-        detect_language(tx, it["marketplace"])
+    for i in range(0, len(texts), args.batch):  # in batches, as classify_batch asks
+        detect_languages([(tx, it["marketplace"], None) for it, tx in zip(items[i: i + args.batch],
+                                                                           texts[i: i + args.batch])])
     t_lang = time.process_time() - t
     lex = load_lexicon()
     t = time.process_time()

@@ -122,3 +122,55 @@ def test_neighbour_vote_over_distinct_rows_equals_the_vote_over_every_training_m
         w = np.exp(model.KNN_TEMPERATURE * (row[top] - row[top].max()))
         np.add.at(want[i], labels[top], w / w.sum())
     assert np.allclose(mdl._knn(X), want, atol=1e-5)
+
+
+def test_top_k_is_the_stable_sort_of_every_row():
+    """The neighbour search sorts only the values above a sampled floor: the same columns, in the
+    same order, as sorting whole rows, ties (repeated values) included."""
+    rng = np.random.default_rng(3)
+    S = rng.normal(size=(300, 5000)).astype(np.float32)
+    S[::7, 4000:4020] = S[::7, :1].max() + 1  # ties beyond the sampled eighth, above every other value
+    S[1::7, :] = 0.5  # a whole row of equal values
+    S[2::7, 10:30] = np.float32(3.0)  # ties inside the sample
+    for m in (5000, 900, 150, 12):
+        want = np.argsort(-S[:, :m], axis=1, kind="stable")[:, :model.KNN_K]
+        assert np.array_equal(model._top_k(np.ascontiguousarray(S[:, :m]), model.KNN_K), want), m
+    assert model._top_k(np.zeros((0, 5000), dtype=np.float32), 10).shape == (0, 10)
+
+
+def test_languages_of_a_batch_are_those_of_each_text_alone():
+    """detect_languages walks py3langid's automaton over every text at once, in chunks: the same
+    languages as detect_language one by one (confidence equal to float rounding), long texts,
+    odd bytes and every rule's case included."""
+    import random
+
+    rows = corpus.load(split=None)[::3]
+    rnd = random.Random(5)
+    noise = ["".join(chr(rnd.randrange(32, 0x3100)) for _ in range(rnd.randrange(0, 400))) for _ in range(150)]
+    queries = [(r["body"], r["marketplace"], None) for r in rows] + [(t, "US", None) for t in noise] + [
+        ("", "DE", None), ("ok", None, "it"), ("返品希望", "JP", None), ("返品希望", "US", None),
+        ("Where is my parcel? " * 300, "UK", None), ("ÉNORME RETARD DE LIVRAISON, JE VEUX MON ARGENT", "FR", None),
+        ("我的订单 where is my parcel please tell me", "US", None)]
+    lang._memo.clear()
+    batch = lang.detect_languages(queries)
+    lang._memo.clear()
+    alone = [lang.detect_language(*q) for q in queries]
+    assert [b[0] for b in batch] == [a[0] for a in alone]
+    assert [b[2] for b in batch] == [a[2] for a in alone]
+    assert max(abs(b[1] - a[1]) for a, b in zip(alone, batch)) <= 2e-4
+    assert sum(b[2] == "langid" for b in batch) > 2000  # the automaton did the work
+
+
+def test_no_state_of_the_language_automaton_lies_deeper_than_the_chunk_overlap_assumes():
+    """_langid_many starts each chunk _DFA_DEPTH - 1 bytes early: that is exact only if every state
+    of py3langid's automaton is reached from the start state within _DFA_DEPTH bytes."""
+    moves, rowbase, _, _ = lang._walk_tables()
+    depth = np.full(len(rowbase), -1)
+    depth[0], front, d = 0, np.array([0]), 0
+    while len(front):
+        nxt = np.unique(moves[(rowbase[front][:, None] + np.arange(256)).ravel()])
+        nxt = nxt[depth[nxt] < 0]
+        d += 1
+        depth[nxt] = d
+        front = nxt
+    assert (depth >= 0).all() and depth.max() <= lang._DFA_DEPTH

@@ -263,7 +263,11 @@ class TokenStage:
         feats -= feats.mean(axis=1, keepdims=True)
         feats *= np.reciprocal(np.sqrt(np.einsum("ij,ij->i", feats, feats) / feats.shape[1] + be.eps))[:, None]
         flens = lens.astype(np.float32)
-        np.matmul(np.add.reduceat(feats, starts, axis=0), self.cnn_W_scaled, out=out)
+        # each sentence's sum over its tokens as one product with a 0/1 matrix: 2x faster than
+        # np.add.reduceat along the rows
+        member = np.zeros((len(group), n_tokens), dtype=np.float32)
+        member[np.repeat(np.arange(len(group)), lens), np.arange(n_tokens)] = 1.0
+        np.matmul(member @ feats, self.cnn_W_scaled, out=out)
         out += flens[:, None] * self.cnn_shift
         out *= np.reciprocal(np.sqrt(flens))[:, None]
 
@@ -450,6 +454,40 @@ _CHAR_ARRAYS = ("idf", "coef", "intercept")
 _CHAR_LISTS = ("vocab", "classes", "languages")
 
 
+def _top_k(S, k: int):
+    """``np.argsort(-S, axis=1, kind="stable")[:, :k]``: each row's k largest values' columns,
+    largest first, equal values in column order.
+
+    Partitioning every row costs more than the product that made it. The k-th largest of a
+    row's first eighth is a lower bound of its k-th largest overall, so only the values at or
+    above it (a few dozen per row) are sorted."""
+    import numpy as np
+
+    n, m = S.shape
+    sample = max(8 * k, m // 8)
+    if n == 0 or sample >= m // 2:
+        return np.argsort(-S, axis=1, kind="stable")[:, :k]
+    floor = np.partition(S[:, :sample], sample - k, axis=1)[:, sample - k]
+    hits = np.flatnonzero(S >= floor[:, None])  # (2-d nonzero is 7x slower)
+    rows, cols = np.divmod(hits, m)
+    counts = np.bincount(rows, minlength=n)  # >= k each: the sample's own k are there
+    width = int(counts.max())
+    if width > m // 4:  # many equal or near-equal values: the plain way
+        return np.argsort(-S, axis=1, kind="stable")[:, :k]
+    first = np.zeros(n, dtype=np.int64)
+    np.cumsum(counts[:-1], out=first[1:])
+    pos = np.arange(len(rows)) - first[rows]
+    flat = rows * width + pos
+    vals = np.full(n * width, -np.inf, dtype=S.dtype)
+    vals[flat] = S.ravel()[hits]
+    at = np.zeros(n * width, dtype=np.int64)
+    at[flat] = cols
+    # a stable sort of a few dozen per row is faster than argpartition of them (numpy 2), and gives
+    # equal values in column order: the k columns of np.argsort(-row, kind="stable")[:k]
+    order = np.argsort(-vals.reshape(n, width), axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(at.reshape(n, width), order, axis=1)
+
+
 @dataclass
 class IntentModel:
     """Logistic regression + k-nearest training messages, probabilities averaged.
@@ -529,12 +567,10 @@ class IntentModel:
         S = Q @ mem.T
         n_mem = S.shape[1]
         k = min(KNN_K, n_mem)
-        # the k largest distinct rows, selected from the top end (several times faster than partitioning
-        # -S); each holds at least one message, so they hold the k nearest messages
-        idx = np.argpartition(S, n_mem - k, axis=1)[:, n_mem - k:]
+        # the k most similar distinct rows, nearest first; each holds at least one message, so they
+        # hold the k nearest messages
+        idx = _top_k(S, k)
         sims = np.take_along_axis(S, idx, axis=1)
-        order = np.argsort(-sims, axis=1, kind="stable")
-        idx, sims = np.take_along_axis(idx, order, axis=1), np.take_along_axis(sims, order, axis=1)
         # copies of a row count as that many neighbours, up to k in all (nearest first)
         n = copies[idx]
         taken = np.clip(min(KNN_K, int(copies.sum())) - (np.cumsum(n, axis=1) - n), 0, n)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from seller_inbox.domain import taxonomy as tx
-from seller_inbox.classify.lang import detect_language
+from seller_inbox.classify.lang import detect_languages
 from seller_inbox.classify.lexicon import load_lexicon, shouting
 from seller_inbox.classify.rules import forwarded_subject, header_intent
 from seller_inbox.classify.spell import correct
@@ -204,7 +204,7 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
     from seller_inbox.classify.model import CHAR_WEIGHT, get_model
 
     results: list[dict | None] = [None] * len(items)
-    pending: list[tuple[int, dict, str, str, float]] = []  # index, item, text, language, lang_conf
+    valid: list[tuple[int, dict, str, str, str]] = []  # index, item, body, own words, text (language, risk)
     for idx, raw in enumerate(items):
         try:
             item = _validate(raw)
@@ -218,7 +218,12 @@ def classify_batch(items: list[dict], *, explain: bool = False) -> list[dict]:
         text = _PLACEHOLDER.sub(" ", own_words) if "[" in own_words else own_words
         if not text.strip():
             text = (item.get("subject") or "").strip()
-        lang, lconf, lmethod = detect_language(text, item.get("marketplace"), item.get("language_hint"))
+        valid.append((idx, item, body, own_words, text))
+    # one call for the batch: py3langid scores the texts its rules do not decide together
+    languages = detect_languages([(text, item.get("marketplace"), item.get("language_hint"))
+                                  for _, item, _, _, text in valid])
+    pending: list[tuple] = []  # index, item, text, language, language method, the model's text
+    for (idx, item, body, own_words, text), (lang, _, lmethod) in zip(valid, languages):
         fwd = forwarded_subject(item.get("subject"))
         if fwd:  # what a colleague forwarded: its subject is all the parser kept of it
             text, own_words = f"{fwd}\n{text}", f"{fwd}\n{own_words}"
