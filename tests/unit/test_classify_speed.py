@@ -174,3 +174,12 @@ def test_no_state_of_the_language_automaton_lies_deeper_than_the_chunk_overlap_a
         depth[nxt] = d
         front = nxt
     assert (depth >= 0).all() and depth.max() <= lang._DFA_DEPTH
+
+
+def test_clear_cache_can_keep_the_token_rows_of_a_running_worker():
+    model.embed(["Where is my parcel?", "Ich möchte die Bestellung stornieren."])
+    assert model._stage.used > 0 and len(model._cache) >= 2
+    model.clear_cache(keep_tokens=True)  # the benchmark's running worker
+    assert model._stage.used > 0 and len(model._cache) == 0 and not lang._memo
+    model.clear_cache()
+    assert model._stage.used == 0

@@ -309,9 +309,10 @@ def embed(texts: list[str]):
     return np.stack(out)
 
 
-def clear_cache() -> None:
+def clear_cache(keep_tokens: bool = False) -> None:
     """Forget every sentence, word and token seen (the loaded weights stay): a cold start, for
-    benchmarks and tests."""
+    benchmarks and tests. ``keep_tokens`` keeps the encoder's per-piece rows (subword pieces recur
+    in any mail of a language; whole sentences of a generated corpus recur more than a desk's)."""
     from seller_inbox.classify import lang, spell
 
     lang._memo.clear()
@@ -319,7 +320,7 @@ def clear_cache() -> None:
         _cache.clear()
         if _model is not None:
             _model.__dict__.pop("_seg_proba", None)
-    if _stage is not None:
+    if _stage is not None and not keep_tokens:
         with _stage.lock:
             _stage.start_over()
     spell.clear_word_cache()
