@@ -183,3 +183,15 @@ def test_clear_cache_can_keep_the_token_rows_of_a_running_worker():
     assert model._stage.used > 0 and len(model._cache) == 0 and not lang._memo
     model.clear_cache()
     assert model._stage.used == 0
+
+
+def test_message_rows_are_the_weighted_sums_of_their_sentences_bit_for_bit():
+    texts = ["Hi. Where is my parcel? It was due on Monday. Thanks!", "ok", "",
+             "Bonjour. Le colis est arrivé cassé. Je veux un remboursement. Merci. Cordialement. Marie. PS: vite."]
+    M, S, own = model.features(texts)
+    w = np.asarray([len(s) ** 0.5 for t in texts for s in model.segments(spell.correct(t))], dtype=np.float32)
+    want = np.zeros_like(M)
+    np.add.at(want, own, S * w[:, None])  # the plain definition, one sentence after another
+    want /= np.maximum(np.linalg.norm(want, axis=1, keepdims=True), 1e-9)
+    assert np.array_equal(M, want)
+    assert np.bincount(own).tolist() == [4, 1, 1, 6]

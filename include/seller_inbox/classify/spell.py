@@ -61,6 +61,7 @@ def clear_word_cache() -> None:
     """Forget the repairs made so far (the vocabulary stays loaded)."""
     _correct_lower.cache_clear()
     _fixed.clear()
+    _texts.clear()
     if _state is not None:
         _state["between"].clear()
 
@@ -72,6 +73,7 @@ def reset() -> None:
         _state = None
     _correct_lower.cache_clear()
     _fixed.clear()
+    _texts.clear()
 
 
 def _triple(a: str, b: str, c: str) -> int:
@@ -150,11 +152,22 @@ def _fix_word(w: str) -> str:
     return r
 
 
+_texts: dict[str, str] = {}  # text -> repaired: a message's text is repaired for the encoder, then for the lexicon
+_TEXTS_MAX = 4096
+
+
 def correct(text: str) -> str:
     """Text with misspelt words repaired (see module doc)."""
     if not text:
         return text
-    words = _WORD.findall(text)
-    if all(_fix_word(w) == w for w in words):  # nothing to repair: the common case, no rebuilt string
-        return text
-    return _WORD.sub(lambda m: _fix_word(m.group(0)), text)
+    got = _texts.get(text)
+    if got is None:
+        words = _WORD.findall(text)
+        if all(_fix_word(w) == w for w in words):  # nothing to repair: the common case, no rebuilt string
+            got = text
+        else:
+            got = _WORD.sub(lambda m: _fix_word(m.group(0)), text)
+        if len(_texts) >= _TEXTS_MAX:
+            _texts.clear()
+        _texts[text] = got
+    return got
