@@ -159,6 +159,15 @@ def test_languages_of_a_batch_are_those_of_each_text_alone():
     assert [b[2] for b in batch] == [a[2] for a in alone]
     assert max(abs(b[1] - a[1]) for a, b in zip(alone, batch)) <= 2e-4
     assert sum(b[2] == "langid" for b in batch) > 2000  # the automaton did the work
+    # walked in groups of at most _WALK_BYTES (memory stays bounded): the same answers
+    texts = [lang._for_langid(lang.clean_for_language(q[0])) for q in queries]
+    small = lang._WALK_BYTES
+    whole = lang._langid_many(texts)
+    try:
+        lang._WALK_BYTES = 5_000
+        assert lang._langid_many(texts) == whole
+    finally:
+        lang._WALK_BYTES = small
 
 
 def test_no_state_of_the_language_automaton_lies_deeper_than_the_chunk_overlap_assumes():

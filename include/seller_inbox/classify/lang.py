@@ -222,14 +222,30 @@ def _walk_tables():
     return _walk
 
 
+_WALK_BYTES = 1 << 20  # bytes walked together at most: the walk's arrays take ~20x that at their peak
+
+
 def _langid_many(texts: list[str]) -> list[tuple[str, float]]:
     """``py3langid``'s ``classify`` of each text (its encoding, byte features, naive Bayes scores,
-    softmax at temperature sqrt(bytes)), the automaton walked over all texts together."""
+    softmax at temperature sqrt(bytes)), the automaton walked over many texts together."""
+    ident = _get_identifier()
+    data = [ident._encode(t) for t in texts]
+    out: list[tuple[str, float]] = []
+    group: list[bytes] = []
+    size = 0
+    for b in data:
+        if group and size + len(b) > _WALK_BYTES:
+            out += _walk_group(ident, group)
+            group, size = [], 0
+        group.append(b)
+        size += len(b)
+    return out + (_walk_group(ident, group) if group else [])
+
+
+def _walk_group(ident, data: list[bytes]) -> list[tuple[str, float]]:
     import numpy as np
 
-    ident = _get_identifier()
     moves, rowbase, feature, weights_by_class = _walk_tables()
-    data = [ident._encode(t) for t in texts]
     lens = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
     n_chunks = -(-lens // _CHUNK)
     owner = np.repeat(np.arange(len(data)), n_chunks)
