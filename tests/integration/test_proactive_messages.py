@@ -31,7 +31,10 @@ def buyer_locale(o) -> str:
     return "en-GB" if (lang != "en" and int(o.amazon_order_id[-2:]) < 8) else f"{lang}-{o.marketplace}"
 
 
-def recent_orders(sandbox, days_ago_from=4, days_ago_to=2):
+def recent_orders(sandbox, days_ago_from=8, days_ago_to=0):
+    """Orders as they stand now. The default window holds at least four German-reading DE orders
+    in transit and a dozen shipped AFN ones at every half hour of 90 days scanned (a 4-to-2-day
+    window held none at some hours of some days, so a test passed or failed by the clock)."""
     now = datetime.now(UTC)
     return generate_orders(SELLER, now - timedelta(days=days_ago_from), now - timedelta(days=days_ago_to),
                            sandbox.state.config.seed, as_of=now, orders_per_day=sandbox.state.config.orders_per_day)
