@@ -165,7 +165,8 @@ def test_where_is_my_order_reply_states_carrier_and_tracking_in_the_buyers_langu
     for store_id, mkt, lang, greeting in (("us-outdoor", "US", "en", "Hello"), ("eu-home", "DE", "de", "Guten Tag")):
         store = stores[store_id]
         set_conn(monkeypatch, sandbox, store)
-        shipped = [o for o in generate_orders(store.seller_id, now - timedelta(days=9), now - timedelta(days=2), seed,
+        # from 14 days back: 9 days held no delivered DE parcel at some hours (scan over 2 years: 0 vs >= 6)
+        shipped = [o for o in generate_orders(store.seller_id, now - timedelta(days=14), now - timedelta(days=2), seed,
                                               as_of=now, orders_per_day=sandbox.state.config.orders_per_day)
                    if o.fulfillment_channel == "MFN" and o.order_status == "Shipped" and o.marketplace == mkt]
         on_way = next(o for o in shipped if (delivery(o, seed).delivered_at or now) > now + timedelta(hours=1))

@@ -145,9 +145,10 @@ def test_pinned_data_clock_makes_recent_orders_reproducible():
         tok = httpx.post(sim.lwa_url, data={"grant_type": "refresh_token", "refresh_token": "Atzr|sandbox-A3DEMOJPGADGETS",
                                             "client_id": "sandbox-client", "client_secret": "sandbox-secret"}).json()
         r = httpx.get(sim.url + "/orders/v0/orders", headers={"x-amz-access-token": tok["access_token"]}, params={
-            "MarketplaceIds": "A1VC38T7YXB528", "CreatedAfter": (pin - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")})
+            "MarketplaceIds": "A1VC38T7YXB528", "CreatedAfter": (pin - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")})
         got = r.json()["payload"]["Orders"]
-    want = generate_orders("A3DEMOJPGADGETS", pin - timedelta(days=1), pin, 42, as_of=pin, orders_per_day=12)
+    # two days before the pin: one day held no order shipped by then on some dates (e.g. 2026-10-31)
+    want = generate_orders("A3DEMOJPGADGETS", pin - timedelta(days=2), pin, 42, as_of=pin, orders_per_day=12)
     assert [(o["AmazonOrderId"], o["OrderStatus"], o["LastUpdateDate"]) for o in got] == [
         (o.amazon_order_id, o.order_status, o.last_update_date.strftime("%Y-%m-%dT%H:%M:%SZ")) for o in want]
     assert {o["OrderStatus"] for o in got} > {"Shipped"}          # some still pending/unshipped as of the pin

@@ -229,7 +229,8 @@ def test_messaging(sim, api):
     assert httpx.get(sim.url + "/_sandbox/mutations", params={"seller_id": SELLER}).json()["mutations"] == sent
     # delivery arrangements: only merchant-fulfilled orders not yet delivered
     now = datetime.now(UTC)
-    recent = generate_orders(SELLER, now - timedelta(days=4), now - timedelta(days=2), 42, orders_per_day=15)
+    # 8 to 2 days back: 4 to 2 held no DE parcel still on its way at some hours (e.g. 2027-08-26 15:30)
+    recent = generate_orders(SELLER, now - timedelta(days=8), now - timedelta(days=2), 42, orders_per_day=15)
     seen = set()
     for x in [*os_, *recent]:
         if x.marketplace != "DE" or x.order_status != "Shipped":
@@ -279,8 +280,8 @@ def test_solicitations(sim, api):
     assert "5 to 30 days after the delivery date" in early["errors"][0]["message"]
     assert check("getSolicitationActionsForOrder", api.get(f"/solicitations/v1/orders/{recent.amazon_order_id}",
                                                            params={"marketplaceIds": DE}), 200)["_links"]["actions"] == []
-    # too late: more than 30 days after delivery
-    old = next(x for x in generate_orders(SELLER, now - timedelta(days=60), now - timedelta(days=59), 42,
+    # too late: more than 30 days after delivery (three days: one day held no DE order at some hours)
+    old = next(x for x in generate_orders(SELLER, now - timedelta(days=62), now - timedelta(days=59), 42,
                                           orders_per_day=15) if x.marketplace == "DE")
     check(op, api.post(f"/solicitations/v1/orders/{old.amazon_order_id}/solicitations/"
                        "productReviewAndSellerFeedback", params={"marketplaceIds": DE}), 403)
