@@ -171,6 +171,25 @@ def test_ordinary_words_that_look_like_threats_are_not_high_risk():
     assert one("The strap rubbed and gave my daughter a blister on her wrist.", "US")["risk"] == "high"
 
 
+def test_words_that_fold_into_threat_words_are_not_high_risk():
+    # accents are folded before matching: "Fälscher" (counterfeiter) would read as "falscher" (wrong),
+    # "smält" (melted) as "smalt" (narrow);
+    # "se tromper de" is picking the wrong one, not being deceived
+    for body, market in (("Falscher Artikel geliefert, ich hatte die blaue Lampe bestellt.", "DE"),
+                         ("Sie haben mir die falsche Größe geschickt, falscher Karton auch.", "DE"),
+                         ("Je me suis trompé de taille, je voudrais l'échanger contre un 42.", "FR"),
+                         ("Vous vous êtes trompé de couleur, j'avais commandé le noir.", "FR"),
+                         ("Bältet är för smalt för mig, kan jag byta till en större storlek?", "SE"),
+                         ("Is the jacket real leather or fake leather? I need to know before I buy.", "US")):
+        assert one(body, market)["risk"] != "high", body
+    for body, market in (("Das ist eine Fälschung, kein Original. Ich will mein Geld zurück.", "DE"),
+                         ("Vous m'avez trompé, ce produit n'est pas celui de l'annonce.", "FR"),
+                         ("Laddaren blev väldigt varm och plasten har smält.", "SE"),
+                         ("Esto es un engaño, el producto no es original.", "ES"),
+                         ("Is this fake? The logo is printed crooked and there is no serial number.", "US")):
+        assert one(body, market)["risk"] == "high", body
+
+
 def test_confidence_is_calibrated_on_the_heldout_split_and_flags_few():
     from seller_inbox.classify.model import get_model
     from seller_inbox.classify.pipeline import calibrated
