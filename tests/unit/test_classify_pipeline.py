@@ -180,13 +180,17 @@ def test_words_that_fold_into_threat_words_are_not_high_risk():
                          ("Je me suis trompé de taille, je voudrais l'échanger contre un 42.", "FR"),
                          ("Vous vous êtes trompé de couleur, j'avais commandé le noir.", "FR"),
                          ("Bältet är för smalt för mig, kan jag byta till en större storlek?", "SE"),
-                         ("Is the jacket real leather or fake leather? I need to know before I buy.", "US")):
+                         ("Is the jacket real leather or fake leather? I need to know before I buy.", "US"),
+                         # a clinic as the invoice's addressee: Chinese 医院 (hospital) applies to every message
+                         ("領収書の宛名を「山田歯科医院」にしてください。", "JP")):
         assert one(body, market)["risk"] != "high", body
     for body, market in (("Das ist eine Fälschung, kein Original. Ich will mein Geld zurück.", "DE"),
                          ("Vous m'avez trompé, ce produit n'est pas celui de l'annonce.", "FR"),
                          ("Laddaren blev väldigt varm och plasten har smält.", "SE"),
                          ("Esto es un engaño, el producto no es original.", "ES"),
-                         ("Is this fake? The logo is printed crooked and there is no serial number.", "US")):
+                         ("Is this fake? The logo is printed crooked and there is no serial number.", "US"),
+                         ("充電中に熱くなって、子供が医院で手当てを受けました。", "JP"),
+                         ("孩子被烫伤了，去了医院。", "US")):
         assert one(body, market)["risk"] == "high", body
 
 
