@@ -33,7 +33,7 @@ def test_bad_busy_seller_spec_is_one_line():
 
 def test_busy_seller_serves_hundreds_of_orders_in_pages_of_100():
     port = free_port()
-    proc = subprocess.Popen([*CLI, "--port", str(port), "--time-scale", "100", "--busy-seller", f"{SELLER}=330"],
+    proc = subprocess.Popen([*CLI, "--port", str(port), "--time-scale", "100", "--busy-seller", f"{SELLER}=400"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -61,7 +61,7 @@ def test_busy_seller_serves_hundreds_of_orders_in_pages_of_100():
                 if not nxt:
                     break
         want = [o.amazon_order_id for o in generate_orders(SELLER, lo, hi + timedelta(seconds=1), 42,
-                                                            orders_per_day=330)]
+                                                            orders_per_day=400)]
         assert len(want) > 500 and sum(got, []) == want
         assert [len(p) for p in got[:-1]] == [100] * (len(got) - 1) and 0 < len(got[-1]) <= 100
     finally:
