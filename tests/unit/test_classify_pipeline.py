@@ -181,6 +181,7 @@ def test_words_that_fold_into_threat_words_are_not_high_risk():
                          ("Vous vous êtes trompé de couleur, j'avais commandé le noir.", "FR"),
                          ("Bältet är för smalt för mig, kan jag byta till en större storlek?", "SE"),
                          ("Is the jacket real leather or fake leather? I need to know before I buy.", "US"),
+                         ("I was shocked to see how small it is, can I send it back?", "US"),
                          # a clinic as the invoice's addressee: Chinese 医院 (hospital) applies to every message
                          ("領収書の宛名を「山田歯科医院」にしてください。", "JP")):
         assert one(body, market)["risk"] != "high", body
@@ -190,7 +191,8 @@ def test_words_that_fold_into_threat_words_are_not_high_risk():
                          ("Esto es un engaño, el producto no es original.", "ES"),
                          ("Is this fake? The logo is printed crooked and there is no serial number.", "US"),
                          ("充電中に熱くなって、子供が医院で手当てを受けました。", "JP"),
-                         ("孩子被烫伤了，去了医院。", "US")):
+                         ("孩子被烫伤了，去了医院。", "US"),
+                         ("It shocked me when I plugged it in, and I was shocked that it even passed inspection.", "US")):
         assert one(body, market)["risk"] == "high", body
 
 
