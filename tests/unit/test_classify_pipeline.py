@@ -171,10 +171,10 @@ def test_ordinary_words_that_look_like_threats_are_not_high_risk():
     assert one("The strap rubbed and gave my daughter a blister on her wrist.", "US")["risk"] == "high"
 
 
-def test_words_that_fold_into_threat_words_are_not_high_risk():
+def test_everyday_words_beside_threat_words_are_not_high_risk():
     # accents are folded before matching: "Fälscher" (counterfeiter) would read as "falscher" (wrong),
-    # "smält" (melted) as "smalt" (narrow);
-    # "se tromper de" is picking the wrong one, not being deceived
+    # "smält" (melted) as "smalt" (narrow); "se tromper de" is picking the wrong one, not being
+    # deceived; "fake leather" is a material; "shocked to see" is surprise
     for body, market in (("Falscher Artikel geliefert, ich hatte die blaue Lampe bestellt.", "DE"),
                          ("Sie haben mir die falsche Größe geschickt, falscher Karton auch.", "DE"),
                          ("Je me suis trompé de taille, je voudrais l'échanger contre un 42.", "FR"),
