@@ -82,6 +82,23 @@ def test_corpus_splits_are_disjoint_and_large_enough():
     assert corpus.generate() == rows  # regenerating gives the same corpus
 
 
+def test_a_request_phrase_that_threatens_makes_its_messages_high_risk(tmp_path):
+    """A chargeback threat inside a damaged-item phrase is high risk, as the taxonomy says of any
+    threat, not the medium its intent implies; the mark never reaches a message or training text."""
+    bank = tmp_path / "bank.txt"
+    bank.write_text("@return_refund\nen: I want my money back. | Refund me or I'll dispute the charge.{threat}\n")
+    assert corpus.load_bank(bank)["return_refund"]["train"]["en"] == [
+        "I want my money back.", "Refund me or I'll dispute the charge."]
+    assert corpus.threat_phrases(bank) == {"Refund me or I'll dispute the charge."}
+
+    threats = corpus.threat_phrases()
+    assert threats, "the shipped bank marks its threatening request phrases"
+    rows = [r for r in corpus.load() if any(t.split("{item}")[0] in r["body"] for t in threats)]
+    assert rows and all(r["risk"] == "high" and "threat" in r["tags"] for r in rows), \
+        [(r["id"], r["risk"]) for r in rows if r["risk"] != "high"]
+    assert not any(corpus.THREAT_MARK in r["body"] for r in corpus.load())
+
+
 def test_shipped_model_matches_corpus_and_retraining_reproduces_it(tmp_path):
     shipped = model.IntentModel.load(model.MODEL_FILE)
     assert shipped.corpus_sha256 == train.corpus_fingerprint()

@@ -47,9 +47,12 @@ NEG_REVIEW = re.compile(r"1 star|bad review|one-star|1-Sterne|schlechte Bewertun
                         r"nota mínima|星1|低評価|最低評価|één ster|slechte review|差评|expect a detailed review", re.I)
 
 
-def load_bank(path: Path = BANK_FILE) -> dict[str, dict[str, dict[str, list[str]]]]:
-    """{section: {"train"|"held": {lang: [phrases]}}}"""
+THREAT_MARK = "{threat}"  # ends a request phrase that also threatens (a claim, a chargeback): risk high
+
+
+def _parse_bank(path: Path) -> tuple[dict, set[str]]:
     bank: dict = {}
+    threats: set[str] = set()
     section = None
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip()
@@ -62,9 +65,26 @@ def load_bank(path: Path = BANK_FILE) -> dict[str, dict[str, dict[str, list[str]
         head, _, rest = line.partition(":")
         held = head.endswith("!")
         lang = head.rstrip("!").strip()
-        phrases = [p.strip() for p in rest.split("|") if p.strip()]
+        phrases = []
+        for p in (p.strip() for p in rest.split("|")):
+            if p.endswith(THREAT_MARK):
+                p = p[: -len(THREAT_MARK)].strip()
+                threats.add(p)
+            if p:
+                phrases.append(p)
         bank[section]["held" if held else "train"].setdefault(lang, []).extend(phrases)
-    return bank
+    return bank, threats
+
+
+def load_bank(path: Path = BANK_FILE) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """{section: {"train"|"held": {lang: [phrases]}}}, the threat marks removed."""
+    return _parse_bank(path)[0]
+
+
+def threat_phrases(path: Path = BANK_FILE) -> set[str]:
+    """Request phrases marked ``{threat}`` in the bank: a message built on one is high risk, as the
+    taxonomy says of any claim or chargeback threat, whatever its intent."""
+    return _parse_bank(path)[1]
 
 
 # --- Amazon notices and auto-replies (templates; {oid} order id, {asin}) -------------------
@@ -195,6 +215,7 @@ class _Gen:
     def __init__(self, bank: dict, split: str, rng: random.Random):
         self.bank, self.split, self.rng = bank, split, rng
         self.key = "held" if split == "heldout" else "train"
+        self.threats = threat_phrases()
 
     def pick(self, section: str, lang: str, fallback_en: bool = True) -> str | None:
         opts = self.bank.get(section, {}).get(self.key, {}).get(lang)
@@ -235,16 +256,24 @@ class _Gen:
         core_bank = self.bank[intent][self.key]
         lang = self.lang(list(core_bank))
         market = rng.choice(LANG_MARKETS[lang])
-        core = self.fill(rng.choice(core_bank[lang]), lang)
+        raw = rng.choice(core_bank[lang])
+        core = self.fill(raw, lang)
         intents = [intent]
         parts = [core]
         tags: list[str] = []
         risk = tx.intent_risk(intent)
+        if raw in self.threats:
+            risk = "high"
+            tags.append("threat")
         if intent == "feedback_review" and NEG_REVIEW.search(core):
             risk = tx.max_risk(risk, "medium")
         if rng.random() < 0.18:  # multi-intent: a second request, label by precedence
             other = rng.choice([i for i in BUYER_INTENTS if i != intent and lang in self.bank[i][self.key]])
-            extra = self.fill(rng.choice(self.bank[other][self.key][lang]), lang)
+            raw_extra = rng.choice(self.bank[other][self.key][lang])
+            extra = self.fill(raw_extra, lang)
+            if raw_extra in self.threats:
+                risk = "high"
+                tags.append("threat")
             if other == "feedback_review" and NEG_REVIEW.search(extra):
                 risk = tx.max_risk(risk, "medium")
             parts = [extra, core] if rng.random() < 0.5 else [core, extra]
