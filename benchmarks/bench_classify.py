@@ -27,6 +27,29 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
 
+def host() -> str:
+    """The CPU and the BLAS kernels the products ran on: the encoder and the neighbour vote are
+    BLAS-bound, so figures from different hosts compare only with this line beside them (on one
+    AVX-512 Xeon, OpenBLAS's AVX-512 kernels gave 15 % more than its AVX2 ones; docs/taxonomy.md)."""
+    model, flags = "unknown CPU", set()
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    except OSError:
+        pass
+    vec = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    from threadpoolctl import threadpool_info
+
+    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture') or '?'} kernels)"
+            for i in threadpool_info() if i.get("user_api") == "blas"]
+    return f"{model}, {vec}; {', '.join(blas) or 'BLAS unknown'}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=4000)
@@ -93,6 +116,7 @@ def main() -> None:
         return f"{mid:.0f}" if len(per_s) == 1 else f"{mid:.0f} (median of {len(per_s)}; {per_s[0]:.0f}-{per_s[-1]:.0f})"
 
     chars = sum(len(it["body"]) for it in items) / len(items)
+    print(f"host: {host()}")
     print(f"{len(items)} messages (mean {chars:.0f} chars), batches of {args.batch}; start-up (model + encoder load, "
           f"first message) {warm:.2f} s")
     print(f"end to end: {rate([c for c, _ in cold_runs])} messages/s per core (CPU-second), "
