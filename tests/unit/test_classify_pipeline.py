@@ -196,6 +196,24 @@ def test_everyday_words_beside_threat_words_are_not_high_risk():
         assert one(body, market)["risk"] == "high", body
 
 
+def test_threats_and_hazards_in_their_other_forms_are_high_risk():
+    # first person and other word orders of what the lexicon first had as infinitives: "j'ouvre un
+    # litige", not only "ouvrir un litige"; "się zapaliła" after its noun
+    for body, market in (("Sans réponse d'ici lundi, j'ouvre un litige auprès d'Amazon.", "FR"),
+                         ("Se non rispondete entro domani apro una pratica con Amazon.", "IT"),
+                         ("Si no me contestan hoy, abro un caso con Amazon.", "ES"),
+                         ("Wenn bis Freitag nichts passiert, wende ich mich an meine Bank.", "DE"),
+                         ("Jeśli nie oddacie pieniędzy, cofnę płatność.", "PL"),
+                         ("Ładowarka się zapaliła w nocy na biurku.", "PL"),
+                         ("Kopnął mnie prąd przy włączaniu.", "PL"),
+                         ("Le chargeur s'est mis à fumer au bout de dix minutes.", "FR"),
+                         ("Laddaren började ryka efter en timme.", "SE"),
+                         ("The battery swelled up after a week of normal use.", "US")):
+        assert one(body, market)["risk"] == "high", body
+    # ... but a refund paid to one's bank is not a threat to involve it
+    assert one("Bitte überweisen Sie die Erstattung an meine Bank, nicht auf PayPal.", "DE")["risk"] != "high"
+
+
 def test_confidence_is_calibrated_on_the_heldout_split_and_flags_few():
     from seller_inbox.classify.model import get_model
     from seller_inbox.classify.pipeline import calibrated

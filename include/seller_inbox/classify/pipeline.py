@@ -17,7 +17,7 @@ from seller_inbox.classify.rules import forwarded_subject, header_intent
 from seller_inbox.classify.spell import correct
 from seller_inbox.domain.relay import own_text
 
-PIPELINE_VERSION = "1.5"
+PIPELINE_VERSION = "1.6"
 # below this calibrated confidence the prediction is flagged: `auto` mode must never act on it.
 # `classify train` chooses it on the held-out split (model meta "low_confidence"); this is the
 # fallback for a model file without one.
