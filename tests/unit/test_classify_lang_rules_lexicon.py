@@ -48,6 +48,35 @@ def test_amazon_notices_auto_replies_and_bounces_are_decided_by_headers():
     assert header_intent("Order inquiry", "q9z@marketplace.amazon.com", "I will open an A-to-z claim!") is None
 
 
+RELAY_SUBJECT = "Inquiry from Amazon customer Anna (Order: 111-1234567-1234567)"
+
+
+@pytest.mark.parametrize("body", [
+    "Bonjour, je suis absente du bureau jusqu'au lundi 10 et je répondrai à votre message à mon retour.",
+    "Thank you for your email. I am currently out of the office until Monday with limited access to email.",
+    "Ich bin bis zum 15. nicht im Büro und habe keinen Zugriff auf meine E-Mails.",
+    "Sono fuori ufficio fino a lunedì con accesso limitato alla posta.",
+    "誠に勝手ながら、ただいま不在にしております。戻り次第ご連絡いたします。",
+    "Ceci est une réponse automatique.",
+    "A message that you sent could not be delivered to one or more of its recipients.",
+])
+def test_an_out_of_office_body_is_an_auto_reply(body):
+    assert header_intent(RELAY_SUBJECT, "q9z@marketplace.amazon.com", body)[0] == "auto_reply"
+
+
+@pytest.mark.parametrize("body", [
+    # a buyer saying when they are away is giving a delivery instruction, not sending an auto-reply:
+    # read as one, the request would never be answered
+    "Si je suis absent, déposez-le sous le porche derrière le banc.",
+    "Je suis absent la semaine prochaine, envoyez-le chez ma sœur.",
+    "Ich bin bis Freitag abwesend, bitte beim Nachbarn abgeben.",
+    "日中は不在にしております。宅配ボックスに入れてください。",
+    "The parcel could not be delivered and went back to the depot. Where is it now?",
+])
+def test_a_buyer_who_is_away_is_not_an_auto_reply(body):
+    assert header_intent(RELAY_SUBJECT, "q9z@marketplace.amazon.com", body) is None
+
+
 def test_buyer_text_keeps_only_the_buyers_words():
     body = ("Order ID 111-1234567-1234567:\n1 of Lamp [ASIN: B01234567X]\n\n------------- Begin message -------------\n\n"
             "Where is my lamp?\n\nOn Mon, 3 Nov 2026 at 10:12, Seller wrote:\n> We shipped it yesterday.\n"

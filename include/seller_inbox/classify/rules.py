@@ -60,10 +60,10 @@ def header_intent(subject: str | None, from_addr: str | None, body: str | None =
             return "a_to_z_claim", "amazon_atoz"
         if relay.HEALTH_SENDER.search(sender) or relay.ACCOUNT_HEALTH_TEXT.search(head):
             return "account_health", "amazon_account_health"
-        if relay.AUTO_REPLY_BODY.search((body or "")[:1500]):
+        if relay.auto_reply_body(body or ""):
             return "auto_reply", "amazon_delivery_failure"
         return None
-    if relay.AUTO_REPLY_BODY.search((body or "")[:1500]):
+    if relay.auto_reply_body(body or ""):
         return "auto_reply", "auto_body"
     fwd = forwarded_subject(subject)
     if fwd and relay.ATOZ_TEXT.search(fwd):

@@ -236,16 +236,39 @@ ACCOUNT_HEALTH_TEXT = _guarded(re.compile(
     r"avviso\s+(?:relativo\s+alle\s+)?(?:policy|normative)|violazione\s+(?:delle\s+)?(?:normative|policy)|stato\s+dell'account|privilegi\s+di\s+vendita|disattivat|"
     r"advertencia|infracci[oó]n\s+de\s+(?:la\s+)?pol[ií]tica|estado\s+de\s+la\s+cuenta|privilegios\s+de\s+venta|desactivad|"
     r"ポリシー違反|アカウント健全性|出品停止|出品が停止|出品者の権限|アカウントの停止|規約違反|警告", re.I))
-# bodies of out-of-office replies and delivery failures
+# bodies that say they are automatic, and delivery failures: one of these decides
 AUTO_REPLY_BODY = _guarded(re.compile(
-    r"this\s+is\s+an\s+automatic(?:ally\s+generated)?\s+(?:reply|response|message)|i\s+am\s+(?:currently\s+)?out\s+of\s+(?:the\s+)?office|"
-    r"delivery\s+to\s+the\s+following\s+recipients?\s+failed|could\s+not\s+be\s+delivered|the\s+following\s+message\s+to\s+<|"
-    r"your\s+message\s+could\s+not\s+be\s+delivered|has\s+opted\s+out\s+of|"
-    r"ich\s+bin\s+(?:bis|vom|derzeit|zurzeit)\b.*\b(?:abwesend|nicht\s+im\s+b[üu]ro)|diese\s+nachricht\s+wurde\s+automatisch|"
-    r"je\s+suis\s+(?:actuellement\s+)?absente?|ceci\s+est\s+une\s+r[ée]ponse\s+automatique|"
-    r"sono\s+(?:attualmente\s+)?fuori\s+(?:sede|ufficio)|questa\s+[èe]\s+una\s+risposta\s+automatica|"
-    r"estoy\s+(?:actualmente\s+)?fuera\s+de\s+la\s+oficina|esta\s+es\s+una\s+respuesta\s+autom[áa]tica|"
-    r"このメールは自動(?:返信|送信)|自動返信メール|不在にしております", re.I | re.S))
+    r"this\s+is\s+an\s+automatic(?:ally\s+generated)?\s+(?:reply|response|message)|"
+    r"delivery\s+to\s+the\s+following\s+recipients?\s+failed|the\s+following\s+message\s+to\s+<|"
+    r"(?:your|this|the|a)\s+message\s+(?:that\s+you\s+sent\s+|you\s+sent\s+)?could\s+not\s+be\s+delivered|"
+    r"could\s+not\s+be\s+delivered\s+to\s+(?:one\s+or\s+more|the\s+following|all|any)\b|has\s+opted\s+out\s+of|"
+    r"diese\s+nachricht\s+wurde\s+automatisch|ceci\s+est\s+une\s+r[ée]ponse\s+automatique|"
+    r"questa\s+[èe]\s+una\s+risposta\s+automatica|esta\s+es\s+una\s+respuesta\s+autom[áa]tica|"
+    r"このメールは自動(?:返信|送信)|自動返信メール", re.I | re.S))
+# "I am away": buyers write it too ("si je suis absent, déposez-le sous le porche", "日中は不在にしております"),
+# so it decides only beside what an out-of-office reply goes on to say (when the writer is back,
+# that mail waits or is read later)
+OUT_OF_OFFICE = _guarded(re.compile(
+    r"i\s+am\s+(?:currently\s+)?out\s+of\s+(?:the\s+)?office|"
+    r"ich\s+bin\s+(?:bis|vom|derzeit|zurzeit)\b.*\b(?:abwesend|nicht\s+im\s+b[üu]ro)|"
+    r"je\s+suis\s+(?:actuellement\s+)?absente?|sono\s+(?:attualmente\s+)?fuori\s+(?:sede|ufficio)|"
+    r"estoy\s+(?:actualmente\s+)?fuera\s+de\s+la\s+oficina|不在にしております", re.I | re.S))
+OUT_OF_OFFICE_REPLY = re.compile(
+    r"will\s+(?:respond|reply|get\s+back|answer|read)|limited\s+access|(?:no|without)\s+access\s+to|"
+    r"(?:upon|on|after)\s+my\s+return|when\s+i(?:'m|\s+am)\s+back|when\s+i\s+return|back\s+in\s+the\s+office|"
+    r"wieder\s+(?:erreichbar|im\s+b[üu]ro|da\b)|keinen?\s+zugriff|nach\s+meiner\s+r[üu]ckkehr|eingeschr[äa]nkt|"
+    r"nicht\s+weitergeleitet|(?:à|a|dès|des)\s+mon\s+retour|r[ée]pondrai|acc[èe]s\s+limit[ée]|pas\s+acc[èe]s|"
+    r"sans\s+acc[èe]s|absente?\s+du\s+bureau|al\s+(?:mio\s+)?rientro|risponder[òo]|accesso\s+limitato|"
+    r"senza\s+accesso|non\s+ho\s+accesso|a\s+mi\s+(?:regreso|vuelta)|responder[ée]|acceso\s+limitado|"
+    r"sin\s+acceso|no\s+tengo\s+acceso|戻り次第|返信いたします|ご連絡いたします|順次", re.I)
+
+
+def auto_reply_body(body: str) -> bool:
+    """Whether the start of ``body`` reads as an automatic reply or a delivery failure."""
+    head = body[:1500]
+    return bool(AUTO_REPLY_BODY.search(head) or (OUT_OF_OFFICE.search(head) and OUT_OF_OFFICE_REPLY.search(head)))
+
+
 # headers that mark machine-sent mail (RFC 3834 and common autoresponders)
 AUTO_HEADERS = ("auto-submitted", "x-autoreply", "x-autorespond", "precedence")
 
