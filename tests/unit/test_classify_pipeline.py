@@ -214,6 +214,12 @@ def test_threats_and_hazards_in_their_other_forms_are_high_risk():
     assert one("Bitte überweisen Sie die Erstattung an meine Bank, nicht auf PayPal.", "DE")["risk"] != "high"
 
 
+def test_unanswered_contact_in_its_other_forms_is_medium_risk():
+    for body in ("What are the measurements of size M? Why is nobody answering me??",
+                 "Can you send me an invoice? No one is replying to my messages."):
+        assert one(body)["risk"] == "medium", body
+
+
 def test_the_lexicon_against_the_whole_generated_corpus():
     """Both ways at once, over all 8,550 generated messages: no low- or medium-risk message hits a
     high-risk term (a new term that is an everyday word somewhere fails here), and the messages made
