@@ -212,10 +212,9 @@ def _typo(text: str, rng: random.Random) -> str:
 
 
 class _Gen:
-    def __init__(self, bank: dict, split: str, rng: random.Random):
-        self.bank, self.split, self.rng = bank, split, rng
+    def __init__(self, bank: dict, split: str, rng: random.Random, threats: set[str] = frozenset()):
+        self.bank, self.split, self.rng, self.threats = bank, split, rng, threats
         self.key = "held" if split == "heldout" else "train"
-        self.threats = threat_phrases()
 
     def pick(self, section: str, lang: str, fallback_en: bool = True) -> str | None:
         opts = self.bank.get(section, {}).get(self.key, {}).get(lang)
@@ -407,11 +406,11 @@ class _Gen:
 
 
 def generate(per_intent_train: int = 500, per_intent_heldout: int = 70, seed: int = SEED) -> list[dict]:
-    bank = load_bank()
+    bank, threats = _parse_bank(BANK_FILE)
     rows: list[dict] = []
     for split, n in (("train", per_intent_train), ("heldout", per_intent_heldout)):
         rng = random.Random(f"{seed}:{split}")
-        gen = _Gen(bank, split, rng)
+        gen = _Gen(bank, split, rng, threats)
         seen: set[str] = set()
         for intent in tx.INTENTS:
             made, tries = 0, 0
