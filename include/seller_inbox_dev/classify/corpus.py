@@ -212,7 +212,7 @@ def _typo(text: str, rng: random.Random) -> str:
 
 
 class _Gen:
-    def __init__(self, bank: dict, split: str, rng: random.Random, threats: set[str] = frozenset()):
+    def __init__(self, bank: dict, split: str, rng: random.Random, threats: set[str]):
         self.bank, self.split, self.rng, self.threats = bank, split, rng, threats
         self.key = "held" if split == "heldout" else "train"
 
