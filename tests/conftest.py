@@ -118,3 +118,14 @@ def db(warehouse_dsn):
     truncate_all(conn)
     yield conn
     conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_lwa_tokens():
+    """Every test starts with an empty LWA access-token cache. The cache lives as long as the
+    process and is keyed by LWA URL: a simulator that gets the port an earlier test's simulator
+    had would be shown tokens it never issued, answer 403, and the client's fresh-token retry
+    would spend a bucket token the test counts (seen once in CI: a read cut after 2 pages, not 3)."""
+    from seller_inbox.spapi.lwa import token_cache
+
+    token_cache().clear()
