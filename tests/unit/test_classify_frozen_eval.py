@@ -1,7 +1,8 @@
 """The frozen hand-written evaluation sets stay honest: well-formed, covering every intent, risk
 and the languages they claim, and disjoint from everything training reads — the generated
 corpus (both splits: the banks were tuned on the held-out one), every phrase of the phrase bank,
-and desk-feedback examples once they exist as a file under data/classify. A copy counts when the
+the hand-written training messages, and desk-feedback examples once they exist as a file under
+data/classify. A copy counts when the
 normalised texts are equal, the frozen text lies inside a training text, a long training sentence
 lies inside the frozen text, or at character 5-shingle Jaccard >= 0.8."""
 
@@ -33,6 +34,8 @@ def training_texts() -> list[tuple[str, str]]:
     bank = corpus.load_bank()
     out += [(f"phrasebank @{section}", p) for section, sides in bank.items() for side in sides.values()
             for phrases in side.values() for p in phrases]
+    out += [(f"{corpus.HANDWRITTEN_FILE.name} {r['id']}", relay.own_text(r["body"], r["kind"]))
+            for r in corpus.load_handwritten()]
     for path in sorted(corpus.DATA_DIR.glob(FEEDBACK_GLOB)):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():

@@ -30,6 +30,12 @@ from seller_inbox.classify.lang import detect_language, fallback_reason, marketp
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "classify"
 BANK_FILE = DATA_DIR / "phrasebank.v1.txt"
 CORPUS_FILE = DATA_DIR / "corpus.v1.jsonl"
+# whole messages written one by one in buyers' styles, for training only (docs/taxonomy.md,
+# "Hand-written training messages"); the frozen evaluation sets never share a text with it
+HANDWRITTEN_FILE = DATA_DIR / "handwritten_train.v1.jsonl"
+# a message a person wrote or labelled (a hand-written training message, a desk correction)
+# counts as this many training messages: a few hundred weigh against thousands of generated ones
+REAL_TEXT_REPEAT = 3
 SEED = 20261126
 MIN_TRAIN_PER_INTENT = 160
 
@@ -454,6 +460,21 @@ def write(path: Path = CORPUS_FILE) -> Path:
 def load(path: Path = CORPUS_FILE, split: str | None = None) -> list[dict]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [r for r in rows if split is None or r["split"] == split]
+
+
+def load_handwritten(path: Path = HANDWRITTEN_FILE) -> list[dict]:
+    """The hand-written training messages, each row checked like a frozen evaluation row (one
+    line naming file, line and field when one is malformed)."""
+    from seller_inbox_dev.classify.evaluate import read_labelled
+
+    return read_labelled(path, "the hand-written training messages")
+
+
+def training_rows() -> list[dict]:
+    """Everything ``classify train`` learns from: the corpus' training split, then each
+    hand-written training message ``REAL_TEXT_REPEAT`` times."""
+    extra = [{**r, "id": f"{r['id']}#{k}", "split": "train"} for r in load_handwritten() for k in range(REAL_TEXT_REPEAT)]
+    return load(split="train") + extra
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -48,8 +48,9 @@ def frozen_files(directory: Path = FROZEN_DIR) -> list[Path]:
     return sorted(directory.glob(FROZEN_GLOB))
 
 
-def _check_frozen_row(row, where: str) -> None:
-    """One clear line naming file, line and field when a hand-written row is malformed."""
+def check_labelled_row(row, where: str) -> None:
+    """One clear line naming file, line and field when a hand-written row (a frozen evaluation row or a
+    hand-written training message) is malformed."""
     if not isinstance(row, dict):
         raise ValueError(f"{where}: not a JSON object; write one message object per line")
     missing = [f for f in FROZEN_FIELDS if f not in row]
@@ -63,7 +64,26 @@ def _check_frozen_row(row, where: str) -> None:
         raise ValueError(f"{where}: field risk {row['risk']!r} is below what intent {row['intent']} implies "
                          f"(docs/taxonomy.md 'Risk'); raise it")
     if row["source"] != "hand-written":
-        raise ValueError(f"{where}: field source must be 'hand-written' (frozen sets are never generated)")
+        raise ValueError(f"{where}: field source must be 'hand-written' (these sets are never generated)")
+
+
+def read_labelled(path: Path, what: str = "frozen sets") -> list[dict]:
+    """The rows of one hand-written JSONL file, each checked (``check_labelled_row``), ids unique."""
+    rows, seen = [], set()
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{where}: invalid JSON ({exc.msg}); fix the line") from None
+        check_labelled_row(row, where)
+        if row["id"] in seen:
+            raise ValueError(f"{where}: field id {row['id']!r} used twice; ids must be unique across {what}")
+        seen.add(row["id"])
+        rows.append(row)
+    return rows
 
 
 def load_frozen(paths: list[Path] | None = None) -> list[dict]:
@@ -74,17 +94,9 @@ def load_frozen(paths: list[Path] | None = None) -> list[dict]:
                                 "restore it from git (tests/fixtures/classify/)")
     rows, seen = [], set()
     for path in paths:
-        for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{n}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{where}: invalid JSON ({exc.msg}); fix the line") from None
-            _check_frozen_row(row, where)
+        for row in read_labelled(path):
             if row["id"] in seen:
-                raise ValueError(f"{where}: field id {row['id']!r} used twice; ids must be unique across frozen sets")
+                raise ValueError(f"{path}: field id {row['id']!r} used twice; ids must be unique across frozen sets")
             seen.add(row["id"])
             rows.append(dict(row, set_file=Path(path).name))
     return rows

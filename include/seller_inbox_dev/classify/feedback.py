@@ -25,7 +25,7 @@ from seller_inbox_dev.classify import corpus
 
 FEEDBACK_FILE = corpus.DATA_DIR / "feedback.v1.jsonl"
 FEEDBACK_GLOB = "feedback*.jsonl"
-REPEAT = 3            # each confirmed example counts as this many training messages
+REPEAT = corpus.REAL_TEXT_REPEAT   # each confirmed example counts as this many training messages
 GUARDED = ("intent_macro_f1", "high_risk_recall")   # frozen-set figures that must not get worse
 _FIELDS = ("id", "source", "kind", "marketplace", "language", "intent", "risk", "old_intent", "old_risk",
            "confirmed", "body")
@@ -101,12 +101,12 @@ def training_rows(examples: list[dict]) -> list[dict]:
 
 
 def train_with(examples: list[dict], base_rows: list[dict] | None = None):
-    """The intent model trained on ``base_rows`` (default: the corpus' training split) + the
+    """The intent model trained on ``base_rows`` (default: what ``classify train`` learns from) + the
     confirmed examples; stamped with what it was trained on."""
     from seller_inbox_dev.classify import train
 
     extra = training_rows(examples)
-    m = train.train((corpus.load(split="train") if base_rows is None else base_rows) + extra)
+    m = train.train((corpus.training_rows() if base_rows is None else base_rows) + extra)
     h = hashlib.sha256(m.corpus_sha256.encode())
     for r in extra:
         h.update(json.dumps(r, sort_keys=True, ensure_ascii=False).encode())

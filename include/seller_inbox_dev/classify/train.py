@@ -29,8 +29,9 @@ def file_sha256(*paths: Path) -> str:
 
 
 def corpus_fingerprint() -> str:
-    """What the shipped model is stamped with: the corpus and the phrase bank it came from."""
-    return file_sha256(corpus.CORPUS_FILE, corpus.BANK_FILE)
+    """What the shipped model is stamped with: the corpus, the phrase bank and the hand-written
+    training messages it came from."""
+    return file_sha256(corpus.CORPUS_FILE, corpus.BANK_FILE, corpus.HANDWRITTEN_FILE)
 
 
 def spell_vocab(bank_file: Path = corpus.BANK_FILE) -> dict[str, int]:
@@ -82,7 +83,8 @@ def training_matrix(rows: list[dict]):
 
 
 def train(rows: list[dict] | None = None, *, C: float = TRAIN_C) -> IntentModel:
-    """Fit on the corpus' training split (never the held-out split). Deterministic.
+    """Fit on the corpus' training split and the hand-written training messages (never the
+    held-out split, never a frozen set). Deterministic.
 
     The spelling vocabulary is brought up to date with the bank first: the features the model
     learns from are the ones the runtime will compute."""
@@ -94,7 +96,7 @@ def train(rows: list[dict] | None = None, *, C: float = TRAIN_C) -> IntentModel:
 
     write_spell_vocab()
     if rows is None:
-        rows = corpus.load(split="train")
+        rows = corpus.training_rows()
     assert all(r.get("split", "train") == "train" for r in rows), "training must never see the held-out split"
     X, labels = training_matrix(rows)
     clf = LogisticRegression(C=C, max_iter=5000, tol=1e-6)
