@@ -77,6 +77,41 @@ def test_a_buyer_who_is_away_is_not_an_auto_reply(body):
     assert header_intent(RELAY_SUBJECT, "q9z@marketplace.amazon.com", body) is None
 
 
+@pytest.mark.parametrize("subject", [
+    "Automatic reply: Order delivery inquiry (Order: 114-5555555-6666666)", "Abwesenheitsnotiz",
+    "AW: Abwesenheitsnotiz", "Réponse automatique : votre commande", "【自動返信】お問い合わせありがとうございます",
+    "Out of office Re: Lieferung Ihrer Bestellung", "Undeliverable: Re: your order",
+    "Fwd: Undeliverable: Your Amazon order", "Mancato recapito del messaggio", "Onbestelbaar: Re: Ihre Bestellung",
+    "Delivery Status Notification (Failure)", "Undelivered Mail Returned to Sender", "failure notice",
+    "Your e-mail to x1y2@marketplace.amazon.com could not be delivered (Order: 111-0000000-1111111)",
+])
+def test_subjects_mail_programs_write_are_auto_replies(subject):
+    assert header_intent(subject, "q9z@marketplace.amazon.com", "Hello")[0] == "auto_reply"
+
+
+# a buyer's own subject may open with the words of a bounce or an out-of-office reply: read as a
+# machine's mail, a complaint (here with an A-to-z threat) would get no alert and no answer
+BUYER_SUBJECTS = [
+    ("Pedido no entregado", "Mi pedido 402-1234567-1234567 no ha llegado y la fecha pasó hace 10 días. "
+                            "Si no contestan abriré una reclamación A-to-z.", "ES"),
+    ("Colis non remis", "Mon colis n'est jamais arrivé, le suivi indique livré mais je n'ai rien reçu.", "FR"),
+    ("Mancato recapito pacco", "Il pacco non è mai arrivato, il tracking dice consegnato.", "IT"),
+    ("Paket nicht zustellbar?", "DHL schreibt, mein Paket sei nicht zustellbar. Ich wohne aber dort!", "DE"),
+    ("Delivery failure - order never arrived", "My order never arrived, tracking says delivered.", "US"),
+    ("不在票が入っていました", "不在票が入っていましたが、再配達の依頼ができません。荷物はどこにありますか？", "JP"),
+    ("Absent du 3 au 10", "Je suis absent du 3 au 10, pouvez-vous livrer après le 10 ?", "FR"),
+]
+
+
+@pytest.mark.parametrize("subject, body, market", BUYER_SUBJECTS)
+def test_a_buyer_subject_with_the_words_of_a_bounce_or_an_absence_is_read_as_the_buyer_wrote_it(subject, body, market):
+    from seller_inbox.classify.pipeline import classify_batch
+
+    assert header_intent(subject, "q9z@marketplace.amazon.com", body, "buyer_message") is None
+    res = classify_batch([{"id": 1, "subject": subject, "body": body, "marketplace": market, "kind": "buyer_message"}])[0]
+    assert res["intent"] != "auto_reply"
+
+
 def test_buyer_text_keeps_only_the_buyers_words():
     body = ("Order ID 111-1234567-1234567:\n1 of Lamp [ASIN: B01234567X]\n\n------------- Begin message -------------\n\n"
             "Where is my lamp?\n\nOn Mon, 3 Nov 2026 at 10:12, Seller wrote:\n> We shipped it yesterday.\n"

@@ -140,3 +140,17 @@ def test_cli_parse_email_json_lines_and_exit_status(tmp_path):
     ok = subprocess.run([sys.executable, "-m", "seller_inbox.mail.cli", "parse-email", files[0]],
                         capture_output=True, text=True, env=env, timeout=60)
     assert ok.returncode == 0 and json.loads(ok.stdout)["kind"] == "buyer_message"
+
+
+@pytest.mark.parametrize("subject", ["Pedido no entregado", "Colis non remis", "Mancato recapito pacco",
+                                     "不在票が入っていました", "Absent du 3 au 10, livrez après"])
+def test_a_buyers_subject_with_bounce_or_absence_words_stays_a_buyer_message(subject):
+    """Through Amazon's relay, from the buyer's alias: a buyer message, whatever its subject opens with."""
+    from email.header import Header
+
+    raw = (f"From: Carla - Amazon Marketplace <c4rla@marketplace.amazon.es>\r\nTo: orders@outdoor.example\r\n"
+           f"Subject: {Header(subject, 'utf-8').encode()}\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\n"
+           f"Message-ID: <b1@marketplace.amazon.es>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+           f"Mi pedido no ha llegado.\r\n").encode()
+    d = parse_bytes(raw, salt=SALT).to_dict()
+    assert d["kind"] == "buyer_message", subject

@@ -17,7 +17,7 @@ from seller_inbox.classify.rules import forwarded_subject, header_intent
 from seller_inbox.classify.spell import correct
 from seller_inbox.domain.relay import own_text
 
-PIPELINE_VERSION = "1.6"
+PIPELINE_VERSION = "1.7"
 # below this calibrated confidence the prediction is flagged: `auto` mode must never act on it.
 # `classify train` chooses it on the held-out split (model meta "low_confidence"); this is the
 # fallback for a model file without one.
@@ -36,6 +36,11 @@ MESSAGE_SUPPORT = 0.1
 MESSAGE_LEVEL = frozenset({"auto_reply", "a_to_z_claim", "account_health"})
 # "other" is what is left when no sentence asks for anything: never a sentence's proposal
 NOT_PROPOSED = MESSAGE_LEVEL | {"other"}
+# the model calls a message no rule decided an auto-reply only when this sure: filed as a machine's
+# mail, a buyer's "Je suis absent du 3 au 10, pouvez-vous livrer après ?" would never be answered
+# (no SLA clock runs for auto-replies). Below it the best buyer intent is taken. Of the true
+# auto-replies the rules leave to the model (held-out split, hand-written sets) the least sure has 0.72.
+AUTO_REPLY_MIN = 0.7
 RULE_CONFIDENCE = 0.99
 _MAX_TEXT = 4000
 # redaction placeholders of the mail parser ([NAME], [PHONE], [ADDRESS], [EMAIL]...): not the buyer's words
@@ -137,13 +142,15 @@ def _floats(row) -> list[float]:
 
 
 @lru_cache(maxsize=8)
-def _plan(classes: tuple[str, ...]) -> tuple[tuple, tuple, tuple, tuple]:
+def _plan(classes: tuple[str, ...]) -> tuple[tuple, tuple, tuple, tuple, int | None]:
     """What ``decide`` asks of each class, once per class list: (may a sentence propose it, the real
-    intents' indices, is it message-level, (index, threshold) of the label-specific thresholds)."""
+    intents' indices, is it message-level, (index, threshold) of the label-specific thresholds, the
+    index of ``auto_reply``)."""
     return (tuple(not c.startswith("_") and c not in NOT_PROPOSED for c in classes),
             tuple(i for i, c in enumerate(classes) if not c.startswith("_")),
             tuple(c in MESSAGE_LEVEL for c in classes),
-            tuple((j, HIGH_RISK_INTENT_MIN[c]) for j, c in enumerate(classes) if c in HIGH_RISK_INTENT_MIN))
+            tuple((j, HIGH_RISK_INTENT_MIN[c]) for j, c in enumerate(classes) if c in HIGH_RISK_INTENT_MIN),
+            classes.index("auto_reply") if "auto_reply" in classes else None)
 
 
 def decide(msg_probs, seg_probs, classes: list[str], segment_min: float = SEGMENT_MIN) -> tuple[str, float, list]:
@@ -159,7 +166,7 @@ def decide(msg_probs, seg_probs, classes: list[str], segment_min: float = SEGMEN
 
 def _decide(msg: list[float], seg_rows: list[list[float]], classes: list[str], segment_min: float = SEGMENT_MIN):
     """``decide`` over rows that are lists of Python floats already (``ndarray.tolist()``)."""
-    proposable, real, message_level, high_min = _plan(tuple(classes))
+    proposable, real, message_level, high_min, auto = _plan(tuple(classes))
     cands: dict[int, float] = {}
     for row in seg_rows:
         best = max(row)
@@ -170,6 +177,8 @@ def _decide(msg: list[float], seg_rows: list[list[float]], classes: list[str], s
             continue
         cands[j] = max(cands.get(j, 0.0), best, msg[j])
     top = max(real, key=msg.__getitem__)  # the first of equal maxima among the real intents
+    if top == auto and msg[top] < AUTO_REPLY_MIN:
+        top = max((j for j in real if j != auto), key=msg.__getitem__)
     if not cands or (message_level[top] and msg[top] >= segment_min):
         cands[top] = msg[top]
     for j, threshold in high_min:

@@ -16,8 +16,7 @@ from seller_inbox.domain.relay import buyer_text  # noqa: F401  (the buyer's wor
 
 
 def _auto_subject(subject: str) -> bool:
-    return bool(relay.AUTO_REPLY_SUBJECT.search(relay.SUBJECT_PREFIX.sub("", subject))
-                or relay.BOUNCE_SUBJECT.search(subject))
+    return relay.is_auto_reply_subject(subject) or relay.is_bounce_subject(subject)
 
 
 def _auto_headers(headers: dict | None) -> bool:

@@ -178,9 +178,8 @@ URL_RE = re.compile(r"<?(?:https?://|www\.)[^\s<>\"')\]]+>?")
 _BLANKS = re.compile(r"\n[ \t\xa0]*+\n(?:[ \t\xa0]*+\n)++")
 
 # --------------------------------------------------------------------------- subjects
-SUBJECT_PREFIX = re.compile(
-    r"^(?:\s*(?:re|aw|wg|fw|fwd|tr|r|rif|rv|res|sv|vs|antw|antwort|返信|転送|回复|答复)\s*(?:\[\d+\])?\s*[:：]\s*)+",
-    re.I)
+_REPLY_PREFIX = r"(?:re|aw|wg|fw|fwd|tr|r|rif|rv|res|sv|vs|antw|antwort|返信|転送|回复|答复)\s*(?:\[\d+\])?\s*[:：]"
+SUBJECT_PREFIX = re.compile(rf"^(?:\s*{_REPLY_PREFIX}\s*)+", re.I)
 SUBJECT_ORDER = re.compile(
     r"\s*[(\[（]?\s*(?:Order|Bestellung|Bestellnummer|Commande|Ordine|Pedido|Encomenda|Orden|注文番号|注文|Bestelling|"
     rf"Zamówienie|Order ID|Order #)\s*(?:ID|Nr\.?|n[°º.]|#|番号)?\s*[:：#]?\s*{ids.ORDER_ID}\s*[)\]）]?")
@@ -202,23 +201,49 @@ SUBJECT_MARKETPLACE_HINTS = [
     (re.compile(r"cliente de Amazon|Pedido|Consulta"), "ES"),
     (re.compile(r"[\u3040-\u30ff]|注文"), "JP"),
 ]
-# out-of-office / auto-reply subjects (after the Re:/AW: prefixes)
+# Auto-reply and bounce subjects as mail programs write them: the phrase is the whole subject, or
+# it leads and a colon (or bracket) follows — "Automatic reply: <subject>", "Abwesenheitsnotiz",
+# "【自動返信】…", "Undeliverable: <subject>", "Delivery Status Notification (Failure)". The same
+# words opening a buyer's own subject decide nothing ("Absent le 12, livrez chez le voisin",
+# "不在票が入っていました", "Pedido no entregado", "Colis non remis"): the body and the model do
+# (docs/domain.md, "Relay mails"). A buyer's complaint must never be filed as a machine's mail.
+_AUTO_REPLY_WORDS = (
+    r"automatic reply|auto(?:matic)?[\s-]*reply|auto(?:matic)?[\s-]*response|autoreply|auto|"
+    r"out of (?:the )?office(?:\s+auto-?reply)?|abwesenheits?notiz|automatische antwort|abwesend|"
+    r"r[ée]ponse automatique|absence|absent|risposta automatica|fuori (?:sede|ufficio)|"
+    r"respuesta autom[áa]tica|fuera de (?:la )?oficina|automatisch antwoord|afwezig|自動返信|自動応答|"
+    r"不在(?:通知|のお知らせ)?|自动回复")
+# (after the Re:/AW: prefixes)
 AUTO_REPLY_SUBJECT = re.compile(
-    r"(?i)^(?:automatic reply|auto(?:matic)?[\s-]*reply|auto(?:matic)?[\s-]*response|autoreply|auto:|"
-    r"out of (?:the )?office|abwesenheits?notiz|automatische antwort|abwesend|r[ée]ponse automatique|absence|absent\b|"
-    r"risposta automatica|fuori (?:sede|ufficio)|respuesta autom[áa]tica|fuera de (?:la )?oficina|"
-    r"automatisch antwoord|afwezig|自動返信|自動応答|不在|自动回复)")
+    rf"(?i)^\s*(?:[\[【(（]\s*(?:{_AUTO_REPLY_WORDS})\s*[\]】)）]|(?:{_AUTO_REPLY_WORDS})\s*(?:[:：]|$|{_REPLY_PREFIX}))")
 # the auto-reply/bounce prefixes stripped from a subject before its topic is read
 AUTO_PREFIX = re.compile(
     r"(?i)^(?:\s*(?:automatic reply|auto[- ]?reply|autoreply|auto|out of (?:the )?office|abwesenheitsnotiz|"
     r"automatische antwort|réponse automatique|risposta automatica|respuesta automática|自動返信|自動応答|"
     r"undeliverable|unzustellbar|non remis)\s*[:：]\s*)+")
-# bounce (non-delivery report) subjects, anywhere in the subject
-BOUNCE_SUBJECT = _guarded(re.compile(
-    r"(?i)(?:undeliverable|undelivered mail|delivery status notification|mail delivery (?:fail|subsystem)|"
-    r"delivery failure|message not delivered|returned mail|could not be delivered|failure notice|unzustellbar|"
-    r"nicht zustellbar|non remis|échec de la remise|non recapitabile|non distribuibile|mancato recapito|"
-    r"no se puede entregar|no entregado|配信できません|配信不能|送信できませんでした|退信)"))
+# bounce (non-delivery report) subjects (after the Fwd:/Re: prefixes), "Mancato recapito del messaggio"
+BOUNCE_SUBJECT = re.compile(
+    r"(?i)^\s*(?:undeliverable|undelivered mail(?: returned to sender)?|delivery status notification|"
+    r"mail delivery (?:failed|failure|subsystem)|delivery failure|message not delivered|returned mail|"
+    r"could not be delivered|failure notice|unzustellbar|nicht zustellbar|non remis|échec de la remise|"
+    r"non recapitabile|non distribuibile|mancato recapito|no se puede entregar|no entregado|onbestelbaar|"
+    r"配信できません(?:でした)?|配信不能|送信できませんでした|退信|无法送达)"
+    r"(?:\s+(?:(?:of the|of|del|della|dello|du|de la|de|des|der)\s+)?(?:mail|message|messaggio|mensaje|"
+    r"nachricht|e-?mail|courriel))?\s*(?:[:：(（]|$)"
+    # Amazon's own notice that a message to a buyer's alias did not go through (opt-out, closed alias)
+    r"|^\s*your\s+(?:e-?mail|message)\s+to\s+\S+@\S+\s+(?:could\s+not\s+be|was\s+not|has\s+not\s+been)\s+delivered")
+
+
+def is_auto_reply_subject(subject: str) -> bool:
+    """An out-of-office / automatic-reply subject as a mail program writes it (after Re:/AW:)."""
+    return bool(AUTO_REPLY_SUBJECT.search(SUBJECT_PREFIX.sub("", subject)))
+
+
+def is_bounce_subject(subject: str) -> bool:
+    """A non-delivery report's subject (after Fwd:/Re:, for a bounce a colleague forwarded)."""
+    return bool(BOUNCE_SUBJECT.search(SUBJECT_PREFIX.sub("", subject)))
+
+
 # the seller marked the message "no response needed" (IMAP keyword or header)
 NO_RESPONSE = re.compile(r"(?i)x-no-response-needed|\$?noresponseneeded")
 

@@ -744,9 +744,8 @@ def _decide_kind(m: _Mail, folder_role: str | None) -> None:
     m.auto = auto_hdr.startswith("auto-replied") or (auto_hdr.startswith("auto-") and not amazon_any) \
         or "x-autoreply" in hdr or "x-autorespond" in hdr \
         or (hdr.get("precedence") or "").strip().lower() == "auto_reply"
-    subj_plain = relay.SUBJECT_PREFIX.sub("", subject_raw)
-    m.bounce = m.is_report or bool(relay.BOUNCE_SENDER.search(from_addr)) or bool(relay.BOUNCE_SUBJECT.search(subject_raw))
-    autosubj = bool(relay.AUTO_REPLY_SUBJECT.search(subj_plain)) or bool(relay.AUTO_REPLY_SUBJECT.search(subject_raw))
+    m.bounce = m.is_report or bool(relay.BOUNCE_SENDER.search(from_addr)) or relay.is_bounce_subject(subject_raw)
+    autosubj = relay.is_auto_reply_subject(subject_raw)
     m.amazon_sender = amazon_any and not m.from_is_alias
     if m.bounce or autosubj or (m.auto and not m.amazon_sender):
         m.kind = "auto_reply"
