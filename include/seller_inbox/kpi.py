@@ -21,13 +21,16 @@ from datetime import datetime, timedelta, timezone
 from seller_inbox import metrics
 from seller_inbox.config import StoreConfig
 from seller_inbox.domain.response_clock import RESPONSE_WINDOW
+from seller_inbox.domain.taxonomy import NO_REPLY_OWED
 
 SETTLE = timedelta(days=2)
 
 # The rows each source gives the metrics of seller_inbox.metrics (their ``from_``), one local day.
 _LOCAL_RANGE = """{col} >= (%(d0)s::date::timestamp AT TIME ZONE %(tz)s)
       AND {col} <  ((%(d1)s::date + 1)::timestamp AT TIME ZONE %(tz)s)"""
-_NEEDING = "(NOT {a}.no_response_needed AND coalesce({a}.intent, '') <> 'auto_reply')"
+# a buyer message needs a reply unless marked so or its intent owes none (taxonomy.NO_REPLY_OWED)
+_NEEDING = ("(NOT {a}.no_response_needed AND coalesce({a}.intent, '') NOT IN ("
+            + ", ".join(f"'{i}'" for i in sorted(NO_REPLY_OWED)) + "))")
 _SOURCES = {
     "messages": f"""SELECT (m.received_at AT TIME ZONE %(tz)s)::date AS day, m.*, {_NEEDING.format(a="m")} AS needing
     FROM core.message m

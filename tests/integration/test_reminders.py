@@ -234,14 +234,15 @@ def _store(lang: str = "en", mailbox: str = "mailbox_rem"):
         "alert_channels": [{"type": "wecom", "conn_id": "alert_wecom", "min_risk": "high"}]})
 
 
-def _add(db, mid: str, received: datetime, *, reply: datetime | None = None, risk: str = "low") -> None:
+def _add(db, mid: str, received: datetime, *, reply: datetime | None = None, risk: str = "low",
+         intent: str = "order_status") -> None:
     with db.cursor() as cur:
         cur.execute(
             """INSERT INTO core.message (store_id, message_id, kind, direction, marketplace, order_id, subject, body_text,
                    received_at, intent, risk, sla_due_at, first_reply_at, no_response_needed)
                VALUES ('rem-store', %s, 'buyer_message', 'inbound', 'DE', '302-1234567-7654321', 'Anfrage',
-                       'Wo ist mein Paket?', %s, 'order_status', %s, %s, %s, false)""",
-            (mid, received, risk, received + timedelta(days=1), reply))
+                       'Wo ist mein Paket?', %s, %s, %s, %s, %s, false)""",
+            (mid, received, intent, risk, received + timedelta(days=1), reply))
 
 
 def test_the_pipelines_alert_stage_sends_no_reminders_the_reminders_do(db, warehouse_dsn, wecom):
@@ -299,3 +300,19 @@ def test_an_unreadable_mailbox_still_reminds_then_fails_with_one_line(db, wareho
     assert "rem-store" in msg and "'mailbox_gone'" in msg and "fix the connection" in msg and "\n" not in msg
     (text,) = [r["json"]["markdown"]["content"] for r in wecom.accepted("wecom")]
     assert "12 小时未回复" in text and "刚才无法读取邮箱" in text
+
+
+def test_a_buyer_who_writes_about_a_claim_is_reminded_about_an_auto_reply_is_not(db, warehouse_dsn, wecom):
+    """A buyer message read as a_to_z_claim or account_health (the buyer writes that they filed a
+    claim) still waits for an answer, as the KPIs count it; only an automatic reply owes none."""
+    from seller_inbox.alerts.reminders import remind_store
+
+    s = _store("en")
+    _add(db, "<claim@x>", T0, intent="a_to_z_claim", risk="high")
+    _add(db, "<health@x>", T0, intent="account_health", risk="high")
+    _add(db, "<ooo@x>", T0, intent="auto_reply")
+    out = remind_store(s, warehouse_dsn, T0 + 12 * H, read_mail=False)
+    assert out["by_kind"] == {"sla_12h": 2}
+    with db.cursor() as cur:
+        cur.execute("SELECT subject_key FROM ops.alert_log WHERE alert_kind = 'sla_12h' ORDER BY 1")
+        assert cur.fetchall() == [("<claim@x>",), ("<health@x>",)]

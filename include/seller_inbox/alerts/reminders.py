@@ -31,7 +31,7 @@ from seller_inbox.alerts import channels as ch
 from seller_inbox.alerts import dispatch
 from seller_inbox.alerts.templates import REMINDER_LATE, REMINDER_NO_MAIL, REMINDER_SKIPPED
 from seller_inbox.domain import response_clock
-from seller_inbox.domain.taxonomy import NOT_FROM_BUYERS
+from seller_inbox.domain.taxonomy import NO_REPLY_OWED
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +93,13 @@ def due_messages(conn, store, now: datetime, channels: list[str]) -> list[dict]:
             SELECT {dispatch._MSG_COLS}, ({step_sql}) AS step FROM core.message m
             WHERE m.store_id = %(store)s AND m.direction = 'inbound' AND m.kind = 'buyer_message'
               AND m.first_reply_at IS NULL AND NOT m.no_response_needed
-              AND NOT (coalesce(m.intent, '') = ANY(%(not_buyer)s))
+              AND NOT (coalesce(m.intent, '') = ANY(%(no_reply)s))
               AND m.received_at > %(oldest)s AND m.received_at <= %(now)s - %(after_0)s) d
         WHERE (SELECT count(*) FROM ops.alert_log a
                WHERE a.store_id = %(store)s AND a.subject_key = d.message_id AND a.channel = ANY(%(channels)s)
                  AND a.alert_kind = (%(kinds)s::text[])[d.step + 1]) < %(n_channels)s
         ORDER BY received_at, message_id""",
-        {**params, "store": store.id, "now": now, "oldest": now - LOOKBACK, "not_buyer": sorted(NOT_FROM_BUYERS),
+        {**params, "store": store.id, "now": now, "oldest": now - LOOKBACK, "no_reply": sorted(NO_REPLY_OWED),
          "channels": channels, "kinds": kinds, "n_channels": len(channels)})
 
 

@@ -15,8 +15,11 @@ RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 HIGH_INTENTS = frozenset({"a_to_z_claim", "account_health", "not_received"})
 MEDIUM_INTENTS = frozenset({"damaged_defective", "wrong_item", "return_refund", "cancel_order"})
-# what Amazon or a machine sends, never a buyer: no reply is owed, no SLA clock runs
-NOT_FROM_BUYERS = frozenset({"a_to_z_claim", "account_health", "auto_reply"})
+# the intents of a buyer message (one from the buyer's relay alias) that owe no reply: the buyer's
+# mailbox answering automatically. Not a_to_z_claim or account_health: those are Amazon's notices,
+# which never come from an alias, so on a buyer's message they are the classifier reading a buyer
+# who writes about a claim ("Amazonマーケットプレイス保証を申請しました"), and that buyer waits for an answer
+NO_REPLY_OWED = frozenset({"auto_reply"})
 
 
 def by_precedence(intents) -> str:
