@@ -129,6 +129,10 @@ def test_lexicon_word_boundaries_and_exclusions():
     assert cats("I will sue you") == ["legal"]
     assert cats("Is it compatible with my Fire TV stick?") == []         # product name, not a fire
     assert cats("The charger caught fire last night") == ["safety"]
+    # toys and safety gear named for fires: a missing bag of the fire station set is not a fire
+    assert cats("We built the fire station set and bag 4 is missing; the fire truck has no ladder") == []
+    assert cats("The fire extinguisher came dented and the fire alarm beeps every minute") == []
+    assert cats("There was a fire in the socket when I plugged it in") == ["safety"]
     assert cats("Works great with the smoke detector") == []
     assert cats("It started smoking") == ["safety"]
     assert cats("Ich schalte meinen Rechtsanwalt ein", "de") == ["legal"]  # *anwalt inside a compound
