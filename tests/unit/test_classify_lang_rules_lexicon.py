@@ -41,6 +41,12 @@ def test_amazon_notices_auto_replies_and_bounces_are_decided_by_headers():
     assert header_intent("Abwesenheitsnotiz", "abc@marketplace.amazon.de")[0] == "auto_reply"
     assert header_intent("Delivery Status Notification (Failure)", "mailer-daemon@googlemail.com")[0] == "auto_reply"
     assert header_intent("Hi", "x@example.com", headers={"Auto-Submitted": "auto-replied"})[0] == "auto_reply"
+    # Amazon's A-to-z notices in every served language are decided by the rule, not left to the model
+    for subject, sender in (("Roszczenie z gwarancji od A do Z dla zamówienia 405-1234567-1234567", "no-reply@amazon.pl"),
+                            ("A-till-z-garantianspråk för order 405-1234567-1234567", "no-reply@amazon.se"),
+                            ("Reclamação da Garantia de A a Z do pedido 701-1234567-1234567", "no-reply@amazon.com.br"),
+                            ("A-tot-z-garantieclaim voor bestelling 405-1234567-1234567", "no-reply@amazon.nl")):
+        assert header_intent(subject, sender) == ("a_to_z_claim", "amazon_atoz"), subject
     # an ordinary buyer message is left to the model
     assert header_intent("Inquiry from Amazon customer Anna (Order: 111-1234567-1234567)",
                          "q9z@marketplace.amazon.com", "Where is my package?") is None

@@ -250,7 +250,8 @@ NO_RESPONSE = re.compile(r"(?i)x-no-response-needed|\$?noresponseneeded")
 # --------------------------------------------------------------------------- notices
 ATOZ_TEXT = _guarded(re.compile(
     r"a-?to-?z|a\s+to\s+z\s+(?:guarantee|claim)|a-bis-z|a\s+bis\s+z|garantie\s+(?:de\s+)?a\s+(?:à|a)\s+z"
-    r"|garanzia\s+dalla\s+a\s+alla\s+z|garant[ií]a\s+de\s+la\s+a\s+a\s+la\s+z|a-tot-z|"
+    r"|garanzia\s+dalla\s+a\s+alla\s+z|garant[ií]a\s+de\s+la\s+a\s+a\s+la\s+z|a-tot-z|a-till-z|"
+    r"gwarancj\w*\s+od\s+a\s+do\s+z|garantia\s+de\s+a\s+a\s+z|"
     r"マーケットプレイス保証|Aから\s?Zまで保証|A-?Z保証|a-z-garantie|a-z guarantee|a-z claim", re.I))
 ACCOUNT_HEALTH_TEXT = _guarded(re.compile(
     r"policy\s+(?:warning|violation)|account\s+health|selling\s+privileges|listing[s]?\s+(?:has\s+been\s+|have\s+been\s+|was\s+|were\s+)?(?:deactivated|removed|suppressed)"
