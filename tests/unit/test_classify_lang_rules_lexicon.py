@@ -47,6 +47,14 @@ def test_amazon_notices_auto_replies_and_bounces_are_decided_by_headers():
                             ("Reclamação da Garantia de A a Z do pedido 701-1234567-1234567", "no-reply@amazon.com.br"),
                             ("A-tot-z-garantieclaim voor bestelling 405-1234567-1234567", "no-reply@amazon.nl")):
         assert header_intent(subject, sender) == ("a_to_z_claim", "amazon_atoz"), subject
+    # and its account-health notices, by their wording (the sender is not always Seller Performance)
+    for subject, body, sender in (
+            ("Ostrzeżenie dotyczące zasad", "Twoja oferta została dezaktywowana z powodu naruszenia zasad.", "donotreply@amazon.pl"),
+            ("Policyvarning", "Ditt erbjudande har inaktiverats. Se Kontohälsa.", "donotreply@amazon.se"),
+            ("Aviso de política", "Seu anúncio foi desativado por violação de política.", "donotreply@amazon.com.br"),
+            ("Beleidswaarschuwing", "Uw aanbieding is gedeactiveerd wegens een schending van het beleid.", "donotreply@amazon.nl"),
+            ("账户状况通知", "您的商品因违反政策已被停用。", "donotreply@amazon.com")):
+        assert header_intent(subject, sender, body, "amazon_notice") == ("account_health", "amazon_account_health"), subject
     # an ordinary buyer message is left to the model
     assert header_intent("Inquiry from Amazon customer Anna (Order: 111-1234567-1234567)",
                          "q9z@marketplace.amazon.com", "Where is my package?") is None

@@ -261,7 +261,12 @@ ACCOUNT_HEALTH_TEXT = _guarded(re.compile(
     r"avertissement|violation\s+de\s+(?:la\s+)?politique|sant[ée]\s+du\s+compte|privil[eè]ges\s+de\s+vente|d[ée]sactiv|"
     r"avviso\s+(?:relativo\s+alle\s+)?(?:policy|normative)|violazione\s+(?:delle\s+)?(?:normative|policy)|stato\s+dell'account|privilegi\s+di\s+vendita|disattivat|"
     r"advertencia|infracci[oó]n\s+de\s+(?:la\s+)?pol[ií]tica|estado\s+de\s+la\s+cuenta|privilegios\s+de\s+venta|desactivad|"
-    r"ポリシー違反|アカウント健全性|出品停止|出品が停止|出品者の権限|アカウントの停止|規約違反|警告", re.I))
+    r"ポリシー違反|アカウント健全性|出品停止|出品が停止|出品者の権限|アカウントの停止|規約違反|警告|"
+    r"beleidsschending|schending\s+van\s+het\s+beleid|accountstatus|gedeactiveerd|verkoopprivileges|"
+    r"policy[öo]vertr[äa]delse|kontoh[äa]lsa|inaktiverat|s[äa]ljbeh[öo]righet|"
+    r"naruszeni\w*\s+zasad|kondycj\w*\s+konta|dezaktywowan|uprawnie[nń]\s+do\s+sprzeda[zż]y|"
+    r"viola[çc][ãa]o\s+de\s+pol[ií]tica|sa[úu]de\s+da\s+conta|desativad|privil[ée]gios\s+de\s+venda|"
+    r"违反政策|政策警告|账户状况|账户健康|销售权限|已被停用", re.I))
 # bodies that say they are automatic, and delivery failures: one of these decides
 AUTO_REPLY_BODY = _guarded(re.compile(
     r"this\s+is\s+an\s+automatic(?:ally\s+generated)?\s+(?:reply|response|message)|"
